@@ -1,0 +1,46 @@
+import type { Authentication } from '../auth/authentication.js';
+import type { RequestContext } from '../context.js';
+import { decide, type Ability, type Actor, type Decision, type Facts, type Page, type PolicyName } from '../policy/index.js';
+import { membershipKey } from '../workspaces/workspaces.loaders.js';
+import type { Target } from './targets.js';
+
+/** The acting principal as the policy sees it. */
+export async function actorOf(ctx: RequestContext, auth: Authentication): Promise<Actor> {
+  const principal = auth.principal;
+  const policies = principal.kind === 'ROOT' ? [] : await ctx.loaders.policiesByPrincipalId.load(principal.id);
+  return {
+    principalId: principal.id,
+    accountId: principal.account_id,
+    kind: principal.kind,
+    policies: new Set<PolicyName>(policies),
+    via: auth.via,
+    ...(auth.apiKey ? { apiKeyWorkspaceId: auth.apiKey.workspace_id } : {}),
+  };
+}
+
+/** Loads, through the request's loaders, the facts the policy needs about actor and target. */
+export async function loadFacts(ctx: RequestContext, actor: Actor, target: Target): Promise<Facts> {
+  const sameAccount = target.accountId === actor.accountId;
+  const [membership, trustedUserIds] = await Promise.all([
+    target.workspace && sameAccount
+      ? ctx.loaders.membership.load(membershipKey(target.workspace.id, actor.principalId))
+      : null,
+    target.roleId && sameAccount ? ctx.loaders.trustedUserIdsByRoleId.load(target.roleId) : null,
+  ]);
+  return {
+    actor,
+    resourceAccountId: target.accountId,
+    ...(target.workspace
+      ? { workspace: { id: target.workspace.id, accountId: target.workspace.account_id, kind: target.workspace.kind } }
+      : {}),
+    membership: membership ? new Set(membership.pages as Page[]) : null,
+    ...(target.ownerId ? { resourceOwnerId: target.ownerId } : {}),
+    ...(trustedUserIds ? { trustedByRole: trustedUserIds.includes(actor.principalId) } : {}),
+  };
+}
+
+/** The decision for the request's own principal. */
+export async function decideFor(ctx: RequestContext, ability: Ability, target: Target): Promise<Decision> {
+  const actor = await actorOf(ctx, ctx.auth!);
+  return decide(ability, await loadFacts(ctx, actor, target));
+}

@@ -1,0 +1,6 @@
+import type { Decision } from '../policy/index.js';
+
+export interface AccessExplanationResult extends Decision {
+  principalId: string;
+  resourceId: string;
+}

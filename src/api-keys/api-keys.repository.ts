@@ -1,0 +1,75 @@
+import type { DB } from '../db/database.js';
+import { newId } from '../ids.js';
+import { creationCursor, type PageRequest } from '../relay/connection.js';
+import type { ApiKeyRow } from './api-keys.table.js';
+
+/** A live key by the hash of its secret (the authentication path). */
+export const findLiveApiKeyBySecretHash = (db: DB, secretHash: string) =>
+  db
+    .selectFrom('api_key')
+    .selectAll()
+    .where('secret_hash', '=', secretHash)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+
+export const findLiveApiKeysByIds = (db: DB, ids: readonly string[]) =>
+  db.selectFrom('api_key').selectAll().where('id', 'in', ids).where('deleted_at', 'is', null).execute();
+
+export async function listApiKeys(
+  db: DB,
+  workspaceId: string,
+  filter: { ownerId?: string },
+  page: PageRequest,
+): Promise<ApiKeyRow[]> {
+  let query = db
+    .selectFrom('api_key')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('deleted_at', 'is', null)
+    .orderBy('created_at')
+    .orderBy('id')
+    .limit(page.limit + 1);
+  if (filter.ownerId) query = query.where('owner_id', '=', filter.ownerId);
+  if (page.after) {
+    const { createdAt, id } = creationCursor(page.after);
+    query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), '>', eb.tuple(createdAt, id)));
+  }
+  return query.execute();
+}
+
+/**
+ * Takes one of the workspace's 20 key slots; the CHECK on `api_key_count` keeps the limit
+ * under concurrency.
+ */
+export async function takeApiKeySlot(db: DB, workspaceId: string): Promise<boolean> {
+  const result = await db
+    .updateTable('workspace')
+    .set((eb) => ({ api_key_count: eb('api_key_count', '+', 1) }))
+    .where('id', '=', workspaceId)
+    .where('api_key_count', '<', 20)
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
+export const insertApiKey = (
+  db: DB,
+  row: Pick<ApiKeyRow, 'account_id' | 'workspace_id' | 'owner_id' | 'description' | 'secret_prefix' | 'secret_hash' | 'model_scope' | 'ip_allowlist'>,
+) => db.insertInto('api_key').values({ id: newId('apiKey'), ...row, deleted_at: null }).returningAll().executeTakeFirstOrThrow();
+
+/** Deletes (for good) and frees the workspace's slot. Null when already deleted. */
+export async function deleteApiKey(db: DB, id: string): Promise<ApiKeyRow | null> {
+  const key = await db
+    .updateTable('api_key')
+    .set({ deleted_at: new Date() })
+    .where('id', '=', id)
+    .where('deleted_at', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
+  if (!key) return null;
+  await db
+    .updateTable('workspace')
+    .set((eb) => ({ api_key_count: eb('api_key_count', '-', 1) }))
+    .where('id', '=', key.workspace_id)
+    .execute();
+  return key;
+}

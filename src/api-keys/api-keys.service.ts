@@ -1,0 +1,6 @@
+import type { ApiKeyRow } from './api-keys.table.js';
+
+export interface CreatedApiKeyResult {
+  apiKey: ApiKeyRow;
+  secret: string;
+}

@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { authenticate } from './auth/authentication.js';
+import type { RequestContext, Services } from './context.js';
+import type { DatabaseHandle } from './db/database.js';
+import { errorLoggingPlugin, formatError } from './http/error-masking.js';
+import { createGraphQLHandler } from './http/graphql-handler.js';
+import { createLoaders } from './loaders.js';
+import { buildSchema } from './schema.js';
+
+export interface Gateway {
+  apollo: ApolloServer<RequestContext>;
+  server: Server;
+  contextFor(req: Pick<IncomingMessage, 'headers' | 'socket'>): Promise<RequestContext>;
+  stop(): Promise<void>;
+}
+
+/** Builds the HTTP server: `/graphql` (Apollo behind graphql-shield) and `/healthz`. */
+export async function createGateway(services: Services, database: Pick<DatabaseHandle, 'ping'>): Promise<Gateway> {
+  const { config, logger } = services;
+  const apollo = new ApolloServer<RequestContext>({
+    schema: buildSchema(),
+    introspection: config.introspection,
+    hideSchemaDetailsFromClientErrors: config.production,
+    includeStacktraceInErrorResponses: false,
+    allowBatchedHttpRequests: false,
+    csrfPrevention: true,
+    formatError,
+    plugins: [ApolloServerPluginLandingPageDisabled(), errorLoggingPlugin(logger)],
+  });
+  await apollo.start();
+
+  async function contextFor(req: Pick<IncomingMessage, 'headers' | 'socket'>): Promise<RequestContext> {
+    const loaders = createLoaders(services.db);
+    const header = req.headers.authorization;
+    const { auth, error } = await authenticate(Array.isArray(header) ? header[0] : header, {
+      db: services.db,
+      loaders,
+      signer: services.signer,
+    });
+    return {
+      services,
+      db: services.db,
+      loaders,
+      requestId: randomUUID(),
+      remoteAddress: req.socket?.remoteAddress ?? null,
+      auth,
+      authError: error,
+    };
+  }
+
+  const graphql = createGraphQLHandler(apollo, contextFor);
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://gateway.invalid');
+    const done = (async () => {
+      if (url.pathname === '/graphql') return graphql(req, res, url);
+      if (url.pathname === '/healthz' && req.method === 'GET') {
+        const up = await database.ping();
+        res.writeHead(up ? 200 : 503, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ status: up ? 'ok' : 'unavailable', database: up ? 'up' : 'down' }));
+        return;
+      }
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'Not found: the API is at /graphql' }));
+    })();
+    done.catch((error: unknown) => {
+      logger.error({ err: error, url: url.pathname }, 'request failed');
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] }));
+    });
+  });
+
+  return {
+    apollo,
+    server,
+    contextFor,
+    async stop() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await apollo.stop();
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import type { Authentication } from '../auth/authentication.js';
+import type { RequestContext } from '../context.js';
+import type { DB } from '../db/database.js';
+import { createLoaders } from '../loaders.js';
+import { insertAuditEvent, type NewAuditEvent } from './audit.repository.js';
+
+/** Who an audit event names as actor. */
+export function auditActor(auth: Authentication): Pick<NewAuditEvent, 'account_id' | 'actor_id' | 'on_behalf_of_id' | 'via'> {
+  return {
+    account_id: auth.principal.account_id,
+    actor_id: auth.principal.id,
+    on_behalf_of_id: auth.assumedBy?.id ?? null,
+    via: auth.via,
+  };
+}
+
+export interface AuditedChange {
+  resourceId: string | null;
+  /** For sign-up: the new account's root is both the actor and the account. */
+  actor?: Pick<NewAuditEvent, 'account_id' | 'actor_id' | 'on_behalf_of_id' | 'via'>;
+}
+
+/**
+ * Runs a change and its audit event in one transaction: both happen or neither does.
+ * Afterwards the request's loaders start afresh, so the answer shows the change.
+ */
+export async function audited<T>(
+  ctx: RequestContext,
+  action: string,
+  work: (trx: DB) => Promise<T>,
+  describe: (result: T) => AuditedChange,
+): Promise<T> {
+  const result = await ctx.db.transaction().execute(async (trx) => {
+    const value = await work(trx);
+    const change = describe(value);
+    const actor = change.actor ?? (ctx.auth ? auditActor(ctx.auth) : null);
+    if (actor) {
+      await insertAuditEvent(trx, { ...actor, action, resource_id: change.resourceId, outcome: 'SUCCESS', reason: null });
+    }
+    return value;
+  });
+  ctx.loaders = createLoaders(ctx.db);
+  return result;
+}
+
+/** A denied attempt, recorded on its own (there is no change to share a transaction with). */
+export async function recordDenial(ctx: RequestContext, action: string, resourceId: string | null, reason: string) {
+  if (!ctx.auth) return;
+  try {
+    await insertAuditEvent(ctx.db, { ...auditActor(ctx.auth), action, resource_id: resourceId, outcome: 'DENIED', reason });
+  } catch (error) {
+    ctx.services.logger.error({ err: error, requestId: ctx.requestId, action }, 'could not record a denial in the audit trail');
+  }
+}

@@ -1,0 +1,64 @@
+import { z } from 'zod';
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((value) => value === 'true' || value === '1');
+
+const environmentSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATABASE_URL: z.string().url().optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(43_200).default(3600),
+  PASSWORD_HASH_COST: z.coerce.number().int().min(10).max(20).default(15),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  INTROSPECTION: booleanFlag.optional(),
+});
+
+export interface Config {
+  production: boolean;
+  port: number;
+  host: string;
+  /** Real PostgreSQL when set; embedded PGlite in `dataDir` otherwise. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  /** Embedded database in memory only (tests). */
+  inMemoryDatabase: boolean;
+  /** HS256 key; generated and kept in `dataDir` when not configured (development only). */
+  jwtSecret: string | undefined;
+  sessionTtlSeconds: number;
+  /** log2 of scrypt's N: 15 is 32 MiB per hash; tests lower it to stay fast. */
+  passwordHashCost: number;
+  logLevel: string;
+  introspection: boolean;
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = environmentSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  if (production && !e.JWT_SECRET) {
+    throw new ConfigError('Invalid configuration:\n  JWT_SECRET: required when NODE_ENV=production');
+  }
+  return {
+    production,
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.DATA_DIR,
+    inMemoryDatabase: false,
+    jwtSecret: e.JWT_SECRET,
+    sessionTtlSeconds: e.SESSION_TTL_SECONDS,
+    passwordHashCost: e.PASSWORD_HASH_COST,
+    logLevel: e.LOG_LEVEL,
+    introspection: e.INTROSPECTION ?? !production,
+  };
+}

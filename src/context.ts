@@ -1,0 +1,29 @@
+import type { GraphQLError } from 'graphql';
+import type { Authentication } from './auth/authentication.js';
+import type { SessionSigner } from './auth/session.js';
+import type { Config } from './config.js';
+import type { DB } from './db/database.js';
+import type { Loaders } from './loaders.js';
+import type { Logger } from './logger.js';
+
+/** What lives as long as the server. */
+export interface Services {
+  db: DB;
+  config: Config;
+  signer: SessionSigner;
+  logger: Logger;
+}
+
+/** What lives as long as one request. */
+export interface RequestContext {
+  services: Services;
+  db: DB;
+  /** Replaced after each committed mutation, so that nothing read before it is served after it. */
+  loaders: Loaders;
+  requestId: string;
+  /** The peer address of the HTTP request. */
+  remoteAddress: string | null;
+  auth: Authentication | null;
+  /** Why the presented credentials were refused, if they were. */
+  authError: GraphQLError | null;
+}

@@ -1,0 +1,17 @@
+import type { Migration } from 'kysely';
+import * as identity from './2026_11_28_0001_identity.js';
+import * as workspaces from './2026_11_28_0002_workspaces.js';
+import * as models from './2026_11_28_0003_models.js';
+import * as apiKeys from './2026_11_28_0004_api_keys.js';
+import * as knowledgeBases from './2026_11_28_0005_knowledge_bases.js';
+import * as audit from './2026_11_28_0006_audit.js';
+
+/** Append-only: a released migration is never edited; change the schema with a new one. */
+export const migrations: Record<string, Migration> = {
+  '2026_11_28_0001_identity': identity,
+  '2026_11_28_0002_workspaces': workspaces,
+  '2026_11_28_0003_models': models,
+  '2026_11_28_0004_api_keys': apiKeys,
+  '2026_11_28_0005_knowledge_bases': knowledgeBases,
+  '2026_11_28_0006_audit': audit,
+};

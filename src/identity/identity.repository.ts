@@ -1,0 +1,176 @@
+import { sql } from 'kysely';
+import type { DB } from '../db/database.js';
+import { newId } from '../ids.js';
+import type { PolicyName } from '../policy/index.js';
+import { creationCursor, type PageRequest } from '../relay/connection.js';
+import type { AccountRow, PrincipalKind, PrincipalRow, PrincipalStatus } from './identity.table.js';
+
+export async function insertAccount(
+  db: DB,
+  input: { name: string; email: string; passwordHash: string },
+): Promise<{ account: AccountRow; root: PrincipalRow }> {
+  const account = await db
+    .insertInto('account')
+    .values({ id: newId('account'), name: input.name, email: input.email })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  const root = await db
+    .insertInto('principal')
+    .values({
+      id: newId('root'),
+      account_id: account.id,
+      kind: 'ROOT',
+      name: input.name,
+      display_name: input.name,
+      description: null,
+      password_hash: input.passwordHash,
+      model_studio_registered_at: account.created_at,
+      deleted_at: null,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return { account, root };
+}
+
+export const findAccountsByIds = (db: DB, ids: readonly string[]) =>
+  db.selectFrom('account').selectAll().where('id', 'in', ids).execute();
+
+export const findPrincipalsByIds = (db: DB, ids: readonly string[]) =>
+  db.selectFrom('principal').selectAll().where('id', 'in', ids).execute();
+
+/** The root of the account with this e-mail (case-insensitive). */
+export const findRootByEmail = (db: DB, email: string) =>
+  db
+    .selectFrom('principal')
+    .innerJoin('account', 'account.id', 'principal.account_id')
+    .selectAll('principal')
+    .where(sql`lower(account.email)`, '=', email.toLowerCase())
+    .where('principal.kind', '=', 'ROOT')
+    .executeTakeFirst();
+
+/** A live RAM user by `<name>@<account name>`. */
+export const findUserByLoginName = (db: DB, accountName: string, userName: string) =>
+  db
+    .selectFrom('principal')
+    .innerJoin('account', 'account.id', 'principal.account_id')
+    .selectAll('principal')
+    .where('account.name', '=', accountName)
+    .where('principal.kind', '=', 'USER')
+    .where(sql`lower(principal.name)`, '=', userName.toLowerCase())
+    .where('principal.status', '<>', 'DELETED')
+    .executeTakeFirst();
+
+export async function listPrincipals(
+  db: DB,
+  accountId: string,
+  filter: { kind?: PrincipalKind; registeredOnly?: boolean },
+  page: PageRequest,
+): Promise<PrincipalRow[]> {
+  let query = db
+    .selectFrom('principal')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('status', '<>', 'DELETED')
+    .orderBy('created_at')
+    .orderBy('id')
+    .limit(page.limit + 1);
+  if (filter.kind) query = query.where('kind', '=', filter.kind);
+  if (filter.registeredOnly) query = query.where('model_studio_registered_at', 'is not', null);
+  if (page.after) {
+    const { createdAt, id } = creationCursor(page.after);
+    query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), '>', eb.tuple(createdAt, id)));
+  }
+  return query.execute();
+}
+
+export const insertPrincipal = (
+  db: DB,
+  row: { kind: 'USER' | 'ROLE'; accountId: string; name: string; displayName: string | null; description: string | null; passwordHash: string | null },
+) =>
+  db
+    .insertInto('principal')
+    .values({
+      id: newId(row.kind === 'USER' ? 'ramUser' : 'ramRole'),
+      account_id: row.accountId,
+      kind: row.kind,
+      name: row.name,
+      display_name: row.displayName,
+      description: row.description,
+      password_hash: row.passwordHash,
+      model_studio_registered_at: null,
+      deleted_at: null,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+
+export async function insertRoleTrust(db: DB, accountId: string, roleId: string, userIds: readonly string[]) {
+  if (userIds.length === 0) return;
+  await db
+    .insertInto('role_trust')
+    .values(userIds.map((userId) => ({ role_id: roleId, user_id: userId, account_id: accountId })))
+    .execute();
+}
+
+export const setPrincipalStatus = (db: DB, id: string, status: PrincipalStatus) =>
+  db
+    .updateTable('principal')
+    .set({ status, ...(status === 'DELETED' ? { deleted_at: new Date() } : {}) })
+    .where('id', '=', id)
+    .where('status', '<>', 'DELETED')
+    .returningAll()
+    .executeTakeFirst();
+
+/**
+ * What deleting a principal takes with it, in the caller's transaction: memberships,
+ * policies and trust go; its API keys are invalidated for ever and free their workspace's slot.
+ */
+export async function removePrincipalGrants(db: DB, principalId: string): Promise<void> {
+  await db.deleteFrom('membership').where('principal_id', '=', principalId).execute();
+  await db.deleteFrom('policy_attachment').where('principal_id', '=', principalId).execute();
+  await db
+    .deleteFrom('role_trust')
+    .where((eb) => eb.or([eb('role_id', '=', principalId), eb('user_id', '=', principalId)]))
+    .execute();
+  const keys = await db
+    .updateTable('api_key')
+    .set({ deleted_at: new Date() })
+    .where('owner_id', '=', principalId)
+    .where('deleted_at', 'is', null)
+    .returning('workspace_id')
+    .execute();
+  const perWorkspace = new Map<string, number>();
+  for (const key of keys) perWorkspace.set(key.workspace_id, (perWorkspace.get(key.workspace_id) ?? 0) + 1);
+  for (const [workspaceId, count] of perWorkspace) {
+    await db
+      .updateTable('workspace')
+      .set((eb) => ({ api_key_count: eb('api_key_count', '-', count) }))
+      .where('id', '=', workspaceId)
+      .execute();
+  }
+}
+
+export const findPoliciesByPrincipalIds = (db: DB, ids: readonly string[]) =>
+  db.selectFrom('policy_attachment').select(['principal_id', 'policy']).where('principal_id', 'in', ids).execute();
+
+export async function attachPolicy(db: DB, accountId: string, principalId: string, policy: PolicyName) {
+  await db
+    .insertInto('policy_attachment')
+    .values({ principal_id: principalId, policy, account_id: accountId })
+    .onConflict((oc) => oc.columns(['principal_id', 'policy']).doNothing())
+    .execute();
+}
+
+export async function detachPolicy(db: DB, principalId: string, policy: PolicyName) {
+  await db.deleteFrom('policy_attachment').where('principal_id', '=', principalId).where('policy', '=', policy).execute();
+}
+
+export const findTrustByRoleIds = (db: DB, roleIds: readonly string[]) =>
+  db.selectFrom('role_trust').select(['role_id', 'user_id']).where('role_id', 'in', roleIds).execute();
+
+export const registerInModelStudio = (db: DB, principalId: string) =>
+  db
+    .updateTable('principal')
+    .set({ model_studio_registered_at: sql<Date>`coalesce(model_studio_registered_at, now())` })
+    .where('id', '=', principalId)
+    .returningAll()
+    .executeTakeFirstOrThrow();

@@ -1,0 +1,86 @@
+import type { Resolvers } from '../generated/graphql.generated.js';
+import { isSuperAdministrator, type PolicyName } from '../policy/index.js';
+import { byCreation, pageRequest, toConnection } from '../relay/connection.js';
+import * as identity from './identity.service.js';
+import { listPrincipals } from './identity.repository.js';
+import type { PrincipalRow } from './identity.table.js';
+
+const PRINCIPAL_KIND = { ROOT: 'ROOT', USER: 'RAM_USER', ROLE: 'RAM_ROLE' } as const;
+const PRINCIPAL_TYPE = { ROOT: 'RootPrincipal', USER: 'RamUser', ROLE: 'RamRole' } as const;
+
+/** Fields every principal type resolves alike. */
+const principalFields = {
+  kind: (p: PrincipalRow) => PRINCIPAL_KIND[p.kind],
+  createdAt: (p: PrincipalRow) => p.created_at,
+  registeredInModelStudio: (p: PrincipalRow) => p.model_studio_registered_at !== null,
+  policies: async (p: PrincipalRow, _args: unknown, ctx: Parameters<typeof policiesOf>[1]) => policiesOf(p, ctx),
+};
+
+async function policiesOf(p: PrincipalRow, ctx: { loaders: { policiesByPrincipalId: { load(id: string): Promise<PolicyName[]> } } }) {
+  return p.kind === 'ROOT' ? [] : ctx.loaders.policiesByPrincipalId.load(p.id);
+}
+
+export const identityResolvers: Resolvers = {
+  Principal: { __resolveType: (p) => PRINCIPAL_TYPE[p.kind] },
+  RootPrincipal: {
+    ...principalFields,
+    email: async (p, _args, ctx) => (await ctx.loaders.accountById.load(p.account_id))!.email,
+  },
+  RamUser: {
+    ...principalFields,
+    displayName: (p) => p.display_name ?? p.name,
+    loginName: async (p, _args, ctx) => `${p.name}@${(await ctx.loaders.accountById.load(p.account_id))!.name}`,
+  },
+  RamRole: {
+    ...principalFields,
+    description: (p) => p.description ?? '',
+    trustedUsers: async (role, _args, ctx) => {
+      const ids = await ctx.loaders.trustedUserIdsByRoleId.load(role.id);
+      const users = await ctx.loaders.principalById.loadMany(ids);
+      return users.filter((u): u is PrincipalRow => !!u && !(u instanceof Error) && u.status !== 'DELETED');
+    },
+  },
+  Account: {
+    createdAt: (a) => a.created_at,
+    ramUsers: async (a, args, ctx) => {
+      const page = pageRequest(args);
+      return toConnection(await listPrincipals(ctx.db, a.id, { kind: 'USER' }, page), page.limit, byCreation);
+    },
+    ramRoles: async (a, args, ctx) => {
+      const page = pageRequest(args);
+      return toConnection(await listPrincipals(ctx.db, a.id, { kind: 'ROLE' }, page), page.limit, byCreation);
+    },
+    modelStudioUsers: async (a, args, ctx) => {
+      const page = pageRequest(args);
+      return toConnection(await listPrincipals(ctx.db, a.id, { registeredOnly: true }, page), page.limit, byCreation);
+    },
+  },
+  Viewer: {
+    principal: (auth) => auth.principal,
+    account: async (auth, _args, ctx) => (await ctx.loaders.accountById.load(auth.principal.account_id))!,
+    policies: (auth, _args, ctx) => policiesOf(auth.principal, ctx),
+    isSuperAdministrator: async (auth, _args, ctx) =>
+      isSuperAdministrator({ kind: auth.principal.kind, policies: new Set(await policiesOf(auth.principal, ctx)) }),
+    credential: (auth) => auth.via,
+    assumedBy: (auth) => auth.assumedBy,
+  },
+  Query: {
+    viewer: (_root, _args, ctx) => ctx.auth!,
+    account: async (_root, _args, ctx) => (await ctx.loaders.accountById.load(ctx.auth!.principal.account_id))!,
+  },
+  Mutation: {
+    signUp: (_root, { input }, ctx) => identity.signUp(ctx, input),
+    login: (_root, { input }, ctx) => identity.login(ctx, input),
+    createRamUser: (_root, { input }, ctx) => identity.createRamUser(ctx, input),
+    disableRamUser: (_root, { id }, ctx) => identity.setUserStatus(ctx, 'disableRamUser', id, 'DISABLED'),
+    enableRamUser: (_root, { id }, ctx) => identity.setUserStatus(ctx, 'enableRamUser', id, 'ACTIVE'),
+    deleteRamUser: (_root, { id }, ctx) => identity.setUserStatus(ctx, 'deleteRamUser', id, 'DELETED'),
+    createRamRole: (_root, { input }, ctx) => identity.createRamRole(ctx, input),
+    deleteRamRole: (_root, { id }, ctx) => identity.setUserStatus(ctx, 'deleteRamRole', id, 'DELETED'),
+    assumeRole: (_root, { roleId }, ctx) => identity.assumeRole(ctx, roleId),
+    attachPolicy: async (_root, { input }, ctx) =>
+      (await ctx.loaders.principalById.load(await identity.changePolicy(ctx, 'attachPolicy', input.principalId, input.policy)))!,
+    detachPolicy: async (_root, { input }, ctx) =>
+      (await ctx.loaders.principalById.load(await identity.changePolicy(ctx, 'detachPolicy', input.principalId, input.policy)))!,
+  },
+};

@@ -1,0 +1,179 @@
+import { auditActor, audited } from '../audit/audited.js';
+import { insertAuditEvent } from '../audit/audit.repository.js';
+import { decoyHash, hashPassword, verifyPassword } from '../auth/passwords.js';
+import type { IssuedSession } from '../auth/session.js';
+import type { RequestContext } from '../context.js';
+import { uniqueViolation } from '../db/errors.js';
+import { badUserInput, conflict, unauthenticated } from '../errors.js';
+import { isIdOf } from '../ids.js';
+import type { PolicyName } from '../policy/index.js';
+import * as validate from '../validation.js';
+import * as repo from './identity.repository.js';
+import type { PrincipalRow, PrincipalStatus } from './identity.table.js';
+
+/** Identity operations. Callers are already authorized (shield); these validate, write and audit. */
+
+function rethrowNameConflict(error: unknown, field: string, what: string): never {
+  if (uniqueViolation(error) === 'principal_live_name_key') throw conflict(`A ${what} with this name already exists`, field);
+  throw error;
+}
+
+export async function signUp(
+  ctx: RequestContext,
+  input: { accountName: string; email: string; password: string },
+): Promise<IssuedSession> {
+  const name = validate.accountName('input.accountName', input.accountName);
+  const email = validate.email('input.email', input.email);
+  const password = validate.password('input.password', input.password);
+  const passwordHash = await hashPassword(password, ctx.services.config.passwordHashCost);
+  try {
+    const { root } = await audited(
+      ctx,
+      'signUp',
+      (trx) => repo.insertAccount(trx, { name, email, passwordHash }),
+      ({ account, root }) => ({
+        resourceId: account.id,
+        actor: { account_id: account.id, actor_id: root.id, on_behalf_of_id: null, via: 'ANONYMOUS' },
+      }),
+    );
+    return ctx.services.signer.issue(root);
+  } catch (error) {
+    const index = uniqueViolation(error);
+    if (index === 'account_name_key') throw conflict('This account name is taken', 'input.accountName');
+    if (index === 'account_email_key') throw conflict('An account with this e-mail already exists', 'input.email');
+    throw error;
+  }
+}
+
+const INVALID_LOGIN = 'Invalid login name or password';
+
+/** `<name>@<account name>` names a RAM user (account names have no dot); anything else is a root's e-mail. */
+function parseLoginName(loginName: string): { accountName: string; userName: string } | { email: string } {
+  const at = loginName.lastIndexOf('@');
+  const suffix = loginName.slice(at + 1);
+  if (at > 0 && /^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$/.test(suffix)) {
+    return { accountName: suffix, userName: loginName.slice(0, at) };
+  }
+  return { email: loginName };
+}
+
+export async function login(ctx: RequestContext, input: { loginName: string; password: string }): Promise<IssuedSession> {
+  const loginName = validate.text('input.loginName', input.loginName, { min: 1, max: 320 });
+  if (input.password.length > 256) throw unauthenticated(INVALID_LOGIN);
+  const parsed = parseLoginName(loginName);
+  const principal =
+    'email' in parsed
+      ? await repo.findRootByEmail(ctx.db, parsed.email)
+      : await repo.findUserByLoginName(ctx.db, parsed.accountName, parsed.userName);
+  const cost = ctx.services.config.passwordHashCost;
+  const valid = await verifyPassword(input.password, principal?.password_hash ?? (await decoyHash(cost)));
+  if (!principal || !valid) {
+    if (principal) {
+      const actor = { principal, via: 'SESSION' as const, assumedBy: null, apiKey: null };
+      await insertAuditEvent(ctx.db, { ...auditActor(actor), action: 'login', resource_id: principal.id, outcome: 'DENIED', reason: 'wrong password' });
+    }
+    throw unauthenticated(INVALID_LOGIN);
+  }
+  if (principal.status !== 'ACTIVE') throw unauthenticated('This RAM user is disabled');
+  const session = await ctx.services.signer.issue(principal);
+  const actor = { principal, via: 'SESSION' as const, assumedBy: null, apiKey: null };
+  await insertAuditEvent(ctx.db, { ...auditActor(actor), action: 'login', resource_id: principal.id, outcome: 'SUCCESS', reason: null });
+  return session;
+}
+
+export async function createRamUser(
+  ctx: RequestContext,
+  input: { name: string; displayName: string; password: string },
+): Promise<PrincipalRow> {
+  const name = validate.ramName('input.name', input.name);
+  const displayName = validate.text('input.displayName', input.displayName, { min: 1, max: 64 });
+  const password = validate.password('input.password', input.password);
+  const passwordHash = await hashPassword(password, ctx.services.config.passwordHashCost);
+  const accountId = ctx.auth!.principal.account_id;
+  try {
+    return await audited(
+      ctx,
+      'createRamUser',
+      (trx) => repo.insertPrincipal(trx, { kind: 'USER', accountId, name, displayName, description: null, passwordHash }),
+      (user) => ({ resourceId: user.id }),
+    );
+  } catch (error) {
+    rethrowNameConflict(error, 'input.name', 'RAM user');
+  }
+}
+
+export async function setUserStatus(ctx: RequestContext, action: string, id: string, status: PrincipalStatus) {
+  return audited(
+    ctx,
+    action,
+    async (trx) => {
+      const principal = await repo.setPrincipalStatus(trx, id, status);
+      if (!principal) throw badUserInput('id', 'the principal is already deleted');
+      if (status === 'DELETED') await repo.removePrincipalGrants(trx, id);
+      return principal;
+    },
+    (principal) => ({ resourceId: principal.id }),
+  );
+}
+
+export async function createRamRole(
+  ctx: RequestContext,
+  input: { name: string; description?: string | null; trustedUserIds?: readonly string[] | null },
+): Promise<PrincipalRow> {
+  const name = validate.ramName('input.name', input.name);
+  const description = validate.description('input.description', input.description);
+  const accountId = ctx.auth!.principal.account_id;
+  const trustedUserIds = [...new Set(input.trustedUserIds ?? [])];
+  if (trustedUserIds.length > 100) throw badUserInput('input.trustedUserIds', 'must list at most 100 users');
+  const users = await Promise.all(
+    trustedUserIds.map((id, index) => {
+      if (!isIdOf(id, 'ramUser')) throw badUserInput(`input.trustedUserIds[${index}]`, 'is not a RAM user ID');
+      return ctx.loaders.principalById.load(id);
+    }),
+  );
+  users.forEach((user, index) => {
+    // Another account's user reads exactly like a user that does not exist.
+    if (!user || user.account_id !== accountId || user.status === 'DELETED' || user.kind !== 'USER') {
+      throw badUserInput(`input.trustedUserIds[${index}]`, 'no such RAM user in this account');
+    }
+  });
+  try {
+    return await audited(
+      ctx,
+      'createRamRole',
+      async (trx) => {
+        const role = await repo.insertPrincipal(trx, { kind: 'ROLE', accountId, name, displayName: null, description, passwordHash: null });
+        await repo.insertRoleTrust(trx, accountId, role.id, trustedUserIds);
+        return role;
+      },
+      (role) => ({ resourceId: role.id }),
+    );
+  } catch (error) {
+    rethrowNameConflict(error, 'input.name', 'RAM role');
+  }
+}
+
+export async function assumeRole(ctx: RequestContext, roleId: string): Promise<IssuedSession> {
+  const auth = ctx.auth!;
+  const role = await audited(
+    ctx,
+    'assumeRole',
+    async () => (await ctx.loaders.principalById.load(roleId))!,
+    (role) => ({ resourceId: role.id }),
+  );
+  return ctx.services.signer.issue(role, auth.principal.id);
+}
+
+export async function changePolicy(ctx: RequestContext, action: 'attachPolicy' | 'detachPolicy', principalId: string, policy: PolicyName) {
+  const accountId = ctx.auth!.principal.account_id;
+  return audited(
+    ctx,
+    action,
+    async (trx) => {
+      if (action === 'attachPolicy') await repo.attachPolicy(trx, accountId, principalId, policy);
+      else await repo.detachPolicy(trx, principalId, policy);
+      return principalId;
+    },
+    (id) => ({ resourceId: id }),
+  );
+}

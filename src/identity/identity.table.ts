@@ -1,0 +1,43 @@
+import type { ColumnType, Generated, Selectable } from 'kysely';
+
+export type PrincipalKind = 'ROOT' | 'USER' | 'ROLE';
+export type PrincipalStatus = 'ACTIVE' | 'DISABLED' | 'DELETED';
+type CreatedAt = ColumnType<Date, Date | undefined, never>;
+
+export interface AccountTable {
+  id: string;
+  name: string;
+  email: string;
+  workspace_count: Generated<number>;
+  created_at: CreatedAt;
+}
+
+export interface PrincipalTable {
+  id: string;
+  account_id: string;
+  kind: PrincipalKind;
+  name: string;
+  display_name: string | null;
+  description: string | null;
+  password_hash: string | null;
+  status: Generated<PrincipalStatus>;
+  model_studio_registered_at: Date | null;
+  created_at: CreatedAt;
+  deleted_at: Date | null;
+}
+
+export interface RoleTrustTable {
+  role_id: string;
+  user_id: string;
+  account_id: string;
+}
+
+export interface PolicyAttachmentTable {
+  principal_id: string;
+  policy: string;
+  account_id: string;
+  attached_at: CreatedAt;
+}
+
+export type AccountRow = Selectable<AccountTable>;
+export type PrincipalRow = Selectable<PrincipalTable>;

@@ -1,0 +1,28 @@
+import type { DB } from '../db/database.js';
+import { newId } from '../ids.js';
+import { creationCursor, type PageRequest } from '../relay/connection.js';
+import type { KnowledgeBaseRow } from './knowledge-bases.table.js';
+
+export const findKnowledgeBasesByIds = (db: DB, ids: readonly string[]) =>
+  db.selectFrom('knowledge_base').selectAll().where('id', 'in', ids).execute();
+
+export async function listKnowledgeBases(db: DB, workspaceId: string, page: PageRequest): Promise<KnowledgeBaseRow[]> {
+  let query = db
+    .selectFrom('knowledge_base')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .limit(page.limit + 1);
+  if (page.after) {
+    const { createdAt, id } = creationCursor(page.after);
+    query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), '>', eb.tuple(createdAt, id)));
+  }
+  return query.execute();
+}
+
+export const insertKnowledgeBase = (db: DB, row: Pick<KnowledgeBaseRow, 'account_id' | 'workspace_id' | 'name' | 'description' | 'created_by'>) =>
+  db.insertInto('knowledge_base').values({ id: newId('knowledgeBase'), ...row }).returningAll().executeTakeFirstOrThrow();
+
+export const deleteKnowledgeBase = (db: DB, id: string) =>
+  db.deleteFrom('knowledge_base').where('id', '=', id).returningAll().executeTakeFirst();

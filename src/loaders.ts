@@ -1,0 +1,19 @@
+import type { DB } from './db/database.js';
+import { createApiKeyLoaders } from './api-keys/api-keys.loaders.js';
+import { createIdentityLoaders } from './identity/identity.loaders.js';
+import { createKnowledgeBaseLoaders } from './knowledge-bases/knowledge-bases.loaders.js';
+import { createModelLoaders } from './models/models.loaders.js';
+import { createWorkspaceLoaders } from './workspaces/workspaces.loaders.js';
+
+/** Per-request loaders: every read of a request goes through these or a repository function. */
+export function createLoaders(db: DB) {
+  return {
+    ...createIdentityLoaders(db),
+    ...createWorkspaceLoaders(db),
+    ...createModelLoaders(db),
+    ...createApiKeyLoaders(db),
+    ...createKnowledgeBaseLoaders(db),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

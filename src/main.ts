@@ -1,0 +1,47 @@
+import { SessionSigner } from './auth/session.js';
+import { resolveSigningKey } from './auth/signing-key.js';
+import { ConfigError, loadConfig } from './config.js';
+import { openDatabase } from './db/database.js';
+import { migrateToLatest } from './db/migrate.js';
+import { createGateway } from './app.js';
+import { createLogger } from './logger.js';
+
+async function main() {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  const database = await openDatabase(
+    config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dataDir: config.dataDir },
+  );
+  const applied = await migrateToLatest(database.db);
+  if (applied.length) logger.info({ migrations: applied }, 'database migrated');
+
+  const signer = new SessionSigner(resolveSigningKey(config.jwtSecret, config.dataDir), config.sessionTtlSeconds);
+  const gateway = await createGateway({ db: database.db, config, signer, logger }, database);
+  gateway.server.listen(config.port, config.host, () => {
+    logger.info(
+      { url: `http://${config.host}:${config.port}/graphql`, database: database.kind },
+      'Model Studio gateway ready',
+    );
+  });
+
+  // SIGTERM: stop accepting, let in-flight requests finish, close the pool, exit 0.
+  const shutdown = async (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    await gateway.stop();
+    await database.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+void main();

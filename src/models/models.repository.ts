@@ -1,0 +1,110 @@
+import { sql } from 'kysely';
+import type { DB } from '../db/database.js';
+import type { PageRequest } from '../relay/connection.js';
+import type { ModelAuthorizationRow, ModelRateLimitRow, ModelRow } from './models.table.js';
+
+export const findModelsByIds = (db: DB, ids: readonly string[]) =>
+  db.selectFrom('model').selectAll().where('id', 'in', ids).execute();
+
+export const listStandardModels = (db: DB) =>
+  db.selectFrom('model').selectAll().where('workspace_id', 'is', null).orderBy('id').execute();
+
+export const findFineTunedModelsByWorkspaceIds = (db: DB, workspaceIds: readonly string[]) =>
+  db.selectFrom('model').selectAll().where('workspace_id', 'in', workspaceIds).orderBy('id').execute();
+
+export const insertFineTunedModel = (db: DB, row: Pick<ModelRow, 'id' | 'display_name' | 'account_id' | 'workspace_id' | 'base_model_id'>) =>
+  db
+    .insertInto('model')
+    .values({ ...row, description: `Fine-tuned from ${row.base_model_id}.`, supports_inference: true, supports_finetune: false, supports_deploy: true })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+
+/** Per-workspace rows are ordered by model ID; the cursor's second part is the last model ID. */
+function pageByModel<Q extends { where: any }>(query: Q, page: PageRequest): Q {
+  return page.after ? (query.where('model_id', '>', page.after[1]) as Q) : query;
+}
+
+export const listAuthorizations = (db: DB, workspaceId: string, page: PageRequest): Promise<ModelAuthorizationRow[]> =>
+  pageByModel(
+    db.selectFrom('model_authorization').selectAll().where('workspace_id', '=', workspaceId).orderBy('model_id').limit(page.limit + 1),
+    page,
+  ).execute();
+
+export const listRateLimits = (db: DB, workspaceId: string, page: PageRequest): Promise<ModelRateLimitRow[]> =>
+  pageByModel(
+    db.selectFrom('model_rate_limit').selectAll().where('workspace_id', '=', workspaceId).orderBy('model_id').limit(page.limit + 1),
+    page,
+  ).execute();
+
+export async function findAuthorizations(db: DB, pairs: ReadonlyArray<readonly [string, string]>) {
+  return db
+    .selectFrom('model_authorization')
+    .selectAll()
+    .where((eb) => eb(eb.refTuple('workspace_id', 'model_id'), 'in', pairs.map(([w, m]) => eb.tuple(w, m))))
+    .execute();
+}
+
+export async function findRateLimits(db: DB, pairs: ReadonlyArray<readonly [string, string]>) {
+  return db
+    .selectFrom('model_rate_limit')
+    .selectAll()
+    .where((eb) => eb(eb.refTuple('workspace_id', 'model_id'), 'in', pairs.map(([w, m]) => eb.tuple(w, m))))
+    .execute();
+}
+
+/** Sets the given flags; absent flags keep their value (false for a new row). */
+export const upsertAuthorization = (
+  db: DB,
+  row: { accountId: string; workspaceId: string; modelId: string; flags: Partial<Record<'inference' | 'finetune' | 'deploy', boolean>> },
+) =>
+  db
+    .insertInto('model_authorization')
+    .values({
+      account_id: row.accountId,
+      workspace_id: row.workspaceId,
+      model_id: row.modelId,
+      inference: row.flags.inference ?? false,
+      finetune: row.flags.finetune ?? false,
+      deploy: row.flags.deploy ?? false,
+    })
+    .onConflict((oc) => oc.columns(['workspace_id', 'model_id']).doUpdateSet({ ...row.flags, updated_at: sql`now()` }))
+    .returningAll()
+    .executeTakeFirstOrThrow();
+
+/** OPEN sets the flag; CLOSE clears it and every per-model inference grant. */
+export async function setAllModelsOpen(db: DB, workspaceId: string, open: boolean) {
+  const workspace = await db
+    .updateTable('workspace')
+    .set({ all_models_open: open })
+    .where('id', '=', workspaceId)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  if (!open) {
+    await db
+      .updateTable('model_authorization')
+      .set({ inference: false, updated_at: sql`now()` })
+      .where('workspace_id', '=', workspaceId)
+      .where('inference', '=', true)
+      .execute();
+  }
+  return workspace;
+}
+
+export const upsertRateLimit = (db: DB, row: Omit<ModelRateLimitRow, 'updated_at'>) =>
+  db
+    .insertInto('model_rate_limit')
+    .values(row)
+    .onConflict((oc) =>
+      oc.columns(['workspace_id', 'model_id']).doUpdateSet({
+        request_limit: row.request_limit,
+        request_limit_period_seconds: row.request_limit_period_seconds,
+        usage_limit: row.usage_limit,
+        usage_limit_period_seconds: row.usage_limit_period_seconds,
+        updated_at: sql`now()`,
+      }),
+    )
+    .returningAll()
+    .executeTakeFirstOrThrow();
+
+export const deleteRateLimit = (db: DB, workspaceId: string, modelId: string) =>
+  db.deleteFrom('model_rate_limit').where('workspace_id', '=', workspaceId).where('model_id', '=', modelId).executeTakeFirst();

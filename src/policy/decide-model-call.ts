@@ -1,0 +1,44 @@
+import { ipInAllowlist } from './cidr.js';
+
+export type ModelCallReason =
+  | 'ALLOWED'
+  | 'KEY_INACTIVE'
+  | 'SOURCE_IP_NOT_ALLOWED'
+  | 'MODEL_NOT_FOUND'
+  | 'MODEL_NOT_AUTHORIZED'
+  | 'OUTSIDE_KEY_SCOPE';
+
+export interface ModelCallFacts {
+  key: {
+    workspaceId: string;
+    modelScope: readonly string[];
+    ipAllowlist: readonly string[];
+    /** False when the owner is disabled, or no longer a member of the key's workspace. */
+    ownerActive: boolean;
+  };
+  workspace: { kind: 'DEFAULT' | 'SUB'; allModelsOpen: boolean };
+  /** Null when no model of that name is visible to the key's account. */
+  model: { id: string; fineTunedIn: string | null; supportsInference: boolean } | null;
+  /** The workspace's inference authorization for the model, if any row exists. */
+  inferenceAuthorized: boolean;
+  sourceIp: string | null;
+}
+
+/**
+ * What a key may call is decided by its workspace alone, then narrowed by the key's own
+ * scope and allowlist; the owner's page permissions never enter into it.
+ */
+export function decideModelCall(facts: ModelCallFacts): ModelCallReason {
+  const { key, workspace, model } = facts;
+  if (!key.ownerActive) return 'KEY_INACTIVE';
+  if (key.ipAllowlist.length > 0 && (facts.sourceIp === null || !ipInAllowlist(facts.sourceIp, key.ipAllowlist))) {
+    return 'SOURCE_IP_NOT_ALLOWED';
+  }
+  if (!model || !model.supportsInference) return 'MODEL_NOT_FOUND';
+  const callableInWorkspace = model.fineTunedIn
+    ? model.fineTunedIn === key.workspaceId
+    : workspace.kind === 'DEFAULT' || workspace.allModelsOpen || facts.inferenceAuthorized;
+  if (!callableInWorkspace) return 'MODEL_NOT_AUTHORIZED';
+  if (key.modelScope.length > 0 && !key.modelScope.includes(model.id)) return 'OUTSIDE_KEY_SCOPE';
+  return 'ALLOWED';
+}

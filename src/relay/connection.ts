@@ -1,0 +1,72 @@
+import { badUserInput } from '../errors.js';
+
+export const MAX_PAGE_SIZE = 100;
+
+export interface PageArgs {
+  first?: number | null;
+  after?: string | null;
+}
+
+/** A keyset position: the sort key of the last row seen. */
+export type Cursor = readonly [string, string];
+
+export interface PageRequest {
+  limit: number;
+  after: Cursor | null;
+}
+
+export interface Connection<T> {
+  edges: Array<{ cursor: string; node: T }>;
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+}
+
+const encodeCursor = (cursor: Cursor) => Buffer.from(JSON.stringify(cursor)).toString('base64url');
+
+function decodeCursor(text: string): Cursor | null {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string') {
+      return [value[0], value[1]];
+    }
+  } catch {
+    // fall through: malformed
+  }
+  return null;
+}
+
+/** Validates `first`/`after` (at most 100 per page, cursors this server issued). */
+export function pageRequest(args: PageArgs): PageRequest {
+  const limit = args.first ?? 20;
+  if (!Number.isInteger(limit) || limit < 0 || limit > MAX_PAGE_SIZE) {
+    throw badUserInput('first', `must be between 0 and ${MAX_PAGE_SIZE}`);
+  }
+  if (args.after == null) return { limit, after: null };
+  const after = decodeCursor(args.after);
+  if (!after) throw badUserInput('after', 'is not a cursor of this connection');
+  return { limit, after };
+}
+
+/** Rows fetched with `limit + 1` become a page; the extra row only says that another page follows. */
+export function toConnection<T>(rows: T[], limit: number, cursorOf: (row: T) => Cursor): Connection<T> {
+  const page = rows.slice(0, limit);
+  const edges = page.map((node) => ({ cursor: encodeCursor(cursorOf(node)), node }));
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: rows.length > limit,
+      hasPreviousPage: false,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+  };
+}
+
+/** The usual sort key: creation time, then ID. */
+export const byCreation = (row: { created_at: Date; id: string }): Cursor => [row.created_at.toISOString(), row.id];
+
+/** Parses a creation cursor's timestamp, refusing a forged one. */
+export function creationCursor(cursor: Cursor): { createdAt: Date; id: string } {
+  const createdAt = new Date(cursor[0]);
+  if (Number.isNaN(createdAt.getTime())) throw badUserInput('after', 'is not a cursor of this connection');
+  return { createdAt, id: cursor[1] };
+}

@@ -1,0 +1,54 @@
+import { rule } from 'graphql-shield';
+import type { GraphQLResolveInfo } from 'graphql';
+import { decideFor } from '../access/decide-for.js';
+import type { Target } from '../access/targets.js';
+import { recordDenial } from '../audit/audited.js';
+import type { RequestContext } from '../context.js';
+import { forbidden, isApiError, notFound, unauthenticated } from '../errors.js';
+import type { Ability } from '../policy/index.js';
+
+/**
+ * graphql-shield rules are adapters: they locate the resource, load facts through the
+ * request's loaders and ask the policy module. They decide nothing themselves.
+ * Every rule is `no_cache`: decisions depend on parent and arguments, and the loaders
+ * already make repeated fact loading cheap.
+ */
+
+const isActive = (ctx: RequestContext) => ctx.auth !== null && ctx.auth.principal.status === 'ACTIVE';
+
+/** A principal signed in (session or API key) and enabled. */
+export const authenticated = rule('authenticated', { cache: 'no_cache' })((_parent, _args, ctx: RequestContext) =>
+  isActive(ctx) ? true : (ctx.authError ?? unauthenticated()),
+);
+
+/** An API-key request, whatever the owner's state (modelAccess reports an inactive key itself). */
+export const apiKeyRequest = rule('apiKeyRequest', { cache: 'no_cache' })((_parent, _args, ctx: RequestContext) => {
+  if (!ctx.auth) return ctx.authError ?? unauthenticated();
+  return ctx.auth.via === 'API_KEY' ? true : forbidden('This operation answers for requests authenticated with an API key');
+});
+
+export type Locate = (parent: any, args: any, ctx: RequestContext) => Target | Promise<Target>;
+type AbilityOf = Ability | ((args: any, target: Target) => Ability);
+
+let ruleCount = 0;
+
+/** Allowed when the policy grants `ability` on the located resource to the caller. */
+export function can(ability: AbilityOf, locate: Locate) {
+  const name = `${typeof ability === 'string' ? ability : 'ability'}#${++ruleCount}`;
+  return rule(name, { cache: 'no_cache' })(async (parent, args, ctx: RequestContext, info: GraphQLResolveInfo) => {
+    if (!isActive(ctx)) return ctx.authError ?? unauthenticated();
+    let target: Target;
+    try {
+      target = await locate(parent, args, ctx);
+    } catch (error) {
+      if (isApiError(error)) return error;
+      throw error;
+    }
+    const decision = await decideFor(ctx, typeof ability === 'string' ? ability : ability(args, target), target);
+    if (decision.allowed) return true;
+    if (info.parentType.name === 'Mutation') {
+      await recordDenial(ctx, info.fieldName, target.resourceId, decision.reasons.join('; '));
+    }
+    return decision.denial === 'NOT_FOUND' ? notFound(target.label) : forbidden(undefined, decision.reasons);
+  });
+}

@@ -1,0 +1,148 @@
+import { sql } from 'kysely';
+import type { DB } from '../db/database.js';
+import { newId } from '../ids.js';
+import type { Page, Region } from '../policy/index.js';
+import { creationCursor, type PageRequest } from '../relay/connection.js';
+import type { MembershipRow, WorkspaceRow } from './workspaces.table.js';
+
+export const findWorkspacesByIds = (db: DB, ids: readonly string[]) =>
+  db.selectFrom('workspace').selectAll().where('id', 'in', ids).execute();
+
+export const findActivation = (db: DB, accountId: string, region: Region) =>
+  db
+    .selectFrom('region_activation')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('region', '=', region)
+    .executeTakeFirst();
+
+export const findDefaultWorkspace = (db: DB, accountId: string, region: Region) =>
+  db
+    .selectFrom('workspace')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('region', '=', region)
+    .where('kind', '=', 'DEFAULT')
+    .executeTakeFirst();
+
+export async function insertActivation(db: DB, accountId: string, region: Region, activatedBy: string) {
+  await db.insertInto('region_activation').values({ account_id: accountId, region, activated_by: activatedBy }).execute();
+}
+
+/**
+ * Takes one of the account's 20 workspace slots. The CHECK on `workspace_count` makes the
+ * limit hold under concurrency: the row lock serializes takers, the constraint refuses the 21st.
+ */
+export async function takeWorkspaceSlot(db: DB, accountId: string): Promise<boolean> {
+  const result = await db
+    .updateTable('account')
+    .set((eb) => ({ workspace_count: eb('workspace_count', '+', 1) }))
+    .where('id', '=', accountId)
+    .where('workspace_count', '<', 20)
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
+export const insertWorkspace = (db: DB, row: { accountId: string; region: Region; kind: 'DEFAULT' | 'SUB'; name: string }) =>
+  db
+    .insertInto('workspace')
+    .values({ id: newId('workspace'), account_id: row.accountId, region: row.region, kind: row.kind, name: row.name })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+
+export const renameWorkspace = (db: DB, id: string, name: string) =>
+  db.updateTable('workspace').set({ name }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+
+export async function listWorkspaces(
+  db: DB,
+  accountId: string,
+  filter: { region?: Region | null; memberId?: string; onlyId?: string },
+  page: PageRequest,
+): Promise<WorkspaceRow[]> {
+  let query = db
+    .selectFrom('workspace')
+    .selectAll('workspace')
+    .where('workspace.account_id', '=', accountId)
+    .orderBy('workspace.created_at')
+    .orderBy('workspace.id')
+    .limit(page.limit + 1);
+  if (filter.region) query = query.where('workspace.region', '=', filter.region);
+  if (filter.onlyId) query = query.where('workspace.id', '=', filter.onlyId);
+  if (filter.memberId) {
+    const memberId = filter.memberId;
+    query = query.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('membership')
+          .select(sql`1`.as('one'))
+          .whereRef('membership.workspace_id', '=', 'workspace.id')
+          .where('membership.principal_id', '=', memberId),
+      ),
+    );
+  }
+  if (page.after) {
+    const { createdAt, id } = creationCursor(page.after);
+    query = query.where((eb) => eb(eb.refTuple('workspace.created_at', 'workspace.id'), '>', eb.tuple(createdAt, id)));
+  }
+  return query.execute();
+}
+
+/** Memberships by (workspace, principal) pairs, for the policy's facts. */
+export async function findMemberships(db: DB, pairs: ReadonlyArray<readonly [string, string]>): Promise<MembershipRow[]> {
+  if (pairs.length === 0) return [];
+  return db
+    .selectFrom('membership')
+    .selectAll()
+    .where((eb) => eb(eb.refTuple('workspace_id', 'principal_id'), 'in', pairs.map(([w, p]) => eb.tuple(w, p))))
+    .execute();
+}
+
+export const findMembershipsByPrincipalIds = (db: DB, principalIds: readonly string[]) =>
+  db
+    .selectFrom('membership')
+    .selectAll()
+    .where('principal_id', 'in', principalIds)
+    .orderBy('created_at')
+    .orderBy('workspace_id')
+    .execute();
+
+export async function listMembers(db: DB, workspaceId: string, page: PageRequest): Promise<MembershipRow[]> {
+  let query = db
+    .selectFrom('membership')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .orderBy('created_at')
+    .orderBy('principal_id')
+    .limit(page.limit + 1);
+  if (page.after) {
+    const { createdAt, id } = creationCursor(page.after);
+    query = query.where((eb) => eb(eb.refTuple('created_at', 'principal_id'), '>', eb.tuple(createdAt, id)));
+  }
+  return query.execute();
+}
+
+export const countMembersByWorkspaceIds = (db: DB, workspaceIds: readonly string[]) =>
+  db
+    .selectFrom('membership')
+    .select(['workspace_id', (eb) => eb.cast<number>(eb.fn.countAll(), 'integer').as('count')])
+    .where('workspace_id', 'in', workspaceIds)
+    .groupBy('workspace_id')
+    .execute();
+
+/** Adds the member if needed and replaces its page permissions; the last writer wins cleanly. */
+export const upsertMembership = (db: DB, row: { accountId: string; workspaceId: string; principalId: string; pages: Page[] }) =>
+  db
+    .insertInto('membership')
+    .values({ account_id: row.accountId, workspace_id: row.workspaceId, principal_id: row.principalId, pages: row.pages })
+    .onConflict((oc) =>
+      oc.columns(['workspace_id', 'principal_id']).doUpdateSet({ pages: row.pages, updated_at: sql`now()` }),
+    )
+    .returningAll()
+    .executeTakeFirstOrThrow();
+
+export const deleteMembership = (db: DB, workspaceId: string, principalId: string) =>
+  db
+    .deleteFrom('membership')
+    .where('workspace_id', '=', workspaceId)
+    .where('principal_id', '=', principalId)
+    .executeTakeFirst();

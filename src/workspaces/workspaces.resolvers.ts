@@ -1,0 +1,2 @@
+import type { Resolvers } from '../generated/graphql.generated.js';
+export const workspaceResolvers: Resolvers = {};

@@ -1,0 +1,46 @@
+export interface GraphQLErrorShape {
+  message: string;
+  path?: Array<string | number>;
+  extensions?: { code?: string; field?: string; [key: string]: unknown };
+}
+
+export interface GraphQLResponse<T = any> {
+  status: number;
+  data: T | null | undefined;
+  errors: GraphQLErrorShape[] | undefined;
+}
+
+/** A plain GraphQL-over-HTTP client: the tests speak to the gateway as any client would. */
+export class GraphQLClient {
+  constructor(readonly url: string) {}
+
+  async request<T = any>(
+    query: string,
+    variables: Record<string, unknown> = {},
+    options: { token?: string | undefined; headers?: Record<string, string> } = {},
+  ): Promise<GraphQLResponse<T>> {
+    const response = await fetch(this.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+        ...options.headers,
+      },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await response.json()) as { data?: T | null; errors?: GraphQLErrorShape[] };
+    return { status: response.status, data: body.data, errors: body.errors };
+  }
+
+  /** The data of a request that must succeed; throws with the errors otherwise. */
+  async ok<T = any>(query: string, variables: Record<string, unknown> = {}, token?: string): Promise<T> {
+    const result = await this.request<T>(query, variables, { token });
+    if (result.errors?.length || !result.data) {
+      throw new Error(`Expected success, got ${JSON.stringify(result.errors)}`);
+    }
+    return result.data;
+  }
+}
+
+/** The code of the first error, or 'OK' when there is none. */
+export const outcomeOf = (result: GraphQLResponse) => result.errors?.[0]?.extensions?.code ?? 'OK';

@@ -1,0 +1,59 @@
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll } from 'vitest';
+import { createGateway, type Gateway } from '../../src/app.js';
+import { SessionSigner } from '../../src/auth/session.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import type { DatabaseHandle } from '../../src/db/database.js';
+import { createLogger } from '../../src/logger.js';
+import { GraphQLClient } from './graphql-client.js';
+import { openTestDatabase } from './test-database.js';
+
+export const TEST_JWT_SECRET = 'test-signing-key-that-is-long-enough-0123456789';
+
+export interface TestGateway {
+  url: string;
+  client: GraphQLClient;
+  database: DatabaseHandle;
+  gateway: Gateway;
+  config: Config;
+  close(): Promise<void>;
+}
+
+export async function startTestGateway(overrides: Partial<Config> = {}): Promise<TestGateway> {
+  const database = await openTestDatabase();
+  const config: Config = {
+    ...loadConfig({ NODE_ENV: 'test' }),
+    jwtSecret: TEST_JWT_SECRET,
+    passwordHashCost: 10,
+    logLevel: 'silent',
+    ...overrides,
+  };
+  const signer = new SessionSigner(config.jwtSecret!, config.sessionTtlSeconds);
+  const gateway = await createGateway({ db: database.db, config, signer, logger: createLogger(config.logLevel) }, database);
+  await new Promise<void>((resolve) => gateway.server.listen(0, '127.0.0.1', resolve));
+  const { port } = gateway.server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}/graphql`;
+  return {
+    url,
+    client: new GraphQLClient(url),
+    database,
+    gateway,
+    config,
+    async close() {
+      await gateway.stop();
+      await database.close();
+    },
+  };
+}
+
+/** One gateway (and database) per test file, started before its tests and stopped after. */
+export function useTestGateway(overrides: Partial<Config> = {}): TestGateway {
+  const holder = {} as TestGateway;
+  beforeAll(async () => {
+    Object.assign(holder, await startTestGateway(overrides));
+  });
+  afterAll(async () => {
+    await holder.close?.();
+  });
+  return new Proxy(holder, { get: (target, key) => Reflect.get(target, key) });
+}

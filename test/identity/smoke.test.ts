@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { signUp, createUser } from '../helpers/fixtures.js';
+import { useTestGateway } from '../helpers/test-gateway.js';
+
+const t = useTestGateway();
+
+describe('smoke', () => {
+  it('signs up and reads the viewer', async () => {
+    const account = await signUp(t.client);
+    const data = await t.client.ok(`{ viewer { principal { id kind name } isSuperAdministrator credential account { name } } }`, {}, account.token);
+    expect(data.viewer.principal.kind).toBe('ROOT');
+    expect(data.viewer.isSuperAdministrator).toBe(true);
+    const user = await createUser(t.client, account.token);
+    const me = await t.client.request(`{ viewer { principal { id name ... on RamUser { loginName policies } } isSuperAdministrator } }`, {}, { token: user.token });
+    expect(me.errors).toBeUndefined();
+    expect(me.data.viewer.principal.loginName).toBe(user.loginName);
+  });
+});

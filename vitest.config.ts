@@ -1,0 +1,31 @@
+import { defineConfig } from 'vitest/config';
+
+/** The whole suite runs twice: on embedded PGlite and on real PostgreSQL. */
+export default defineConfig({
+  test: {
+    pool: 'forks',
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'pglite',
+          include: ['test/**/*.test.ts'],
+          env: { TEST_DATABASE: 'pglite' },
+          globalSetup: ['test/helpers/global-setup.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'postgres',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/unit/**'],
+          env: { TEST_DATABASE: 'postgres' },
+          globalSetup: ['test/helpers/global-setup.ts'],
+        },
+      },
+    ],
+  },
+});
