@@ -1,6 +1,29 @@
-import type { Decision } from '../policy/index.js';
+import type { RequestContext } from '../context.js';
+import { notFound } from '../errors.js';
+import { decide, type Ability, type Decision } from '../policy/index.js';
+import { actorOf, loadFacts } from './decide-for.js';
+import { anyTarget } from './targets.js';
 
 export interface AccessExplanationResult extends Decision {
   principalId: string;
   resourceId: string;
+}
+
+/**
+ * The same decision the shield rules make, with its reasons, for the caller or (management
+ * readers, checked by the shield) another principal of the account acting through the console.
+ */
+export async function explainAccess(
+  ctx: RequestContext,
+  args: { action: Ability; resourceId: string; principalId?: string | null },
+): Promise<AccessExplanationResult> {
+  const caller = ctx.auth!;
+  const subject = args.principalId ? (await ctx.loaders.principalById.load(args.principalId))! : caller.principal;
+  const auth =
+    subject.id === caller.principal.id ? caller : { principal: subject, via: 'SESSION' as const, assumedBy: null, apiKey: null };
+  const target = await anyTarget(ctx, args.resourceId, 'resourceId');
+  // Another account's resource reads as missing here too: the explanation must not tell them apart.
+  if (target.accountId !== caller.principal.account_id) throw notFound(target.label);
+  const decision = decide(args.action, await loadFacts(ctx, await actorOf(ctx, auth), target));
+  return { ...decision, principalId: subject.id, resourceId: target.resourceId };
 }

@@ -1,5 +1,10 @@
-import type { ModelCallReason } from '../policy/index.js';
+import { isIP } from 'node:net';
+import type { RequestContext } from '../context.js';
+import { badUserInput } from '../errors.js';
+import { decideModelCall, keyOwnerInGoodStanding, type ModelCallReason, type PolicyName } from '../policy/index.js';
+import { membershipKey } from '../workspaces/workspaces.loaders.js';
 import type { WorkspaceRow } from '../workspaces/workspaces.table.js';
+import { workspaceModelKey } from './models.loaders.js';
 import type { ModelRateLimitRow } from './models.table.js';
 
 export interface ModelAccessResult {
@@ -7,4 +12,47 @@ export interface ModelAccessResult {
   reason: ModelCallReason;
   workspace: WorkspaceRow;
   rateLimit: ModelRateLimitRow | null;
+}
+
+/** IPv4 peers of a dual-stack socket arrive as `::ffff:a.b.c.d`. */
+const plainAddress = (address: string) => (address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address);
+
+/**
+ * The inference proxy's question: may the request's API key call `modelId` from `sourceIp`?
+ * Loads the facts through the request's loaders (batched) and lets the policy decide.
+ */
+export async function modelAccess(ctx: RequestContext, modelId: string, sourceIp: string | null | undefined): Promise<ModelAccessResult> {
+  if (sourceIp != null && isIP(sourceIp) === 0) throw badUserInput('sourceIp', 'is not an IPv4 or IPv6 address');
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(modelId)) throw badUserInput('model', 'is not a model name');
+  const { apiKey, principal: owner } = ctx.auth!;
+  const key = apiKey!;
+  const l = ctx.loaders;
+  const [workspace, model, authorization, rateLimit, membership, policies] = await Promise.all([
+    l.workspaceById.load(key.workspace_id),
+    l.modelById.load(modelId),
+    l.modelAuthorization.load(workspaceModelKey(key.workspace_id, modelId)),
+    l.modelRateLimit.load(workspaceModelKey(key.workspace_id, modelId)),
+    owner.kind === 'ROOT' ? null : l.membership.load(membershipKey(key.workspace_id, owner.id)),
+    owner.kind === 'ROOT' ? [] : l.policiesByPrincipalId.load(owner.id),
+  ]);
+  const visible = model && (model.account_id === null || model.account_id === key.account_id) ? model : null;
+  const reason = decideModelCall({
+    key: {
+      workspaceId: key.workspace_id,
+      modelScope: key.model_scope,
+      ipAllowlist: key.ip_allowlist,
+      ownerActive: keyOwnerInGoodStanding({
+        kind: owner.kind,
+        status: owner.status,
+        policies: new Set(policies as PolicyName[]),
+        isMemberOfKeyWorkspace: membership !== null,
+      }),
+    },
+    workspace: { kind: workspace!.kind, allModelsOpen: workspace!.all_models_open },
+    model: visible && { id: visible.id, fineTunedIn: visible.workspace_id, supportsInference: visible.supports_inference },
+    inferenceAuthorized: authorization?.inference === true,
+    sourceIp: sourceIp ?? (ctx.remoteAddress ? plainAddress(ctx.remoteAddress) : null),
+  });
+  const allowed = reason === 'ALLOWED';
+  return { allowed, reason, workspace: workspace!, rateLimit: allowed && workspace!.kind === 'SUB' ? rateLimit : null };
 }

@@ -1,2 +1,40 @@
 import type { Resolvers } from '../generated/graphql.generated.js';
-export const modelResolvers: Resolvers = {};
+import { listStandardModels } from './models.repository.js';
+import * as models from './models.service.js';
+import { modelAccess } from './model-access.js';
+
+export const modelResolvers: Resolvers = {
+  Model: {
+    displayName: (m) => m.display_name,
+    supportsInference: (m) => m.supports_inference,
+    supportsFinetune: (m) => m.supports_finetune,
+    supportsDeploy: (m) => m.supports_deploy,
+    workspaceId: (m) => m.workspace_id,
+    baseModel: (m, _args, ctx) => (m.base_model_id ? ctx.loaders.modelById.load(m.base_model_id) : null),
+  },
+  ModelAuthorization: {
+    model: async (a, _args, ctx) => (await ctx.loaders.modelById.load(a.model_id))!,
+    // While the workspace is open to all, inference is on for every standard model.
+    inference: async (a, _args, ctx) => a.inference || (await ctx.loaders.workspaceById.load(a.workspace_id))!.all_models_open,
+    updatedAt: (a) => a.updated_at,
+  },
+  ModelRateLimit: {
+    model: async (r, _args, ctx) => (await ctx.loaders.modelById.load(r.model_id))!,
+    requestLimit: (r) => r.request_limit,
+    requestLimitPeriodSeconds: (r) => r.request_limit_period_seconds,
+    usageLimit: (r) => r.usage_limit,
+    usageLimitPeriodSeconds: (r) => r.usage_limit_period_seconds,
+    updatedAt: (r) => r.updated_at,
+  },
+  Query: {
+    models: (_root, _args, ctx) => listStandardModels(ctx.db),
+    modelAccess: (_root, { model, sourceIp }, ctx) => modelAccess(ctx, model, sourceIp),
+  },
+  Mutation: {
+    setModelAuthorization: (_root, { input }, ctx) => models.setModelAuthorization(ctx, input),
+    setAllModelsAccess: (_root, { input }, ctx) => models.setAllModelsAccess(ctx, input),
+    setModelRateLimit: (_root, { input }, ctx) => models.setModelRateLimit(ctx, input),
+    deleteModelRateLimit: (_root, { input }, ctx) => models.deleteModelRateLimit(ctx, input),
+    createFineTunedModel: (_root, { input }, ctx) => models.createFineTunedModel(ctx, input),
+  },
+};

@@ -4,3 +4,4 @@ export { decideModelCall, type ModelCallFacts, type ModelCallReason } from './de
 export { parseCidr, ipInAllowlist } from './cidr.js';
 export type { Actor, Facts, WorkspaceFacts } from './facts.js';
 export * from './vocabulary.js';
+export { keyOwnerInGoodStanding, workspaceRole } from './standing.js';

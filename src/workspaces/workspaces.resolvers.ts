@@ -1,2 +1,90 @@
+import { decideFor } from '../access/decide-for.js';
+import { accountTarget, workspaceRowTarget } from '../access/targets.js';
+import { listApiKeys } from '../api-keys/api-keys.repository.js';
 import type { Resolvers } from '../generated/graphql.generated.js';
-export const workspaceResolvers: Resolvers = {};
+import { listKnowledgeBases } from '../knowledge-bases/knowledge-bases.repository.js';
+import { listAuthorizations, listRateLimits } from '../models/models.repository.js';
+import { workspaceRole, type Page, type PolicyName } from '../policy/index.js';
+import { byCreation, pageRequest, toConnection, type Cursor } from '../relay/connection.js';
+import { listMembers, listWorkspaces } from './workspaces.repository.js';
+import * as workspaces from './workspaces.service.js';
+import type { MembershipRow } from './workspaces.table.js';
+
+const byMembership = (m: MembershipRow): Cursor => [m.created_at.toISOString(), m.principal_id];
+const byModel = (row: { model_id: string }): Cursor => ['', row.model_id];
+
+export const workspaceResolvers: Resolvers = {
+  Workspace: {
+    createdAt: (w) => w.created_at,
+    region: (w) => w.region as never,
+    allModelsOpen: (w) => w.all_models_open,
+    memberCount: (w, _args, ctx) => ctx.loaders.memberCountByWorkspaceId.load(w.id),
+    members: async (w, args, ctx) => {
+      const page = pageRequest(args);
+      return toConnection(await listMembers(ctx.db, w.id, page), page.limit, byMembership);
+    },
+    modelAuthorizations: async (w, args, ctx) => {
+      const page = pageRequest(args);
+      return toConnection(await listAuthorizations(ctx.db, w.id, page), page.limit, byModel);
+    },
+    rateLimits: async (w, args, ctx) => {
+      const page = pageRequest(args);
+      return toConnection(await listRateLimits(ctx.db, w.id, page), page.limit, byModel);
+    },
+    apiKeys: async (w, args, ctx) => {
+      const page = pageRequest(args);
+      // The policy says how much of the list the caller sees: all keys, or its own.
+      const { scope } = await decideFor(ctx, 'list_api_keys', workspaceRowTarget(w));
+      const filter = scope === 'ALL' ? {} : { ownerId: ctx.auth!.principal.id };
+      return toConnection(await listApiKeys(ctx.db, w.id, filter, page), page.limit, byCreation);
+    },
+    knowledgeBases: async (w, args, ctx) => {
+      const page = pageRequest(args);
+      return toConnection(await listKnowledgeBases(ctx.db, w.id, page), page.limit, byCreation);
+    },
+    fineTunedModels: (w, _args, ctx) => ctx.loaders.fineTunedModelsByWorkspaceId.load(w.id),
+  },
+  Membership: {
+    principal: async (m, _args, ctx) => (await ctx.loaders.principalById.load(m.principal_id))!,
+    workspace: async (m, _args, ctx) => (await ctx.loaders.workspaceById.load(m.workspace_id))!,
+    pages: (m) => m.pages as Page[],
+    role: async (m, _args, ctx) => {
+      const principal = (await ctx.loaders.principalById.load(m.principal_id))!;
+      const policies = principal.kind === 'ROOT' ? [] : await ctx.loaders.policiesByPrincipalId.load(principal.id);
+      return workspaceRole({ kind: principal.kind, policies: new Set<PolicyName>(policies) }, new Set(m.pages as Page[]));
+    },
+    createdAt: (m) => m.created_at,
+    updatedAt: (m) => m.updated_at,
+  },
+  Viewer: {
+    memberships: async (auth, _args, ctx) => {
+      const memberships = await ctx.loaders.membershipsByPrincipalId.load(auth.principal.id);
+      // An API key sees its own workspace only.
+      return auth.apiKey ? memberships.filter((m) => m.workspace_id === auth.apiKey!.workspace_id) : memberships;
+    },
+  },
+  Query: {
+    workspace: (_root, { id }, ctx) => ctx.loaders.workspaceById.load(id),
+    workspaces: async (_root, args, ctx) => {
+      const page = pageRequest(args);
+      const auth = ctx.auth!;
+      const { scope } = await decideFor(ctx, 'list_workspaces', accountTarget(ctx));
+      const filter =
+        scope === 'ALL'
+          ? {}
+          : scope === 'KEY_WORKSPACE'
+            ? { onlyId: auth.apiKey!.workspace_id }
+            : { memberId: auth.principal.id };
+      const rows = await listWorkspaces(ctx.db, auth.principal.account_id, { region: args.region ?? null, ...filter }, page);
+      return toConnection(rows, page.limit, byCreation);
+    },
+  },
+  Mutation: {
+    activateModelStudio: (_root, { input }, ctx) => workspaces.activateModelStudio(ctx, input),
+    registerModelStudioUser: (_root, { principalId }, ctx) => workspaces.registerModelStudioUser(ctx, principalId),
+    createWorkspace: (_root, { input }, ctx) => workspaces.createWorkspace(ctx, input),
+    renameWorkspace: (_root, { input }, ctx) => workspaces.renameWorkspace(ctx, input),
+    setMemberPermissions: (_root, { input }, ctx) => workspaces.setMemberPermissions(ctx, input),
+    removeMember: (_root, { input }, ctx) => workspaces.removeMember(ctx, input),
+  },
+};

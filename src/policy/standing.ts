@@ -1,0 +1,34 @@
+import type { Page, PolicyName } from './vocabulary.js';
+
+/**
+ * What a principal is in a workspace (domain.md): the root and AliyunBailianFullAccess
+ * holders are super administrators; ADMINISTRATOR makes a workspace administrator.
+ */
+export function workspaceRole(
+  principal: { kind: 'ROOT' | 'USER' | 'ROLE'; policies: ReadonlySet<PolicyName> },
+  pages: ReadonlySet<Page>,
+): 'SUPER_ADMINISTRATOR' | 'WORKSPACE_ADMINISTRATOR' | 'MEMBER' {
+  if (principal.kind === 'ROOT' || principal.policies.has('AliyunBailianFullAccess')) return 'SUPER_ADMINISTRATOR';
+  return pages.has('ADMINISTRATOR') ? 'WORKSPACE_ADMINISTRATOR' : 'MEMBER';
+}
+
+/**
+ * Whether an API key's owner still stands behind it. The root's keys always work. Others
+ * need to be enabled and either a member of the key's workspace (removal pauses the key,
+ * re-adding resumes it) or a holder of a policy that manages every workspace's keys
+ * (such owners were never members, so membership cannot be what keeps their keys alive).
+ */
+export function keyOwnerInGoodStanding(owner: {
+  kind: 'ROOT' | 'USER' | 'ROLE';
+  status: 'ACTIVE' | 'DISABLED' | 'DELETED';
+  policies: ReadonlySet<PolicyName>;
+  isMemberOfKeyWorkspace: boolean;
+}): boolean {
+  if (owner.kind === 'ROOT') return true;
+  if (owner.status !== 'ACTIVE') return false;
+  return (
+    owner.isMemberOfKeyWorkspace ||
+    owner.policies.has('AliyunBailianFullAccess') ||
+    owner.policies.has('AliyunBailianControlFullAccess')
+  );
+}

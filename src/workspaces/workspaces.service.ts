@@ -1,0 +1,143 @@
+import { audited } from '../audit/audited.js';
+import type { RequestContext } from '../context.js';
+import { checkViolation, uniqueViolation } from '../db/errors.js';
+import { badUserInput, conflict, notFound } from '../errors.js';
+import { registerInModelStudio } from '../identity/identity.repository.js';
+import type { PrincipalRow } from '../identity/identity.table.js';
+import { isIdOf } from '../ids.js';
+import { PAGES, type Page, type Region } from '../policy/index.js';
+import * as validate from '../validation.js';
+import * as repo from './workspaces.repository.js';
+import type { WorkspaceRow } from './workspaces.table.js';
+
+/** Workspace and membership operations. Callers are already authorized (shield). */
+
+const WORKSPACE_LIMIT = 'An account has at most 20 workspaces, default ones included';
+
+function rethrowWorkspaceConflict(error: unknown): never {
+  if (uniqueViolation(error) === 'workspace_name_key') {
+    throw conflict('A workspace with this name already exists in this region', 'input.name');
+  }
+  if (checkViolation(error) === 'account_workspace_count_check') throw conflict(WORKSPACE_LIMIT);
+  throw error;
+}
+
+export async function activateModelStudio(
+  ctx: RequestContext,
+  input: { region: Region; acceptServiceAgreement: boolean },
+): Promise<WorkspaceRow> {
+  if (!input.acceptServiceAgreement) {
+    throw badUserInput('input.acceptServiceAgreement', 'activation requires accepting the Model Studio service agreement');
+  }
+  const auth = ctx.auth!;
+  const accountId = auth.principal.account_id;
+  try {
+    return await audited(
+      ctx,
+      'activateModelStudio',
+      async (trx) => {
+        if (await repo.findActivation(trx, accountId, input.region)) {
+          throw conflict(`Model Studio is already activated in ${input.region}`, 'input.region');
+        }
+        await repo.insertActivation(trx, accountId, input.region, auth.principal.id);
+        if (!(await repo.takeWorkspaceSlot(trx, accountId))) throw conflict(WORKSPACE_LIMIT);
+        return repo.insertWorkspace(trx, { accountId, region: input.region, kind: 'DEFAULT', name: 'Default Workspace' });
+      },
+      (workspace) => ({ resourceId: workspace.id }),
+    );
+  } catch (error) {
+    if (uniqueViolation(error) === 'region_activation_pkey') {
+      throw conflict(`Model Studio is already activated in ${input.region}`, 'input.region');
+    }
+    rethrowWorkspaceConflict(error);
+  }
+}
+
+export async function createWorkspace(ctx: RequestContext, input: { name: string; region: Region }): Promise<WorkspaceRow> {
+  const name = validate.resourceName('input.name', input.name);
+  const accountId = ctx.auth!.principal.account_id;
+  if (!(await repo.findActivation(ctx.db, accountId, input.region))) {
+    throw badUserInput('input.region', `Model Studio is not activated in ${input.region}`);
+  }
+  try {
+    return await audited(
+      ctx,
+      'createWorkspace',
+      async (trx) => {
+        if (!(await repo.takeWorkspaceSlot(trx, accountId))) throw conflict(WORKSPACE_LIMIT);
+        return repo.insertWorkspace(trx, { accountId, region: input.region, kind: 'SUB', name });
+      },
+      (workspace) => ({ resourceId: workspace.id }),
+    );
+  } catch (error) {
+    rethrowWorkspaceConflict(error);
+  }
+}
+
+export async function renameWorkspace(ctx: RequestContext, input: { workspaceId: string; name: string }) {
+  const name = validate.resourceName('input.name', input.name);
+  try {
+    return await audited(
+      ctx,
+      'renameWorkspace',
+      (trx) => repo.renameWorkspace(trx, input.workspaceId, name),
+      (workspace) => ({ resourceId: workspace.id }),
+    );
+  } catch (error) {
+    rethrowWorkspaceConflict(error);
+  }
+}
+
+/** A RAM user or role of the caller's account; another account's reads as missing. */
+async function accountPrincipal(ctx: RequestContext, id: string, field: string): Promise<PrincipalRow> {
+  if (!isIdOf(id, 'ramUser', 'ramRole', 'root')) throw badUserInput(field, 'is not a well-formed principal ID');
+  const principal = await ctx.loaders.principalById.load(id);
+  if (!principal || principal.status === 'DELETED' || principal.account_id !== ctx.auth!.principal.account_id) {
+    throw notFound('Principal');
+  }
+  if (principal.kind === 'ROOT') throw badUserInput(field, 'the account root holds every permission and is never a member');
+  return principal;
+}
+
+export async function registerModelStudioUser(ctx: RequestContext, principalId: string) {
+  await accountPrincipal(ctx, principalId, 'principalId');
+  return audited(
+    ctx,
+    'registerModelStudioUser',
+    (trx) => registerInModelStudio(trx, principalId),
+    (principal) => ({ resourceId: principal.id }),
+  );
+}
+
+export async function setMemberPermissions(
+  ctx: RequestContext,
+  input: { workspaceId: string; principalId: string; pages: readonly string[] },
+) {
+  const principal = await accountPrincipal(ctx, input.principalId, 'input.principalId');
+  if (principal.model_studio_registered_at === null) {
+    throw badUserInput('input.principalId', 'register the principal in Model Studio (registerModelStudioUser) first');
+  }
+  const pages = [...new Set(input.pages)].filter((page): page is Page => (PAGES as readonly string[]).includes(page));
+  const workspace = (await ctx.loaders.workspaceById.load(input.workspaceId))!;
+  return audited(
+    ctx,
+    'setMemberPermissions',
+    (trx) => repo.upsertMembership(trx, { accountId: workspace.account_id, workspaceId: workspace.id, principalId: principal.id, pages }),
+    (membership) => ({ resourceId: membership.workspace_id }),
+  );
+}
+
+export async function removeMember(ctx: RequestContext, input: { workspaceId: string; principalId: string }) {
+  await accountPrincipal(ctx, input.principalId, 'input.principalId');
+  const workspace = (await ctx.loaders.workspaceById.load(input.workspaceId))!;
+  return audited(
+    ctx,
+    'removeMember',
+    async (trx) => {
+      const result = await repo.deleteMembership(trx, workspace.id, input.principalId);
+      if (result.numDeletedRows === 0n) throw notFound('Membership');
+      return workspace;
+    },
+    () => ({ resourceId: workspace.id }),
+  );
+}
