@@ -2,6 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 /** The whole suite runs twice: on embedded PGlite and on real PostgreSQL. */
 export default defineConfig({
+  // Node loads graphql's CommonJS entry for the server's dependencies; tests must share that one copy.
+  resolve: { alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }] },
   test: {
     pool: 'forks',
     testTimeout: 30_000,
