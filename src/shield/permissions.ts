@@ -1,4 +1,5 @@
 import { allow, deny, shield, type IRules } from 'graphql-shield';
+import { middleware, type IMiddleware } from 'graphql-middleware';
 import {
   accountTarget,
   apiKeyTarget,
@@ -159,9 +160,36 @@ export const permissions: IRules = {
 };
 
 /** Denials carry FORBIDDEN; resolver errors keep their own codes (`allowExternalErrors`). */
-export const permissionsMiddleware = shield(permissions, {
+const shieldMiddleware = shield(permissions, {
   fallbackRule: deny,
   fallbackError: () => forbidden(),
   allowExternalErrors: true,
   debug: false,
+});
+
+/** The rule `Type.field` resolves to in the tree (field, then the type's wildcard, then the type's rule). */
+function ruleOf(typeName: string, field: string): unknown {
+  const entry = (permissions as Record<string, unknown>)[typeName];
+  // A field map is a plain object; a rule is an instance of shield's Rule classes.
+  if (entry && Object.getPrototypeOf(entry) === Object.prototype) {
+    const fields = entry as Record<string, unknown>;
+    return fields[field] ?? fields['*'] ?? deny;
+  }
+  return entry ?? deny;
+}
+
+/**
+ * graphql-shield wraps every field of the schema in an async middleware, `allow` ones
+ * included, which costs a promise per field and doubles the cost of large lists (its
+ * issues #416, #812). A field whose rule is `allow` gains nothing from the wrapper, so it is
+ * left unwrapped; every other field keeps shield's middleware exactly as shield built it.
+ */
+export const permissionsMiddleware = middleware((schema) => {
+  const generated = shieldMiddleware.generate(schema) as Record<string, Record<string, unknown>>;
+  return Object.fromEntries(
+    Object.entries(generated).map(([typeName, fields]) => [
+      typeName,
+      Object.fromEntries(Object.entries(fields).filter(([field]) => ruleOf(typeName, field) !== allow)),
+    ]),
+  ) as IMiddleware;
 });

@@ -1,0 +1,159 @@
+import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
+import type { DB } from '../../src/db/database.js';
+import { PASSWORD, attachPolicy, createUser, login, signUp, type TestAccount } from '../helpers/fixtures.js';
+import type { GraphQLClient } from '../helpers/graphql-client.js';
+
+/** The principals of permission-matrix.md, each holding only what its column names. */
+export const COLUMNS = {
+  ROOT: { policies: [], pages: null },
+  FA: { policies: ['AliyunBailianFullAccess'], pages: null },
+  CFA: { policies: ['AliyunBailianControlFullAccess'], pages: null },
+  RO: { policies: ['AliyunBailianControlReadOnlyAccess'], pages: null },
+  RO2: { policies: ['AliyunBailianReadOnlyAccess'], pages: null },
+  RAM: { policies: ['AliyunRAMFullAccess'], pages: null },
+  WA: { policies: [], pages: ['ADMINISTRATOR'] },
+  KEY: { policies: [], pages: ['API_KEY'] },
+  M: { policies: [], pages: ['MODEL_EXPERIENCE'] },
+  NM: { policies: [], pages: null },
+  X: { policies: [], pages: null },
+} as const satisfies Record<string, { policies: readonly string[]; pages: readonly string[] | null }>;
+export type ColumnName = keyof typeof COLUMNS;
+export const COLUMN_NAMES = Object.keys(COLUMNS) as ColumnName[];
+
+/** A principal of a column, signed in: a RAM user, or (variant) a RAM role session. */
+export interface MatrixActor {
+  column: ColumnName;
+  token: string;
+  principalId: string;
+  variant: 'user' | 'role' | 'root';
+}
+
+export interface World {
+  client: GraphQLClient;
+  db: DB;
+  root: TestAccount;
+  other: TestAccount;
+  /** Default workspace (cn-beijing) and two sub-workspaces of account A. */
+  D: string;
+  W: string;
+  W2: string;
+  actors: Record<ColumnName, MatrixActor>;
+  /** The same columns as RAM role sessions (ROOT and X have none). */
+  roleActors: Partial<Record<ColumnName, MatrixActor>>;
+  /** Called right before each request sent as the actor (after the row's own setup). */
+  probe?: () => Promise<void>;
+}
+
+export const unique = (prefix: string) => `${prefix}-${randomBytes(4).toString('hex')}`;
+
+export async function gqlOk(w: Pick<World, 'client'>, token: string, query: string, variables: Record<string, unknown> = {}) {
+  return w.client.ok(query, variables, token);
+}
+
+async function register(client: GraphQLClient, rootToken: string, principalId: string) {
+  await client.ok(`mutation($id: ID!) { registerModelStudioUser(principalId: $id) { id } }`, { id: principalId }, rootToken);
+}
+
+export async function setPages(client: GraphQLClient, rootToken: string, workspaceId: string, principalId: string, pages: readonly string[]) {
+  await client.ok(
+    `mutation($w: ID!, $p: ID!, $pages: [Page!]!) { setMemberPermissions(input: { workspaceId: $w, principalId: $p, pages: $pages }) { pages } }`,
+    { w: workspaceId, p: principalId, pages },
+    rootToken,
+  );
+}
+
+/** A fresh RAM user registered in Model Studio (a target for membership rows). */
+export async function registeredUser(w: World) {
+  const user = await createUser(w.client, w.root.token, unique('target'));
+  await register(w.client, w.root.token, user.id);
+  return user;
+}
+
+async function grant(w: Omit<World, 'actors' | 'roleActors'>, principalId: string, column: ColumnName) {
+  const spec = COLUMNS[column];
+  for (const policy of spec.policies) await attachPolicy(w.client, w.root.token, principalId, policy);
+  await register(w.client, w.root.token, principalId);
+  if (spec.pages) await setPages(w.client, w.root.token, w.W, principalId, spec.pages);
+}
+
+async function userActor(base: Omit<World, 'actors' | 'roleActors'>, column: ColumnName): Promise<MatrixActor> {
+  const user = await createUser(base.client, base.root.token, unique(column.toLowerCase()));
+  await grant(base, user.id, column);
+  return { column, token: user.token, principalId: user.id, variant: 'user' };
+}
+
+/** A role holding the column's policies and memberships, assumed by a plain trusted user. */
+async function roleActor(base: Omit<World, 'actors' | 'roleActors'>, column: ColumnName): Promise<MatrixActor> {
+  const assumer = await createUser(base.client, base.root.token, unique(`as-${column.toLowerCase()}`));
+  const role = await base.client.ok(
+    `mutation($input: CreateRamRoleInput!) { createRamRole(input: $input) { id } }`,
+    { input: { name: unique(`role-${column.toLowerCase()}`), trustedUserIds: [assumer.id] } },
+    base.root.token,
+  );
+  const roleId = role.createRamRole.id as string;
+  await grant(base, roleId, column);
+  const session = await base.client.ok(`mutation($id: ID!) { assumeRole(roleId: $id) { token } }`, { id: roleId }, assumer.token);
+  return { column, token: session.assumeRole.token, principalId: roleId, variant: 'role' };
+}
+
+export async function buildWorld(client: GraphQLClient, db: DB): Promise<World> {
+  const root = await signUp(client, unique('acct-a'));
+  const other = await signUp(client, unique('acct-x'));
+  const d = await client.ok(`mutation { activateModelStudio(input: { region: CN_BEIJING, acceptServiceAgreement: true }) { id } }`, {}, root.token);
+  const mk = async (name: string) =>
+    (await client.ok(`mutation($n: String!) { createWorkspace(input: { name: $n, region: CN_BEIJING }) { id } }`, { n: name }, root.token))
+      .createWorkspace.id as string;
+  const base = { client, db, root, other, D: d.activateModelStudio.id as string, W: await mk('W'), W2: await mk('W2') };
+
+  const userColumns = COLUMN_NAMES.filter((c) => c !== 'ROOT' && c !== 'X');
+  const users = await Promise.all(userColumns.map((c) => userActor(base, c)));
+  const roles = await Promise.all(userColumns.map((c) => roleActor(base, c)));
+  const actors = Object.fromEntries(users.map((a) => [a.column, a])) as Record<ColumnName, MatrixActor>;
+  actors.ROOT = { column: 'ROOT', token: root.token, principalId: root.rootId, variant: 'root' };
+  actors.X = { column: 'X', token: other.token, principalId: other.rootId, variant: 'root' };
+  return { ...base, actors, roleActors: Object.fromEntries(roles.map((a) => [a.column, a])) };
+}
+
+/**
+ * A fingerprint of every table but the audit trail: equal before and after means the
+ * request changed nothing. Audit events are compared apart (a denial adds one DENIED row).
+ */
+export async function fingerprint(db: DB, accountId: string): Promise<string> {
+  const tenantTables = [
+    'principal',
+    'role_trust',
+    'policy_attachment',
+    'region_activation',
+    'workspace',
+    'membership',
+    'model',
+    'model_authorization',
+    'model_rate_limit',
+    'api_key',
+    'knowledge_base',
+  ];
+  const digest = async (table: string, where: ReturnType<typeof sql>) => {
+    const result = await sql<{ digest: string | null }>`select md5(string_agg(t::text, '|' order by t::text)) as digest from ${sql.table(table)} t where ${where}`.execute(db);
+    return `${table}:${result.rows[0]?.digest ?? ''}`;
+  };
+  const parts = await Promise.all([
+    digest('account', sql`id = ${accountId}`),
+    digest('model', sql`true`),
+    ...tenantTables.map((table) => digest(table, sql`account_id = ${accountId}`)),
+  ]);
+  return parts.join(',');
+}
+
+/** Audit outcomes recorded after `sinceId` (the highest id seen before the request). */
+export async function auditOutcomesSince(db: DB, sinceId: string): Promise<string[]> {
+  const result = await sql<{ outcome: string }>`select outcome from audit_event where id > cast(${sinceId} as bigint) order by id`.execute(db);
+  return result.rows.map((r) => r.outcome);
+}
+
+export async function lastAuditId(db: DB): Promise<string> {
+  const result = await sql<{ id: string }>`select cast(coalesce(max(id), 0) as text) as id from audit_event`.execute(db);
+  return result.rows[0]!.id;
+}
+
+export { PASSWORD, login };
