@@ -51,7 +51,7 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
     };
   }
 
-  const graphql = createGraphQLHandler(apollo, contextFor);
+  const graphql = createGraphQLHandler(apollo, contextFor, { exposeStatementCount: config.exposeStatementCount });
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://gateway.invalid');
     const done = (async () => {

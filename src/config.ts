@@ -15,6 +15,7 @@ const environmentSchema = z.object({
   PASSWORD_HASH_COST: z.coerce.number().int().min(10).max(20).default(15),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   INTROSPECTION: booleanFlag.optional(),
+  EXPOSE_STATEMENT_COUNT: booleanFlag.optional(),
 });
 
 export interface Config {
@@ -33,6 +34,8 @@ export interface Config {
   passwordHashCost: number;
   logLevel: string;
   introspection: boolean;
+  /** Answer each GraphQL request with an `x-sql-statements` header (tests, benchmark). */
+  exposeStatementCount: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -60,5 +63,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     passwordHashCost: e.PASSWORD_HASH_COST,
     logLevel: e.LOG_LEVEL,
     introspection: e.INTROSPECTION ?? !production,
+    exposeStatementCount: e.EXPOSE_STATEMENT_COUNT ?? !production,
   };
 }

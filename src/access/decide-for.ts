@@ -21,8 +21,9 @@ export async function actorOf(ctx: RequestContext, auth: Authentication): Promis
 /** Loads, through the request's loaders, the facts the policy needs about actor and target. */
 export async function loadFacts(ctx: RequestContext, actor: Actor, target: Target): Promise<Facts> {
   const sameAccount = target.accountId === actor.accountId;
+  // The root is never a member (it cannot be added): no need to ask.
   const [membership, trustedUserIds] = await Promise.all([
-    target.workspace && sameAccount
+    target.workspace && sameAccount && actor.kind !== 'ROOT'
       ? ctx.loaders.membership.load(membershipKey(target.workspace.id, actor.principalId))
       : null,
     target.roleId && sameAccount ? ctx.loaders.trustedUserIdsByRoleId.load(target.roleId) : null,

@@ -73,3 +73,15 @@ export async function deleteApiKey(db: DB, id: string): Promise<ApiKeyRow | null
     .execute();
   return key;
 }
+
+/** Live keys by (workspace, owner) pairs, oldest first. */
+export async function findLiveApiKeysByWorkspaceOwners(db: DB, pairs: ReadonlyArray<readonly [string, string]>): Promise<ApiKeyRow[]> {
+  return db
+    .selectFrom('api_key')
+    .selectAll()
+    .where((eb) => eb(eb.refTuple('workspace_id', 'owner_id'), 'in', pairs.map(([w, o]) => eb.tuple(w, o))))
+    .where('deleted_at', 'is', null)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+}

@@ -1,3 +1,5 @@
+import { decideFor } from '../access/decide-for.js';
+import { workspaceRowTarget } from '../access/targets.js';
 import type { Resolvers } from '../generated/graphql.generated.js';
 import * as apiKeys from './api-keys.service.js';
 
@@ -9,6 +11,15 @@ export const apiKeyResolvers: Resolvers = {
     modelScope: (k) => k.model_scope,
     ipAllowlist: (k) => k.ip_allowlist,
     createdAt: (k) => k.created_at,
+  },
+  Membership: {
+    apiKeys: async (m, _args, ctx) => {
+      const workspace = (await ctx.loaders.workspaceById.load(m.workspace_id))!;
+      // Key managers see every member's keys; anyone else only their own.
+      const { scope } = await decideFor(ctx, 'list_api_keys', workspaceRowTarget(workspace));
+      if (scope !== 'ALL' && m.principal_id !== ctx.auth!.principal.id) return [];
+      return ctx.loaders.apiKeysByWorkspaceOwner.load(`${m.workspace_id}/${m.principal_id}`);
+    },
   },
   Mutation: {
     createApiKey: (_root, { input }, ctx) => apiKeys.createApiKey(ctx, input),

@@ -392,6 +392,8 @@ export type LoginInput = {
 /** A principal's membership of a workspace: the data layer. */
 export type Membership = {
   __typename?: 'Membership';
+  /** The member's API keys in this workspace (key managers see every member's; others only their own). */
+  apiKeys: Array<ApiKey>;
   /** When the principal became a member. */
   createdAt: Scalars['DateTime']['output'];
   /** The page permissions the member holds there (possibly none: members can still read). */
@@ -1607,6 +1609,7 @@ export type KnowledgeBaseEdgeResolvers<ContextType = RequestContext, ParentType 
 };
 
 export type MembershipResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Membership'] = ResolversParentTypes['Membership']> = {
+  apiKeys?: Resolver<Array<ResolversTypes['ApiKey']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   pages?: Resolver<Array<ResolversTypes['Page']>, ParentType, ContextType>;
   principal?: Resolver<ResolversTypes['Principal'], ParentType, ContextType>;

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
 import type { RequestContext } from '../context.js';
+import { countStatements } from '../db/statement-counter.js';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -33,6 +34,7 @@ function sendError(res: ServerResponse, status: number, message: string, code: s
 export function createGraphQLHandler(
   apollo: ApolloServer<RequestContext>,
   contextFor: (req: IncomingMessage) => Promise<RequestContext>,
+  options: { exposeStatementCount: boolean },
 ) {
   return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     const headers = new HeaderMap();
@@ -59,11 +61,14 @@ export function createGraphQLHandler(
         body = text;
       }
     }
-    const result = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context: () => contextFor(req),
-    });
+    const { result, statements } = await countStatements(() =>
+      apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+        context: () => contextFor(req),
+      }),
+    );
     for (const [name, value] of result.headers) res.setHeader(name, value);
+    if (options.exposeStatementCount) res.setHeader('x-sql-statements', String(statements));
     res.statusCode = result.status ?? 200;
     if (result.body.kind === 'complete') {
       res.end(result.body.string);

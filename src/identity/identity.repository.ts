@@ -3,7 +3,7 @@ import type { DB } from '../db/database.js';
 import { newId } from '../ids.js';
 import type { PolicyName } from '../policy/index.js';
 import { creationCursor, type PageRequest } from '../relay/connection.js';
-import type { AccountRow, PrincipalKind, PrincipalRow, PrincipalStatus } from './identity.table.js';
+import type { AccountRow, PrincipalKind, PrincipalRow, PrincipalStatus, PrincipalView } from './identity.table.js';
 
 export async function insertAccount(
   db: DB,
@@ -35,8 +35,51 @@ export async function insertAccount(
 export const findAccountsByIds = (db: DB, ids: readonly string[]) =>
   db.selectFrom('account').selectAll().where('id', 'in', ids).execute();
 
-export const findPrincipalsByIds = (db: DB, ids: readonly string[]) =>
-  db.selectFrom('principal').selectAll().where('id', 'in', ids).execute();
+/** A principal's policies, as one array (empty when none). */
+const policiesOfPrincipal = sql<string[]>`coalesce((select array_agg(pa.policy order by pa.policy) from policy_attachment pa where pa.principal_id = principal.id), '{}'::text[])`;
+
+/**
+ * Principals with what every request asks of them next: their policies and their account's
+ * name (login names). One statement instead of three on the authentication path.
+ */
+export const findPrincipalsByIds = (db: DB, ids: readonly string[]): Promise<PrincipalView[]> =>
+  db
+    .selectFrom('principal')
+    .innerJoin('account', 'account.id', 'principal.account_id')
+    .selectAll('principal')
+    .select(['account.name as account_name', policiesOfPrincipal.as('policies')])
+    .where('principal.id', 'in', ids)
+    .execute();
+
+const PRINCIPAL_COLUMNS = [
+  'id',
+  'account_id',
+  'kind',
+  'name',
+  'display_name',
+  'description',
+  'password_hash',
+  'status',
+  'model_studio_registered_at',
+  'created_at',
+  'deleted_at',
+] as const;
+
+/**
+ * The columns of a joined `principal` (and `account`), prefixed `principal__`, for list
+ * queries that bring each row's principal along; `principalFromRow` takes them back out.
+ */
+export const joinedPrincipalColumns = [
+  ...PRINCIPAL_COLUMNS.map((column) => sql.ref(`principal.${column}`).as(`principal__${column}`)),
+  sql.ref('account.name').as('principal__account_name'),
+  policiesOfPrincipal.as('principal__policies'),
+];
+
+export function principalFromRow(row: Record<string, unknown>): PrincipalView {
+  const principal: Record<string, unknown> = {};
+  for (const column of [...PRINCIPAL_COLUMNS, 'account_name', 'policies']) principal[column] = row[`principal__${column}`];
+  return principal as unknown as PrincipalView;
+}
 
 /** The root of the account with this e-mail (case-insensitive). */
 export const findRootByEmail = (db: DB, email: string) =>
@@ -148,9 +191,6 @@ export async function removePrincipalGrants(db: DB, principalId: string): Promis
       .execute();
   }
 }
-
-export const findPoliciesByPrincipalIds = (db: DB, ids: readonly string[]) =>
-  db.selectFrom('policy_attachment').select(['principal_id', 'policy']).where('principal_id', 'in', ids).execute();
 
 export async function attachPolicy(db: DB, accountId: string, principalId: string, policy: PolicyName) {
   await db

@@ -3,7 +3,7 @@ import { isSuperAdministrator, type PolicyName } from '../policy/index.js';
 import { byCreation, pageRequest, toConnection } from '../relay/connection.js';
 import * as identity from './identity.service.js';
 import { listPrincipals } from './identity.repository.js';
-import type { PrincipalRow } from './identity.table.js';
+import type { PrincipalRow, PrincipalView } from './identity.table.js';
 
 const PRINCIPAL_KIND = { ROOT: 'ROOT', USER: 'RAM_USER', ROLE: 'RAM_ROLE' } as const;
 const PRINCIPAL_TYPE = { ROOT: 'RootPrincipal', USER: 'RamUser', ROLE: 'RamRole' } as const;
@@ -29,7 +29,7 @@ export const identityResolvers: Resolvers = {
   RamUser: {
     ...principalFields,
     displayName: (p) => p.display_name ?? p.name,
-    loginName: async (p, _args, ctx) => `${p.name}@${(await ctx.loaders.accountById.load(p.account_id))!.name}`,
+    loginName: async (p, _args, ctx) => `${p.name}@${(await ctx.loaders.principalById.load(p.id))!.account_name}`,
   },
   RamRole: {
     ...principalFields,
@@ -37,7 +37,7 @@ export const identityResolvers: Resolvers = {
     trustedUsers: async (role, _args, ctx) => {
       const ids = await ctx.loaders.trustedUserIdsByRoleId.load(role.id);
       const users = await ctx.loaders.principalById.loadMany(ids);
-      return users.filter((u): u is PrincipalRow => !!u && !(u instanceof Error) && u.status !== 'DELETED');
+      return users.filter((u): u is PrincipalView => !!u && !(u instanceof Error) && u.status !== 'DELETED');
     },
   },
   Account: {

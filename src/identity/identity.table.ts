@@ -41,3 +41,6 @@ export interface PolicyAttachmentTable {
 
 export type AccountRow = Selectable<AccountTable>;
 export type PrincipalRow = Selectable<PrincipalTable>;
+
+/** A principal as the loaders return it: with its policies and its account's name. */
+export type PrincipalView = PrincipalRow & { account_name: string; policies: string[] };

@@ -24,11 +24,45 @@ function pageByModel<Q extends { where: any }>(query: Q, page: PageRequest): Q {
   return page.after ? (query.where('model_id', '>', page.after[1]) as Q) : query;
 }
 
-export const listAuthorizations = (db: DB, workspaceId: string, page: PageRequest): Promise<ModelAuthorizationRow[]> =>
-  pageByModel(
-    db.selectFrom('model_authorization').selectAll().where('workspace_id', '=', workspaceId).orderBy('model_id').limit(page.limit + 1),
-    page,
-  ).execute();
+const MODEL_COLUMNS = [
+  'id',
+  'display_name',
+  'description',
+  'supports_inference',
+  'supports_finetune',
+  'supports_deploy',
+  'account_id',
+  'workspace_id',
+  'base_model_id',
+  'created_at',
+] as const;
+
+/** A page of authorizations, each with its model (one statement for the whole page). */
+export async function listAuthorizations(
+  db: DB,
+  workspaceId: string,
+  page: PageRequest,
+): Promise<Array<{ authorization: ModelAuthorizationRow; model: ModelRow }>> {
+  let query = db
+    .selectFrom('model_authorization')
+    .innerJoin('model', 'model.id', 'model_authorization.model_id')
+    .selectAll('model_authorization')
+    .select(MODEL_COLUMNS.map((column) => sql.ref(`model.${column}`).as(`model__${column}`)))
+    .where('model_authorization.workspace_id', '=', workspaceId)
+    .orderBy('model_authorization.model_id')
+    .limit(page.limit + 1);
+  if (page.after) query = query.where('model_authorization.model_id', '>', page.after[1]);
+  const rows = (await query.execute()) as Array<ModelAuthorizationRow & Record<string, unknown>>;
+  return rows.map((row) => {
+    const model: Record<string, unknown> = {};
+    for (const column of MODEL_COLUMNS) model[column] = row[`model__${column}`];
+    const { workspace_id, model_id, account_id, inference, finetune, deploy, updated_at } = row;
+    return {
+      authorization: { workspace_id, model_id, account_id, inference, finetune, deploy, updated_at },
+      model: model as unknown as ModelRow,
+    };
+  });
+}
 
 export const listRateLimits = (db: DB, workspaceId: string, page: PageRequest): Promise<ModelRateLimitRow[]> =>
   pageByModel(

@@ -126,7 +126,12 @@ export const permissions: IRules = {
     apiKeys: can('list_api_keys', parentWorkspace),
     knowledgeBases: can('read_knowledge_bases', parentWorkspace),
   },
-  Membership: allow,
+  Membership: {
+    '*': allow,
+    apiKeys: can('list_api_keys', async (m: { workspace_id: string }, _args, ctx) =>
+      workspaceRowTarget((await ctx.loaders.workspaceById.load(m.workspace_id))!),
+    ),
+  },
   Model: allow,
   ModelAuthorization: allow,
   ModelRateLimit: allow,

@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
 import type { DB } from '../db/database.js';
+import { joinedPrincipalColumns, principalFromRow } from '../identity/identity.repository.js';
+import type { PrincipalView } from '../identity/identity.table.js';
 import { newId } from '../ids.js';
 import type { Page, Region } from '../policy/index.js';
 import { creationCursor, type PageRequest } from '../relay/connection.js';
@@ -106,19 +108,34 @@ export const findMembershipsByPrincipalIds = (db: DB, principalIds: readonly str
     .orderBy('workspace_id')
     .execute();
 
-export async function listMembers(db: DB, workspaceId: string, page: PageRequest): Promise<MembershipRow[]> {
+/** A page of members, each with its principal (one statement for the whole page). */
+export async function listMembers(
+  db: DB,
+  workspaceId: string,
+  page: PageRequest,
+): Promise<Array<{ membership: MembershipRow; principal: PrincipalView }>> {
   let query = db
     .selectFrom('membership')
-    .selectAll()
-    .where('workspace_id', '=', workspaceId)
-    .orderBy('created_at')
-    .orderBy('principal_id')
+    .innerJoin('principal', 'principal.id', 'membership.principal_id')
+    .innerJoin('account', 'account.id', 'principal.account_id')
+    .selectAll('membership')
+    .select(joinedPrincipalColumns)
+    .where('membership.workspace_id', '=', workspaceId)
+    .orderBy('membership.created_at')
+    .orderBy('membership.principal_id')
     .limit(page.limit + 1);
   if (page.after) {
     const { createdAt, id } = creationCursor(page.after);
-    query = query.where((eb) => eb(eb.refTuple('created_at', 'principal_id'), '>', eb.tuple(createdAt, id)));
+    query = query.where((eb) => eb(eb.refTuple('membership.created_at', 'membership.principal_id'), '>', eb.tuple(createdAt, id)));
   }
-  return query.execute();
+  const rows = await query.execute();
+  return rows.map((row) => {
+    const { workspace_id, principal_id, account_id, pages, created_at, updated_at } = row;
+    return {
+      membership: { workspace_id, principal_id, account_id, pages, created_at, updated_at },
+      principal: principalFromRow(row as Record<string, unknown>),
+    };
+  });
 }
 
 export const countMembersByWorkspaceIds = (db: DB, workspaceIds: readonly string[]) =>

@@ -21,11 +21,24 @@ export const workspaceResolvers: Resolvers = {
     memberCount: (w, _args, ctx) => ctx.loaders.memberCountByWorkspaceId.load(w.id),
     members: async (w, args, ctx) => {
       const page = pageRequest(args);
-      return toConnection(await listMembers(ctx.db, w.id, page), page.limit, byMembership);
+      const rows = await listMembers(ctx.db, w.id, page);
+      // The page brought each member's principal along: later fields find it in the loader.
+      for (const { principal } of rows) ctx.loaders.principalById.prime(principal.id, principal);
+      return toConnection(
+        rows.map((row) => row.membership),
+        page.limit,
+        byMembership,
+      );
     },
     modelAuthorizations: async (w, args, ctx) => {
       const page = pageRequest(args);
-      return toConnection(await listAuthorizations(ctx.db, w.id, page), page.limit, byModel);
+      const rows = await listAuthorizations(ctx.db, w.id, page);
+      for (const { model } of rows) ctx.loaders.modelById.prime(model.id, model);
+      return toConnection(
+        rows.map((row) => row.authorization),
+        page.limit,
+        byModel,
+      );
     },
     rateLimits: async (w, args, ctx) => {
       const page = pageRequest(args);

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { attachPolicy, createUser, signUp } from '../helpers/fixtures.js';
+import { useTestGateway } from '../helpers/test-gateway.js';
+
+const t = useTestGateway();
+
+/** What a console's members page loads (the benchmark's `consolePage`). */
+export const CONSOLE_PAGE = `query($w: ID!) {
+  workspace(id: $w) {
+    id name kind
+    members(first: 100) {
+      edges { node { pages role principal { id name ... on RamUser { loginName displayName } } apiKeys { id prefix } } }
+    }
+    modelAuthorizations(first: 100) { edges { node { inference finetune deploy model { id displayName } } } }
+  }
+}`;
+
+async function statementsFor(query: string, variables: Record<string, unknown>, token: string) {
+  const response = await fetch(t.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as { errors?: unknown };
+  expect(body.errors).toBeUndefined();
+  return Number(response.headers.get('x-sql-statements'));
+}
+
+async function workspaceWithMembers(rootToken: string, name: string, count: number) {
+  const c = t.client;
+  const w = (await c.ok(`mutation($n: String!) { createWorkspace(input: { name: $n, region: CN_BEIJING }) { id } }`, { n: name }, rootToken)).createWorkspace.id;
+  for (let i = 0; i < count; i++) {
+    const id = (await c.ok(
+      `mutation($i: CreateRamUserInput!) { createRamUser(input: $i) { id } }`,
+      { i: { name: `${name}-u${i}`, displayName: `U${i}`, password: 'a long enough password' } },
+      rootToken,
+    )).createRamUser.id;
+    await c.ok(`mutation($id: ID!) { registerModelStudioUser(principalId: $id) { id } }`, { id }, rootToken);
+    await c.ok(
+      `mutation($w: ID!, $p: ID!) { setMemberPermissions(input: { workspaceId: $w, principalId: $p, pages: [API_KEY, MODEL_EXPERIENCE] }) { pages } }`,
+      { w, p: id },
+      rootToken,
+    );
+  }
+  for (const model of ['qwen-max', 'qwen-plus', 'qwen-turbo']) {
+    await c.ok(`mutation($w: ID!, $m: ID!) { setModelAuthorization(input: { workspaceId: $w, model: $m, inference: true }) { inference } }`, { w, m: model }, rootToken);
+  }
+  await c.ok(`mutation($w: ID!) { createApiKey(input: { workspaceId: $w }) { secret } }`, { w }, rootToken);
+  return w as string;
+}
+
+describe('statements per request are constant in list sizes', () => {
+  it('consolePage costs the same with 10 and with 100 members, at most 6 statements', async () => {
+    const root = await signUp(t.client);
+    await t.client.ok(`mutation { activateModelStudio(input: { region: CN_BEIJING, acceptServiceAgreement: true }) { id } }`, {}, root.token);
+    const small = await workspaceWithMembers(root.token, 'small', 10);
+    const large = await workspaceWithMembers(root.token, 'large', 100);
+    const fa = await createUser(t.client, root.token);
+    await attachPolicy(t.client, root.token, fa.id, 'AliyunBailianFullAccess');
+
+    for (const token of [root.token, fa.token]) {
+      const forSmall = await statementsFor(CONSOLE_PAGE, { w: small }, token);
+      const forLarge = await statementsFor(CONSOLE_PAGE, { w: large }, token);
+      expect(forLarge).toBe(forSmall);
+      expect(forLarge).toBeLessThanOrEqual(6);
+    }
+  }, 120_000);
+});
