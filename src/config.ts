@@ -16,6 +16,7 @@ const environmentSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   INTROSPECTION: booleanFlag.optional(),
   EXPOSE_STATEMENT_COUNT: booleanFlag.optional(),
+  BENCH_ALLOW_ALL: booleanFlag.optional(),
 });
 
 export interface Config {
@@ -36,6 +37,11 @@ export interface Config {
   introspection: boolean;
   /** Answer each GraphQL request with an `x-sql-statements` header (tests, benchmark). */
   exposeStatementCount: boolean;
+  /**
+   * Benchmark only: serve without authorization, to measure what it costs. Refused unless
+   * the database is a benchmark database (`bench_*` on PostgreSQL).
+   */
+  benchAllowAll: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -51,6 +57,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (production && !e.JWT_SECRET) {
     throw new ConfigError('Invalid configuration:\n  JWT_SECRET: required when NODE_ENV=production');
   }
+  const benchAllowAll = e.BENCH_ALLOW_ALL ?? false;
+  if (benchAllowAll && !(e.DATABASE_URL && /^\/bench_[a-z0-9_]+$/.test(new URL(e.DATABASE_URL).pathname))) {
+    throw new ConfigError('Invalid configuration:\n  BENCH_ALLOW_ALL: only for the benchmark, on a bench_* PostgreSQL database');
+  }
   return {
     production,
     port: e.PORT,
@@ -64,5 +74,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     introspection: e.INTROSPECTION ?? !production,
     exposeStatementCount: e.EXPOSE_STATEMENT_COUNT ?? !production,
+    benchAllowAll,
   };
 }

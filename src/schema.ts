@@ -64,7 +64,7 @@ export function buildBareSchema(): GraphQLSchema {
   return makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: resolvers as any });
 }
 
-/** The schema as served: every field behind its graphql-shield rule. */
-export function buildSchema(): GraphQLSchema {
-  return applyMiddleware(buildBareSchema(), permissionsMiddleware);
+/** The schema as served: every field behind its graphql-shield rule (`allowAll`: the benchmark's baseline). */
+export function buildSchema(options: { allowAll?: boolean } = {}): GraphQLSchema {
+  return options.allowAll ? buildBareSchema() : applyMiddleware(buildBareSchema(), permissionsMiddleware);
 }

@@ -1,0 +1,214 @@
+/**
+ * `npm run bench [-- --quick]`: seeds the datasets, starts the built server as a user would
+ * (production settings) and drives each scenario with and without authorization, side by
+ * side in one run. Prints a table and writes bench/results/latest.json.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { migrateToLatest } from '../src/db/migrate.js';
+import { CONSOLE_PAGE_QUERY, scenarios, type Scenario } from './scenarios.js';
+import { BENCH_FA_LOGIN, BENCH_PASSWORD, BENCH_ROOT_EMAIL, DATASETS, keyCount, type Dataset } from './dataset.js';
+import { seed } from './seed.js';
+
+const quick = process.argv.includes('--quick');
+const SECONDS = quick ? 5 : 15;
+const CONNECTIONS = 16;
+const ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const JWT_SECRET = 'benchmark-signing-key-0123456789-abcdefghijklmnop';
+
+const databaseUrl = (name: string) => Object.assign(new URL(ADMIN_URL), { pathname: `/${name}` }).toString();
+
+async function prepare(dataset: Dataset) {
+  const admin = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: ADMIN_URL, max: 1 }) }) });
+  const exists = await sql`select 1 from pg_database where datname = ${dataset.database}`.execute(admin);
+  if (!exists.rows.length) await sql`create database ${sql.id(dataset.database)}`.execute(admin);
+  await admin.destroy();
+  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: databaseUrl(dataset.database), max: 2 }) }) });
+  await migrateToLatest(db);
+  const result = await seed(db, dataset);
+  await db.destroy();
+  console.log(result.skipped ? `dataset ${dataset.name}: already seeded` : `dataset ${dataset.name}: seeded in ${result.seconds.toFixed(1)} s`);
+  return result;
+}
+
+interface Server {
+  url: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+async function waitUntilUp(url: string, timeoutMs: number): Promise<number> {
+  const started = performance.now();
+  while (performance.now() - started < timeoutMs) {
+    try {
+      const response = await fetch(url.replace('/graphql', '/healthz'));
+      if (response.ok) return performance.now() - started;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`server at ${url} did not start`);
+}
+
+async function startServer(port: number, env: Record<string, string>): Promise<Server> {
+  const child = spawn(process.execPath, ['dist/src/main.js'], {
+    env: { ...process.env, NODE_ENV: 'production', PORT: String(port), JWT_SECRET, LOG_LEVEL: 'warn', EXPOSE_STATEMENT_COUNT: 'true', ...env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}/graphql`;
+  await waitUntilUp(url, 30_000);
+  return {
+    url,
+    process: child,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+const rssMb = (pid: number) => {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+};
+
+async function graphql(url: string, query: string, variables: Record<string, unknown> = {}, token?: string) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as { data?: any; errors?: unknown[] };
+  if (body.errors) throw new Error(`${query.slice(0, 60)}: ${JSON.stringify(body.errors)}`);
+  return { data: body.data, statements: Number(response.headers.get('x-sql-statements') ?? NaN) };
+}
+
+async function login(url: string, loginName: string) {
+  const { data } = await graphql(url, `mutation($i: LoginInput!) { login(input: $i) { token } }`, { i: { loginName, password: BENCH_PASSWORD } });
+  return data.login.token as string;
+}
+
+interface Measurement {
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  statements: number;
+  maxRssMb: number;
+  firstError?: string | null;
+}
+
+async function measure(server: Server, scenario: Scenario, seconds = SECONDS): Promise<Measurement> {
+  const statements = scenario.sample ? (await scenario.sample(server.url)).statements : NaN;
+  let maxRssMb = 0;
+  const sampler = setInterval(() => (maxRssMb = Math.max(maxRssMb, rssMb(server.process.pid!))), 250);
+  const output = await new Promise<string>((resolve, reject) => {
+    const load = spawn(process.execPath, ['--import', 'tsx', 'bench/load.ts', JSON.stringify({ url: server.url, seconds, ...scenario.load })], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let text = '';
+    load.stdout.on('data', (chunk) => (text += chunk));
+    load.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`load generator exited ${code}`))));
+  });
+  clearInterval(sampler);
+  return { ...JSON.parse(output.trim().split('\n').at(-1)!), statements, maxRssMb };
+}
+
+async function main() {
+  execFileSync('npm', ['run', 'build'], { stdio: 'inherit' });
+  mkdirSync('bench/results', { recursive: true });
+  const small = DATASETS.small;
+  const large = quick ? DATASETS.small : DATASETS.large;
+  const seeding = { small: await prepare(small), ...(quick ? {} : { large: await prepare(large) }) };
+
+  // Embedded start: an empty PGlite data folder to the first answered request, built JS.
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-embedded-'));
+  const embeddedStarted = performance.now();
+  const { DATABASE_URL: _unused, ...environment } = process.env;
+  const embedded = spawn(process.execPath, ['dist/src/main.js'], {
+    env: { ...environment, NODE_ENV: 'production', PORT: '4390', JWT_SECRET, LOG_LEVEL: 'warn', DATA_DIR: dataDir },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  await waitUntilUp('http://127.0.0.1:4390/graphql', 60_000);
+  const embeddedStartMs = performance.now() - embeddedStarted;
+  await new Promise<void>((resolve) => {
+    embedded.once('exit', () => resolve());
+    embedded.kill('SIGTERM');
+  });
+  rmSync(dataDir, { recursive: true, force: true });
+
+  const shipped = await startServer(4391, { DATABASE_URL: databaseUrl(large.database) });
+  const allowAll = await startServer(4392, { DATABASE_URL: databaseUrl(large.database), BENCH_ALLOW_ALL: 'true' });
+  const smallServer = quick ? shipped : await startServer(4393, { DATABASE_URL: databaseUrl(small.database) });
+  const tokens = { root: await login(shipped.url, BENCH_ROOT_EMAIL), fa: await login(shipped.url, BENCH_FA_LOGIN) };
+
+  const rows: Array<{ scenario: string; dataset: string; authorization: string } & Measurement> = [];
+  for (const scenario of scenarios(tokens, keyCount(large))) {
+    for (const [authorization, server] of [['shipped', shipped], ['allow-all', allowAll]] as const) {
+      const m = await measure(server, scenario);
+      rows.push({ scenario: scenario.name, dataset: large.name, authorization, ...m });
+      console.log(`${scenario.name.padEnd(12)} ${large.name.padEnd(5)} ${authorization.padEnd(9)} ${m.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  ${m.statements} stmts  ${m.maxRssMb.toFixed(0)} MB  errors ${m.errors + m.non2xx}${m.firstError ? ` (${m.firstError})` : ''}`);
+    }
+  }
+  if (!quick) {
+    for (const scenario of scenarios(tokens, keyCount(small)).filter((s) => s.name === 'modelAccess' || s.name === 'consolePage')) {
+      const m = await measure(smallServer, scenario);
+      rows.push({ scenario: scenario.name, dataset: small.name, authorization: 'shipped', ...m });
+      console.log(`${scenario.name.padEnd(12)} small shipped   ${m.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms`);
+    }
+  }
+
+  // Memory under a steady load: the last 30 s within 10% of the first 30 s after warm-up.
+  let memory: { firstMb: number; lastMb: number } | null = null;
+  if (!quick) {
+    const samples: number[] = [];
+    const sampler = setInterval(() => samples.push(rssMb(shipped.process.pid!)), 1000);
+    await measure(shipped, scenarios(tokens, keyCount(large)).find((s) => s.name === 'modelAccess')!, 150);
+    clearInterval(sampler);
+    const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    memory = { firstMb: avg(samples.slice(30, 60)), lastMb: avg(samples.slice(-30)) };
+  }
+
+  await Promise.all([shipped.stop(), allowAll.stop(), ...(quick ? [] : [smallServer.stop()])]);
+
+  const find = (scenario: string, authorization = 'shipped', dataset = large.name) =>
+    rows.find((r) => r.scenario === scenario && r.authorization === authorization && r.dataset === dataset)!;
+  const targets = [
+    ...scenarios(tokens, 1).map((s) => {
+      const ratio = find(s.name).requestsPerSecond / find(s.name, 'allow-all').requestsPerSecond;
+      return { target: `${s.name}: authorization ≥ 0.85 × allow-all`, value: ratio.toFixed(2), met: ratio >= 0.85 };
+    }),
+    (() => {
+      const ratio = find('modelAccess').requestsPerSecond / find('ceiling').requestsPerSecond;
+      return { target: 'modelAccess ≥ 0.75 × ceiling', value: ratio.toFixed(2), met: ratio >= 0.75 };
+    })(),
+    { target: 'consolePage ≤ 6 statements', value: String(find('consolePage').statements), met: find('consolePage').statements <= 6 },
+    ...(quick
+      ? []
+      : ['modelAccess', 'consolePage'].map((name) => {
+          const ratio = find(name).p50 / Math.max(find(name, 'shipped', small.name).p50, 0.5);
+          return { target: `${name} p50 large ≤ 1.25 × small`, value: ratio.toFixed(2), met: ratio <= 1.25 };
+        })),
+    { target: 'RSS < 300 MB', value: Math.max(...rows.map((r) => r.maxRssMb)).toFixed(0), met: rows.every((r) => r.maxRssMb < 300) },
+    ...(memory ? [{ target: 'RSS flat (last 30 s ≤ 1.10 × first 30 s)', value: `${memory.firstMb.toFixed(0)} → ${memory.lastMb.toFixed(0)} MB`, met: memory.lastMb <= memory.firstMb * 1.1 }] : []),
+    { target: 'embedded start < 3 s', value: `${(embeddedStartMs / 1000).toFixed(2)} s`, met: embeddedStartMs < 3000 },
+  ];
+  console.log('\nTargets:');
+  for (const t of targets) console.log(`  ${t.met ? 'met   ' : 'MISSED'} ${t.target}: ${t.value}`);
+
+  const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD']).toString().trim();
+  writeFileSync(
+    'bench/results/latest.json',
+    JSON.stringify({ date: new Date().toISOString(), commit, cpus: cpus().length, quick, seconds: SECONDS, connections: CONNECTIONS, seeding, rows, targets, memory, embeddedStartMs }, null, 2),
+  );
+  console.log('\nwrote bench/results/latest.json');
+}
+
+await main();
