@@ -3,6 +3,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, type KyselyPlugin } from 'kysely';
 import pg from 'pg';
 import { PGliteDialect } from './pglite-dialect.js';
+import { templateFor } from './pglite-template.js';
 import type { Database } from './schema.js';
 
 export type DB = Kysely<Database>;
@@ -32,9 +33,10 @@ export async function openDatabase(target: DatabaseTarget, plugins: KyselyPlugin
     return { db, kind: 'postgres', ping: () => ping(db), close: () => db.destroy() };
   }
   if (target.dataDir) mkdirSync(target.dataDir, { recursive: true });
+  const loadDataDir = target.loadDataDir ?? (target.dataDir ? templateFor(target.dataDir) : undefined);
   const pglite = await PGlite.create({
     ...(target.dataDir ? { dataDir: target.dataDir } : {}),
-    ...(target.loadDataDir ? { loadDataDir: target.loadDataDir } : {}),
+    ...(loadDataDir ? { loadDataDir } : {}),
   });
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite), plugins });
   return { db, kind: 'pglite', ping: () => ping(db), close: () => db.destroy() };
