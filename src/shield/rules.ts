@@ -47,7 +47,9 @@ export function can(ability: AbilityOf, locate: Locate) {
     const decision = await decideFor(ctx, typeof ability === 'string' ? ability : ability(args, target), target);
     if (decision.allowed) return true;
     if (info.parentType.name === 'Mutation') {
-      await recordDenial(ctx, info.fieldName, target.resourceId, decision.reasons.join('; '));
+      // Another account's ID is not kept in the caller's trail: it names nothing the caller owns.
+      const resourceId = decision.denial === 'NOT_FOUND' ? null : target.resourceId;
+      await recordDenial(ctx, info.fieldName, resourceId, decision.reasons.join('; '));
     }
     return decision.denial === 'NOT_FOUND' ? notFound(target.label) : forbidden(undefined, decision.reasons);
   });

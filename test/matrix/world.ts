@@ -145,9 +145,9 @@ export async function fingerprint(db: DB, accountId: string): Promise<string> {
   return parts.join(',');
 }
 
-/** Audit outcomes recorded after `sinceId` (the highest id seen before the request). */
-export async function auditOutcomesSince(db: DB, sinceId: string): Promise<string[]> {
-  const result = await sql<{ outcome: string }>`select outcome from audit_event where id > cast(${sinceId} as bigint) order by id`.execute(db);
+/** Account A's audit outcomes recorded after `sinceId` (the highest id seen before the request). */
+export async function auditOutcomesSince(db: DB, accountId: string, sinceId: string): Promise<string[]> {
+  const result = await sql<{ outcome: string }>`select outcome from audit_event where account_id = ${accountId} and id > cast(${sinceId} as bigint) order by id`.execute(db);
   return result.rows.map((r) => r.outcome);
 }
 

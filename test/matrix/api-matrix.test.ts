@@ -1,0 +1,94 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { outcomeOf, type GraphQLResponse } from '../helpers/graphql-client.js';
+import { useTestGateway } from '../helpers/test-gateway.js';
+import { API_EXPECTATIONS, type Expected } from './api-expectations.js';
+import { OPERATIONS } from './operations.js';
+import { auditOutcomesSince, buildWorld, COLUMN_NAMES, fingerprint, lastAuditId, type MatrixActor, type World } from './world.js';
+
+/**
+ * Every cell of permission-matrix.md through the GraphQL API, against a real database:
+ * each column's principal performs each row's operation; allowed cells succeed (lists show
+ * the expected scope), denied cells answer the expected code and change nothing.
+ */
+const t = useTestGateway();
+let w: World;
+let rootKeyInW: string;
+
+beforeAll(async () => {
+  w = await buildWorld(t.client, t.database.db);
+  const key = await t.client.ok(`mutation($w: ID!) { createApiKey(input: { workspaceId: $w }) { apiKey { id } } }`, { w: w.W }, w.root.token);
+  rootKeyInW = key.createApiKey.apiKey.id;
+}, 120_000);
+
+const CODE: Partial<Record<Expected, string>> = { D: 'FORBIDDEN', NF: 'NOT_FOUND', BAD: 'BAD_USER_INPUT' };
+
+/** IDs of account A that must never reach account X. */
+const accountAIds = (w: World) => [w.root.accountId, w.root.rootId, w.D, w.W, w.W2, ...Object.values(w.actors).filter((a) => a.column !== 'X').map((a) => a.principalId)];
+
+function checkScope(operation: string, expected: Expected, actor: MatrixActor, result: GraphQLResponse) {
+  const data = result.data as any;
+  if (operation === '4') {
+    const ids: string[] = data.workspaces.edges.map((e: any) => e.node.id);
+    if (expected === 'ALL') expect(ids).toEqual(expect.arrayContaining([w.D, w.W, w.W2]));
+    if (expected === 'OWN') expect(ids).toEqual([w.W]);
+    if (expected === 'NONE') expect(ids).toEqual([]);
+  }
+  if (operation === '19') {
+    const owners: string[] = data.workspace.apiKeys.edges.map((e: any) => e.node.owner.id);
+    const ids: string[] = data.workspace.apiKeys.edges.map((e: any) => e.node.id);
+    if (expected === 'ALL') expect(ids).toContain(rootKeyInW);
+    if (expected === 'OWN') expect(owners.every((owner) => owner === actor.principalId)).toBe(true);
+  }
+}
+
+async function runCell(operation: string, actor: MatrixActor, expected: Expected) {
+  const op = OPERATIONS[operation]!;
+  let before = '';
+  let auditBefore = '0';
+  w.probe = async () => {
+    before = await fingerprint(w.db, w.root.accountId);
+    auditBefore = await lastAuditId(w.db);
+  };
+  const result = await op.run(w, actor);
+  w.probe = undefined;
+  const code = outcomeOf(result);
+  const allowed = expected === 'A' || expected === 'ALL' || expected === 'OWN' || expected === 'NONE';
+
+  if (allowed) {
+    expect(code, JSON.stringify(result.errors)).toBe('OK');
+    checkScope(operation, expected, actor, result);
+  } else if (expected === 'ISO') {
+    const text = JSON.stringify(result);
+    for (const id of accountAIds(w)) expect(text).not.toContain(id);
+  } else {
+    expect(code, JSON.stringify(result.errors)).toBe(CODE[expected]);
+    expect(result.data === null || Object.values(result.data ?? {}).every((v) => v === null || typeof v === 'object')).toBe(true);
+  }
+  if (!allowed) {
+    // A refused request changes nothing of account A; its only trace is a DENIED audit event.
+    expect(await fingerprint(w.db, w.root.accountId)).toBe(before);
+    expect((await auditOutcomesSince(w.db, w.root.accountId, auditBefore)).filter((o) => o !== 'DENIED')).toEqual([]);
+  }
+  await op.cleanup?.(w, actor, result);
+}
+
+const cells = Object.entries(API_EXPECTATIONS).flatMap(([operation, { row, expect: byColumn }]) =>
+  COLUMN_NAMES.filter((column) => byColumn[column] !== '-').map((column) => ({ operation, row, column, expected: byColumn[column] })),
+);
+
+describe('permission matrix through the API', () => {
+  it('covers every operation the matrix names', () => {
+    expect(Object.keys(OPERATIONS).sort()).toEqual(Object.keys(API_EXPECTATIONS).sort());
+  });
+
+  it.each(cells)('row $row $operation as $column: $expected', async ({ operation, column, expected }) => {
+    await runCell(operation, w.actors[column], expected);
+  });
+});
+
+describe('permission matrix through the API, as RAM role sessions', () => {
+  const roleCells = cells.filter(({ column }) => column !== 'ROOT' && column !== 'X');
+  it.each(roleCells)('row $row $operation as a $column role session: $expected', async ({ operation, column, expected }) => {
+    await runCell(operation, w.roleActors[column]!, expected);
+  });
+});
