@@ -1,0 +1,159 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { attachPolicy } from '../helpers/fixtures.js';
+import { outcomeOf } from '../helpers/graphql-client.js';
+import { useTestGateway } from '../helpers/test-gateway.js';
+import { API_EXPECTATIONS } from './api-expectations.js';
+import { OPERATIONS } from './operations.js';
+import { buildWorld, fingerprint, registeredUser, setPages, unique, type MatrixActor, type World } from './world.js';
+
+/**
+ * The API-key parts of permission-matrix.md: knowledge bases through a key (data permissions),
+ * management operations refused to every key, and what a key may call (`modelAccess`).
+ */
+const t = useTestGateway();
+let w: World;
+
+const createKey = async (token: string, workspaceId: string, extra: Record<string, unknown> = {}) =>
+  (await t.client.ok(`mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret apiKey { id } } }`, { i: { workspaceId, ...extra } }, token))
+    .createApiKey as { secret: string; apiKey: { id: string } };
+
+/** A member of W holding `policies`, with the API_KEY page so that it can make its own key. */
+async function memberKey(policies: string[], pages: string[] = ['API_KEY']) {
+  const user = await registeredUser(w);
+  for (const policy of policies) await attachPolicy(t.client, w.root.token, user.id, policy);
+  await setPages(t.client, w.root.token, w.W, user.id, pages);
+  return { user, key: await createKey(user.token, w.W) };
+}
+
+beforeAll(async () => {
+  w = await buildWorld(t.client, t.database.db);
+}, 120_000);
+
+describe('knowledge bases through an API key need a data policy and membership', () => {
+  const table = [
+    { owner: 'ROOT', read: 'OK', write: 'OK' },
+    { owner: 'member with AliyunBailianFullAccess', policies: ['AliyunBailianFullAccess'], read: 'OK', write: 'OK' },
+    { owner: 'member with AliyunBailianDataFullAccess', policies: ['AliyunBailianDataFullAccess'], read: 'OK', write: 'OK' },
+    { owner: 'member with AliyunBailianReadOnlyAccess', policies: ['AliyunBailianReadOnlyAccess'], read: 'OK', write: 'FORBIDDEN' },
+    { owner: 'member with AliyunBailianDataReadOnlyAccess', policies: ['AliyunBailianDataReadOnlyAccess'], read: 'OK', write: 'FORBIDDEN' },
+    { owner: 'ADMINISTRATOR member without a data policy', policies: [], pages: ['ADMINISTRATOR'], read: 'FORBIDDEN', write: 'FORBIDDEN' },
+    { owner: 'ROOT, key of another workspace W2', otherWorkspace: true, read: 'FORBIDDEN', write: 'FORBIDDEN' },
+  ];
+
+  it.each(table)('$owner: read $read, create $write', async ({ owner, policies, pages, otherWorkspace, read, write }) => {
+    const secret =
+      owner.startsWith('ROOT') ? (await createKey(w.root.token, otherWorkspace ? w.W2 : w.W)).secret : (await memberKey(policies!, pages)).key.secret;
+    const listed = await t.client.request(`query($w: ID!) { workspace(id: $w) { knowledgeBases { edges { node { id } } } } }`, { w: w.W }, { token: secret });
+    expect(outcomeOf(listed)).toBe(read);
+    const before = await fingerprint(w.db, w.root.accountId);
+    const created = await t.client.request(
+      `mutation($w: ID!, $n: String!) { createKnowledgeBase(input: { workspaceId: $w, name: $n }) { id } }`,
+      { w: w.W, n: unique('kb') },
+      { token: secret },
+    );
+    expect(outcomeOf(created)).toBe(write);
+    if (write !== 'OK') expect(await fingerprint(w.db, w.root.accountId)).toBe(before);
+  });
+});
+
+describe('API keys never reach the management layer', () => {
+  const managementRows = new Set([1, 2, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18, 19, 20, 24, 25]);
+  const operations = Object.entries(API_EXPECTATIONS).filter(([, { row }]) => managementRows.has(row)).map(([operation, { row }]) => ({ operation, row }));
+  const owners = ['ROOT', 'FA'] as const;
+  const cells = owners.flatMap((owner) => operations.map((o) => ({ ...o, owner })));
+
+  it.each(cells)("row $row $operation with $owner's key: FORBIDDEN", async ({ operation, owner }) => {
+    const token = owner === 'ROOT' ? w.root.token : w.actors.FA.token;
+    const created = await createKey(token, w.W);
+    const key: MatrixActor = { column: owner, token: created.secret, principalId: w.actors[owner].principalId, variant: 'user' };
+    let before = '';
+    w.probe = async () => {
+      before = await fingerprint(w.db, w.root.accountId);
+    };
+    const result = await OPERATIONS[operation]!.run(w, key);
+    w.probe = undefined;
+    expect(outcomeOf(result), JSON.stringify(result.errors)).toBe('FORBIDDEN');
+    expect(await fingerprint(w.db, w.root.accountId)).toBe(before);
+    await OPERATIONS[operation]!.cleanup?.(w, key, result);
+    await t.client.ok(`mutation($id: ID!) { deleteApiKey(id: $id) { id } }`, { id: created.apiKey.id }, w.root.token);
+  });
+});
+
+describe('what a key may call (modelAccess)', () => {
+  const ACCESS = `query($m: ID!, $ip: String) { modelAccess(model: $m, sourceIp: $ip) { allowed reason rateLimit { requestLimit } } }`;
+  const access = async (secret: string, model: string, ip?: string) => {
+    const result = await t.client.request(ACCESS, { m: model, ip }, { token: secret });
+    return result.errors ? { code: outcomeOf(result) } : result.data.modelAccess;
+  };
+
+  it('a default-workspace key calls every standard model, with no rate limit', async () => {
+    const { secret } = await createKey(w.root.token, w.D);
+    for (const model of ['qwen-max', 'qwen-plus', 'qwen-turbo', 'qwen-vl-max', 'text-embedding-v3', 'deepseek-r1']) {
+      expect(await access(secret, model)).toEqual({ allowed: true, reason: 'ALLOWED', rateLimit: null });
+    }
+  });
+
+  it("a sub-workspace key calls what is authorized there, with the workspace's rate limit", async () => {
+    const { secret } = await createKey(w.root.token, w.W2);
+    expect(await access(secret, 'qwen-vl-max')).toMatchObject({ allowed: false, reason: 'MODEL_NOT_AUTHORIZED' });
+    await t.client.ok(`mutation($w: ID!) { setModelAuthorization(input: { workspaceId: $w, model: "qwen-vl-max", inference: true }) { inference } }`, { w: w.W2 }, w.root.token);
+    expect(await access(secret, 'qwen-vl-max')).toEqual({ allowed: true, reason: 'ALLOWED', rateLimit: null });
+    await t.client.ok(
+      `mutation($w: ID!) { setModelRateLimit(input: { workspaceId: $w, model: "qwen-vl-max", requestLimit: 7, requestLimitPeriodSeconds: 60 }) { requestLimit } }`,
+      { w: w.W2 },
+      w.root.token,
+    );
+    expect(await access(secret, 'qwen-vl-max')).toEqual({ allowed: true, reason: 'ALLOWED', rateLimit: { requestLimit: 7 } });
+    await t.client.ok(`mutation($w: ID!) { setAllModelsAccess(input: { workspaceId: $w, mode: CLOSE }) { id } }`, { w: w.W2 }, w.root.token);
+    expect(await access(secret, 'qwen-vl-max')).toMatchObject({ allowed: false, reason: 'MODEL_NOT_AUTHORIZED' });
+  });
+
+  it("fine-tuned models: callable with their workspace's keys only", async () => {
+    await t.client.ok(`mutation($w: ID!) { setModelAuthorization(input: { workspaceId: $w, model: "qwen-turbo", finetune: true }) { finetune } }`, { w: w.W }, w.root.token);
+    const tuned = await t.client.ok(
+      `mutation($w: ID!) { createFineTunedModel(input: { workspaceId: $w, baseModel: "qwen-turbo", suffix: "support" }) { id } }`,
+      { w: w.W },
+      w.root.token,
+    );
+    const model = tuned.createFineTunedModel.id as string;
+    expect(await access((await createKey(w.root.token, w.W)).secret, model)).toMatchObject({ allowed: true, reason: 'ALLOWED' });
+    expect(await access((await createKey(w.root.token, w.W2)).secret, model)).toMatchObject({ allowed: false, reason: 'MODEL_NOT_AUTHORIZED' });
+  });
+
+  it('a key scope and an IP allowlist narrow what the workspace allows', async () => {
+    const scoped = await createKey(w.root.token, w.D, { modelScope: ['qwen-plus'], ipAllowlist: ['10.1.0.0/16', '2001:db8::/32'] });
+    expect(await access(scoped.secret, 'qwen-plus', '10.1.2.3')).toMatchObject({ allowed: true });
+    expect(await access(scoped.secret, 'qwen-plus', '2001:db8::1')).toMatchObject({ allowed: true });
+    expect(await access(scoped.secret, 'qwen-max', '10.1.2.3')).toMatchObject({ allowed: false, reason: 'OUTSIDE_KEY_SCOPE' });
+    expect(await access(scoped.secret, 'qwen-plus', '10.2.0.1')).toMatchObject({ allowed: false, reason: 'SOURCE_IP_NOT_ALLOWED' });
+  });
+
+  it("the owner's standing: removed or disabled pauses the key, deleted ends it; the root's key is unaffected", async () => {
+    await t.client.ok(`mutation($w: ID!) { setModelAuthorization(input: { workspaceId: $w, model: "qwen-max", inference: true }) { inference } }`, { w: w.W }, w.root.token);
+    // M's key: page permissions never restrict keys (M holds no API_KEY page once the key exists).
+    const { user, key } = await memberKey([], ['API_KEY']);
+    await setPages(t.client, w.root.token, w.W, user.id, []);
+    const rootKey = await createKey(w.root.token, w.W);
+    const check = async (expected: unknown) => {
+      expect(await access(key.secret, 'qwen-max')).toMatchObject(expected as object);
+      expect(await access(rootKey.secret, 'qwen-max')).toMatchObject({ allowed: true });
+    };
+    await check({ allowed: true, reason: 'ALLOWED' });
+    await t.client.ok(`mutation($w: ID!, $p: ID!) { removeMember(input: { workspaceId: $w, principalId: $p }) { id } }`, { w: w.W, p: user.id }, w.root.token);
+    await check({ allowed: false, reason: 'KEY_INACTIVE' });
+    await setPages(t.client, w.root.token, w.W, user.id, []);
+    await check({ allowed: true, reason: 'ALLOWED' });
+    await t.client.ok(`mutation($id: ID!) { disableRamUser(id: $id) { id } }`, { id: user.id }, w.root.token);
+    await check({ allowed: false, reason: 'KEY_INACTIVE' });
+    await t.client.ok(`mutation($id: ID!) { enableRamUser(id: $id) { id } }`, { id: user.id }, w.root.token);
+    await check({ allowed: true, reason: 'ALLOWED' });
+    await t.client.ok(`mutation($id: ID!) { deleteRamUser(id: $id) { id } }`, { id: user.id }, w.root.token);
+    await check({ code: 'UNAUTHENTICATED' });
+    await t.client.ok(`mutation($id: ID!) { deleteApiKey(id: $id) { id } }`, { id: rootKey.apiKey.id }, w.root.token);
+    expect(await access(rootKey.secret, 'qwen-max')).toEqual({ code: 'UNAUTHENTICATED' });
+  });
+
+  it('session tokens are not API keys', async () => {
+    expect(await access(w.root.token, 'qwen-max')).toEqual({ code: 'FORBIDDEN' });
+  });
+});
