@@ -1,16 +1,28 @@
 import type { DB } from '../db/database.js';
+import { joinedPrincipalColumns, principalFromRow } from '../identity/identity.repository.js';
+import type { PrincipalView } from '../identity/identity.table.js';
 import { newId } from '../ids.js';
 import { creationCursor, type PageRequest } from '../relay/connection.js';
 import type { ApiKeyRow } from './api-keys.table.js';
 
-/** A live key by the hash of its secret (the authentication path). */
-export const findLiveApiKeyBySecretHash = (db: DB, secretHash: string) =>
-  db
+/** A live key by the hash of its secret, with its owner (the authentication path: one statement). */
+export async function findLiveApiKeyBySecretHash(db: DB, secretHash: string): Promise<{ key: ApiKeyRow; owner: PrincipalView } | null> {
+  const row = await db
     .selectFrom('api_key')
-    .selectAll()
-    .where('secret_hash', '=', secretHash)
-    .where('deleted_at', 'is', null)
+    .innerJoin('principal', 'principal.id', 'api_key.owner_id')
+    .innerJoin('account', 'account.id', 'principal.account_id')
+    .selectAll('api_key')
+    .select(joinedPrincipalColumns)
+    .where('api_key.secret_hash', '=', secretHash)
+    .where('api_key.deleted_at', 'is', null)
     .executeTakeFirst();
+  if (!row) return null;
+  const { id, account_id, workspace_id, owner_id, description, secret_prefix, secret_hash, model_scope, ip_allowlist, created_at, deleted_at } = row;
+  return {
+    key: { id, account_id, workspace_id, owner_id, description, secret_prefix, secret_hash, model_scope, ip_allowlist, created_at, deleted_at },
+    owner: principalFromRow(row as Record<string, unknown>),
+  };
+}
 
 export const findLiveApiKeysByIds = (db: DB, ids: readonly string[]) =>
   db.selectFrom('api_key').selectAll().where('id', 'in', ids).where('deleted_at', 'is', null).execute();

@@ -41,10 +41,10 @@ export async function authenticate(
 
   if (looksLikeApiKey(token)) {
     if (!isWellFormedApiKey(token)) return refused('Invalid API key');
-    const key = await findLiveApiKeyBySecretHash(deps.db, hashApiKeySecret(token));
-    if (!key) return refused('Invalid API key');
-    const owner = await deps.loaders.principalById.load(key.owner_id);
-    if (!owner || owner.status === 'DELETED') return refused('Invalid API key');
+    const found = await findLiveApiKeyBySecretHash(deps.db, hashApiKeySecret(token));
+    if (!found || found.owner.status === 'DELETED') return refused('Invalid API key');
+    const { key, owner } = found;
+    deps.loaders.principalById.prime(owner.id, owner);
     return { auth: { principal: owner, via: 'API_KEY', assumedBy: null, apiKey: key }, error: null };
   }
 

@@ -1,10 +1,9 @@
 import { isIP } from 'node:net';
 import type { RequestContext } from '../context.js';
 import { badUserInput } from '../errors.js';
-import { decideModelCall, keyOwnerInGoodStanding, type ModelCallReason, type PolicyName } from '../policy/index.js';
-import { membershipKey } from '../workspaces/workspaces.loaders.js';
+import { decideModelCall, keyOwnerInGoodStanding, type ModelCallReason } from '../policy/index.js';
 import type { WorkspaceRow } from '../workspaces/workspaces.table.js';
-import { workspaceModelKey } from './models.loaders.js';
+import { findModelCallFacts } from './models.repository.js';
 import type { ModelRateLimitRow } from './models.table.js';
 
 export interface ModelAccessResult {
@@ -26,15 +25,9 @@ export async function modelAccess(ctx: RequestContext, modelId: string, sourceIp
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(modelId)) throw badUserInput('model', 'is not a model name');
   const { apiKey, principal: owner } = ctx.auth!;
   const key = apiKey!;
-  const l = ctx.loaders;
-  const [workspace, model, authorization, rateLimit, membership, policies] = await Promise.all([
-    l.workspaceById.load(key.workspace_id),
-    l.modelById.load(modelId),
-    l.modelAuthorization.load(workspaceModelKey(key.workspace_id, modelId)),
-    l.modelRateLimit.load(workspaceModelKey(key.workspace_id, modelId)),
-    owner.kind === 'ROOT' ? null : l.membership.load(membershipKey(key.workspace_id, owner.id)),
-    owner.kind === 'ROOT' ? [] : l.policiesByPrincipalId.load(owner.id),
-  ]);
+  const facts = (await findModelCallFacts(ctx.db, { workspaceId: key.workspace_id, modelId, ownerId: owner.id }))!;
+  const { workspace, model, rateLimit } = facts;
+  const policies = owner.kind === 'ROOT' ? [] : await ctx.loaders.policiesByPrincipalId.load(owner.id);
   const visible = model && (model.account_id === null || model.account_id === key.account_id) ? model : null;
   const reason = decideModelCall({
     key: {
@@ -44,15 +37,15 @@ export async function modelAccess(ctx: RequestContext, modelId: string, sourceIp
       ownerActive: keyOwnerInGoodStanding({
         kind: owner.kind,
         status: owner.status,
-        policies: new Set(policies as PolicyName[]),
-        isMemberOfKeyWorkspace: membership !== null,
+        policies: new Set(policies),
+        isMemberOfKeyWorkspace: facts.ownerIsMember,
       }),
     },
-    workspace: { kind: workspace!.kind, allModelsOpen: workspace!.all_models_open },
+    workspace: { kind: workspace.kind, allModelsOpen: workspace.all_models_open },
     model: visible && { id: visible.id, fineTunedIn: visible.workspace_id, supportsInference: visible.supports_inference },
-    inferenceAuthorized: authorization?.inference === true,
+    inferenceAuthorized: facts.inferenceAuthorized,
     sourceIp: sourceIp ?? (ctx.remoteAddress ? plainAddress(ctx.remoteAddress) : null),
   });
   const allowed = reason === 'ALLOWED';
-  return { allowed, reason, workspace: workspace!, rateLimit: allowed && workspace!.kind === 'SUB' ? rateLimit : null };
+  return { allowed, reason, workspace, rateLimit: allowed && workspace.kind === 'SUB' ? rateLimit : null };
 }

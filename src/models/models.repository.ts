@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { DB } from '../db/database.js';
 import type { PageRequest } from '../relay/connection.js';
+import type { WorkspaceRow } from '../workspaces/workspaces.table.js';
 import type { ModelAuthorizationRow, ModelRateLimitRow, ModelRow } from './models.table.js';
 
 export const findModelsByIds = (db: DB, ids: readonly string[]) =>
@@ -142,3 +143,75 @@ export const upsertRateLimit = (db: DB, row: Omit<ModelRateLimitRow, 'updated_at
 
 export const deleteRateLimit = (db: DB, workspaceId: string, modelId: string) =>
   db.deleteFrom('model_rate_limit').where('workspace_id', '=', workspaceId).where('model_id', '=', modelId).executeTakeFirst();
+
+export interface ModelCallFactsRow {
+  workspace: WorkspaceRow;
+  model: Pick<ModelRow, 'id' | 'account_id' | 'workspace_id' | 'supports_inference'> | null;
+  inferenceAuthorized: boolean;
+  rateLimit: ModelRateLimitRow | null;
+  ownerIsMember: boolean;
+}
+
+/**
+ * Everything `modelAccess` needs about a (workspace, model, key owner) in one statement:
+ * the inference proxy's hot path.
+ */
+export async function findModelCallFacts(
+  db: DB,
+  q: { workspaceId: string; modelId: string; ownerId: string },
+): Promise<ModelCallFactsRow | null> {
+  const row = await db
+    .selectFrom('workspace as w')
+    .leftJoin('model as m', (join) => join.on('m.id', '=', q.modelId))
+    .leftJoin('model_authorization as ma', (join) => join.onRef('ma.workspace_id', '=', 'w.id').on('ma.model_id', '=', q.modelId))
+    .leftJoin('model_rate_limit as rl', (join) => join.onRef('rl.workspace_id', '=', 'w.id').on('rl.model_id', '=', q.modelId))
+    .selectAll('w')
+    .select((eb) => [
+      'm.id as model_id',
+      'm.account_id as model_account_id',
+      'm.workspace_id as model_workspace_id',
+      'm.supports_inference as model_supports_inference',
+      'ma.inference as authorized_inference',
+      'rl.request_limit',
+      'rl.request_limit_period_seconds',
+      'rl.usage_limit',
+      'rl.usage_limit_period_seconds',
+      'rl.updated_at as rate_limit_updated_at',
+      eb
+        .exists(eb.selectFrom('membership').select(sql`1`.as('one')).whereRef('membership.workspace_id', '=', 'w.id').where('membership.principal_id', '=', q.ownerId))
+        .as('owner_is_member'),
+    ])
+    .where('w.id', '=', q.workspaceId)
+    .executeTakeFirst();
+  if (!row) return null;
+  const workspace: WorkspaceRow = {
+    id: row.id,
+    account_id: row.account_id,
+    region: row.region,
+    kind: row.kind,
+    name: row.name,
+    all_models_open: row.all_models_open,
+    api_key_count: row.api_key_count,
+    created_at: row.created_at,
+  };
+  return {
+    workspace,
+    model: row.model_id
+      ? { id: row.model_id, account_id: row.model_account_id, workspace_id: row.model_workspace_id, supports_inference: row.model_supports_inference === true }
+      : null,
+    inferenceAuthorized: row.authorized_inference === true,
+    rateLimit: row.rate_limit_updated_at
+      ? {
+          workspace_id: row.id,
+          model_id: q.modelId,
+          account_id: row.account_id,
+          request_limit: row.request_limit,
+          request_limit_period_seconds: row.request_limit_period_seconds,
+          usage_limit: row.usage_limit,
+          usage_limit_period_seconds: row.usage_limit_period_seconds,
+          updated_at: row.rate_limit_updated_at,
+        }
+      : null,
+    ownerIsMember: row.owner_is_member === true,
+  };
+}
