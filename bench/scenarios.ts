@@ -67,7 +67,7 @@ export function scenarios(tokens: { root: string; fa: string }, keys: number): S
             token: tokens.root,
           },
           {
-            query: `mutation($w: ID!) { createApiKey(input: { workspaceId: $w, description: "bench" }) { apiKey { id } } }`,
+            query: `mutation($w: ID!) { createApiKey(input: { workspaceId: $w, description: "bench-created" }) { apiKey { id } } }`,
             variables: { w: MUTATION_WORKSPACE },
             token: tokens.root,
             capturesCreatedKey: true,
