@@ -3,23 +3,9 @@ import { sql } from 'kysely';
 import type { DB } from '../../src/db/database.js';
 import { PASSWORD, attachPolicy, createUser, login, signUp, type TestAccount } from '../helpers/fixtures.js';
 import type { GraphQLClient } from '../helpers/graphql-client.js';
+import { COLUMN_NAMES, COLUMNS, type ColumnName } from './permission-matrix.js';
 
-/** The principals of permission-matrix.md, each holding only what its column names. */
-export const COLUMNS = {
-  ROOT: { policies: [], pages: null },
-  FA: { policies: ['AliyunBailianFullAccess'], pages: null },
-  CFA: { policies: ['AliyunBailianControlFullAccess'], pages: null },
-  RO: { policies: ['AliyunBailianControlReadOnlyAccess'], pages: null },
-  RO2: { policies: ['AliyunBailianReadOnlyAccess'], pages: null },
-  RAM: { policies: ['AliyunRAMFullAccess'], pages: null },
-  WA: { policies: [], pages: ['ADMINISTRATOR'] },
-  KEY: { policies: [], pages: ['API_KEY'] },
-  M: { policies: [], pages: ['MODEL_EXPERIENCE'] },
-  NM: { policies: [], pages: null },
-  X: { policies: [], pages: null },
-} as const satisfies Record<string, { policies: readonly string[]; pages: readonly string[] | null }>;
-export type ColumnName = keyof typeof COLUMNS;
-export const COLUMN_NAMES = Object.keys(COLUMNS) as ColumnName[];
+export { COLUMN_NAMES, COLUMNS, type ColumnName };
 
 /** A principal of a column, signed in: a RAM user, or (variant) a RAM role session. */
 export interface MatrixActor {
