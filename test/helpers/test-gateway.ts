@@ -14,6 +14,8 @@ export interface TestGateway {
   url: string;
   client: GraphQLClient;
   database: DatabaseHandle;
+  /** The PostgreSQL database's URL (PostgreSQL runs only), for a second server process. */
+  databaseUrl: string | undefined;
   gateway: Gateway;
   config: Config;
   close(): Promise<void>;
@@ -37,6 +39,7 @@ export async function startTestGateway(overrides: Partial<Config> = {}): Promise
     url,
     client: new GraphQLClient(url),
     database,
+    databaseUrl: database.url,
     gateway,
     config,
     async close() {
