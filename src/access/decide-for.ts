@@ -18,6 +18,19 @@ export async function actorOf(ctx: RequestContext, auth: Authentication): Promis
   };
 }
 
+/** The facts that need no database: the actor, and the resource's account, workspace and owner. */
+function directFacts(actor: Actor, target: Target): Facts {
+  return {
+    actor,
+    resourceAccountId: target.accountId,
+    ...(target.workspace
+      ? { workspace: { id: target.workspace.id, accountId: target.workspace.account_id, kind: target.workspace.kind } }
+      : {}),
+    membership: null,
+    ...(target.ownerId ? { resourceOwnerId: target.ownerId } : {}),
+  };
+}
+
 /** Loads, through the request's loaders, the facts the policy needs about actor and target. */
 export async function loadFacts(ctx: RequestContext, actor: Actor, target: Target): Promise<Facts> {
   const sameAccount = target.accountId === actor.accountId;
@@ -29,19 +42,20 @@ export async function loadFacts(ctx: RequestContext, actor: Actor, target: Targe
     target.roleId && sameAccount ? ctx.loaders.trustedUserIdsByRoleId.load(target.roleId) : null,
   ]);
   return {
-    actor,
-    resourceAccountId: target.accountId,
-    ...(target.workspace
-      ? { workspace: { id: target.workspace.id, accountId: target.workspace.account_id, kind: target.workspace.kind } }
-      : {}),
+    ...directFacts(actor, target),
     membership: membership ? new Set(membership.pages as Page[]) : null,
-    ...(target.ownerId ? { resourceOwnerId: target.ownerId } : {}),
     ...(trustedUserIds ? { trustedByRole: trustedUserIds.includes(actor.principalId) } : {}),
   };
 }
 
-/** The decision for the request's own principal. */
+/**
+ * The decision for the request's own principal. Grants only ever add up (membership and
+ * trust can allow more, never less; nothing prevents on them), so a decision that the direct
+ * facts already allow in full needs no membership query: the root and policy holders skip it.
+ */
 export async function decideFor(ctx: RequestContext, ability: Ability, target: Target): Promise<Decision> {
   const actor = await actorOf(ctx, ctx.auth!);
+  const direct = decide(ability, directFacts(actor, target));
+  if (direct.allowed && (direct.scope === undefined || direct.scope === 'ALL')) return direct;
   return decide(ability, await loadFacts(ctx, actor, target));
 }
