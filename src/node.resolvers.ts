@@ -1,5 +1,7 @@
 import type { Resolvers } from './generated/graphql.generated.js';
-import { idKind } from './ids.js';
+import { findAuditEvent } from './audit/audit.repository.js';
+import { notFound } from './errors.js';
+import { ID_PREFIX, idKind } from './ids.js';
 
 const NODE_TYPE = {
   account: 'Account',
@@ -37,6 +39,9 @@ export const nodeResolvers: Resolvers = {
           return l.apiKeyById.load(id);
         case 'knowledgeBase':
           return l.knowledgeBaseById.load(id);
+        case 'auditEvent':
+          // Another account's event reads exactly like one that does not exist.
+          return (await findAuditEvent(ctx.db, ctx.auth!.principal.account_id, id.slice(ID_PREFIX.auditEvent.length))) ?? Promise.reject(notFound('Audit event'));
         default:
           return null;
       }

@@ -17,22 +17,33 @@ export interface AuditFilter {
   outcome?: AuditOutcome | null;
 }
 
+const AUDIT_COLUMNS = [
+  sql<string>`cast(id as text)`.as('id'),
+  'account_id',
+  'actor_id',
+  'on_behalf_of_id',
+  'via',
+  'action',
+  'resource_id',
+  'outcome',
+  'reason',
+  'created_at',
+] as const;
+
+/** One event of the account's trail by its numeric ID (another account's reads as missing). */
+export const findAuditEvent = (db: DB, accountId: string, id: string) =>
+  db
+    .selectFrom('audit_event')
+    .select(AUDIT_COLUMNS)
+    .where('account_id', '=', accountId)
+    .where('audit_event.id', '=', sql<string>`cast(${id} as bigint)`)
+    .executeTakeFirst();
+
 /** Newest first; the cursor's second part is the last event's numeric ID. */
 export async function listAuditEvents(db: DB, accountId: string, filter: AuditFilter, page: PageRequest): Promise<AuditEventRow[]> {
   let query = db
     .selectFrom('audit_event')
-    .select([
-      sql<string>`cast(id as text)`.as('id'),
-      'account_id',
-      'actor_id',
-      'on_behalf_of_id',
-      'via',
-      'action',
-      'resource_id',
-      'outcome',
-      'reason',
-      'created_at',
-    ])
+    .select(AUDIT_COLUMNS)
     .where('account_id', '=', accountId)
     .orderBy('audit_event.id', 'desc')
     .limit(page.limit + 1);

@@ -41,6 +41,7 @@ const NODE_ABILITY: Record<string, Ability> = {
   'Knowledge base': 'read_knowledge_bases',
   Principal: 'read_principal',
   Account: 'read_account',
+  'Audit event': 'read_audit',
 };
 
 /**
@@ -52,8 +53,10 @@ const NODE_ABILITY: Record<string, Ability> = {
 export const permissions: IRules = {
   Query: {
     node: can(
-      (_args, target: Target) => NODE_ABILITY[target.label] ?? 'read_audit',
-      (_p, args: { id: string }, ctx) => (args.id.startsWith('aud_') ? accountTarget(ctx) : anyTarget(ctx, args.id, 'id')),
+      (_args, target: Target) => NODE_ABILITY[target.label]!,
+      (_p, args: { id: string }, ctx) =>
+        // An audit event belongs to the caller's own trail, or reads as missing.
+        args.id.startsWith('aud_') ? { ...accountTarget(ctx), label: 'Audit event' } : anyTarget(ctx, args.id, 'id'),
     ),
     viewer: authenticated,
     account: can('read_account', ownAccount),
