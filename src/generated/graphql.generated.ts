@@ -54,13 +54,13 @@ export type Account = Node & {
   /** The account's global ID. */
   id: Scalars['ID']['output'];
   /** The principals registered in Model Studio, which workspaces can take as members. */
-  modelStudioUsers: PrincipalConnection;
+  modelStudioUsers?: Maybe<PrincipalConnection>;
   /** The account name (alias), the suffix of its RAM users' login names. */
   name: Scalars['String']['output'];
   /** The account's RAM roles, oldest first (deleted ones excluded). */
-  ramRoles: RamRoleConnection;
+  ramRoles?: Maybe<RamRoleConnection>;
   /** The account's RAM users, oldest first (deleted ones excluded). */
-  ramUsers: RamUserConnection;
+  ramUsers?: Maybe<RamUserConnection>;
 };
 
 
@@ -393,7 +393,7 @@ export type LoginInput = {
 export type Membership = {
   __typename?: 'Membership';
   /** The member's API keys in this workspace (key managers see every member's; others only their own). */
-  apiKeys: Array<ApiKey>;
+  apiKeys?: Maybe<Array<ApiKey>>;
   /** When the principal became a member. */
   createdAt: Scalars['DateTime']['output'];
   /** The page permissions the member holds there (possibly none: members can still read). */
@@ -547,57 +547,57 @@ export type ModelRateLimitEdge = {
 export type Mutation = {
   __typename?: 'Mutation';
   /** Activate Model Studio in a region (root only), creating the region's default workspace. */
-  activateModelStudio: Workspace;
+  activateModelStudio?: Maybe<Workspace>;
   /** Start a role session: a token acting with the role's policies and memberships. */
-  assumeRole: Session;
+  assumeRole?: Maybe<Session>;
   /** Attach a policy to a RAM user or role. */
-  attachPolicy: Principal;
+  attachPolicy?: Maybe<Principal>;
   /** Create an API key; the answer holds its secret, once. */
-  createApiKey: CreatedApiKey;
+  createApiKey?: Maybe<CreatedApiKey>;
   /** Fine-tune a model: the result belongs to the workspace and is callable only with its keys. */
-  createFineTunedModel: Model;
+  createFineTunedModel?: Maybe<Model>;
   /** Create a knowledge base in a workspace. */
-  createKnowledgeBase: KnowledgeBase;
+  createKnowledgeBase?: Maybe<KnowledgeBase>;
   /** Create a RAM role trusted by the given users. */
-  createRamRole: RamRole;
+  createRamRole?: Maybe<RamRole>;
   /** Create a RAM user with no permission at all. */
-  createRamUser: RamUser;
+  createRamUser?: Maybe<RamUser>;
   /** Create a sub-workspace (at most 20 workspaces per account, default ones included). */
-  createWorkspace: Workspace;
+  createWorkspace?: Maybe<Workspace>;
   /** Delete an API key for good. */
-  deleteApiKey: ApiKey;
+  deleteApiKey?: Maybe<ApiKey>;
   /** Delete a knowledge base. */
-  deleteKnowledgeBase: KnowledgeBase;
+  deleteKnowledgeBase?: Maybe<KnowledgeBase>;
   /** Remove a model's rate limit in a sub-workspace. */
-  deleteModelRateLimit: Workspace;
+  deleteModelRateLimit?: Maybe<Workspace>;
   /** Delete a RAM role: its sessions end and its API keys are invalid for ever. */
-  deleteRamRole: RamRole;
+  deleteRamRole?: Maybe<RamRole>;
   /** Delete a RAM user for good: memberships and policies go, its API keys are invalid for ever. */
-  deleteRamUser: RamUser;
+  deleteRamUser?: Maybe<RamUser>;
   /** Detach a policy from a RAM user or role. */
-  detachPolicy: Principal;
+  detachPolicy?: Maybe<Principal>;
   /** Disable a RAM user: its sessions and API keys stop working until it is enabled. */
-  disableRamUser: RamUser;
+  disableRamUser?: Maybe<RamUser>;
   /** Enable a disabled RAM user. */
-  enableRamUser: RamUser;
+  enableRamUser?: Maybe<RamUser>;
   /** Sign in as the root (by e-mail) or as a RAM user (`<name>@<account name>`). */
-  login: Session;
+  login?: Maybe<Session>;
   /** Add a RAM user or role to the account's Model Studio user list, so workspaces can take it as a member. */
-  registerModelStudioUser: Principal;
+  registerModelStudioUser?: Maybe<Principal>;
   /** Remove a member: its API keys of the workspace stop working until it is added back. */
-  removeMember: Workspace;
+  removeMember?: Maybe<Workspace>;
   /** Rename a workspace. */
-  renameWorkspace: Workspace;
+  renameWorkspace?: Maybe<Workspace>;
   /** Open or close inference for every standard model in a sub-workspace. */
-  setAllModelsAccess: Workspace;
+  setAllModelsAccess?: Maybe<Workspace>;
   /** Add a member if needed and set its full list of page permissions. */
-  setMemberPermissions: Membership;
+  setMemberPermissions?: Maybe<Membership>;
   /** Authorize a model per capability in a sub-workspace. */
-  setModelAuthorization: ModelAuthorization;
+  setModelAuthorization?: Maybe<ModelAuthorization>;
   /** Set a model's rate limit in a sub-workspace. */
-  setModelRateLimit: ModelRateLimit;
+  setModelRateLimit?: Maybe<ModelRateLimit>;
   /** Create an account; its root is signed in by the returned session. */
-  signUp: Session;
+  signUp?: Maybe<Session>;
 };
 
 
@@ -846,7 +846,7 @@ export type Principal = {
   /** The name, unique among the account's principals of the same kind. */
   name: Scalars['String']['output'];
   /** The policies attached to it (the root holds everything and lists none). */
-  policies: Array<Policy>;
+  policies?: Maybe<Array<Policy>>;
   /** Whether it is on the account's Model Studio user list (the root always is). */
   registeredInModelStudio: Scalars['Boolean']['output'];
   /** Whether the principal can act. */
@@ -893,23 +893,23 @@ export type PrincipalStatus =
 export type Query = {
   __typename?: 'Query';
   /** The caller's account. */
-  account: Account;
+  account?: Maybe<Account>;
   /** The account's audit trail, newest first. */
-  auditEvents: AuditEventConnection;
+  auditEvents?: Maybe<AuditEventConnection>;
   /** Explain a decision: for the caller, or (management readers) another principal of the account. */
-  explainAccess: AccessExplanation;
+  explainAccess?: Maybe<AccessExplanation>;
   /** For a request authenticated by an API key: may it call this model, and with which limit? */
-  modelAccess: ModelAccess;
+  modelAccess?: Maybe<ModelAccess>;
   /** The catalog of standard models. */
-  models: Array<Model>;
+  models?: Maybe<Array<Model>>;
   /** Any object by its global ID; null (with NOT_FOUND) when it does not exist or is not yours to see. */
   node?: Maybe<Node>;
   /** Who is calling. */
-  viewer: Viewer;
+  viewer?: Maybe<Viewer>;
   /** One workspace. */
   workspace?: Maybe<Workspace>;
   /** The workspaces the caller may read, oldest first. */
-  workspaces: WorkspaceConnection;
+  workspaces?: Maybe<WorkspaceConnection>;
 };
 
 
@@ -969,13 +969,13 @@ export type RamRole = Node & Principal & {
   /** The role name, unique within the account. */
   name: Scalars['String']['output'];
   /** The policies attached to the role; its sessions act with these. */
-  policies: Array<Policy>;
+  policies?: Maybe<Array<Policy>>;
   /** Whether the role is on the account's Model Studio user list. */
   registeredInModelStudio: Scalars['Boolean']['output'];
   /** Whether the role exists (roles are ACTIVE or DELETED). */
   status: PrincipalStatus;
   /** The RAM users allowed to assume the role. */
-  trustedUsers: Array<RamUser>;
+  trustedUsers?: Maybe<Array<RamUser>>;
 };
 
 /** A page of RAM roles. */
@@ -1012,7 +1012,7 @@ export type RamUser = Node & Principal & {
   /** The user name, unique within the account. */
   name: Scalars['String']['output'];
   /** The policies attached to the user. */
-  policies: Array<Policy>;
+  policies?: Maybe<Array<Policy>>;
   /** Whether the user is on the account's Model Studio user list. */
   registeredInModelStudio: Scalars['Boolean']['output'];
   /** Whether the user can act. */
@@ -1080,7 +1080,7 @@ export type RootPrincipal = Node & Principal & {
   /** The account name (alias). */
   name: Scalars['String']['output'];
   /** Always empty: the root needs no policy. */
-  policies: Array<Policy>;
+  policies?: Maybe<Array<Policy>>;
   /** Always true. */
   registeredInModelStudio: Scalars['Boolean']['output'];
   /** Always ACTIVE. */
@@ -1179,29 +1179,29 @@ export type Viewer = {
 export type Workspace = Node & {
   __typename?: 'Workspace';
   /** Whether inference is open for every standard model, including ones added later (sub-workspaces). */
-  allModelsOpen: Scalars['Boolean']['output'];
+  allModelsOpen?: Maybe<Scalars['Boolean']['output']>;
   /** API keys: all of them for key managers, one's own for other members. */
-  apiKeys: ApiKeyConnection;
+  apiKeys?: Maybe<ApiKeyConnection>;
   /** When it was created. */
   createdAt: Scalars['DateTime']['output'];
   /** Fine-tuned models owned by this workspace. */
-  fineTunedModels: Array<Model>;
+  fineTunedModels?: Maybe<Array<Model>>;
   /** `llm-` followed by 16 lowercase letters and digits; never changes. */
   id: Scalars['ID']['output'];
   /** Default (one per region) or sub-workspace. */
   kind: WorkspaceKind;
   /** Knowledge bases, oldest first. */
-  knowledgeBases: KnowledgeBaseConnection;
+  knowledgeBases?: Maybe<KnowledgeBaseConnection>;
   /** How many members it has (readers of the member list only). */
   memberCount?: Maybe<Scalars['Int']['output']>;
   /** Members and their page permissions, oldest first. */
-  members: MembershipConnection;
+  members?: Maybe<MembershipConnection>;
   /** Per-model authorizations (sub-workspaces; a default workspace lists none: everything is allowed). */
-  modelAuthorizations: ModelAuthorizationConnection;
+  modelAuthorizations?: Maybe<ModelAuthorizationConnection>;
   /** 1-64 characters, unique within the account and region. */
   name: Scalars['String']['output'];
   /** Per-model rate limits (sub-workspaces only). */
-  rateLimits: ModelRateLimitConnection;
+  rateLimits?: Maybe<ModelRateLimitConnection>;
   /** The region it lives in. */
   region: Region;
 };
@@ -1528,10 +1528,10 @@ export type AccessExplanationResolvers<ContextType = RequestContext, ParentType 
 export type AccountResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Account'] = ResolversParentTypes['Account']> = {
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  modelStudioUsers?: Resolver<ResolversTypes['PrincipalConnection'], ParentType, ContextType, RequireFields<AccountModelStudioUsersArgs, 'first'>>;
+  modelStudioUsers?: Resolver<Maybe<ResolversTypes['PrincipalConnection']>, ParentType, ContextType, RequireFields<AccountModelStudioUsersArgs, 'first'>>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  ramRoles?: Resolver<ResolversTypes['RamRoleConnection'], ParentType, ContextType, RequireFields<AccountRamRolesArgs, 'first'>>;
-  ramUsers?: Resolver<ResolversTypes['RamUserConnection'], ParentType, ContextType, RequireFields<AccountRamUsersArgs, 'first'>>;
+  ramRoles?: Resolver<Maybe<ResolversTypes['RamRoleConnection']>, ParentType, ContextType, RequireFields<AccountRamRolesArgs, 'first'>>;
+  ramUsers?: Resolver<Maybe<ResolversTypes['RamUserConnection']>, ParentType, ContextType, RequireFields<AccountRamUsersArgs, 'first'>>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
@@ -1609,7 +1609,7 @@ export type KnowledgeBaseEdgeResolvers<ContextType = RequestContext, ParentType 
 };
 
 export type MembershipResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Membership'] = ResolversParentTypes['Membership']> = {
-  apiKeys?: Resolver<Array<ResolversTypes['ApiKey']>, ParentType, ContextType>;
+  apiKeys?: Resolver<Maybe<Array<ResolversTypes['ApiKey']>>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   pages?: Resolver<Array<ResolversTypes['Page']>, ParentType, ContextType>;
   principal?: Resolver<ResolversTypes['Principal'], ParentType, ContextType>;
@@ -1684,32 +1684,32 @@ export type ModelRateLimitEdgeResolvers<ContextType = RequestContext, ParentType
 };
 
 export type MutationResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
-  activateModelStudio?: Resolver<ResolversTypes['Workspace'], ParentType, ContextType, RequireFields<MutationActivateModelStudioArgs, 'input'>>;
-  assumeRole?: Resolver<ResolversTypes['Session'], ParentType, ContextType, RequireFields<MutationAssumeRoleArgs, 'roleId'>>;
-  attachPolicy?: Resolver<ResolversTypes['Principal'], ParentType, ContextType, RequireFields<MutationAttachPolicyArgs, 'input'>>;
-  createApiKey?: Resolver<ResolversTypes['CreatedApiKey'], ParentType, ContextType, RequireFields<MutationCreateApiKeyArgs, 'input'>>;
-  createFineTunedModel?: Resolver<ResolversTypes['Model'], ParentType, ContextType, RequireFields<MutationCreateFineTunedModelArgs, 'input'>>;
-  createKnowledgeBase?: Resolver<ResolversTypes['KnowledgeBase'], ParentType, ContextType, RequireFields<MutationCreateKnowledgeBaseArgs, 'input'>>;
-  createRamRole?: Resolver<ResolversTypes['RamRole'], ParentType, ContextType, RequireFields<MutationCreateRamRoleArgs, 'input'>>;
-  createRamUser?: Resolver<ResolversTypes['RamUser'], ParentType, ContextType, RequireFields<MutationCreateRamUserArgs, 'input'>>;
-  createWorkspace?: Resolver<ResolversTypes['Workspace'], ParentType, ContextType, RequireFields<MutationCreateWorkspaceArgs, 'input'>>;
-  deleteApiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType, RequireFields<MutationDeleteApiKeyArgs, 'id'>>;
-  deleteKnowledgeBase?: Resolver<ResolversTypes['KnowledgeBase'], ParentType, ContextType, RequireFields<MutationDeleteKnowledgeBaseArgs, 'id'>>;
-  deleteModelRateLimit?: Resolver<ResolversTypes['Workspace'], ParentType, ContextType, RequireFields<MutationDeleteModelRateLimitArgs, 'input'>>;
-  deleteRamRole?: Resolver<ResolversTypes['RamRole'], ParentType, ContextType, RequireFields<MutationDeleteRamRoleArgs, 'id'>>;
-  deleteRamUser?: Resolver<ResolversTypes['RamUser'], ParentType, ContextType, RequireFields<MutationDeleteRamUserArgs, 'id'>>;
-  detachPolicy?: Resolver<ResolversTypes['Principal'], ParentType, ContextType, RequireFields<MutationDetachPolicyArgs, 'input'>>;
-  disableRamUser?: Resolver<ResolversTypes['RamUser'], ParentType, ContextType, RequireFields<MutationDisableRamUserArgs, 'id'>>;
-  enableRamUser?: Resolver<ResolversTypes['RamUser'], ParentType, ContextType, RequireFields<MutationEnableRamUserArgs, 'id'>>;
-  login?: Resolver<ResolversTypes['Session'], ParentType, ContextType, RequireFields<MutationLoginArgs, 'input'>>;
-  registerModelStudioUser?: Resolver<ResolversTypes['Principal'], ParentType, ContextType, RequireFields<MutationRegisterModelStudioUserArgs, 'principalId'>>;
-  removeMember?: Resolver<ResolversTypes['Workspace'], ParentType, ContextType, RequireFields<MutationRemoveMemberArgs, 'input'>>;
-  renameWorkspace?: Resolver<ResolversTypes['Workspace'], ParentType, ContextType, RequireFields<MutationRenameWorkspaceArgs, 'input'>>;
-  setAllModelsAccess?: Resolver<ResolversTypes['Workspace'], ParentType, ContextType, RequireFields<MutationSetAllModelsAccessArgs, 'input'>>;
-  setMemberPermissions?: Resolver<ResolversTypes['Membership'], ParentType, ContextType, RequireFields<MutationSetMemberPermissionsArgs, 'input'>>;
-  setModelAuthorization?: Resolver<ResolversTypes['ModelAuthorization'], ParentType, ContextType, RequireFields<MutationSetModelAuthorizationArgs, 'input'>>;
-  setModelRateLimit?: Resolver<ResolversTypes['ModelRateLimit'], ParentType, ContextType, RequireFields<MutationSetModelRateLimitArgs, 'input'>>;
-  signUp?: Resolver<ResolversTypes['Session'], ParentType, ContextType, RequireFields<MutationSignUpArgs, 'input'>>;
+  activateModelStudio?: Resolver<Maybe<ResolversTypes['Workspace']>, ParentType, ContextType, RequireFields<MutationActivateModelStudioArgs, 'input'>>;
+  assumeRole?: Resolver<Maybe<ResolversTypes['Session']>, ParentType, ContextType, RequireFields<MutationAssumeRoleArgs, 'roleId'>>;
+  attachPolicy?: Resolver<Maybe<ResolversTypes['Principal']>, ParentType, ContextType, RequireFields<MutationAttachPolicyArgs, 'input'>>;
+  createApiKey?: Resolver<Maybe<ResolversTypes['CreatedApiKey']>, ParentType, ContextType, RequireFields<MutationCreateApiKeyArgs, 'input'>>;
+  createFineTunedModel?: Resolver<Maybe<ResolversTypes['Model']>, ParentType, ContextType, RequireFields<MutationCreateFineTunedModelArgs, 'input'>>;
+  createKnowledgeBase?: Resolver<Maybe<ResolversTypes['KnowledgeBase']>, ParentType, ContextType, RequireFields<MutationCreateKnowledgeBaseArgs, 'input'>>;
+  createRamRole?: Resolver<Maybe<ResolversTypes['RamRole']>, ParentType, ContextType, RequireFields<MutationCreateRamRoleArgs, 'input'>>;
+  createRamUser?: Resolver<Maybe<ResolversTypes['RamUser']>, ParentType, ContextType, RequireFields<MutationCreateRamUserArgs, 'input'>>;
+  createWorkspace?: Resolver<Maybe<ResolversTypes['Workspace']>, ParentType, ContextType, RequireFields<MutationCreateWorkspaceArgs, 'input'>>;
+  deleteApiKey?: Resolver<Maybe<ResolversTypes['ApiKey']>, ParentType, ContextType, RequireFields<MutationDeleteApiKeyArgs, 'id'>>;
+  deleteKnowledgeBase?: Resolver<Maybe<ResolversTypes['KnowledgeBase']>, ParentType, ContextType, RequireFields<MutationDeleteKnowledgeBaseArgs, 'id'>>;
+  deleteModelRateLimit?: Resolver<Maybe<ResolversTypes['Workspace']>, ParentType, ContextType, RequireFields<MutationDeleteModelRateLimitArgs, 'input'>>;
+  deleteRamRole?: Resolver<Maybe<ResolversTypes['RamRole']>, ParentType, ContextType, RequireFields<MutationDeleteRamRoleArgs, 'id'>>;
+  deleteRamUser?: Resolver<Maybe<ResolversTypes['RamUser']>, ParentType, ContextType, RequireFields<MutationDeleteRamUserArgs, 'id'>>;
+  detachPolicy?: Resolver<Maybe<ResolversTypes['Principal']>, ParentType, ContextType, RequireFields<MutationDetachPolicyArgs, 'input'>>;
+  disableRamUser?: Resolver<Maybe<ResolversTypes['RamUser']>, ParentType, ContextType, RequireFields<MutationDisableRamUserArgs, 'id'>>;
+  enableRamUser?: Resolver<Maybe<ResolversTypes['RamUser']>, ParentType, ContextType, RequireFields<MutationEnableRamUserArgs, 'id'>>;
+  login?: Resolver<Maybe<ResolversTypes['Session']>, ParentType, ContextType, RequireFields<MutationLoginArgs, 'input'>>;
+  registerModelStudioUser?: Resolver<Maybe<ResolversTypes['Principal']>, ParentType, ContextType, RequireFields<MutationRegisterModelStudioUserArgs, 'principalId'>>;
+  removeMember?: Resolver<Maybe<ResolversTypes['Workspace']>, ParentType, ContextType, RequireFields<MutationRemoveMemberArgs, 'input'>>;
+  renameWorkspace?: Resolver<Maybe<ResolversTypes['Workspace']>, ParentType, ContextType, RequireFields<MutationRenameWorkspaceArgs, 'input'>>;
+  setAllModelsAccess?: Resolver<Maybe<ResolversTypes['Workspace']>, ParentType, ContextType, RequireFields<MutationSetAllModelsAccessArgs, 'input'>>;
+  setMemberPermissions?: Resolver<Maybe<ResolversTypes['Membership']>, ParentType, ContextType, RequireFields<MutationSetMemberPermissionsArgs, 'input'>>;
+  setModelAuthorization?: Resolver<Maybe<ResolversTypes['ModelAuthorization']>, ParentType, ContextType, RequireFields<MutationSetModelAuthorizationArgs, 'input'>>;
+  setModelRateLimit?: Resolver<Maybe<ResolversTypes['ModelRateLimit']>, ParentType, ContextType, RequireFields<MutationSetModelRateLimitArgs, 'input'>>;
+  signUp?: Resolver<Maybe<ResolversTypes['Session']>, ParentType, ContextType, RequireFields<MutationSignUpArgs, 'input'>>;
 };
 
 export type NodeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Node'] = ResolversParentTypes['Node']> = {
@@ -1738,15 +1738,15 @@ export type PrincipalEdgeResolvers<ContextType = RequestContext, ParentType exte
 };
 
 export type QueryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
-  account?: Resolver<ResolversTypes['Account'], ParentType, ContextType>;
-  auditEvents?: Resolver<ResolversTypes['AuditEventConnection'], ParentType, ContextType, RequireFields<QueryAuditEventsArgs, 'first'>>;
-  explainAccess?: Resolver<ResolversTypes['AccessExplanation'], ParentType, ContextType, RequireFields<QueryExplainAccessArgs, 'action' | 'resourceId'>>;
-  modelAccess?: Resolver<ResolversTypes['ModelAccess'], ParentType, ContextType, RequireFields<QueryModelAccessArgs, 'model'>>;
-  models?: Resolver<Array<ResolversTypes['Model']>, ParentType, ContextType>;
+  account?: Resolver<Maybe<ResolversTypes['Account']>, ParentType, ContextType>;
+  auditEvents?: Resolver<Maybe<ResolversTypes['AuditEventConnection']>, ParentType, ContextType, RequireFields<QueryAuditEventsArgs, 'first'>>;
+  explainAccess?: Resolver<Maybe<ResolversTypes['AccessExplanation']>, ParentType, ContextType, RequireFields<QueryExplainAccessArgs, 'action' | 'resourceId'>>;
+  modelAccess?: Resolver<Maybe<ResolversTypes['ModelAccess']>, ParentType, ContextType, RequireFields<QueryModelAccessArgs, 'model'>>;
+  models?: Resolver<Maybe<Array<ResolversTypes['Model']>>, ParentType, ContextType>;
   node?: Resolver<Maybe<ResolversTypes['Node']>, ParentType, ContextType, RequireFields<QueryNodeArgs, 'id'>>;
-  viewer?: Resolver<ResolversTypes['Viewer'], ParentType, ContextType>;
+  viewer?: Resolver<Maybe<ResolversTypes['Viewer']>, ParentType, ContextType>;
   workspace?: Resolver<Maybe<ResolversTypes['Workspace']>, ParentType, ContextType, RequireFields<QueryWorkspaceArgs, 'id'>>;
-  workspaces?: Resolver<ResolversTypes['WorkspaceConnection'], ParentType, ContextType, RequireFields<QueryWorkspacesArgs, 'first'>>;
+  workspaces?: Resolver<Maybe<ResolversTypes['WorkspaceConnection']>, ParentType, ContextType, RequireFields<QueryWorkspacesArgs, 'first'>>;
 };
 
 export type RamRoleResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RamRole'] = ResolversParentTypes['RamRole']> = {
@@ -1755,10 +1755,10 @@ export type RamRoleResolvers<ContextType = RequestContext, ParentType extends Re
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['PrincipalKind'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  policies?: Resolver<Array<ResolversTypes['Policy']>, ParentType, ContextType>;
+  policies?: Resolver<Maybe<Array<ResolversTypes['Policy']>>, ParentType, ContextType>;
   registeredInModelStudio?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['PrincipalStatus'], ParentType, ContextType>;
-  trustedUsers?: Resolver<Array<ResolversTypes['RamUser']>, ParentType, ContextType>;
+  trustedUsers?: Resolver<Maybe<Array<ResolversTypes['RamUser']>>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
@@ -1779,7 +1779,7 @@ export type RamUserResolvers<ContextType = RequestContext, ParentType extends Re
   kind?: Resolver<ResolversTypes['PrincipalKind'], ParentType, ContextType>;
   loginName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  policies?: Resolver<Array<ResolversTypes['Policy']>, ParentType, ContextType>;
+  policies?: Resolver<Maybe<Array<ResolversTypes['Policy']>>, ParentType, ContextType>;
   registeredInModelStudio?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['PrincipalStatus'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
@@ -1803,7 +1803,7 @@ export type RootPrincipalResolvers<ContextType = RequestContext, ParentType exte
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['PrincipalKind'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  policies?: Resolver<Array<ResolversTypes['Policy']>, ParentType, ContextType>;
+  policies?: Resolver<Maybe<Array<ResolversTypes['Policy']>>, ParentType, ContextType>;
   registeredInModelStudio?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['PrincipalStatus'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
@@ -1826,18 +1826,18 @@ export type ViewerResolvers<ContextType = RequestContext, ParentType extends Res
 };
 
 export type WorkspaceResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Workspace'] = ResolversParentTypes['Workspace']> = {
-  allModelsOpen?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
-  apiKeys?: Resolver<ResolversTypes['ApiKeyConnection'], ParentType, ContextType, RequireFields<WorkspaceApiKeysArgs, 'first'>>;
+  allModelsOpen?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  apiKeys?: Resolver<Maybe<ResolversTypes['ApiKeyConnection']>, ParentType, ContextType, RequireFields<WorkspaceApiKeysArgs, 'first'>>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  fineTunedModels?: Resolver<Array<ResolversTypes['Model']>, ParentType, ContextType>;
+  fineTunedModels?: Resolver<Maybe<Array<ResolversTypes['Model']>>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['WorkspaceKind'], ParentType, ContextType>;
-  knowledgeBases?: Resolver<ResolversTypes['KnowledgeBaseConnection'], ParentType, ContextType, RequireFields<WorkspaceKnowledgeBasesArgs, 'first'>>;
+  knowledgeBases?: Resolver<Maybe<ResolversTypes['KnowledgeBaseConnection']>, ParentType, ContextType, RequireFields<WorkspaceKnowledgeBasesArgs, 'first'>>;
   memberCount?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
-  members?: Resolver<ResolversTypes['MembershipConnection'], ParentType, ContextType, RequireFields<WorkspaceMembersArgs, 'first'>>;
-  modelAuthorizations?: Resolver<ResolversTypes['ModelAuthorizationConnection'], ParentType, ContextType, RequireFields<WorkspaceModelAuthorizationsArgs, 'first'>>;
+  members?: Resolver<Maybe<ResolversTypes['MembershipConnection']>, ParentType, ContextType, RequireFields<WorkspaceMembersArgs, 'first'>>;
+  modelAuthorizations?: Resolver<Maybe<ResolversTypes['ModelAuthorizationConnection']>, ParentType, ContextType, RequireFields<WorkspaceModelAuthorizationsArgs, 'first'>>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  rateLimits?: Resolver<ResolversTypes['ModelRateLimitConnection'], ParentType, ContextType, RequireFields<WorkspaceRateLimitsArgs, 'first'>>;
+  rateLimits?: Resolver<Maybe<ResolversTypes['ModelRateLimitConnection']>, ParentType, ContextType, RequireFields<WorkspaceRateLimitsArgs, 'first'>>;
   region?: Resolver<ResolversTypes['Region'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };

@@ -123,10 +123,12 @@ export async function createRamRole(
   const name = validate.ramName('input.name', input.name);
   const description = validate.description('input.description', input.description);
   const accountId = ctx.auth!.principal.account_id;
-  const trustedUserIds = [...new Set(input.trustedUserIds ?? [])];
+  // Errors name the position as sent (input.trustedUserIds[i]), so validate before removing repeats.
+  const requested = input.trustedUserIds ?? [];
+  const trustedUserIds = [...new Set(requested)];
   if (trustedUserIds.length > 100) throw badUserInput('input.trustedUserIds', 'must list at most 100 users');
   const users = await Promise.all(
-    trustedUserIds.map((id, index) => {
+    requested.map((id, index) => {
       if (!isIdOf(id, 'ramUser')) throw badUserInput(`input.trustedUserIds[${index}]`, 'is not a RAM user ID');
       return ctx.loaders.principalById.load(id);
     }),

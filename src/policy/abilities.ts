@@ -104,7 +104,8 @@ export const ABILITIES = {
   read_principal: {
     description: 'Read a principal and its policies',
     layer: 'MANAGEMENT',
-    grants: [root, ...policies(['AliyunRAMFullAccess', ...MANAGEMENT_READERS]), management(ownsResource)],
+    // A role's trusted users may see what assuming it grants.
+    grants: [root, ...policies(['AliyunRAMFullAccess', ...MANAGEMENT_READERS]), management(ownsResource), management(isTrustedByRole)],
   },
   attach_policy: {
     description: 'Attach or detach a policy other than AliyunBailianData*',

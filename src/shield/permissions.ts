@@ -20,11 +20,12 @@ import { apiKeyRequest, authenticated, can } from './rules.js';
 const ownAccount = (_parent: unknown, _args: unknown, ctx: RequestContext) => accountTarget(ctx);
 const parentAccount = (account: { id: string }) => ({ resourceId: account.id, label: 'Account', accountId: account.id });
 const parentWorkspace = workspaceRowTarget;
-const parentPrincipal = (p: { id: string; account_id: string }): Target => ({
+const parentPrincipal = (p: { id: string; account_id: string; kind: string }): Target => ({
   resourceId: p.id,
   label: 'Principal',
   accountId: p.account_id,
   ownerId: p.id,
+  ...(p.kind === 'ROLE' ? { roleId: p.id } : {}),
 });
 const inputWorkspace = (_p: unknown, args: { input: { workspaceId: unknown } }, ctx: RequestContext) =>
   workspaceTarget(ctx, args.input.workspaceId, 'input.workspaceId');

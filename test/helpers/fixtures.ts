@@ -54,3 +54,94 @@ export async function attachPolicy(client: GraphQLClient, adminToken: string, pr
     adminToken,
   );
 }
+
+export interface TestRole {
+  id: string;
+  name: string;
+}
+
+/** A RAM role created by `adminToken`, trusted by `trustedUserIds`. */
+export async function createRole(
+  client: GraphQLClient,
+  adminToken: string,
+  trustedUserIds: string[] = [],
+  name = `role-${unique()}`,
+): Promise<TestRole> {
+  const data = await client.ok(
+    `mutation($input: CreateRamRoleInput!) { createRamRole(input: $input) { id name } }`,
+    { input: { name, description: `test role ${name}`, trustedUserIds } },
+    adminToken,
+  );
+  return { id: data.createRamRole.id, name: data.createRamRole.name };
+}
+
+/** A role session token: `userToken` assumes `roleId`. */
+export async function assumeRole(client: GraphQLClient, userToken: string, roleId: string): Promise<string> {
+  const data = await client.ok(`mutation($id: ID!) { assumeRole(roleId: $id) { token } }`, { id: roleId }, userToken);
+  return data.assumeRole.token;
+}
+
+export async function detachPolicy(client: GraphQLClient, adminToken: string, principalId: string, policy: string) {
+  await client.ok(
+    `mutation($input: PolicyAttachmentInput!) { detachPolicy(input: $input) { id } }`,
+    { input: { principalId, policy } },
+    adminToken,
+  );
+}
+
+/** Puts a RAM user or role on the account's Model Studio user list. */
+export async function registerInModelStudio(client: GraphQLClient, adminToken: string, principalId: string) {
+  await client.ok(`mutation($id: ID!) { registerModelStudioUser(principalId: $id) { id } }`, { id: principalId }, adminToken);
+}
+
+/** `disableRamUser`, `enableRamUser`, `deleteRamUser` or `deleteRamRole` on `id`, which must succeed. */
+export async function changeStatus(
+  client: GraphQLClient,
+  adminToken: string,
+  mutation: 'disableRamUser' | 'enableRamUser' | 'deleteRamUser' | 'deleteRamRole',
+  id: string,
+) {
+  await client.ok(`mutation($id: ID!) { ${mutation}(id: $id) { id } }`, { id }, adminToken);
+}
+
+export interface RamSnapshot {
+  users: Record<string, { name: string; status: string; policies: string[] }>;
+  roles: Record<string, { name: string; status: string; policies: string[]; trustedUserIds: string[] }>;
+}
+
+/** Every live RAM user and role of the caller's account with status, policies and trust, read through the API (all pages). */
+export async function ramSnapshot(client: GraphQLClient, token: string): Promise<RamSnapshot> {
+  const snapshot: RamSnapshot = { users: {}, roles: {} };
+  for (let after: string | null = null, more = true; more; ) {
+    const data: any = await client.ok(
+      `query($after: String) { account { ramUsers(first: 100, after: $after) {
+        edges { node { id name status policies } } pageInfo { hasNextPage endCursor } } } }`,
+      { after },
+      token,
+    );
+    for (const { node } of data.account.ramUsers.edges) {
+      snapshot.users[node.id] = { name: node.name, status: node.status, policies: [...node.policies].sort() };
+    }
+    more = data.account.ramUsers.pageInfo.hasNextPage;
+    after = data.account.ramUsers.pageInfo.endCursor;
+  }
+  for (let after: string | null = null, more = true; more; ) {
+    const data: any = await client.ok(
+      `query($after: String) { account { ramRoles(first: 100, after: $after) {
+        edges { node { id name status policies trustedUsers { id } } } pageInfo { hasNextPage endCursor } } } }`,
+      { after },
+      token,
+    );
+    for (const { node } of data.account.ramRoles.edges) {
+      snapshot.roles[node.id] = {
+        name: node.name,
+        status: node.status,
+        policies: [...node.policies].sort(),
+        trustedUserIds: node.trustedUsers.map((u: { id: string }) => u.id).sort(),
+      };
+    }
+    more = data.account.ramRoles.pageInfo.hasNextPage;
+    after = data.account.ramRoles.pageInfo.endCursor;
+  }
+  return snapshot;
+}

@@ -1,4 +1,5 @@
-import { isObjectType, type GraphQLSchema } from 'graphql';
+import { isNonNullType, isObjectType, type GraphQLSchema } from 'graphql';
+import { allow } from 'graphql-shield';
 import { describe, expect, it } from 'vitest';
 import { ABILITY_NAMES } from '../../src/policy/index.js';
 import { buildBareSchema } from '../../src/schema.js';
@@ -48,6 +49,18 @@ describe('every field of the schema has an explicit authorization rule', () => {
         expect(map[field], `${root}.${field}`).toBeDefined();
       }
     }
+  });
+});
+
+describe('a denied field is null, the rest of the response is served (api.md)', () => {
+  const guarded = objectTypes.flatMap((type) =>
+    Object.values((type as { getFields(): Record<string, { name: string; type: unknown }> }).getFields())
+      .filter((field) => ruleFor(type.name, field.name) !== allow)
+      .map((field) => ({ path: `${type.name}.${field.name}`, type: field.type })),
+  );
+
+  it.each(guarded)('$path is nullable', ({ type }) => {
+    expect(isNonNullType(type)).toBe(false);
   });
 });
 

@@ -1,0 +1,79 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { expect } from 'vitest';
+import type { GraphQLResponse } from '../helpers/graphql-client.js';
+import { TEST_JWT_SECRET } from '../helpers/test-gateway.js';
+
+/** Shared by the identity tests: expectations on API errors and hand-made session tokens. */
+
+export const ISSUER = 'model-studio-gateway';
+export const AUDIENCE = 'model-studio-gateway/console';
+
+export const uniqueName = (prefix: string) => `${prefix}-${randomBytes(4).toString('hex')}`;
+
+/** The response failed with `code` (on its first error), optionally naming `field`; the mutation's data is null. */
+export function expectError(result: GraphQLResponse, code: string, options: { field?: string; dataField?: string } = {}) {
+  expect(result.errors, `expected ${code}, got data ${JSON.stringify(result.data)}`).toBeDefined();
+  expect(result.errors!.length).toBeGreaterThan(0);
+  expect(result.errors![0]!.extensions?.code, JSON.stringify(result.errors)).toBe(code);
+  if (options.field !== undefined) expect(result.errors![0]!.extensions?.field).toBe(options.field);
+  if (options.dataField !== undefined) expect(result.data?.[options.dataField] ?? null).toBeNull();
+}
+
+export const VIEWER = `{ viewer { principal { id kind name } credential assumedBy { id } policies } }`;
+
+export interface TokenOptions {
+  sub: string;
+  acc?: string | undefined;
+  act?: { sub: string };
+  issuer?: string;
+  audience?: string;
+  /** Seconds from now; negative for an expired token. */
+  expiresIn?: number;
+  secret?: string;
+  alg?: 'HS256' | 'HS384' | 'HS512';
+  omit?: Array<'acc' | 'exp' | 'iat'>;
+}
+
+/** A session token made by hand, signed (by default) exactly as the gateway signs its own. */
+export async function signToken(options: TokenOptions): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  const omit = new Set(options.omit ?? []);
+  const claims: Record<string, unknown> = {};
+  if (!omit.has('acc') && options.acc !== undefined) claims.acc = options.acc;
+  if (options.act) claims.act = options.act;
+  let jwt = new SignJWT(claims)
+    .setProtectedHeader({ alg: options.alg ?? 'HS256', typ: 'JWT' })
+    .setIssuer(options.issuer ?? ISSUER)
+    .setAudience(options.audience ?? AUDIENCE)
+    .setSubject(options.sub)
+    .setJti(randomUUID());
+  if (!omit.has('iat')) jwt = jwt.setIssuedAt(now - 5);
+  if (!omit.has('exp')) jwt = jwt.setExpirationTime(now + (options.expiresIn ?? 600));
+  return jwt.sign(new TextEncoder().encode(options.secret ?? TEST_JWT_SECRET));
+}
+
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+/** The payload of a JWT, decoded without verification. */
+export const payloadOf = (token: string): Record<string, unknown> =>
+  JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8'));
+
+/** The same claims as `token`, unsigned (`alg: none`, empty signature). */
+export function unsignedCopy(token: string): string {
+  return `${b64({ alg: 'none', typ: 'JWT' })}.${b64(payloadOf(token))}.`;
+}
+
+/** `token` with its payload replaced and its original signature kept. */
+export function withPayload(token: string, payload: Record<string, unknown>): string {
+  const [header, , signature] = token.split('.');
+  return `${header}.${b64(payload)}.${signature}`;
+}
+
+/** `token` with one byte of its signature changed (a middle character, so that the decoded bytes differ). */
+export function withAlteredSignature(token: string): string {
+  const [header, payload, signature] = token.split('.') as [string, string, string];
+  const bytes = Buffer.from(signature, 'base64url');
+  bytes[10] = bytes[10]! ^ 0x01;
+  return `${header}.${payload}.${bytes.toString('base64url')}`;
+}
