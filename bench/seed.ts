@@ -21,8 +21,11 @@ export async function seed(db: Kysely<any>, dataset: Dataset): Promise<{ seconds
     // Truncating the tenant tables cascades to `model` (fine-tuned models belong to workspaces):
     // keep the standard catalog aside and put it back.
     await sql`create temporary table standard_model on commit drop as select * from model where workspace_id is null`.execute(trx);
+    // The trail refuses TRUNCATE (by design); a benchmark database may start over.
+    await sql`alter table audit_event disable trigger audit_event_no_truncate`.execute(trx);
     await sql`truncate audit_event, knowledge_base, api_key, model_rate_limit, model_authorization, membership,
       workspace, region_activation, policy_attachment, role_trust, principal, account restart identity cascade`.execute(trx);
+    await sql`alter table audit_event enable trigger audit_event_no_truncate`.execute(trx);
     await sql`insert into model select * from standard_model`.execute(trx);
 
     await sql`insert into account (id, name, email, workspace_count)

@@ -7,6 +7,7 @@ import type { RequestContext, Services } from './context.js';
 import type { DatabaseHandle } from './db/database.js';
 import { errorLoggingPlugin, formatError } from './http/error-masking.js';
 import { createGraphQLHandler } from './http/graphql-handler.js';
+import { queryLimits } from './limits/query-limits.js';
 import { createLoaders } from './loaders.js';
 import { buildSchema } from './schema.js';
 
@@ -20,6 +21,7 @@ export interface Gateway {
 /** Builds the HTTP server: `/graphql` (Apollo behind graphql-shield) and `/healthz`. */
 export async function createGateway(services: Services, database: Pick<DatabaseHandle, 'ping'>): Promise<Gateway> {
   const { config, logger } = services;
+  const limits = queryLimits();
   const apollo = new ApolloServer<RequestContext>({
     schema: buildSchema({ allowAll: config.benchAllowAll }),
     introspection: config.introspection,
@@ -28,6 +30,8 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
     allowBatchedHttpRequests: false,
     csrfPrevention: true,
     formatError,
+    validationRules: limits.validationRules,
+    parseOptions: limits.parseOptions,
     plugins: [ApolloServerPluginLandingPageDisabled(), errorLoggingPlugin(logger)],
   });
   await apollo.start();

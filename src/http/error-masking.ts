@@ -16,6 +16,7 @@ const PUBLIC_CODES = new Set([
   'OPERATION_RESOLUTION_FAILURE',
   'PERSISTED_QUERY_NOT_FOUND',
   'PERSISTED_QUERY_NOT_SUPPORTED',
+  'QUERY_TOO_COSTLY',
 ]);
 
 /** Anything unexpected becomes a bare INTERNAL_SERVER_ERROR: no message, stack, SQL or path of ours. */

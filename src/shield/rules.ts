@@ -46,10 +46,10 @@ export function can(ability: AbilityOf, locate: Locate) {
     }
     const decision = await decideFor(ctx, typeof ability === 'string' ? ability : ability(args, target), target);
     if (decision.allowed) return true;
-    if (info.parentType.name === 'Mutation') {
-      // Another account's ID is not kept in the caller's trail: it names nothing the caller owns.
-      const resourceId = decision.denial === 'NOT_FOUND' ? null : target.resourceId;
-      await recordDenial(ctx, info.fieldName, resourceId, decision.reasons.join('; '));
+    // Another account's ID must read exactly like a missing one, which leaves no trace:
+    // only denials of the caller's own resources go to its audit trail.
+    if (info.parentType.name === 'Mutation' && decision.denial !== 'NOT_FOUND') {
+      await recordDenial(ctx, info.fieldName, target.resourceId, decision.reasons.join('; '));
     }
     return decision.denial === 'NOT_FOUND' ? notFound(target.label) : forbidden(undefined, decision.reasons);
   });

@@ -1,0 +1,31 @@
+import { ApolloArmor } from '@escape.tech/graphql-armor';
+import { listCostRule } from './list-cost-rule.js';
+
+/** The bounds every client can rely on (api.md): checked before execution, so refusals cost almost nothing. */
+export const QUERY_LIMITS = {
+  maxDepth: 12,
+  maxAliases: 15,
+  maxDirectives: 10,
+  maxTokens: 2_000,
+  maxCost: 25_000,
+} as const;
+
+/**
+ * graphql-armor for depth, aliases and directives; graphql-js's own parser for tokens (a
+ * refusal there is a 400 GRAPHQL_PARSE_FAILED, where armor's parsing plugin makes Apollo
+ * answer 500); our own cost rule, because armor's does not multiply by list sizes (`first`).
+ */
+export function queryLimits() {
+  const armor = new ApolloArmor({
+    maxDepth: { n: QUERY_LIMITS.maxDepth, ignoreIntrospection: true, flattenFragments: true },
+    maxAliases: { n: QUERY_LIMITS.maxAliases },
+    maxDirectives: { n: QUERY_LIMITS.maxDirectives },
+    maxTokens: { enabled: false },
+    costLimit: { enabled: false },
+    blockFieldSuggestion: { enabled: false }, // Apollo's hideSchemaDetailsFromClientErrors does it in production
+  }).protect();
+  return {
+    parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
+    validationRules: [...armor.validationRules, listCostRule(QUERY_LIMITS.maxCost)],
+  };
+}
