@@ -17,7 +17,7 @@ describe('unexpected errors leak nothing', () => {
         { w: w.activateModelStudio.id },
         { token: root.token },
       );
-      expect(result.data).toEqual({ served: { name: 'Default Workspace' }, failed: null });
+      expect(result.data).toEqual({ served: { name: 'Default Workspace' }, failed: { knowledgeBases: null } });
       expect(result.errors).toHaveLength(1);
       const [error] = result.errors!;
       expect(error!.extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR', requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
