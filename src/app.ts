@@ -39,7 +39,7 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
   async function contextFor(req: Pick<IncomingMessage, 'headers' | 'socket'>): Promise<RequestContext> {
     const loaders = createLoaders(services.db);
     const header = req.headers.authorization;
-    const { auth, error } = await authenticate(Array.isArray(header) ? header[0] : header, {
+    const { auth, error, apiKeyHash } = await authenticate(Array.isArray(header) ? header[0] : header, {
       db: services.db,
       loaders,
       signer: services.signer,
@@ -52,6 +52,8 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
       remoteAddress: req.socket?.remoteAddress ?? null,
       auth,
       authError: error,
+      apiKeyHash,
+      apiKeyPending: apiKeyHash !== null,
     };
   }
 

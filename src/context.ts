@@ -26,4 +26,8 @@ export interface RequestContext {
   auth: Authentication | null;
   /** Why the presented credentials were refused, if they were. */
   authError: GraphQLError | null;
+  /** The presented API key's hash, if the request carries one. */
+  apiKeyHash: string | null;
+  /** True until the presented API key has been looked up (see `settleAuthentication`). */
+  apiKeyPending: boolean;
 }

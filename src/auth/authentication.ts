@@ -2,7 +2,8 @@ import type { ApiKeyRow } from '../api-keys/api-keys.table.js';
 import { findLiveApiKeyBySecretHash } from '../api-keys/api-keys.repository.js';
 import type { DB } from '../db/database.js';
 import { unauthenticated } from '../errors.js';
-import type { PrincipalRow } from '../identity/identity.table.js';
+import type { PrincipalRow, PrincipalView } from '../identity/identity.table.js';
+import type { RequestContext } from '../context.js';
 import type { Loaders } from '../loaders.js';
 import { hashApiKeySecret, isWellFormedApiKey, looksLikeApiKey } from './api-key-secret.js';
 import type { SessionSigner } from './session.js';
@@ -19,16 +20,23 @@ export interface Authentication {
   apiKey: ApiKeyRow | null;
 }
 
-export type AuthenticationResult = { auth: Authentication | null; error: GraphQLError | null };
+export type AuthenticationResult = {
+  auth: Authentication | null;
+  error: GraphQLError | null;
+  /** An API key's hash: the key is looked up when first needed (`settleAuthentication`). */
+  apiKeyHash: string | null;
+};
 
-const anonymous: AuthenticationResult = { auth: null, error: null };
-const refused = (message?: string): AuthenticationResult => ({ auth: null, error: unauthenticated(message) });
+const anonymous: AuthenticationResult = { auth: null, error: null, apiKeyHash: null };
+const refused = (message?: string): AuthenticationResult => ({ auth: null, error: unauthenticated(message), apiKeyHash: null });
 
 /**
  * Resolves the `Authorization` header to a principal, checking on every request that the
  * principal (and, for a role session, the assuming user) still exists and is enabled.
- * A key whose owner is disabled still authenticates, so that `modelAccess` can answer
- * KEY_INACTIVE; everything else refuses such a request (see the `authenticated` rule).
+ * An API key is only hashed here: `modelAccess`, the inference proxies' hot path, looks the
+ * key up together with everything else it needs in one statement; any other field settles
+ * it first (`settleAuthentication`). A key whose owner is disabled still authenticates, so
+ * that `modelAccess` can answer KEY_INACTIVE; everything else refuses such a request.
  */
 export async function authenticate(
   header: string | undefined,
@@ -41,11 +49,7 @@ export async function authenticate(
 
   if (looksLikeApiKey(token)) {
     if (!isWellFormedApiKey(token)) return refused('Invalid API key');
-    const found = await findLiveApiKeyBySecretHash(deps.db, hashApiKeySecret(token));
-    if (!found || found.owner.status === 'DELETED') return refused('Invalid API key');
-    const { key, owner } = found;
-    deps.loaders.principalById.prime(owner.id, owner);
-    return { auth: { principal: owner, via: 'API_KEY', assumedBy: null, apiKey: key }, error: null };
+    return { auth: null, error: null, apiKeyHash: hashApiKeySecret(token) };
   }
 
   const claims = await deps.signer.verify(token);
@@ -64,5 +68,26 @@ export async function authenticate(
   } else if (principal.kind === 'ROLE') {
     return refused('Invalid session token');
   }
-  return { auth: { principal, via: 'SESSION', assumedBy: claims.assumedById ? assumedBy : null, apiKey: null }, error: null };
+  return {
+    auth: { principal, via: 'SESSION', assumedBy: claims.assumedById ? assumedBy : null, apiKey: null },
+    error: null,
+    apiKeyHash: null,
+  };
+}
+
+/** Accepts a key found with its owner (a deleted owner's keys are invalid for ever). */
+export function acceptApiKey(ctx: RequestContext, found: { key: ApiKeyRow; owner: PrincipalView } | null): void {
+  ctx.apiKeyPending = false;
+  if (!found || found.owner.status === 'DELETED') {
+    ctx.authError = unauthenticated('Invalid API key');
+    return;
+  }
+  ctx.loaders.principalById.prime(found.owner.id, found.owner);
+  ctx.auth = { principal: found.owner, via: 'API_KEY', assumedBy: null, apiKey: found.key };
+}
+
+/** Looks up a presented API key, if that has not happened yet in this request. */
+export async function settleAuthentication(ctx: RequestContext): Promise<void> {
+  if (!ctx.apiKeyPending || !ctx.apiKeyHash) return;
+  acceptApiKey(ctx, await findLiveApiKeyBySecretHash(ctx.db, ctx.apiKeyHash));
 }

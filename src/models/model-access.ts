@@ -1,9 +1,10 @@
 import { isIP } from 'node:net';
 import type { RequestContext } from '../context.js';
-import { badUserInput } from '../errors.js';
-import { decideModelCall, keyOwnerInGoodStanding, type ModelCallReason } from '../policy/index.js';
+import { badUserInput, unauthenticated } from '../errors.js';
+import { decideModelCall, keyOwnerInGoodStanding, type ModelCallReason, type PolicyName } from '../policy/index.js';
 import type { WorkspaceRow } from '../workspaces/workspaces.table.js';
-import { findModelCallFacts } from './models.repository.js';
+import { acceptApiKey } from '../auth/authentication.js';
+import { findModelCall } from './models.repository.js';
 import type { ModelRateLimitRow } from './models.table.js';
 
 export interface ModelAccessResult {
@@ -18,16 +19,16 @@ const plainAddress = (address: string) => (address.startsWith('::ffff:') && isIP
 
 /**
  * The inference proxy's question: may the request's API key call `modelId` from `sourceIp`?
- * Loads the facts through the request's loaders (batched) and lets the policy decide.
+ * One statement loads the key (authenticating the request) and every fact; the policy decides.
  */
 export async function modelAccess(ctx: RequestContext, modelId: string, sourceIp: string | null | undefined): Promise<ModelAccessResult> {
   if (sourceIp != null && isIP(sourceIp) === 0) throw badUserInput('sourceIp', 'is not an IPv4 or IPv6 address');
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(modelId)) throw badUserInput('model', 'is not a model name');
-  const { apiKey, principal: owner } = ctx.auth!;
-  const key = apiKey!;
-  const facts = (await findModelCallFacts(ctx.db, { workspaceId: key.workspace_id, modelId, ownerId: owner.id }))!;
-  const { workspace, model, rateLimit } = facts;
-  const policies = owner.kind === 'ROOT' ? [] : await ctx.loaders.policiesByPrincipalId.load(owner.id);
+  const found = await findModelCall(ctx.db, ctx.apiKeyHash!, modelId);
+  if (ctx.apiKeyPending) acceptApiKey(ctx, found && { key: found.key, owner: found.owner });
+  if (!found || !ctx.auth) throw ctx.authError ?? unauthenticated('Invalid API key');
+  const { key, owner, workspace, model, rateLimit } = found;
+  const policies = owner.kind === 'ROOT' ? [] : (owner.policies as PolicyName[]);
   const visible = model && (model.account_id === null || model.account_id === key.account_id) ? model : null;
   const reason = decideModelCall({
     key: {
@@ -38,12 +39,12 @@ export async function modelAccess(ctx: RequestContext, modelId: string, sourceIp
         kind: owner.kind,
         status: owner.status,
         policies: new Set(policies),
-        isMemberOfKeyWorkspace: facts.ownerIsMember,
+        isMemberOfKeyWorkspace: found.ownerIsMember,
       }),
     },
     workspace: { kind: workspace.kind, allModelsOpen: workspace.all_models_open },
     model: visible && { id: visible.id, fineTunedIn: visible.workspace_id, supportsInference: visible.supports_inference },
-    inferenceAuthorized: facts.inferenceAuthorized,
+    inferenceAuthorized: found.inferenceAuthorized,
     sourceIp: sourceIp ?? (ctx.remoteAddress ? plainAddress(ctx.remoteAddress) : null),
   });
   const allowed = reason === 'ALLOWED';

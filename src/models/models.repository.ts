@@ -1,6 +1,9 @@
 import { sql } from 'kysely';
 import type { DB } from '../db/database.js';
 import type { PageRequest } from '../relay/connection.js';
+import type { ApiKeyRow } from '../api-keys/api-keys.table.js';
+import { joinedPrincipalColumns, principalFromRow } from '../identity/identity.repository.js';
+import type { PrincipalView } from '../identity/identity.table.js';
 import type { WorkspaceRow } from '../workspaces/workspaces.table.js';
 import type { ModelAuthorizationRow, ModelRateLimitRow, ModelRow } from './models.table.js';
 
@@ -145,6 +148,8 @@ export const deleteRateLimit = (db: DB, workspaceId: string, modelId: string) =>
   db.deleteFrom('model_rate_limit').where('workspace_id', '=', workspaceId).where('model_id', '=', modelId).executeTakeFirst();
 
 export interface ModelCallFactsRow {
+  key: ApiKeyRow;
+  owner: PrincipalView;
   workspace: WorkspaceRow;
   model: Pick<ModelRow, 'id' | 'account_id' | 'workspace_id' | 'supports_inference'> | null;
   inferenceAuthorized: boolean;
@@ -152,20 +157,29 @@ export interface ModelCallFactsRow {
   ownerIsMember: boolean;
 }
 
+const API_KEY_COLUMNS = ['id', 'account_id', 'workspace_id', 'owner_id', 'description', 'secret_prefix', 'secret_hash', 'model_scope', 'ip_allowlist', 'created_at', 'deleted_at'] as const;
+const WORKSPACE_COLUMNS = ['id', 'account_id', 'region', 'kind', 'name', 'all_models_open', 'api_key_count', 'created_at'] as const;
+
+function pick<T>(row: Record<string, unknown>, prefix: string, columns: readonly string[]): T {
+  return Object.fromEntries(columns.map((column) => [column, row[`${prefix}${column}`]])) as T;
+}
+
 /**
- * Everything `modelAccess` needs about a (workspace, model, key owner) in one statement:
- * the inference proxy's hot path.
+ * The inference proxy's hot path in one statement: the live key with its owner, the key's
+ * workspace, the model, its authorization and rate limit there, and the owner's membership.
  */
-export async function findModelCallFacts(
-  db: DB,
-  q: { workspaceId: string; modelId: string; ownerId: string },
-): Promise<ModelCallFactsRow | null> {
+export async function findModelCall(db: DB, secretHash: string, modelId: string): Promise<ModelCallFactsRow | null> {
   const row = await db
-    .selectFrom('workspace as w')
-    .leftJoin('model as m', (join) => join.on('m.id', '=', q.modelId))
-    .leftJoin('model_authorization as ma', (join) => join.onRef('ma.workspace_id', '=', 'w.id').on('ma.model_id', '=', q.modelId))
-    .leftJoin('model_rate_limit as rl', (join) => join.onRef('rl.workspace_id', '=', 'w.id').on('rl.model_id', '=', q.modelId))
-    .selectAll('w')
+    .selectFrom('api_key as k')
+    .innerJoin('principal', 'principal.id', 'k.owner_id')
+    .innerJoin('account', 'account.id', 'principal.account_id')
+    .innerJoin('workspace as w', 'w.id', 'k.workspace_id')
+    .leftJoin('model as m', (join) => join.on('m.id', '=', modelId))
+    .leftJoin('model_authorization as ma', (join) => join.onRef('ma.workspace_id', '=', 'w.id').on('ma.model_id', '=', modelId))
+    .leftJoin('model_rate_limit as rl', (join) => join.onRef('rl.workspace_id', '=', 'w.id').on('rl.model_id', '=', modelId))
+    .select(API_KEY_COLUMNS.map((column) => sql.ref(`k.${column}`).as(`key__${column}`)))
+    .select(WORKSPACE_COLUMNS.map((column) => sql.ref(`w.${column}`).as(`workspace__${column}`)))
+    .select(joinedPrincipalColumns)
     .select((eb) => [
       'm.id as model_id',
       'm.account_id as model_account_id',
@@ -178,23 +192,18 @@ export async function findModelCallFacts(
       'rl.usage_limit_period_seconds',
       'rl.updated_at as rate_limit_updated_at',
       eb
-        .exists(eb.selectFrom('membership').select(sql`1`.as('one')).whereRef('membership.workspace_id', '=', 'w.id').where('membership.principal_id', '=', q.ownerId))
+        .exists(eb.selectFrom('membership').select(sql`1`.as('one')).whereRef('membership.workspace_id', '=', 'w.id').whereRef('membership.principal_id', '=', 'k.owner_id'))
         .as('owner_is_member'),
     ])
-    .where('w.id', '=', q.workspaceId)
+    .where('k.secret_hash', '=', secretHash)
+    .where('k.deleted_at', 'is', null)
     .executeTakeFirst();
   if (!row) return null;
-  const workspace: WorkspaceRow = {
-    id: row.id,
-    account_id: row.account_id,
-    region: row.region,
-    kind: row.kind,
-    name: row.name,
-    all_models_open: row.all_models_open,
-    api_key_count: row.api_key_count,
-    created_at: row.created_at,
-  };
+  const raw = row as Record<string, unknown>;
+  const workspace = pick<WorkspaceRow>(raw, 'workspace__', WORKSPACE_COLUMNS);
   return {
+    key: pick<ApiKeyRow>(raw, 'key__', API_KEY_COLUMNS),
+    owner: principalFromRow(raw),
     workspace,
     model: row.model_id
       ? { id: row.model_id, account_id: row.model_account_id, workspace_id: row.model_workspace_id, supports_inference: row.model_supports_inference === true }
@@ -202,9 +211,9 @@ export async function findModelCallFacts(
     inferenceAuthorized: row.authorized_inference === true,
     rateLimit: row.rate_limit_updated_at
       ? {
-          workspace_id: row.id,
-          model_id: q.modelId,
-          account_id: row.account_id,
+          workspace_id: workspace.id,
+          model_id: modelId,
+          account_id: workspace.account_id,
           request_limit: row.request_limit,
           request_limit_period_seconds: row.request_limit_period_seconds,
           usage_limit: row.usage_limit,

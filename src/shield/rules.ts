@@ -1,6 +1,7 @@
 import { rule } from 'graphql-shield';
 import type { GraphQLResolveInfo } from 'graphql';
 import { decideFor } from '../access/decide-for.js';
+import { settleAuthentication } from '../auth/authentication.js';
 import type { Target } from '../access/targets.js';
 import { recordDenial } from '../audit/audited.js';
 import type { RequestContext } from '../context.js';
@@ -17,14 +18,19 @@ import type { Ability } from '../policy/index.js';
 const isActive = (ctx: RequestContext) => ctx.auth !== null && ctx.auth.principal.status === 'ACTIVE';
 
 /** A principal signed in (session or API key) and enabled. */
-export const authenticated = rule('authenticated', { cache: 'no_cache' })((_parent, _args, ctx: RequestContext) =>
-  isActive(ctx) ? true : (ctx.authError ?? unauthenticated()),
-);
+export const authenticated = rule('authenticated', { cache: 'no_cache' })(async (_parent, _args, ctx: RequestContext) => {
+  await settleAuthentication(ctx);
+  return isActive(ctx) ? true : (ctx.authError ?? unauthenticated());
+});
 
-/** An API-key request, whatever the owner's state (modelAccess reports an inactive key itself). */
+/**
+ * An API-key request, whatever the owner's state (modelAccess reports an inactive key itself,
+ * and looks the key up in the same statement as the rest of its facts).
+ */
 export const apiKeyRequest = rule('apiKeyRequest', { cache: 'no_cache' })((_parent, _args, ctx: RequestContext) => {
+  if (ctx.apiKeyHash) return ctx.authError ?? true;
   if (!ctx.auth) return ctx.authError ?? unauthenticated();
-  return ctx.auth.via === 'API_KEY' ? true : forbidden('This operation answers for requests authenticated with an API key');
+  return forbidden('This operation answers for requests authenticated with an API key');
 });
 
 export type Locate = (parent: any, args: any, ctx: RequestContext) => Target | Promise<Target>;
@@ -36,6 +42,7 @@ let ruleCount = 0;
 export function can(ability: AbilityOf, locate: Locate) {
   const name = `${typeof ability === 'string' ? ability : 'ability'}#${++ruleCount}`;
   return rule(name, { cache: 'no_cache' })(async (parent, args, ctx: RequestContext, info: GraphQLResolveInfo) => {
+    await settleAuthentication(ctx);
     if (!isActive(ctx)) return ctx.authError ?? unauthenticated();
     let target: Target;
     try {

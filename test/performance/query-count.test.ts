@@ -66,3 +66,13 @@ describe('statements per request are constant in list sizes', () => {
     }
   }, 120_000);
 });
+
+describe('the inference proxy path', () => {
+  it('modelAccess with an API key costs one statement, authentication included', async () => {
+    const root = await signUp(t.client);
+    const d = await t.client.ok(`mutation { activateModelStudio(input: { region: US_EAST_1, acceptServiceAgreement: true }) { id } }`, {}, root.token);
+    const key = await t.client.ok(`mutation($w: ID!) { createApiKey(input: { workspaceId: $w }) { secret } }`, { w: d.activateModelStudio.id }, root.token);
+    const statements = await statementsFor(`{ modelAccess(model: "qwen-max") { allowed reason rateLimit { requestLimit } workspace { id kind } } }`, {}, key.createApiKey.secret);
+    expect(statements).toBe(1);
+  });
+});
