@@ -9,12 +9,13 @@ import { errorLoggingPlugin, formatError } from './http/error-masking.js';
 import { createGraphQLHandler } from './http/graphql-handler.js';
 import { queryLimits } from './limits/query-limits.js';
 import { createLoaders } from './loaders.js';
+import { countStatements, type StatementCount } from './db/statement-counter.js';
 import { buildSchema } from './schema.js';
 
 export interface Gateway {
   apollo: ApolloServer<RequestContext>;
   server: Server;
-  contextFor(req: Pick<IncomingMessage, 'headers' | 'socket'>): Promise<RequestContext>;
+  contextFor(req: Pick<IncomingMessage, 'headers' | 'socket'>, count?: StatementCount | null): Promise<RequestContext>;
   stop(): Promise<void>;
 }
 
@@ -36,18 +37,20 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
   });
   await apollo.start();
 
-  async function contextFor(req: Pick<IncomingMessage, 'headers' | 'socket'>): Promise<RequestContext> {
-    const loaders = createLoaders(services.db);
+  async function contextFor(req: Pick<IncomingMessage, 'headers' | 'socket'>, count: StatementCount | null = null): Promise<RequestContext> {
+    const db = count ? services.db.withPlugin(countStatements(count)) : services.db;
+    const loaders = createLoaders(db);
     const header = req.headers.authorization;
     const { auth, error, apiKeyHash } = await authenticate(Array.isArray(header) ? header[0] : header, {
-      db: services.db,
+      db,
       loaders,
       signer: services.signer,
     });
     return {
       services,
-      db: services.db,
+      db,
       loaders,
+      decisions: new Map(),
       requestId: randomUUID(),
       remoteAddress: req.socket?.remoteAddress ?? null,
       auth,

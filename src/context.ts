@@ -4,6 +4,7 @@ import type { SessionSigner } from './auth/session.js';
 import type { Config } from './config.js';
 import type { DB } from './db/database.js';
 import type { Loaders } from './loaders.js';
+import type { Decision } from './policy/index.js';
 import type { Logger } from './logger.js';
 
 /** What lives as long as the server. */
@@ -20,6 +21,8 @@ export interface RequestContext {
   db: DB;
   /** Replaced after each committed mutation, so that nothing read before it is served after it. */
   loaders: Loaders;
+  /** The request's authorization decisions so far, by question; cleared with the loaders. */
+  decisions: Map<string, Promise<Decision>>;
   requestId: string;
   /** The peer address of the HTTP request. */
   remoteAddress: string | null;

@@ -3,7 +3,6 @@ import { resolveSigningKey } from './auth/signing-key.js';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
-import { statementCounter } from './db/statement-counter.js';
 import { createGateway } from './app.js';
 import { createLogger } from './logger.js';
 
@@ -20,8 +19,7 @@ async function main() {
   }
   const logger = createLogger(config.logLevel);
   const database = await openDatabase(
-    config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dataDir: config.dataDir },
-    [statementCounter],
+    config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dataDir: config.dataDir }
   );
   const applied = await migrateToLatest(database.db);
   if (applied.length) logger.info({ migrations: applied }, 'database migrated');

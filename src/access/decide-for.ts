@@ -53,7 +53,18 @@ export async function loadFacts(ctx: RequestContext, actor: Actor, target: Targe
  * trust can allow more, never less; nothing prevents on them), so a decision that the direct
  * facts already allow in full needs no membership query: the root and policy holders skip it.
  */
-export async function decideFor(ctx: RequestContext, ability: Ability, target: Target): Promise<Decision> {
+export function decideFor(ctx: RequestContext, ability: Ability, target: Target): Promise<Decision> {
+  // One request often asks the same question many times (a rule per item of a list): once is enough.
+  const key = `${ability}|${target.resourceId}|${target.workspace?.id ?? ''}|${target.ownerId ?? ''}|${target.roleId ?? ''}`;
+  let decision = ctx.decisions.get(key);
+  if (!decision) {
+    decision = decideAfresh(ctx, ability, target);
+    ctx.decisions.set(key, decision);
+  }
+  return decision;
+}
+
+async function decideAfresh(ctx: RequestContext, ability: Ability, target: Target): Promise<Decision> {
   const actor = await actorOf(ctx, ctx.auth!);
   const direct = decide(ability, directFacts(actor, target));
   if (direct.allowed && (direct.scope === undefined || direct.scope === 'ALL')) return direct;

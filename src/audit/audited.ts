@@ -22,7 +22,7 @@ export interface AuditedChange {
 
 /**
  * Runs a change and its audit event in one transaction: both happen or neither does.
- * Afterwards the request's loaders start afresh, so the answer shows the change.
+ * Afterwards the request's loaders and decisions start afresh, so the answer shows the change.
  */
 export async function audited<T>(
   ctx: RequestContext,
@@ -40,6 +40,7 @@ export async function audited<T>(
     return value;
   });
   ctx.loaders = createLoaders(ctx.db);
+  ctx.decisions.clear();
   return result;
 }
 

@@ -1,27 +1,23 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
+
+export interface StatementCount {
+  statements: number;
+}
 
 /**
  * Counts the SQL statements one request issues: the proof that a list of N items costs a
- * constant number of queries. The count lives in AsyncLocalStorage, so concurrent requests
- * on the same Kysely instance never mix their counts.
+ * constant number of queries. Each request that wants a count gets its own Kysely view
+ * (`db.withPlugin(countStatements(count))`), which shares the pool: no AsyncLocalStorage,
+ * whose promise hooks would tax every request.
  */
-const current = new AsyncLocalStorage<{ statements: number }>();
-
-export const statementCounter: KyselyPlugin = {
-  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
-    const counter = current.getStore();
-    if (counter) counter.statements++;
-    return args.node;
-  },
-  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
-    return args.result;
-  },
-};
-
-/** Runs `work` with a fresh statement count and returns both. */
-export async function countStatements<T>(work: () => Promise<T>): Promise<{ result: T; statements: number }> {
-  const counter = { statements: 0 };
-  const result = await current.run(counter, work);
-  return { result, statements: counter.statements };
+export function countStatements(count: StatementCount): KyselyPlugin {
+  return {
+    transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+      count.statements++;
+      return args.node;
+    },
+    async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+      return args.result;
+    },
+  };
 }

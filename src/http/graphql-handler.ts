@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
 import type { RequestContext } from '../context.js';
-import { countStatements } from '../db/statement-counter.js';
+import type { StatementCount } from '../db/statement-counter.js';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -33,7 +33,7 @@ function sendError(res: ServerResponse, status: number, message: string, code: s
 /** Serves Apollo on node:http (Apollo 5's integration API), without a web framework. */
 export function createGraphQLHandler(
   apollo: ApolloServer<RequestContext>,
-  contextFor: (req: IncomingMessage) => Promise<RequestContext>,
+  contextFor: (req: IncomingMessage, count: StatementCount | null) => Promise<RequestContext>,
   options: { exposeStatementCount: boolean },
 ) {
   return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
@@ -61,14 +61,13 @@ export function createGraphQLHandler(
         body = text;
       }
     }
-    const { result, statements } = await countStatements(() =>
-      apollo.executeHTTPGraphQLRequest({
-        httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-        context: () => contextFor(req),
-      }),
-    );
+    const count = options.exposeStatementCount ? { statements: 0 } : null;
+    const result = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+      context: () => contextFor(req, count),
+    });
     for (const [name, value] of result.headers) res.setHeader(name, value);
-    if (options.exposeStatementCount) res.setHeader('x-sql-statements', String(statements));
+    if (count) res.setHeader('x-sql-statements', String(count.statements));
     res.statusCode = result.status ?? 200;
     if (result.body.kind === 'complete') {
       res.end(result.body.string);

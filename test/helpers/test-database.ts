@@ -4,7 +4,6 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '../../src/db/database.js';
-import { statementCounter } from '../../src/db/statement-counter.js';
 
 export const testDatabaseKind = () => (process.env.TEST_DATABASE === 'postgres' ? 'postgres' : 'pglite');
 
@@ -12,7 +11,7 @@ export const testDatabaseKind = () => (process.env.TEST_DATABASE === 'postgres' 
 export async function openTestDatabase(): Promise<DatabaseHandle & { url?: string }> {
   const template = inject('databaseTemplate');
   if (testDatabaseKind() === 'pglite') {
-    return openDatabase({ kind: 'pglite', loadDataDir: new Blob([readFileSync(template)]) }, [statementCounter]);
+    return openDatabase({ kind: 'pglite', loadDataDir: new Blob([readFileSync(template)]) });
   }
   const adminUrl = inject('postgresUrl');
   const name = `gateway_test_${randomBytes(6).toString('hex')}`;
@@ -20,7 +19,7 @@ export async function openTestDatabase(): Promise<DatabaseHandle & { url?: strin
   await sql`create database ${sql.id(name)} template ${sql.id(template)}`.execute(admin);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  const handle = await openDatabase({ kind: 'postgres', url: url.toString() }, [statementCounter]);
+  const handle = await openDatabase({ kind: 'postgres', url: url.toString() });
   return {
     ...handle,
     url: url.toString(),
