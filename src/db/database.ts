@@ -3,6 +3,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, type KyselyPlugin } from 'kysely';
 import pg from 'pg';
 import { PGliteDialect } from './pglite-dialect.js';
+import { usePreparedStatements } from './prepared-statements.js';
 import { templateFor } from './pglite-template.js';
 import type { Database } from './schema.js';
 
@@ -29,6 +30,7 @@ export async function openDatabase(target: DatabaseTarget, plugins: KyselyPlugin
     });
     // An idle client losing its server must not crash the process.
     pool.on('error', () => {});
+    usePreparedStatements(pool);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins });
     return { db, kind: 'postgres', ping: () => ping(db), close: () => db.destroy() };
   }

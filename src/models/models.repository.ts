@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { DB } from '../db/database.js';
+import { prepared } from '../db/prepared-statements.js';
 import type { PageRequest } from '../relay/connection.js';
 import type { ApiKeyRow } from '../api-keys/api-keys.table.js';
 import { joinedPrincipalColumns, principalFromRow } from '../identity/identity.repository.js';
@@ -169,7 +170,7 @@ function pick<T>(row: Record<string, unknown>, prefix: string, columns: readonly
  * workspace, the model, its authorization and rate limit there, and the owner's membership.
  */
 export async function findModelCall(db: DB, secretHash: string, modelId: string): Promise<ModelCallFactsRow | null> {
-  const row = await db
+  const query = db
     .selectFrom('api_key as k')
     .innerJoin('principal', 'principal.id', 'k.owner_id')
     .innerJoin('account', 'account.id', 'principal.account_id')
@@ -196,8 +197,8 @@ export async function findModelCall(db: DB, secretHash: string, modelId: string)
         .as('owner_is_member'),
     ])
     .where('k.secret_hash', '=', secretHash)
-    .where('k.deleted_at', 'is', null)
-    .executeTakeFirst();
+    .where('k.deleted_at', 'is', null);
+  const [row] = (await db.executeQuery(prepared('model_call', query.compile()))).rows;
   if (!row) return null;
   const raw = row as Record<string, unknown>;
   const workspace = pick<WorkspaceRow>(raw, 'workspace__', WORKSPACE_COLUMNS);
