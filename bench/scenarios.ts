@@ -1,4 +1,4 @@
-import { CONSOLE_WORKSPACE, MUTATION_WORKSPACE, pad } from './dataset.js';
+import { CONSOLE_WORKSPACE, MUTATION_WORKSPACE, benchKeySecret, pad } from './dataset.js';
 
 export const CONSOLE_PAGE_QUERY = `query($w: ID!) {
   workspace(id: $w) {
@@ -44,6 +44,7 @@ export function scenarios(tokens: { root: string; fa: string }, keys: number): S
     {
       name: 'modelAccess',
       load: { connections, requests: [{ query: MODEL_ACCESS, randomKeyOf: keys }] },
+      sample: (url) => sample(url, MODEL_ACCESS, {}, benchKeySecret(1 + Math.floor(Math.random() * keys))),
     },
     {
       name: 'consolePage',
