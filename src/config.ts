@@ -17,6 +17,9 @@ const environmentSchema = z.object({
   INTROSPECTION: booleanFlag.optional(),
   EXPOSE_STATEMENT_COUNT: booleanFlag.optional(),
   BENCH_ALLOW_ALL: booleanFlag.optional(),
+  SIGNUP_LIMIT_PER_HOUR: z.coerce.number().int().min(1).default(20),
+  LOGIN_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(60),
+  LOGIN_FAILURES_BEFORE_LOCKOUT: z.coerce.number().int().min(1).default(5),
 });
 
 export interface Config {
@@ -42,6 +45,13 @@ export interface Config {
    * the database is a benchmark database (`bench_*` on PostgreSQL).
    */
   benchAllowAll: boolean;
+  /** Throttling of the public operations, shared by every process (kept in PostgreSQL). */
+  authLimits: {
+    signUpsPerHourPerAddress: number;
+    loginsPerMinutePerAddress: number;
+    /** Failed logins per login name within 15 minutes before that name is locked for the rest of them. */
+    failedLoginsBeforeLockout: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -75,5 +85,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     introspection: e.INTROSPECTION ?? !production,
     exposeStatementCount: e.EXPOSE_STATEMENT_COUNT ?? !production,
     benchAllowAll,
+    authLimits: {
+      signUpsPerHourPerAddress: e.SIGNUP_LIMIT_PER_HOUR,
+      loginsPerMinutePerAddress: e.LOGIN_LIMIT_PER_MINUTE,
+      failedLoginsBeforeLockout: e.LOGIN_FAILURES_BEFORE_LOCKOUT,
+    },
   };
 }

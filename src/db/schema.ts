@@ -1,5 +1,6 @@
 import type { ApiKeyTable } from '../api-keys/api-keys.table.js';
 import type { AuditEventTable } from '../audit/audit.table.js';
+import type { RateLimitWindowTable } from '../limits/rate-limits.js';
 import type { AccountTable, PolicyAttachmentTable, PrincipalTable, RoleTrustTable } from '../identity/identity.table.js';
 import type { KnowledgeBaseTable } from '../knowledge-bases/knowledge-bases.table.js';
 import type { ModelAuthorizationTable, ModelRateLimitTable, ModelTable } from '../models/models.table.js';
@@ -20,4 +21,5 @@ export interface Database {
   api_key: ApiKeyTable;
   knowledge_base: KnowledgeBaseTable;
   audit_event: AuditEventTable;
+  rate_limit_window: RateLimitWindowTable;
 }

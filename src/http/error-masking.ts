@@ -17,6 +17,7 @@ const PUBLIC_CODES = new Set([
   'PERSISTED_QUERY_NOT_FOUND',
   'PERSISTED_QUERY_NOT_SUPPORTED',
   'QUERY_TOO_COSTLY',
+  'RATE_LIMITED',
 ]);
 
 /** Anything unexpected becomes a bare INTERNAL_SERVER_ERROR: no message, stack, SQL or path of ours. */

@@ -7,6 +7,7 @@ import { uniqueViolation } from '../db/errors.js';
 import { badUserInput, conflict, unauthenticated } from '../errors.js';
 import { isIdOf } from '../ids.js';
 import type { PolicyName } from '../policy/index.js';
+import { enforce, hit, hitsSoFar, rateLimited } from '../limits/rate-limits.js';
 import * as validate from '../validation.js';
 import * as repo from './identity.repository.js';
 import type { PrincipalRow, PrincipalStatus } from './identity.table.js';
@@ -18,10 +19,19 @@ function rethrowNameConflict(error: unknown, field: string, what: string): never
   throw error;
 }
 
+const LOCKOUT_WINDOW_SECONDS = 15 * 60;
+const sourceAddress = (ctx: RequestContext) => ctx.remoteAddress?.replace(/^::ffff:/, '') ?? 'unknown';
+
 export async function signUp(
   ctx: RequestContext,
   input: { accountName: string; email: string; password: string },
 ): Promise<IssuedSession> {
+  const limits = ctx.services.config.authLimits;
+  await enforce(
+    ctx.db,
+    { key: `signup:address:${sourceAddress(ctx)}`, max: limits.signUpsPerHourPerAddress, windowSeconds: 3600 },
+    'Too many sign-ups from this address',
+  );
   const name = validate.accountName('input.accountName', input.accountName);
   const email = validate.email('input.email', input.email);
   const password = validate.password('input.password', input.password);
@@ -59,6 +69,18 @@ function parseLoginName(loginName: string): { accountName: string; userName: str
 
 export async function login(ctx: RequestContext, input: { loginName: string; password: string }): Promise<IssuedSession> {
   const loginName = validate.text('input.loginName', input.loginName, { min: 1, max: 320 });
+  const limits = ctx.services.config.authLimits;
+  await enforce(
+    ctx.db,
+    { key: `login:address:${sourceAddress(ctx)}`, max: limits.loginsPerMinutePerAddress, windowSeconds: 60 },
+    'Too many login attempts from this address',
+  );
+  // Repeated failures lock the login name, whoever tries it and whatever password they send.
+  const failures = { key: `login-failures:${loginName.toLowerCase()}`, max: limits.failedLoginsBeforeLockout, windowSeconds: LOCKOUT_WINDOW_SECONDS };
+  const lock = await hitsSoFar(ctx.db, failures);
+  if (lock.hits >= failures.max) {
+    throw rateLimited('This login name is locked after repeated failed logins', lock.retryAfterSeconds);
+  }
   if (input.password.length > 256) throw unauthenticated(INVALID_LOGIN);
   const parsed = parseLoginName(loginName);
   const principal =
@@ -68,6 +90,7 @@ export async function login(ctx: RequestContext, input: { loginName: string; pas
   const cost = ctx.services.config.passwordHashCost;
   const valid = await verifyPassword(input.password, principal?.password_hash ?? (await decoyHash(cost)));
   if (!principal || !valid) {
+    await hit(ctx.db, failures);
     if (principal) {
       const actor = { principal, via: 'SESSION' as const, assumedBy: null, apiKey: null };
       await insertAuditEvent(ctx.db, { ...auditActor(actor), action: 'login', resource_id: principal.id, outcome: 'DENIED', reason: 'wrong password' });

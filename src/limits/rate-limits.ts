@@ -1,0 +1,53 @@
+import { GraphQLError } from 'graphql';
+import { sql } from 'kysely';
+import type { DB } from '../db/database.js';
+
+export interface RateLimitWindowTable {
+  key: string;
+  window_start: Date;
+  hits: number;
+}
+
+export interface Limit {
+  /** What is counted, e.g. `login:ip:10.0.0.1`. */
+  key: string;
+  max: number;
+  windowSeconds: number;
+}
+
+export const rateLimited = (message: string, retryAfterSeconds: number) =>
+  new GraphQLError(message, { extensions: { code: 'RATE_LIMITED', retryAfterSeconds } });
+
+/**
+ * Counts one hit in the key's current window, atomically (one upsert, safe across processes),
+ * and returns the hits so far and the seconds until the window ends.
+ */
+export async function hit(db: DB, limit: Limit): Promise<{ hits: number; retryAfterSeconds: number }> {
+  const window = sql`make_interval(secs => ${limit.windowSeconds})`;
+  const result = await sql<{ hits: number; retry_after: number }>`
+    insert into rate_limit_window (key, window_start, hits) values (${limit.key}, now(), 1)
+    on conflict (key) do update set
+      hits = case when rate_limit_window.window_start <= now() - ${window} then 1 else rate_limit_window.hits + 1 end,
+      window_start = case when rate_limit_window.window_start <= now() - ${window} then now() else rate_limit_window.window_start end
+    returning hits, greatest(1, ceil(extract(epoch from (window_start + ${window} - now()))))::int as retry_after`.execute(db);
+  const row = result.rows[0]!;
+  // Now and then, forget windows long over, so that the table stays small.
+  if (Math.random() < 0.001) await sql`delete from rate_limit_window where window_start < now() - interval '1 day'`.execute(db);
+  return { hits: row.hits, retryAfterSeconds: row.retry_after };
+}
+
+/** Hits the limit and refuses (RATE_LIMITED, with the seconds to wait) once it is passed. */
+export async function enforce(db: DB, limit: Limit, message: string): Promise<void> {
+  const { hits, retryAfterSeconds } = await hit(db, limit);
+  if (hits > limit.max) throw rateLimited(`${message}; retry in ${retryAfterSeconds} s`, retryAfterSeconds);
+}
+
+/** Hits so far in the key's window, without counting one (0 when the window is over). */
+export async function hitsSoFar(db: DB, limit: Limit): Promise<{ hits: number; retryAfterSeconds: number }> {
+  const window = sql`make_interval(secs => ${limit.windowSeconds})`;
+  const result = await sql<{ hits: number; retry_after: number }>`
+    select hits, greatest(1, ceil(extract(epoch from (window_start + ${window} - now()))))::int as retry_after
+    from rate_limit_window where key = ${limit.key} and window_start > now() - ${window}`.execute(db);
+  const row = result.rows[0];
+  return row ? { hits: row.hits, retryAfterSeconds: row.retry_after } : { hits: 0, retryAfterSeconds: 0 };
+}
