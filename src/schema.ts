@@ -26,6 +26,7 @@ export function loadTypeDefs(): string[] {
 
 const DateTime = new GraphQLScalarType({
   name: 'DateTime',
+  description: 'An instant in time, as an ISO 8601 string in UTC (`2026-11-28T12:00:00.000Z`).',
   serialize: (value) => (value instanceof Date ? value : new Date(String(value))).toISOString(),
   parseValue: (value) => {
     const date = new Date(String(value));
