@@ -9,6 +9,9 @@ import { errorLoggingPlugin, formatError } from './http/error-masking.js';
 import { createGraphQLHandler } from './http/graphql-handler.js';
 import { queryLimits } from './limits/query-limits.js';
 import { createLoaders } from './loaders.js';
+import { serveOperations } from './http/operations-routes.js';
+import { createMetrics } from './observability/metrics.js';
+import { requestObservabilityPlugin } from './observability/request-plugin.js';
 import { countStatements, type StatementCount } from './db/statement-counter.js';
 import { buildSchema } from './schema.js';
 
@@ -19,9 +22,10 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
-/** Builds the HTTP server: `/graphql` (Apollo behind graphql-shield) and `/healthz`. */
-export async function createGateway(services: Services, database: Pick<DatabaseHandle, 'ping'>): Promise<Gateway> {
+/** Builds the HTTP server: `/graphql` (Apollo behind graphql-shield), `/healthz`, `/readyz`, `/metrics`. */
+export async function createGateway(services: Services, database: Pick<DatabaseHandle, 'ping' | 'db' | 'poolStats'>): Promise<Gateway> {
   const { config, logger } = services;
+  const metrics = createMetrics(() => database.poolStats());
   const limits = queryLimits();
   const apollo = new ApolloServer<RequestContext>({
     schema: buildSchema({ allowAll: config.benchAllowAll }),
@@ -33,7 +37,7 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
     formatError,
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,
-    plugins: [ApolloServerPluginLandingPageDisabled(), errorLoggingPlugin(logger)],
+    plugins: [ApolloServerPluginLandingPageDisabled(), errorLoggingPlugin(logger), requestObservabilityPlugin(logger, metrics)],
   });
   await apollo.start();
 
@@ -51,6 +55,7 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
       db,
       loaders,
       decisions: new Map(),
+      metrics,
       requestId: randomUUID(),
       remoteAddress: req.socket?.remoteAddress ?? null,
       auth,
@@ -65,12 +70,7 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
     const url = new URL(req.url ?? '/', 'http://gateway.invalid');
     const done = (async () => {
       if (url.pathname === '/graphql') return graphql(req, res, url);
-      if (url.pathname === '/healthz' && req.method === 'GET') {
-        const up = await database.ping();
-        res.writeHead(up ? 200 : 503, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ status: up ? 'ok' : 'unavailable', database: up ? 'up' : 'down' }));
-        return;
-      }
+      if (await serveOperations(req, res, url, { database, metrics })) return;
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: 'Not found: the API is at /graphql' }));
     })();

@@ -4,6 +4,7 @@ import type { SessionSigner } from './auth/session.js';
 import type { Config } from './config.js';
 import type { DB } from './db/database.js';
 import type { Loaders } from './loaders.js';
+import type { Metrics } from './observability/metrics.js';
 import type { Decision } from './policy/index.js';
 import type { Logger } from './logger.js';
 
@@ -23,6 +24,7 @@ export interface RequestContext {
   loaders: Loaders;
   /** The request's authorization decisions so far, by question; cleared with the loaders. */
   decisions: Map<string, Promise<Decision>>;
+  metrics: Metrics;
   requestId: string;
   /** The peer address of the HTTP request. */
   remoteAddress: string | null;

@@ -18,6 +18,8 @@ export interface DatabaseHandle {
   kind: DatabaseTarget['kind'];
   /** Answers whether the database accepts a query right now. */
   ping(): Promise<boolean>;
+  /** The PostgreSQL pool's connections (null on the embedded database). */
+  poolStats(): { total: number; idle: number; waiting: number } | null;
   close(): Promise<void>;
 }
 
@@ -32,7 +34,13 @@ export async function openDatabase(target: DatabaseTarget, plugins: KyselyPlugin
     pool.on('error', () => {});
     usePreparedStatements(pool);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins });
-    return { db, kind: 'postgres', ping: () => ping(db), close: () => db.destroy() };
+    return {
+      db,
+      kind: 'postgres',
+      ping: () => ping(db),
+      poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+      close: () => db.destroy(),
+    };
   }
   if (target.dataDir) mkdirSync(target.dataDir, { recursive: true });
   const loadDataDir = target.loadDataDir ?? (target.dataDir ? templateFor(target.dataDir) : undefined);
@@ -41,7 +49,7 @@ export async function openDatabase(target: DatabaseTarget, plugins: KyselyPlugin
     ...(loadDataDir ? { loadDataDir } : {}),
   });
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite), plugins });
-  return { db, kind: 'pglite', ping: () => ping(db), close: () => db.destroy() };
+  return { db, kind: 'pglite', ping: () => ping(db), poolStats: () => null, close: () => db.destroy() };
 }
 
 async function ping(db: DB): Promise<boolean> {

@@ -20,8 +20,13 @@ const isActive = (ctx: RequestContext) => ctx.auth !== null && ctx.auth.principa
 /** A principal signed in (session or API key) and enabled. */
 export const authenticated = rule('authenticated', { cache: 'no_cache' })(async (_parent, _args, ctx: RequestContext) => {
   await settleAuthentication(ctx);
-  return isActive(ctx) ? true : (ctx.authError ?? unauthenticated());
+  return isActive(ctx) ? true : refuseUnauthenticated(ctx);
 });
+
+function refuseUnauthenticated(ctx: RequestContext) {
+  ctx.metrics.denials.inc({ ability: 'authentication', denial: 'UNAUTHENTICATED' });
+  return ctx.authError ?? unauthenticated();
+}
 
 /**
  * An API-key request, whatever the owner's state (modelAccess reports an inactive key itself,
@@ -43,7 +48,7 @@ export function can(ability: AbilityOf, locate: Locate) {
   const name = `${typeof ability === 'string' ? ability : 'ability'}#${++ruleCount}`;
   return rule(name, { cache: 'no_cache' })(async (parent, args, ctx: RequestContext, info: GraphQLResolveInfo) => {
     await settleAuthentication(ctx);
-    if (!isActive(ctx)) return ctx.authError ?? unauthenticated();
+    if (!isActive(ctx)) return refuseUnauthenticated(ctx);
     let target: Target;
     try {
       target = await locate(parent, args, ctx);
@@ -53,6 +58,7 @@ export function can(ability: AbilityOf, locate: Locate) {
     }
     const decision = await decideFor(ctx, typeof ability === 'string' ? ability : ability(args, target), target);
     if (decision.allowed) return true;
+    ctx.metrics.denials.inc({ ability: decision.ability, denial: decision.denial ?? 'FORBIDDEN' });
     // Another account's ID must read exactly like a missing one, which leaves no trace:
     // only denials of the caller's own resources go to its audit trail.
     if (info.parentType.name === 'Mutation' && decision.denial !== 'NOT_FOUND') {

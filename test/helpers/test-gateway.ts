@@ -4,7 +4,7 @@ import { createGateway, type Gateway } from '../../src/app.js';
 import { SessionSigner } from '../../src/auth/session.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { DatabaseHandle } from '../../src/db/database.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger, type Logger } from '../../src/logger.js';
 import { GraphQLClient } from './graphql-client.js';
 import { openTestDatabase } from './test-database.js';
 
@@ -21,7 +21,7 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-export async function startTestGateway(overrides: Partial<Config> = {}): Promise<TestGateway> {
+export async function startTestGateway(overrides: Partial<Config> = {}, options: { logger?: Logger } = {}): Promise<TestGateway> {
   const database = await openTestDatabase();
   const config: Config = {
     ...loadConfig({ NODE_ENV: 'test' }),
@@ -33,7 +33,7 @@ export async function startTestGateway(overrides: Partial<Config> = {}): Promise
     ...overrides,
   };
   const signer = new SessionSigner(config.jwtSecret!, config.sessionTtlSeconds);
-  const gateway = await createGateway({ db: database.db, config, signer, logger: createLogger(config.logLevel) }, database);
+  const gateway = await createGateway({ db: database.db, config, signer, logger: options.logger ?? createLogger(config.logLevel) }, database);
   await new Promise<void>((resolve) => gateway.server.listen(0, '127.0.0.1', resolve));
   const { port } = gateway.server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}/graphql`;
