@@ -23,6 +23,9 @@ async function main() {
   );
   const applied = await migrateToLatest(database.db);
   if (applied.length) logger.info({ migrations: applied }, 'database migrated');
+  if (!(await database.db.selectFrom('account').select('id').limit(1).executeTakeFirst())) {
+    logger.info('No account yet: sign up with the signUp mutation (README), or run `npm run seed:demo` for a demo account to explore');
+  }
 
   const signer = new SessionSigner(resolveSigningKey(config.jwtSecret, config.dataDir), config.sessionTtlSeconds);
   const gateway = await createGateway({ db: database.db, config, signer, logger }, database);

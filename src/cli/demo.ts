@@ -1,0 +1,88 @@
+import type { Runtime } from './runtime.js';
+
+export const DEMO_PASSWORD = 'demo password 2026';
+export const DEMO_ACCOUNT = 'demo';
+
+/** One RAM user per column of the permission matrix, and what each holds. */
+const DEMO_USERS = [
+  { name: 'super-admin', policies: ['AliyunBailianFullAccess'], pages: null, what: 'AliyunBailianFullAccess (super administrator)' },
+  { name: 'control-admin', policies: ['AliyunBailianControlFullAccess'], pages: null, what: 'AliyunBailianControlFullAccess' },
+  { name: 'auditor', policies: ['AliyunBailianControlReadOnlyAccess'], pages: null, what: 'AliyunBailianControlReadOnlyAccess' },
+  { name: 'ram-admin', policies: ['AliyunRAMFullAccess'], pages: null, what: 'AliyunRAMFullAccess' },
+  { name: 'ws-admin', policies: [], pages: ['ADMINISTRATOR'], what: 'ADMINISTRATOR of "research"' },
+  { name: 'key-manager', policies: [], pages: ['API_KEY'], what: 'API_KEY in "research"' },
+  { name: 'member', policies: [], pages: ['MODEL_EXPERIENCE'], what: 'MODEL_EXPERIENCE in "research"' },
+  { name: 'newcomer', policies: [], pages: null, what: 'registered in Model Studio, member of nothing' },
+] as const;
+
+/**
+ * The demo account, built through the GraphQL API itself (validation, rules and audit
+ * included): its root, a user per column, a role, a default and two sub-workspaces,
+ * authorized models, rate limits and keys. Returns what to print.
+ */
+export async function seedDemo(rt: Runtime): Promise<string[]> {
+  const existing = await rt.database.db.selectFrom('account').select('id').where('name', '=', DEMO_ACCOUNT).executeTakeFirst();
+  if (existing) return [`The demo account "${DEMO_ACCOUNT}" exists already.`, ...credentials()];
+
+  const email = `root@${DEMO_ACCOUNT}.example.com`;
+  const { signUp } = await rt.execute(`mutation($i: SignUpInput!) { signUp(input: $i) { token } }`, {
+    i: { accountName: DEMO_ACCOUNT, email, password: DEMO_PASSWORD },
+  });
+  const root = signUp.token as string;
+  const as = <T = any>(query: string, variables: Record<string, unknown> = {}) => rt.execute<T>(query, variables, root);
+
+  const { activateModelStudio } = await as(`mutation { activateModelStudio(input: { region: CN_BEIJING, acceptServiceAgreement: true }) { id } }`);
+  const workspace = async (name: string) =>
+    (await as(`mutation($n: String!) { createWorkspace(input: { name: $n, region: CN_BEIJING }) { id } }`, { n: name })).createWorkspace.id as string;
+  const research = await workspace('research');
+  const production = await workspace('production');
+
+  for (const model of ['qwen-plus', 'qwen-turbo']) {
+    await as(`mutation($w: ID!, $m: ID!) { setModelAuthorization(input: { workspaceId: $w, model: $m, inference: true }) { inference } }`, { w: research, m: model });
+  }
+  await as(`mutation($w: ID!) { setModelRateLimit(input: { workspaceId: $w, model: "qwen-plus", requestLimit: 60, requestLimitPeriodSeconds: 60 }) { requestLimit } }`, { w: research });
+  await as(`mutation($w: ID!) { setAllModelsAccess(input: { workspaceId: $w, mode: OPEN }) { id } }`, { w: production });
+
+  const ids: Record<string, string> = {};
+  for (const user of DEMO_USERS) {
+    const { createRamUser } = await as(`mutation($i: CreateRamUserInput!) { createRamUser(input: $i) { id } }`, {
+      i: { name: user.name, displayName: user.name, password: DEMO_PASSWORD },
+    });
+    ids[user.name] = createRamUser.id;
+    for (const policy of user.policies) {
+      await as(`mutation($i: PolicyAttachmentInput!) { attachPolicy(input: $i) { id } }`, { i: { principalId: createRamUser.id, policy } });
+    }
+    await as(`mutation($id: ID!) { registerModelStudioUser(principalId: $id) { id } }`, { id: createRamUser.id });
+    if (user.pages) {
+      await as(`mutation($w: ID!, $p: ID!, $pages: [Page!]!) { setMemberPermissions(input: { workspaceId: $w, principalId: $p, pages: $pages }) { pages } }`, {
+        w: research,
+        p: createRamUser.id,
+        pages: user.pages,
+      });
+    }
+  }
+  const { createRamRole } = await as(`mutation($i: CreateRamRoleInput!) { createRamRole(input: $i) { id } }`, {
+    i: { name: 'on-call', description: 'Read-only management view, for the on-call engineer', trustedUserIds: [ids.member] },
+  });
+  await as(`mutation($i: PolicyAttachmentInput!) { attachPolicy(input: $i) { id } }`, { i: { principalId: createRamRole.id, policy: 'AliyunBailianControlReadOnlyAccess' } });
+
+  const keys = [
+    { label: 'default workspace (root)', workspace: activateModelStudio.id },
+    { label: '"research" (root)', workspace: research },
+  ];
+  const lines = ['Demo account created.', ...credentials(), '', 'API keys (shown once):'];
+  for (const key of keys) {
+    const { createApiKey } = await as(`mutation($w: ID!) { createApiKey(input: { workspaceId: $w, description: "demo" }) { secret } }`, { w: key.workspace });
+    lines.push(`  ${key.label}: ${createApiKey.secret}`);
+  }
+  lines.push('', `Role "on-call" (${createRamRole.id}) can be assumed by member@${DEMO_ACCOUNT}: mutation { assumeRole(roleId: "${createRamRole.id}") { token } }`);
+  return lines;
+}
+
+function credentials(): string[] {
+  return [
+    `Password for everyone: ${DEMO_PASSWORD}`,
+    `  root@${DEMO_ACCOUNT}.example.com — the account root`,
+    ...DEMO_USERS.map((u) => `  ${u.name}@${DEMO_ACCOUNT} — ${u.what}`),
+  ];
+}

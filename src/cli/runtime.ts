@@ -1,0 +1,50 @@
+import type { IncomingMessage } from 'node:http';
+import { createGateway, type Gateway } from '../app.js';
+import { SessionSigner } from '../auth/session.js';
+import { resolveSigningKey } from '../auth/signing-key.js';
+import { loadConfig, type Config } from '../config.js';
+import { openDatabase, type DatabaseHandle } from '../db/database.js';
+import { migrateToLatest } from '../db/migrate.js';
+import { createLogger } from '../logger.js';
+
+/** The gateway in-process, for the CLI: the same schema, rules and services as the server. */
+export interface Runtime {
+  config: Config;
+  database: DatabaseHandle;
+  gateway: Gateway;
+  signer: SessionSigner;
+  /** Runs an operation through the real schema (shield rules included) as the token's principal. */
+  execute<T = any>(query: string, variables?: Record<string, unknown>, token?: string): Promise<T>;
+  close(): Promise<void>;
+}
+
+export async function openRuntime(): Promise<Runtime> {
+  const config = loadConfig();
+  const database = await openDatabase(
+    config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dataDir: config.dataDir },
+  );
+  await migrateToLatest(database.db);
+  const signer = new SessionSigner(resolveSigningKey(config.jwtSecret, config.dataDir), config.sessionTtlSeconds);
+  const gateway = await createGateway({ db: database.db, config, signer, logger: createLogger('silent') }, database);
+  return {
+    config,
+    database,
+    gateway,
+    signer,
+    async execute(query, variables = {}, token) {
+      const request = { headers: token ? { authorization: `Bearer ${token}` } : {}, socket: { remoteAddress: '127.0.0.1' } };
+      const contextValue = await gateway.contextFor(request as unknown as IncomingMessage);
+      const response = await gateway.apollo.executeOperation({ query, variables }, { contextValue });
+      if (response.body.kind !== 'single') throw new Error('unexpected incremental response');
+      const { data, errors } = response.body.singleResult;
+      if (errors?.length) {
+        throw new Error(errors.map((e) => `${e.extensions?.code ?? 'ERROR'}: ${e.message}`).join('\n'));
+      }
+      return data as any;
+    },
+    async close() {
+      await gateway.apollo.stop();
+      await database.close();
+    },
+  };
+}
