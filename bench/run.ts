@@ -3,98 +3,18 @@
  * (production settings) and drives each scenario with and without authorization, side by
  * side in one run. Prints a table and writes bench/results/latest.json.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kysely, PostgresDialect, sql } from 'kysely';
-import pg from 'pg';
-import { migrateToLatest } from '../src/db/migrate.js';
-import { CONSOLE_PAGE_QUERY, scenarios, type Scenario } from './scenarios.js';
-import { BENCH_FA_LOGIN, BENCH_PASSWORD, BENCH_ROOT_EMAIL, DATASETS, MUTATION_WORKSPACE, keyCount, type Dataset } from './dataset.js';
-import { seed } from './seed.js';
+import { scenarios, type Scenario } from './scenarios.js';
+import { BENCH_FA_LOGIN, BENCH_ROOT_EMAIL, DATASETS, keyCount } from './dataset.js';
+import { JWT_SECRET, databaseUrl, login, prepare, resetMutationWorkspace, rssMb, runLoad, startServer, waitUntilUp, type Server } from './harness.js';
 
 const quick = process.argv.includes('--quick');
 const SECONDS = quick ? 4 : 15;
 const ROUNDS = quick ? 2 : 3;
 const CONNECTIONS = 16;
-const ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const JWT_SECRET = 'benchmark-signing-key-0123456789-abcdefghijklmnop';
-
-const databaseUrl = (name: string) => Object.assign(new URL(ADMIN_URL), { pathname: `/${name}` }).toString();
-
-async function prepare(dataset: Dataset) {
-  const admin = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: ADMIN_URL, max: 1 }) }) });
-  const exists = await sql`select 1 from pg_database where datname = ${dataset.database}`.execute(admin);
-  if (!exists.rows.length) await sql`create database ${sql.id(dataset.database)}`.execute(admin);
-  await admin.destroy();
-  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: databaseUrl(dataset.database), max: 2 }) }) });
-  await migrateToLatest(db);
-  const result = await seed(db, dataset);
-  await db.destroy();
-  console.log(result.skipped ? `dataset ${dataset.name}: already seeded` : `dataset ${dataset.name}: seeded in ${result.seconds.toFixed(1)} s`);
-  return result;
-}
-
-interface Server {
-  url: string;
-  process: ChildProcess;
-  stop(): Promise<void>;
-}
-
-async function waitUntilUp(url: string, timeoutMs: number): Promise<number> {
-  const started = performance.now();
-  while (performance.now() - started < timeoutMs) {
-    try {
-      const response = await fetch(url.replace('/graphql', '/healthz'));
-      if (response.ok) return performance.now() - started;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`server at ${url} did not start`);
-}
-
-async function startServer(port: number, env: Record<string, string>): Promise<Server> {
-  const child = spawn(process.execPath, ['dist/src/main.js'], {
-    env: { ...process.env, NODE_ENV: 'production', PORT: String(port), JWT_SECRET, LOG_LEVEL: 'warn', EXPOSE_STATEMENT_COUNT: 'true', ...env },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}/graphql`;
-  await waitUntilUp(url, 30_000);
-  return {
-    url,
-    process: child,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
-
-const rssMb = (pid: number) => {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
-};
-
-async function graphql(url: string, query: string, variables: Record<string, unknown> = {}, token?: string) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as { data?: any; errors?: unknown[] };
-  if (body.errors) throw new Error(`${query.slice(0, 60)}: ${JSON.stringify(body.errors)}`);
-  return { data: body.data, statements: Number(response.headers.get('x-sql-statements') ?? NaN) };
-}
-
-async function login(url: string, loginName: string) {
-  const { data } = await graphql(url, `mutation($i: LoginInput!) { login(input: $i) { token } }`, { i: { loginName, password: BENCH_PASSWORD } });
-  return data.login.token as string;
-}
-
 interface Measurement {
   requestsPerSecond: number;
   p50: number;
@@ -110,16 +30,9 @@ async function measure(server: Server, scenario: Scenario, seconds = SECONDS): P
   const statements = scenario.sample ? (await scenario.sample(server.url)).statements : NaN;
   let maxRssMb = 0;
   const sampler = setInterval(() => (maxRssMb = Math.max(maxRssMb, rssMb(server.process.pid!))), 250);
-  const output = await new Promise<string>((resolve, reject) => {
-    const load = spawn(process.execPath, ['--import', 'tsx', 'bench/load.ts', JSON.stringify({ url: server.url, seconds, ...scenario.load })], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let text = '';
-    load.stdout.on('data', (chunk) => (text += chunk));
-    load.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`load generator exited ${code}`))));
-  });
+  const result = await runLoad({ url: server.url, seconds, ...scenario.load });
   clearInterval(sampler);
-  return { ...JSON.parse(output.trim().split('\n').at(-1)!), statements, maxRssMb };
+  return { ...result, statements, maxRssMb };
 }
 
 /** Rounds are summed: requests per second is the mean, latencies the median round's. */
@@ -135,14 +48,6 @@ function combine(rounds: Measurement[]): Measurement {
     maxRssMb: Math.max(...rounds.map((r) => r.maxRssMb)),
     firstError: rounds.find((r) => r.firstError)?.firstError ?? null,
   };
-}
-
-/** The mutation mix creates and deletes keys; a run cut short leaves some behind: start clean. */
-async function resetMutationWorkspace(dataset: Dataset) {
-  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: databaseUrl(dataset.database), max: 1 }) }) });
-  await sql`update api_key set deleted_at = now() where workspace_id = ${MUTATION_WORKSPACE} and description = 'bench-created' and deleted_at is null`.execute(db);
-  await sql`update workspace set api_key_count = (select count(*) from api_key where workspace_id = ${MUTATION_WORKSPACE} and deleted_at is null) where id = ${MUTATION_WORKSPACE}`.execute(db);
-  await db.destroy();
 }
 
 async function main() {

@@ -1,0 +1,105 @@
+/** What the benchmark and the soak share: datasets, the server as a process, the load generator. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { migrateToLatest } from '../src/db/migrate.js';
+import { BENCH_PASSWORD, MUTATION_WORKSPACE, type Dataset } from './dataset.js';
+import { seed } from './seed.js';
+
+export const ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const JWT_SECRET = 'benchmark-signing-key-0123456789-abcdefghijklmnop';
+
+export const databaseUrl = (name: string) => Object.assign(new URL(ADMIN_URL), { pathname: `/${name}` }).toString();
+
+export async function prepare(dataset: Dataset) {
+  const admin = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: ADMIN_URL, max: 1 }) }) });
+  const exists = await sql`select 1 from pg_database where datname = ${dataset.database}`.execute(admin);
+  if (!exists.rows.length) await sql`create database ${sql.id(dataset.database)}`.execute(admin);
+  await admin.destroy();
+  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: databaseUrl(dataset.database), max: 2 }) }) });
+  await migrateToLatest(db);
+  const result = await seed(db, dataset);
+  await db.destroy();
+  console.log(result.skipped ? `dataset ${dataset.name}: already seeded` : `dataset ${dataset.name}: seeded in ${result.seconds.toFixed(1)} s`);
+  return result;
+}
+
+export interface Server {
+  url: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function waitUntilUp(url: string, timeoutMs: number): Promise<number> {
+  const started = performance.now();
+  while (performance.now() - started < timeoutMs) {
+    try {
+      const response = await fetch(url.replace('/graphql', '/healthz'));
+      if (response.ok) return performance.now() - started;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`server at ${url} did not start`);
+}
+
+export async function startServer(port: number, env: Record<string, string>): Promise<Server> {
+  const child = spawn(process.execPath, ['dist/src/main.js'], {
+    env: { ...process.env, NODE_ENV: 'production', PORT: String(port), JWT_SECRET, LOG_LEVEL: 'warn', EXPOSE_STATEMENT_COUNT: 'true', ...env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}/graphql`;
+  await waitUntilUp(url, 30_000);
+  return {
+    url,
+    process: child,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+export const rssMb = (pid: number) => {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+};
+
+export async function graphql(url: string, query: string, variables: Record<string, unknown> = {}, token?: string) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as { data?: any; errors?: unknown[] };
+  if (body.errors) throw new Error(`${query.slice(0, 60)}: ${JSON.stringify(body.errors)}`);
+  return { data: body.data, statements: Number(response.headers.get('x-sql-statements') ?? NaN) };
+}
+
+export async function login(url: string, loginName: string) {
+  const { data } = await graphql(url, `mutation($i: LoginInput!) { login(input: $i) { token } }`, { i: { loginName, password: BENCH_PASSWORD } });
+  return data.login.token as string;
+}
+
+
+/** The mutation mix creates and deletes keys; a run cut short leaves some behind: start clean. */
+export async function resetMutationWorkspace(dataset: Dataset) {
+  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: databaseUrl(dataset.database), max: 1 }) }) });
+  await sql`update api_key set deleted_at = now() where workspace_id = ${MUTATION_WORKSPACE} and description = 'bench-created' and deleted_at is null`.execute(db);
+  await sql`update workspace set api_key_count = (select count(*) from api_key where workspace_id = ${MUTATION_WORKSPACE} and deleted_at is null) where id = ${MUTATION_WORKSPACE}`.execute(db);
+  await db.destroy();
+}
+
+/** Runs the load generator in its own process (bench/load.ts) and returns its figures. */
+export async function runLoad(config: Record<string, unknown>): Promise<{ requestsPerSecond: number; total: number; p50: number; p99: number; non2xx: number; errors: number; firstError: string | null }> {
+  const output = await new Promise<string>((resolve, reject) => {
+    const load = spawn(process.execPath, ['--import', 'tsx', 'bench/load.ts', JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    load.stdout.on('data', (chunk) => (text += chunk));
+    load.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`load generator exited ${code}`))));
+  });
+  return JSON.parse(output.trim().split('\n').at(-1)!);
+}
