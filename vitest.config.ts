@@ -23,7 +23,8 @@ export default defineConfig({
         test: {
           name: 'postgres',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/unit/**'],
+          // The browser test (GraphiQL in Chromium) does not depend on the database: once is enough.
+          exclude: ['test/unit/**', 'test/browser/**'],
           env: { TEST_DATABASE: 'postgres' },
           globalSetup: ['test/helpers/global-setup.ts'],
         },

@@ -7,6 +7,7 @@ import type { RequestContext, Services } from './context.js';
 import type { DatabaseHandle } from './db/database.js';
 import { errorLoggingPlugin, formatError } from './http/error-masking.js';
 import { createGraphQLHandler } from './http/graphql-handler.js';
+import { serveGraphiQL } from './graphiql/serve-graphiql.js';
 import { queryLimits } from './limits/query-limits.js';
 import { createLoaders } from './loaders.js';
 import { serveOperations } from './http/operations-routes.js';
@@ -71,6 +72,7 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
     const done = (async () => {
       if (url.pathname === '/graphql') return graphql(req, res, url);
       if (await serveOperations(req, res, url, { database, metrics })) return;
+      if (config.graphiql && serveGraphiQL(req, res, url)) return;
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: 'Not found: the API is at /graphql' }));
     })();
@@ -85,8 +87,23 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
     apollo,
     server,
     contextFor,
+    /**
+     * Stops accepting connections and lets the in-flight requests finish. Keep-alive connections
+     * would otherwise hold the server open until they time out (or forever, if their client keeps
+     * using them): responses from now on say `connection: close`, and connections are closed as
+     * soon as they are idle. Whatever still runs after 10 s is cut off.
+     */
     async stop() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.on('request', (_req, res) => res.setHeader('connection', 'close'));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const idle = setInterval(() => server.closeIdleConnections(), 50);
+      const deadline = setTimeout(() => server.closeAllConnections(), 10_000);
+      try {
+        await closed;
+      } finally {
+        clearInterval(idle);
+        clearTimeout(deadline);
+      }
       await apollo.stop();
     },
   };

@@ -16,6 +16,7 @@ const environmentSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   INTROSPECTION: booleanFlag.optional(),
   EXPOSE_STATEMENT_COUNT: booleanFlag.optional(),
+  GRAPHIQL: booleanFlag.optional(),
   BENCH_ALLOW_ALL: booleanFlag.optional(),
   SIGNUP_LIMIT_PER_HOUR: z.coerce.number().int().min(1).default(20),
   LOGIN_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(60),
@@ -40,6 +41,8 @@ export interface Config {
   introspection: boolean;
   /** Answer each GraphQL request with an `x-sql-statements` header (tests, benchmark). */
   exposeStatementCount: boolean;
+  /** Serve the GraphiQL IDE (bundled by `npm run build`) at `/graphiql`. */
+  graphiql: boolean;
   /**
    * Benchmark only: serve without authorization, to measure what it costs. Refused unless
    * the database is a benchmark database (`bench_*` on PostgreSQL).
@@ -85,6 +88,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     introspection: e.INTROSPECTION ?? !production,
     exposeStatementCount: e.EXPOSE_STATEMENT_COUNT ?? !production,
+    graphiql: e.GRAPHIQL ?? !production,
     benchAllowAll,
     authLimits: {
       signUpsPerHourPerAddress: e.SIGNUP_LIMIT_PER_HOUR,
