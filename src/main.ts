@@ -28,7 +28,17 @@ async function main() {
   }
 
   const signer = new SessionSigner(resolveSigningKey(config.jwtSecret, config.dataDir), config.sessionTtlSeconds);
+  const signals = ['SIGTERM', 'SIGINT'] as const;
+  const listenersBefore = new Map(signals.map((signal) => [signal, process.listeners(signal)]));
   const gateway = await createGateway({ db: database.db, config, signer, logger }, database);
+  // Outside NODE_ENV=test, Apollo's start() adds SIGINT/SIGTERM handlers of its own: they stop
+  // Apollo under the in-flight requests, then kill the process by the signal (no exit code 0).
+  // The shutdown below is the only one. (Apollo's `stopOnTerminationSignals: false` does the same.)
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!listenersBefore.get(signal)!.includes(listener)) process.removeListener(signal, listener);
+    }
+  }
   gateway.server.listen(config.port, config.host, () => {
     logger.info(
       { url: `http://${config.host}:${config.port}/graphql`, database: database.kind },
@@ -39,8 +49,13 @@ async function main() {
   // SIGTERM: stop accepting, let in-flight requests finish, close the pool, exit 0.
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
-    await gateway.stop();
-    await database.close();
+    try {
+      await gateway.stop();
+      await database.close();
+    } catch (error) {
+      logger.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    }
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));

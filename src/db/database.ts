@@ -30,8 +30,11 @@ export async function openDatabase(target: DatabaseTarget, plugins: KyselyPlugin
       max: target.poolSize ?? 10,
       connectionTimeoutMillis: 5_000,
     });
-    // An idle client losing its server must not crash the process.
+    // A client losing its server must not crash the process. An idle one is reported on the pool;
+    // a checked-out one (a query or a transaction in flight) emits 'error' on itself: its queries
+    // fail on their own, and the pool drops it when it is released.
     pool.on('error', () => {});
+    pool.on('connect', (client) => client.on('error', () => {}));
     usePreparedStatements(pool);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins });
     return {

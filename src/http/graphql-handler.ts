@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
+import { GraphQLError } from 'graphql';
 import type { RequestContext } from '../context.js';
 import type { StatementCount } from '../db/statement-counter.js';
+import { DATABASE_UNAVAILABLE_MESSAGE, RETRY_AFTER_SECONDS, isDatabaseUnavailable } from './error-masking.js';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -25,8 +27,20 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function sendError(res: ServerResponse, status: number, message: string, code: string) {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+/**
+ * The media type of the errors this handler answers itself, chosen as Apollo chooses its own:
+ * `application/json` unless the client accepts only `application/graphql-response+json`.
+ */
+function errorContentType(accept: string | undefined): string {
+  const types = (accept ?? '').split(',').map((part) => part.split(';')[0]!.trim().toLowerCase());
+  const acceptsJson = !accept || types.some((type) => type === 'application/json' || type === 'application/*' || type === '*/*');
+  return acceptsJson || !types.includes('application/graphql-response+json')
+    ? 'application/json; charset=utf-8'
+    : 'application/graphql-response+json; charset=utf-8';
+}
+
+function sendError(req: IncomingMessage, res: ServerResponse, status: number, message: string, code: string) {
+  res.writeHead(status, { 'content-type': errorContentType(req.headers.accept) });
   res.end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
 }
 
@@ -47,7 +61,7 @@ export function createGraphQLHandler(
       try {
         text = await readBody(req);
       } catch (error) {
-        if (error instanceof BodyError) return sendError(res, error.status, error.message, 'BAD_REQUEST');
+        if (error instanceof BodyError) return sendError(req, res, error.status, error.message, 'BAD_REQUEST');
         throw error;
       }
       const contentType = headers.get('content-type') ?? '';
@@ -55,7 +69,7 @@ export function createGraphQLHandler(
         try {
           body = text.length ? JSON.parse(text) : undefined;
         } catch {
-          return sendError(res, 400, 'The request body is not valid JSON', 'BAD_REQUEST');
+          return sendError(req, res, 400, 'The request body is not valid JSON', 'BAD_REQUEST');
         }
       } else {
         body = text;
@@ -64,7 +78,21 @@ export function createGraphQLHandler(
     const count = options.exposeStatementCount ? { statements: 0 } : null;
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context: () => contextFor(req, count),
+      context: async () => {
+        try {
+          return await contextFor(req, count);
+        } catch (error) {
+          // Authentication reads the database: when it is down, say so (503), don't fail as a 500.
+          if (!isDatabaseUnavailable(error)) throw error;
+          throw new GraphQLError(DATABASE_UNAVAILABLE_MESSAGE, {
+            originalError: error instanceof Error ? error : undefined,
+            extensions: {
+              code: 'SERVICE_UNAVAILABLE',
+              http: { status: 503, headers: new HeaderMap([['retry-after', String(RETRY_AFTER_SECONDS)]]) },
+            },
+          });
+        }
+      },
     });
     for (const [name, value] of result.headers) res.setHeader(name, value);
     if (count) res.setHeader('x-sql-statements', String(count.statements));

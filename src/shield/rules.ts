@@ -5,7 +5,7 @@ import { settleAuthentication } from '../auth/authentication.js';
 import type { Target } from '../access/targets.js';
 import { recordDenial } from '../audit/audited.js';
 import type { RequestContext } from '../context.js';
-import { forbidden, isApiError, notFound, unauthenticated } from '../errors.js';
+import { forbidden, notFound, unauthenticated } from '../errors.js';
 import type { Ability } from '../policy/index.js';
 
 /**
@@ -17,11 +17,30 @@ import type { Ability } from '../policy/index.js';
 
 const isActive = (ctx: RequestContext) => ctx.auth !== null && ctx.auth.principal.status === 'ACTIVE';
 
+type RuleBody = (parent: any, args: any, ctx: RequestContext, info: GraphQLResolveInfo) => Promise<boolean | Error>;
+
+/**
+ * shield turns an error thrown by a rule into a plain denial (FORBIDDEN), which would tell a
+ * client that a database outage is a refusal. Returned instead, the error reaches formatError,
+ * which says SERVICE_UNAVAILABLE for an outage and masks anything else.
+ */
+function surfacingErrors(body: RuleBody): RuleBody {
+  return async (parent, args, ctx, info) => {
+    try {
+      return await body(parent, args, ctx, info);
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error));
+    }
+  };
+}
+
 /** A principal signed in (session or API key) and enabled. */
-export const authenticated = rule('authenticated', { cache: 'no_cache' })(async (_parent, _args, ctx: RequestContext) => {
-  await settleAuthentication(ctx);
-  return isActive(ctx) ? true : refuseUnauthenticated(ctx);
-});
+export const authenticated = rule('authenticated', { cache: 'no_cache' })(
+  surfacingErrors(async (_parent, _args, ctx) => {
+    await settleAuthentication(ctx);
+    return isActive(ctx) ? true : refuseUnauthenticated(ctx);
+  }),
+);
 
 function refuseUnauthenticated(ctx: RequestContext) {
   ctx.metrics.denials.inc({ ability: 'authentication', denial: 'UNAUTHENTICATED' });
@@ -46,16 +65,10 @@ let ruleCount = 0;
 /** Allowed when the policy grants `ability` on the located resource to the caller. */
 export function can(ability: AbilityOf, locate: Locate) {
   const name = `${typeof ability === 'string' ? ability : 'ability'}#${++ruleCount}`;
-  return rule(name, { cache: 'no_cache' })(async (parent, args, ctx: RequestContext, info: GraphQLResolveInfo) => {
+  return rule(name, { cache: 'no_cache' })(surfacingErrors(async (parent, args, ctx, info) => {
     await settleAuthentication(ctx);
     if (!isActive(ctx)) return refuseUnauthenticated(ctx);
-    let target: Target;
-    try {
-      target = await locate(parent, args, ctx);
-    } catch (error) {
-      if (isApiError(error)) return error;
-      throw error;
-    }
+    const target = await locate(parent, args, ctx);
     const decision = await decideFor(ctx, typeof ability === 'string' ? ability : ability(args, target), target);
     if (decision.allowed) return true;
     ctx.metrics.denials.inc({ ability: decision.ability, denial: decision.denial ?? 'FORBIDDEN' });
@@ -65,5 +78,5 @@ export function can(ability: AbilityOf, locate: Locate) {
       await recordDenial(ctx, info.fieldName, target.resourceId, decision.reasons.join('; '));
     }
     return decision.denial === 'NOT_FOUND' ? notFound(target.label) : forbidden(undefined, decision.reasons);
-  });
+  }));
 }
