@@ -8,6 +8,7 @@ import type { DatabaseHandle } from './db/database.js';
 import { errorLoggingPlugin, formatError } from './http/error-masking.js';
 import { createGraphQLHandler } from './http/graphql-handler.js';
 import { serveGraphiQL } from './graphiql/serve-graphiql.js';
+import { mutationThrottlePlugin } from './limits/mutation-throttle.js';
 import { queryLimits } from './limits/query-limits.js';
 import { createLoaders } from './loaders.js';
 import { serveOperations } from './http/operations-routes.js';
@@ -31,14 +32,19 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
   const apollo = new ApolloServer<RequestContext>({
     schema: buildSchema({ allowAll: config.benchAllowAll }),
     introspection: config.introspection,
-    hideSchemaDetailsFromClientErrors: config.production,
+    hideSchemaDetailsFromClientErrors: !config.schemaSuggestions,
     includeStacktraceInErrorResponses: false,
     allowBatchedHttpRequests: false,
     csrfPrevention: true,
     formatError,
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,
-    plugins: [ApolloServerPluginLandingPageDisabled(), errorLoggingPlugin(logger), requestObservabilityPlugin(logger, metrics)],
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      errorLoggingPlugin(logger),
+      requestObservabilityPlugin(logger, metrics),
+      mutationThrottlePlugin(config.mutationsPerMinutePerPrincipal),
+    ],
   });
   await apollo.start();
 

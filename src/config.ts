@@ -15,12 +15,14 @@ const environmentSchema = z.object({
   PASSWORD_HASH_COST: z.coerce.number().int().min(10).max(20).default(15),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   INTROSPECTION: booleanFlag.optional(),
+  SCHEMA_SUGGESTIONS: booleanFlag.optional(),
   EXPOSE_STATEMENT_COUNT: booleanFlag.optional(),
   GRAPHIQL: booleanFlag.optional(),
   BENCH_ALLOW_ALL: booleanFlag.optional(),
   SIGNUP_LIMIT_PER_HOUR: z.coerce.number().int().min(1).default(20),
   LOGIN_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(60),
   LOGIN_FAILURES_BEFORE_LOCKOUT: z.coerce.number().int().min(1).default(5),
+  MUTATION_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(120),
 });
 
 export interface Config {
@@ -39,6 +41,8 @@ export interface Config {
   passwordHashCost: number;
   logLevel: string;
   introspection: boolean;
+  /** "Did you mean …" hints in validation errors: they reveal field names, as introspection does. */
+  schemaSuggestions: boolean;
   /** Answer each GraphQL request with an `x-sql-statements` header (tests, benchmark). */
   exposeStatementCount: boolean;
   /** Serve the GraphiQL IDE (bundled by `npm run build`) at `/graphiql`. */
@@ -55,6 +59,8 @@ export interface Config {
     /** Failed logins per login name within 15 minutes before that name is locked for the rest of them. */
     failedLoginsBeforeLockout: number;
   };
+  /** Mutations (root fields) per principal per minute, shared by every process; null: unlimited. */
+  mutationsPerMinutePerPrincipal: number | null;
 }
 
 export class ConfigError extends Error {}
@@ -87,6 +93,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     passwordHashCost: e.PASSWORD_HASH_COST,
     logLevel: e.LOG_LEVEL,
     introspection: e.INTROSPECTION ?? !production,
+    schemaSuggestions: e.SCHEMA_SUGGESTIONS ?? !production,
     exposeStatementCount: e.EXPOSE_STATEMENT_COUNT ?? !production,
     graphiql: e.GRAPHIQL ?? !production,
     benchAllowAll,
@@ -95,5 +102,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       loginsPerMinutePerAddress: e.LOGIN_LIMIT_PER_MINUTE,
       failedLoginsBeforeLockout: e.LOGIN_FAILURES_BEFORE_LOCKOUT,
     },
+    mutationsPerMinutePerPrincipal: e.MUTATION_LIMIT_PER_MINUTE === 0 ? null : e.MUTATION_LIMIT_PER_MINUTE,
   };
 }

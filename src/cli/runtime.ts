@@ -19,7 +19,8 @@ export interface Runtime {
 }
 
 export async function openRuntime(): Promise<Runtime> {
-  const config = loadConfig();
+  // The operator's own tool: no per-principal mutation throttling (the demo alone makes dozens).
+  const config = { ...loadConfig(), mutationsPerMinutePerPrincipal: null };
   const database = await openDatabase(
     config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dataDir: config.dataDir },
   );

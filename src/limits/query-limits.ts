@@ -22,7 +22,7 @@ export function queryLimits() {
     maxDirectives: { n: QUERY_LIMITS.maxDirectives },
     maxTokens: { enabled: false },
     costLimit: { enabled: false },
-    blockFieldSuggestion: { enabled: false }, // Apollo's hideSchemaDetailsFromClientErrors does it in production
+    blockFieldSuggestion: { enabled: false }, // Apollo's hideSchemaDetailsFromClientErrors does it (SCHEMA_SUGGESTIONS)
   }).protect();
   return {
     parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },

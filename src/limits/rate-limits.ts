@@ -19,15 +19,15 @@ export const rateLimited = (message: string, retryAfterSeconds: number) =>
   new GraphQLError(message, { extensions: { code: 'RATE_LIMITED', retryAfterSeconds } });
 
 /**
- * Counts one hit in the key's current window, atomically (one upsert, safe across processes),
- * and returns the hits so far and the seconds until the window ends.
+ * Counts `amount` hits in the key's current window, atomically (one upsert, safe across
+ * processes), and returns the hits so far and the seconds until the window ends.
  */
-export async function hit(db: DB, limit: Limit): Promise<{ hits: number; retryAfterSeconds: number }> {
+export async function hit(db: DB, limit: Limit, amount = 1): Promise<{ hits: number; retryAfterSeconds: number }> {
   const window = sql`make_interval(secs => ${limit.windowSeconds})`;
   const result = await sql<{ hits: number; retry_after: number }>`
-    insert into rate_limit_window (key, window_start, hits) values (${limit.key}, now(), 1)
+    insert into rate_limit_window (key, window_start, hits) values (${limit.key}, now(), ${amount}::int)
     on conflict (key) do update set
-      hits = case when rate_limit_window.window_start <= now() - ${window} then 1 else rate_limit_window.hits + 1 end,
+      hits = case when rate_limit_window.window_start <= now() - ${window} then ${amount}::int else rate_limit_window.hits + ${amount}::int end,
       window_start = case when rate_limit_window.window_start <= now() - ${window} then now() else rate_limit_window.window_start end
     returning hits, greatest(1, ceil(extract(epoch from (window_start + ${window} - now()))))::int as retry_after`.execute(db);
   const row = result.rows[0]!;

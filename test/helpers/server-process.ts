@@ -33,6 +33,7 @@ export async function startServerProcess(databaseUrl: string, env: Record<string
       SIGNUP_LIMIT_PER_HOUR: '1000000',
       LOGIN_LIMIT_PER_MINUTE: '1000000',
       LOGIN_FAILURES_BEFORE_LOCKOUT: '1000000',
+      MUTATION_LIMIT_PER_MINUTE: '1000000',
       ...env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],

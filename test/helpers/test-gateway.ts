@@ -30,6 +30,7 @@ export async function startTestGateway(overrides: Partial<Config> = {}, options:
     logLevel: 'silent',
     // Tests sign up and log in many times from 127.0.0.1; the throttling test sets its own limits.
     authLimits: { signUpsPerHourPerAddress: 1_000_000, loginsPerMinutePerAddress: 1_000_000, failedLoginsBeforeLockout: 1_000_000 },
+    mutationsPerMinutePerPrincipal: 1_000_000,
     ...overrides,
   };
   const signer = new SessionSigner(config.jwtSecret!, config.sessionTtlSeconds);
