@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { DB } from '../../src/db/database.js';
 import { PASSWORD, attachPolicy, createUser, login, signUp, type TestAccount } from '../helpers/fixtures.js';
 import type { GraphQLClient } from '../helpers/graphql-client.js';
+import { accountFingerprint } from '../helpers/model-studio-fixtures.js';
 import { COLUMN_NAMES, COLUMNS, type ColumnName } from './permission-matrix.js';
 
 export { COLUMN_NAMES, COLUMNS, type ColumnName };
@@ -106,29 +107,7 @@ export async function buildWorld(client: GraphQLClient, db: DB): Promise<World> 
  * request changed nothing. Audit events are compared apart (a denial adds one DENIED row).
  */
 export async function fingerprint(db: DB, accountId: string): Promise<string> {
-  const tenantTables = [
-    'principal',
-    'role_trust',
-    'policy_attachment',
-    'region_activation',
-    'workspace',
-    'membership',
-    'model',
-    'model_authorization',
-    'model_rate_limit',
-    'api_key',
-    'knowledge_base',
-  ];
-  const digest = async (table: string, where: ReturnType<typeof sql>) => {
-    const result = await sql<{ digest: string | null }>`select md5(string_agg(t::text, '|' order by t::text)) as digest from ${sql.table(table)} t where ${where}`.execute(db);
-    return `${table}:${result.rows[0]?.digest ?? ''}`;
-  };
-  const parts = await Promise.all([
-    digest('account', sql`id = ${accountId}`),
-    digest('model', sql`true`),
-    ...tenantTables.map((table) => digest(table, sql`account_id = ${accountId}`)),
-  ]);
-  return parts.join(',');
+  return JSON.stringify(await accountFingerprint(db, accountId));
 }
 
 /** Account A's audit outcomes recorded after `sinceId` (the highest id seen before the request). */
