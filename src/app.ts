@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { authenticate } from './auth/authentication.js';
@@ -76,6 +76,7 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://gateway.invalid');
     const done = (async () => {
+      if (url.pathname === '/graphql' && config.graphiql && isBrowserVisit(req, url)) return redirect(res, '/graphiql');
       if (url.pathname === '/graphql') return graphql(req, res, url);
       if (await serveOperations(req, res, url, { database, metrics })) return;
       if (config.graphiql && serveGraphiQL(req, res, url)) return;
@@ -113,4 +114,14 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
       await apollo.stop();
     },
   };
+}
+
+/** A person opening `/graphql` in a browser (a page, with no query): GraphiQL is what they want. */
+function isBrowserVisit(req: IncomingMessage, url: URL): boolean {
+  return req.method === 'GET' && !url.searchParams.has('query') && (req.headers.accept ?? '').includes('text/html');
+}
+
+function redirect(res: ServerResponse, location: string) {
+  res.writeHead(302, { location });
+  res.end();
 }

@@ -61,6 +61,18 @@ describe('through the API', () => {
   it('production: __typename still answers (clients use it), and GraphiQL is not served', async () => {
     expect((await post(production, '{ __typename }')).body).toEqual({ data: { __typename: 'Query' } });
     expect((await fetch(production.url.replace(/\/graphql$/, '/graphiql'))).status).toBe(404);
+    const visit = await fetch(production.url, { headers: { accept: 'text/html' }, redirect: 'manual' });
+    expect(visit.status).toBe(400);
+  });
+
+  it('development: a browser opening /graphql is sent to GraphiQL; a GET with a query is served', async () => {
+    const visit = await fetch(development.url, { headers: { accept: 'text/html,application/xhtml+xml' }, redirect: 'manual' });
+    expect(visit.status).toBe(302);
+    expect(visit.headers.get('location')).toBe('/graphiql');
+    const query = await fetch(`${development.url}?query=${encodeURIComponent('{ __typename }')}`, {
+      headers: { accept: 'text/html,application/json', 'apollo-require-preflight': 'true' },
+    });
+    expect(await query.json()).toEqual({ data: { __typename: 'Query' } });
   });
 
   it('development: introspection answers, and a misspelt field gets a suggestion', async () => {
