@@ -36,6 +36,9 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
     includeStacktraceInErrorResponses: false,
     allowBatchedHttpRequests: false,
     csrfPrevention: true,
+    // Apollo's own SIGINT/SIGTERM handlers would stop it under in-flight requests and kill the
+    // process by the signal; src/main.ts shuts down gracefully instead.
+    stopOnTerminationSignals: false,
     formatError,
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,

@@ -28,17 +28,7 @@ async function main() {
   }
 
   const signer = new SessionSigner(resolveSigningKey(config.jwtSecret, config.dataDir), config.sessionTtlSeconds);
-  const signals = ['SIGTERM', 'SIGINT'] as const;
-  const listenersBefore = new Map(signals.map((signal) => [signal, process.listeners(signal)]));
   const gateway = await createGateway({ db: database.db, config, signer, logger }, database);
-  // Outside NODE_ENV=test, Apollo's start() adds SIGINT/SIGTERM handlers of its own: they stop
-  // Apollo under the in-flight requests, then kill the process by the signal (no exit code 0).
-  // The shutdown below is the only one. (Apollo's `stopOnTerminationSignals: false` does the same.)
-  for (const signal of signals) {
-    for (const listener of process.listeners(signal)) {
-      if (!listenersBefore.get(signal)!.includes(listener)) process.removeListener(signal, listener);
-    }
-  }
   gateway.server.listen(config.port, config.host, () => {
     logger.info(
       { url: `http://${config.host}:${config.port}/graphql`, database: database.kind },
