@@ -29,7 +29,14 @@ const mix = scenarios(tokens, keyCount(dataset)).filter((s) => s.name !== 'ceili
 const connectionsBefore = await connectionsTo(dataset.database);
 
 const samples: number[] = [];
-const sampler = setInterval(() => samples.push(rssMb(server.process.pid!)), 1000);
+/** The highest RSS seen while each scenario ran: where a peak comes from. */
+const peaks: Record<string, number> = {};
+let running = 'start';
+const sampler = setInterval(() => {
+  const rss = rssMb(server.process.pid!);
+  samples.push(rss);
+  peaks[running] = Math.max(peaks[running] ?? 0, rss);
+}, 1000);
 const totals = { requests: 0, non2xx: 0, errors: 0 };
 const deadline = Date.now() + minutes * 60_000;
 // Rounds of 30 s through the mix, each bounded by its duration and by `amount` requests.
@@ -38,6 +45,7 @@ while (Date.now() < deadline) {
     if (Date.now() >= deadline) break;
     const seconds = Math.max(1, Math.min(30, Math.round((deadline - Date.now()) / 1000)));
     if (scenario.name === 'mutations') await resetMutationWorkspace(dataset);
+    running = scenario.name;
     const result = await runLoad({ url: server.url, seconds, amount: 200_000, ...scenario.load, connections: Math.min(8, scenario.load.connections) });
     totals.requests += result.total;
     totals.non2xx += result.non2xx;
@@ -59,5 +67,6 @@ const checks = [
   { check: 'no connection leak (server connections after ≤ pool size)', value: `${connectionsBefore} → ${connectionsAfter}`, ok: connectionsAfter <= 10 },
 ];
 console.log(`\nSoak: ${minutes} min, ${totals.requests} requests (${(totals.requests / (minutes * 60)).toFixed(0)}/s), GraphQL errors ${totals.errors}, max RSS ${Math.max(...samples).toFixed(0)} MB`);
+console.log(`  peak RSS by scenario: ${Object.entries(peaks).map(([name, mb]) => `${name} ${mb.toFixed(0)} MB`).join(', ')}`);
 for (const c of checks) console.log(`  ${c.ok ? 'ok    ' : 'FAILED'} ${c.check}: ${c.value}`);
 process.exitCode = checks.every((c) => c.ok) ? 0 : 1;
