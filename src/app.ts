@@ -76,6 +76,8 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
   }
 
   const graphql = createGraphQLHandler(apollo, contextFor, { exposeStatementCount: config.exposeStatementCount });
+  /** Requests still running: a client that went away leaves its request running on the server. */
+  const inFlight = new Set<Promise<void>>();
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://gateway.invalid');
     const done = (async () => {
@@ -86,11 +88,13 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: 'Not found: the API is at /graphql' }));
     })();
-    done.catch((error: unknown) => {
+    const settled = done.catch((error: unknown) => {
       logger.error({ err: error, url: url.pathname }, 'request failed');
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] }));
     });
+    inFlight.add(settled);
+    void settled.finally(() => inFlight.delete(settled));
   });
 
   return {
@@ -101,15 +105,22 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
      * Stops accepting connections and lets the in-flight requests finish. Keep-alive connections
      * would otherwise hold the server open until they time out (or forever, if their client keeps
      * using them): responses from now on say `connection: close`, and connections are closed as
-     * soon as they are idle. Whatever still runs after 10 s is cut off.
+     * soon as they are idle. Requests whose client has gone still run to the end, so that the
+     * caller may close the database after this. Whatever still runs after 10 s is cut off.
      */
     async stop() {
       server.on('request', (_req, res) => res.setHeader('connection', 'close'));
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       const idle = setInterval(() => server.closeIdleConnections(), 50);
-      const deadline = setTimeout(() => server.closeAllConnections(), 10_000);
+      let expire: () => void = () => {};
+      const expired = new Promise<void>((resolve) => (expire = resolve));
+      const deadline = setTimeout(() => {
+        server.closeAllConnections();
+        expire();
+      }, 10_000);
       try {
         await closed;
+        await Promise.race([Promise.allSettled([...inFlight]), expired]);
       } finally {
         clearInterval(idle);
         clearTimeout(deadline);

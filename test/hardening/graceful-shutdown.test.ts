@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD } from '../helpers/fixtures.js';
+import { GraphQLClient } from '../helpers/graphql-client.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { openTestDatabase, testDatabaseKind } from '../helpers/test-database.js';
 
@@ -151,4 +152,43 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('graceful shutdown on SIGTERM
     },
     60_000,
   );
+
+  it('a request whose client went away runs to its end before the pool closes: no statement fails after it', async () => {
+    server = await startServerProcess(database.url!, { NODE_ENV: 'production', LOG_LEVEL: 'warn' });
+    const client = new GraphQLClient(server.url);
+    const name = `gone-${randomBytes(4).toString('hex')}`;
+    const { signUp } = await client.ok(SIGN_UP, { i: { accountName: name, email: `${name}@example.com`, password: PASSWORD } });
+    const { activateModelStudio } = await client.ok(
+      `mutation { activateModelStudio(input: { region: CN_BEIJING, acceptServiceAgreement: true }) { id } }`,
+      {},
+      signUp.token,
+    );
+
+    // Hold the request at its first read of `workspace`; the reads after it come once the lock goes.
+    const locker = new pg.Client({ connectionString: database.url });
+    await locker.connect();
+    try {
+      await locker.query('begin');
+      await locker.query('lock table workspace in access exclusive mode');
+      const body = JSON.stringify({
+        query: `query($w: ID!) { workspace(id: $w) { id members(first: 10) { edges { node { role } } } modelAuthorizations(first: 10) { edges { node { inference } } } } }`,
+        variables: { w: activateModelStudio.id },
+      });
+      const req = request(server.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${signUp.token}` } });
+      req.on('error', () => {}); // the test hangs up on purpose
+      req.end(body);
+      await new Promise((r) => setTimeout(r, 500)); // the server is waiting on the lock
+      req.destroy();
+
+      const exited = exitOf(server.child);
+      server.child.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 500));
+      expect(server.child.exitCode).toBeNull(); // still finishing the request
+      await locker.query('commit');
+      expect(await exited).toEqual({ code: 0, signal: null });
+    } finally {
+      await locker.end();
+    }
+    expect(server.output.filter((line) => (JSON.parse(line) as { level: number }).level >= 50)).toEqual([]);
+  }, 60_000);
 });

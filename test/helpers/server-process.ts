@@ -15,6 +15,8 @@ async function freePort(): Promise<number> {
 export interface ServerProcess {
   url: string;
   child: ChildProcess;
+  /** What the process has written to stdout (its log, at the LOG_LEVEL given), line by line. */
+  output: string[];
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -36,8 +38,11 @@ export async function startServerProcess(databaseUrl: string, env: Record<string
       MUTATION_LIMIT_PER_MINUTE: '1000000',
       ...env,
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
+  const output: string[] = [];
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (chunk: string) => output.push(...chunk.split('\n').filter(Boolean)));
   const url = `http://127.0.0.1:${port}/graphql`;
   const started = Date.now();
   for (;;) {
@@ -53,6 +58,7 @@ export async function startServerProcess(databaseUrl: string, env: Record<string
   return {
     url,
     child,
+    output,
     stop: (signal = 'SIGTERM') =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve(child.exitCode);
