@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createUser, signUp, type TestAccount } from '../helpers/fixtures.js';
-import { authorizeModel, createKey, modelStudioAccount, type ModelStudioAccount } from '../helpers/model-studio-fixtures.js';
+import { authorizeModel, createKey, modelStudioAccount, tableDigest, type ModelStudioAccount } from '../helpers/model-studio-fixtures.js';
 import { useTestGateway } from '../helpers/test-gateway.js';
 
 /**
@@ -21,8 +21,7 @@ async function databaseFingerprint(db: Kysely<any>): Promise<Record<string, stri
   const digests: Record<string, string> = {};
   for (const { name } of tables.rows) {
     if (UNCOUNTED_TABLES.has(name)) continue;
-    const result = await sql<{ digest: string | null }>`select md5(string_agg(t::text, '|' order by t::text)) as digest from ${sql.table(name)} t`.execute(db);
-    digests[name] = result.rows[0]?.digest ?? 'empty';
+    digests[name] = await tableDigest(db, name);
   }
   return digests;
 }

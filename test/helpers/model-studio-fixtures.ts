@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { expect } from 'vitest';
+import { PAGES, type Page } from '../../src/policy/vocabulary.js';
 import { attachPolicy, createUser, signUp, type TestAccount, type TestUser } from './fixtures.js';
 import { outcomeOf, type GraphQLClient, type GraphQLErrorShape, type GraphQLResponse } from './graphql-client.js';
 
@@ -10,25 +11,7 @@ import { outcomeOf, type GraphQLClient, type GraphQLErrorShape, type GraphQLResp
  */
 
 export type Region = 'CN_BEIJING' | 'AP_SOUTHEAST_1' | 'US_EAST_1' | 'CN_HONGKONG' | 'EU_CENTRAL_1';
-export const PAGES = [
-  'MODEL_EXPERIENCE',
-  'BATCH_INFERENCE',
-  'MODEL_OBSERVATION',
-  'MODEL_TUNING',
-  'MY_MODELS',
-  'MODEL_DEPLOYMENT',
-  'MODEL_EVALUATION',
-  'DATA_MANAGEMENT',
-  'MODEL_MONITORING',
-  'APPLICATION_OBSERVATION',
-  'APPLICATION_DATA',
-  'KNOWLEDGE_BASE',
-  'PROMPT_ENGINEERING',
-  'APPLICATIONS',
-  'API_KEY',
-  'ADMINISTRATOR',
-] as const;
-export type Page = (typeof PAGES)[number];
+export { PAGES, type Page };
 
 export const uniqueName = (prefix: string) => `${prefix}-${randomBytes(4).toString('hex')}`;
 
@@ -309,15 +292,18 @@ const TENANT_TABLES = [
   'knowledge_base',
 ] as const;
 
+/** A digest of a table's rows that match `where`: equal digests, equal rows. */
+export async function tableDigest(db: Kysely<any>, table: string, where: RawBuilder<unknown> = sql`true`): Promise<string> {
+  const result = await sql<{ digest: string | null }>`select md5(string_agg(t::text, '|' order by t::text)) as digest from ${sql.table(table)} t where ${where}`.execute(db);
+  return result.rows[0]?.digest ?? 'empty';
+}
+
 /**
  * A digest of everything an account owns (the audit trail aside, which denials extend) and
  * of the model catalog: equal before and after means nothing of the account changed.
  */
 export async function accountFingerprint(db: Kysely<any>, accountId: string): Promise<Record<string, string>> {
-  const digest = async (table: string, where: RawBuilder<unknown>) => {
-    const result = await sql<{ digest: string | null }>`select md5(string_agg(t::text, '|' order by t::text)) as digest from ${sql.table(table)} t where ${where}`.execute(db);
-    return [table, result.rows[0]?.digest ?? 'empty'] as const;
-  };
+  const digest = async (table: string, where: RawBuilder<unknown>) => [table, await tableDigest(db, table, where)] as const;
   return Object.fromEntries(
     await Promise.all([
       digest('account', sql`id = ${accountId}`),

@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { attachPolicy, createUser, signUp } from '../helpers/fixtures.js';
 import { useTestGateway } from '../helpers/test-gateway.js';
+// What a console's members page loads: the query the benchmark's `consolePage` measures.
+import { CONSOLE_PAGE_QUERY } from '../../bench/scenarios.js';
 
 const t = useTestGateway();
-
-/** What a console's members page loads (the benchmark's `consolePage`). */
-export const CONSOLE_PAGE = `query($w: ID!) {
-  workspace(id: $w) {
-    id name kind
-    members(first: 100) {
-      edges { node { pages role principal { id name ... on RamUser { loginName displayName } } apiKeys { id prefix } } }
-    }
-    modelAuthorizations(first: 100) { edges { node { inference finetune deploy model { id displayName } } } }
-  }
-}`;
 
 async function statementsFor(query: string, variables: Record<string, unknown>, token: string) {
   const response = await fetch(t.url, {
@@ -59,8 +50,8 @@ describe('statements per request are constant in list sizes', () => {
     await attachPolicy(t.client, root.token, fa.id, 'AliyunBailianFullAccess');
 
     for (const token of [root.token, fa.token]) {
-      const forSmall = await statementsFor(CONSOLE_PAGE, { w: small }, token);
-      const forLarge = await statementsFor(CONSOLE_PAGE, { w: large }, token);
+      const forSmall = await statementsFor(CONSOLE_PAGE_QUERY, { w: small }, token);
+      const forLarge = await statementsFor(CONSOLE_PAGE_QUERY, { w: large }, token);
       expect(forLarge).toBe(forSmall);
       expect(forLarge).toBeLessThanOrEqual(6);
     }
