@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeExecutableSchema } from '@graphql-tools/schema';
+import { MapperKind, mapSchema } from '@graphql-tools/utils';
 import { GraphQLScalarType, Kind, type GraphQLSchema } from 'graphql';
 import { applyMiddleware } from 'graphql-middleware';
 import { accessResolvers } from './access/access.resolvers.js';
@@ -12,7 +13,9 @@ import { knowledgeBaseResolvers } from './knowledge-bases/knowledge-bases.resolv
 import { modelResolvers } from './models/models.resolvers.js';
 import { nodeResolvers } from './node.resolvers.js';
 import { projectRoot } from './project-root.js';
-import { permissionsMiddleware } from './shield/permissions.js';
+import type { Declaration } from './shield/declarations.js';
+import { describeDeclaration } from './shield/describe-declaration.js';
+import { declarationsOf, permissionsMiddleware } from './shield/permissions.js';
 import { workspaceResolvers } from './workspaces/workspaces.resolvers.js';
 
 /** The SDL, one file per domain area, in a stable order. */
@@ -60,12 +63,40 @@ const resolvers: Resolvers[] = [
   accessResolvers,
 ];
 
-/** The executable schema without authorization (for schema checks and codegen-like tooling). */
-export function buildBareSchema(): GraphQLSchema {
-  return makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: resolvers as any });
+/**
+ * Each guarded field's description ends with who may read or call it, so that GraphiQL's docs
+ * and the printed schema say it too (fields open with their parent are left as they are).
+ */
+function withAuthorizationNotes(schema: GraphQLSchema, declarations: Map<string, Declaration>): GraphQLSchema {
+  return mapSchema(schema, {
+    [MapperKind.OBJECT_FIELD]: (field, fieldName, typeName) => {
+      const declaration = declarations.get(`${typeName}.${fieldName}`);
+      if (!declaration || declaration.kind === 'withParent') return field;
+      return { ...field, description: `${field.description ?? ''}\n\nAuthorization: ${describeDeclaration(declaration)}`.trim() };
+    },
+  });
 }
 
-/** The schema as served: every field behind its graphql-shield rule (`allowAll`: the benchmark's baseline). */
-export function buildSchema(options: { allowAll?: boolean } = {}): GraphQLSchema {
-  return options.allowAll ? buildBareSchema() : applyMiddleware(buildBareSchema(), permissionsMiddleware);
+export interface SchemaOptions {
+  /** The benchmark's baseline: no authorization at all. */
+  allowAll?: boolean;
+  /** The SDL to build from (tests build altered copies); schema/*.graphql by default. */
+  typeDefs?: string[];
+}
+
+/**
+ * The executable schema and its authorization declarations, without the rules applied (schema
+ * checks, tooling). A field without a declaration, or with a mistaken one, throws here: the
+ * server does not start.
+ */
+export function buildBareSchema(options: Pick<SchemaOptions, 'typeDefs'> = {}): { schema: GraphQLSchema; declarations: Map<string, Declaration> } {
+  const schema = makeExecutableSchema({ typeDefs: options.typeDefs ?? loadTypeDefs(), resolvers: resolvers as any });
+  const declarations = declarationsOf(schema);
+  return { schema: withAuthorizationNotes(schema, declarations), declarations };
+}
+
+/** The schema as served: every field behind the graphql-shield rule its SDL declares. */
+export function buildSchema(options: SchemaOptions = {}): GraphQLSchema {
+  const { schema, declarations } = buildBareSchema(options);
+  return options.allowAll ? schema : applyMiddleware(schema, permissionsMiddleware(declarations));
 }

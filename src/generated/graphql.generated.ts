@@ -216,6 +216,11 @@ export type AuditEvent = Node & {
   reason?: Maybe<Scalars['String']['output']>;
   /** The resource acted on, when there is one. */
   resourceId?: Maybe<Scalars['ID']['output']>;
+  /**
+   * The address the request came from, as the gateway believed it: behind a trusted proxy
+   * (TRUSTED_PROXIES), the address it forwarded. Null for events recorded before it was kept.
+   */
+  sourceIp?: Maybe<Scalars['String']['output']>;
   /** How the actor authenticated: SESSION, API_KEY or ANONYMOUS. */
   via: Scalars['String']['output'];
 };
@@ -1066,6 +1071,17 @@ export type RenameWorkspaceInput = {
   workspaceId: Scalars['ID']['input'];
 };
 
+/** Where a `@can` directive finds the resource its ability is checked on. */
+export type ResourceSource =
+  /** The caller's own account. */
+  | 'ACCOUNT'
+  /** The object whose global ID is in an argument. */
+  | 'ARGUMENT'
+  /** The object the field belongs to (a workspace, an account, a principal, a membership's workspace). */
+  | 'PARENT'
+  /** The calling principal itself. */
+  | 'SELF';
+
 /** The account root: the tenant itself. */
 export type RootPrincipal = Node & Principal & {
   __typename?: 'RootPrincipal';
@@ -1430,6 +1446,7 @@ export type ResolversTypes = {
   Region: null;
   RemoveMemberInput: RemoveMemberInput;
   RenameWorkspaceInput: RenameWorkspaceInput;
+  ResourceSource: ResourceSource;
   RootPrincipal: ResolverTypeWrapper<PrincipalRow>;
   Session: ResolverTypeWrapper<IssuedSession>;
   SetAllModelsAccessInput: SetAllModelsAccessInput;
@@ -1515,6 +1532,31 @@ export type ResolversParentTypes = {
   WorkspaceEdge: Omit<WorkspaceEdge, 'node'> & { node: ResolversParentTypes['Workspace'] };
 };
 
+export type AuthenticatedDirectiveArgs = {
+  via?: Maybe<CredentialKind>;
+};
+
+export type AuthenticatedDirectiveResolver<Result, Parent, ContextType = RequestContext, Args = AuthenticatedDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type CanDirectiveArgs = {
+  ability?: Maybe<Scalars['String']['input']>;
+  abilityBy?: Maybe<Scalars['String']['input']>;
+  argument?: Maybe<Scalars['String']['input']>;
+  otherwise?: Maybe<ResourceSource>;
+  resource?: ResourceSource;
+  types?: Maybe<Array<Scalars['String']['input']>>;
+};
+
+export type CanDirectiveResolver<Result, Parent, ContextType = RequestContext, Args = CanDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type PublicDirectiveArgs = { };
+
+export type PublicDirectiveResolver<Result, Parent, ContextType = RequestContext, Args = PublicDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type WithParentDirectiveArgs = { };
+
+export type WithParentDirectiveResolver<Result, Parent, ContextType = RequestContext, Args = WithParentDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
 export type AccessExplanationResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['AccessExplanation'] = ResolversParentTypes['AccessExplanation']> = {
   action?: Resolver<ResolversTypes['Action'], ParentType, ContextType>;
   allowed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -1566,6 +1608,7 @@ export type AuditEventResolvers<ContextType = RequestContext, ParentType extends
   outcome?: Resolver<ResolversTypes['AuditOutcome'], ParentType, ContextType>;
   reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resourceId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  sourceIp?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   via?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
@@ -1899,3 +1942,9 @@ export type Resolvers<ContextType = RequestContext> = {
   WorkspaceEdge?: WorkspaceEdgeResolvers<ContextType>;
 };
 
+export type DirectiveResolvers<ContextType = RequestContext> = {
+  authenticated?: AuthenticatedDirectiveResolver<any, any, ContextType>;
+  can?: CanDirectiveResolver<any, any, ContextType>;
+  public?: PublicDirectiveResolver<any, any, ContextType>;
+  withParent?: WithParentDirectiveResolver<any, any, ContextType>;
+};

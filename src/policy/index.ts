@@ -5,3 +5,4 @@ export { parseCidr, ipInAllowlist } from './cidr.js';
 export type { Actor, Facts, WorkspaceFacts } from './facts.js';
 export * from './vocabulary.js';
 export { keyOwnerInGoodStanding, workspaceRole } from './standing.js';
+export { ABILITY_CHOICES, READ_ABILITY_BY_TYPE, type AbilityChoice, type AbilityChoiceName } from './ability-choices.js';

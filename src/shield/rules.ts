@@ -2,11 +2,12 @@ import { rule } from 'graphql-shield';
 import type { GraphQLResolveInfo } from 'graphql';
 import { decideFor } from '../access/decide-for.js';
 import { settleAuthentication } from '../auth/authentication.js';
-import type { Target } from '../access/targets.js';
 import { recordDenial } from '../audit/audited.js';
 import type { RequestContext } from '../context.js';
 import { forbidden, notFound, unauthenticated } from '../errors.js';
-import type { Ability } from '../policy/index.js';
+import { ABILITY_CHOICES, type Ability, type AbilityChoiceName } from '../policy/index.js';
+import type { ResourceSpec } from './declarations.js';
+import { locate } from './locators.js';
 
 /**
  * graphql-shield rules are adapters: they locate the resource, load facts through the
@@ -34,7 +35,7 @@ function surfacingErrors(body: RuleBody): RuleBody {
   };
 }
 
-/** A principal signed in (session or API key) and enabled. */
+/** `@authenticated`: a principal signed in (session or API key) and enabled. */
 export const authenticated = rule('authenticated', { cache: 'no_cache' })(
   surfacingErrors(async (_parent, _args, ctx) => {
     await settleAuthentication(ctx);
@@ -48,8 +49,8 @@ function refuseUnauthenticated(ctx: RequestContext) {
 }
 
 /**
- * An API-key request, whatever the owner's state (modelAccess reports an inactive key itself,
- * and looks the key up in the same statement as the rest of its facts).
+ * `@authenticated(via: API_KEY)`: an API-key request, whatever the owner's state (modelAccess
+ * reports an inactive key itself, and looks the key up in the same statement as the rest of its facts).
  */
 export const apiKeyRequest = rule('apiKeyRequest', { cache: 'no_cache' })((_parent, _args, ctx: RequestContext) => {
   if (ctx.apiKeyHash) return ctx.authError ?? true;
@@ -57,26 +58,38 @@ export const apiKeyRequest = rule('apiKeyRequest', { cache: 'no_cache' })((_pare
   return forbidden('This operation answers for requests authenticated with an API key');
 });
 
-export type Locate = (parent: any, args: any, ctx: RequestContext) => Target | Promise<Target>;
-type AbilityOf = Ability | ((args: any, target: Target) => Ability);
+/** `@authenticated(via: SESSION)`: a console session, never an API key. */
+export const sessionRequest = rule('sessionRequest', { cache: 'no_cache' })(
+  surfacingErrors(async (_parent, _args, ctx) => {
+    await settleAuthentication(ctx);
+    if (!isActive(ctx)) return refuseUnauthenticated(ctx);
+    return ctx.auth!.via === 'SESSION' ? true : forbidden('This operation answers for console sessions only');
+  }),
+);
+
+/** The ability a `@can` asks for: named, or chosen by the policy from the arguments and the resource's type. */
+export type AbilitySpec = { ability: Ability } | { choice: AbilityChoiceName };
 
 let ruleCount = 0;
 
-/** Allowed when the policy grants `ability` on the located resource to the caller. */
-export function can(ability: AbilityOf, locate: Locate) {
-  const name = `${typeof ability === 'string' ? ability : 'ability'}#${++ruleCount}`;
-  return rule(name, { cache: 'no_cache' })(surfacingErrors(async (parent, args, ctx, info) => {
-    await settleAuthentication(ctx);
-    if (!isActive(ctx)) return refuseUnauthenticated(ctx);
-    const target = await locate(parent, args, ctx);
-    const decision = await decideFor(ctx, typeof ability === 'string' ? ability : ability(args, target), target);
-    if (decision.allowed) return true;
-    ctx.metrics.denials.inc({ ability: decision.ability, denial: decision.denial ?? 'FORBIDDEN' });
-    // Another account's ID must read exactly like a missing one, which leaves no trace:
-    // only denials of the caller's own resources go to its audit trail.
-    if (info.parentType.name === 'Mutation' && decision.denial !== 'NOT_FOUND') {
-      await recordDenial(ctx, info.fieldName, target.resourceId, decision.reasons.join('; '));
-    }
-    return decision.denial === 'NOT_FOUND' ? notFound(target.label) : forbidden(undefined, decision.reasons);
-  }));
+/** `@can`: allowed when the policy grants the ability on the declared resource to the caller. */
+export function can(spec: AbilitySpec, resource: ResourceSpec) {
+  const name = `${'ability' in spec ? spec.ability : spec.choice}#${++ruleCount}`;
+  return rule(name, { cache: 'no_cache' })(
+    surfacingErrors(async (parent, args, ctx, info) => {
+      await settleAuthentication(ctx);
+      if (!isActive(ctx)) return refuseUnauthenticated(ctx);
+      const { target, type } = await locate(resource, parent, args, ctx, info.parentType.name);
+      const ability = 'ability' in spec ? spec.ability : ABILITY_CHOICES[spec.choice].choose(args, type);
+      const decision = await decideFor(ctx, ability, target);
+      if (decision.allowed) return true;
+      ctx.metrics.denials.inc({ ability: decision.ability, denial: decision.denial ?? 'FORBIDDEN' });
+      // Another account's ID must read exactly like a missing one, which leaves no trace:
+      // only denials of the caller's own resources go to its audit trail.
+      if (info.parentType.name === 'Mutation' && decision.denial !== 'NOT_FOUND') {
+        await recordDenial(ctx, info.fieldName, target.resourceId, decision.reasons.join('; '));
+      }
+      return decision.denial === 'NOT_FOUND' ? notFound(target.label) : forbidden(undefined, decision.reasons);
+    }),
+  );
 }

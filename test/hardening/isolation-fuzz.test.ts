@@ -22,7 +22,7 @@ import { registeredUser, setPages } from '../matrix/world.js';
  * prefix of account B.
  */
 const t = useTestGateway();
-const schema: GraphQLSchema = buildBareSchema();
+const schema: GraphQLSchema = buildBareSchema().schema;
 
 interface Side {
   tokens: string[];

@@ -16,7 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { projectRoot } from '../../src/project-root.js';
 import { buildBareSchema } from '../../src/schema.js';
 
-const schema = buildBareSchema();
+const schema = buildBareSchema().schema;
 const SNAPSHOT = join(projectRoot(), 'test', 'unit', '__snapshots__', 'schema.graphql');
 
 /** Every named thing a client sees: types, fields, arguments, input fields, enum values. */
