@@ -6,8 +6,11 @@ import { authenticate } from './auth/authentication.js';
 import type { RequestContext, Services } from './context.js';
 import type { DatabaseHandle } from './db/database.js';
 import { errorLoggingPlugin, formatError } from './http/error-masking.js';
+import { clientAddress } from './http/client-address.js';
 import { createGraphQLHandler } from './http/graphql-handler.js';
+import { createMetricsServer, serveMetrics } from './http/metrics-route.js';
 import { serveGraphiQL } from './graphiql/serve-graphiql.js';
+import { hostileInputPlugin } from './limits/hostile-input.js';
 import { mutationThrottlePlugin } from './limits/mutation-throttle.js';
 import { queryLimits } from './limits/query-limits.js';
 import { createLoaders } from './loaders.js';
@@ -20,11 +23,16 @@ import { buildSchema } from './schema.js';
 export interface Gateway {
   apollo: ApolloServer<RequestContext>;
   server: Server;
+  /** `/metrics` on a listener of its own (METRICS_PORT / METRICS_HOST); the caller listens. Null otherwise. */
+  metricsServer: Server | null;
   contextFor(req: Pick<IncomingMessage, 'headers' | 'socket'>, count?: StatementCount | null): Promise<RequestContext>;
   stop(): Promise<void>;
 }
 
-/** Builds the HTTP server: `/graphql` (Apollo behind graphql-shield), `/healthz`, `/readyz`, `/metrics`. */
+/**
+ * Builds the HTTP server: `/graphql` (Apollo behind graphql-shield), `/healthz`, `/readyz`, and
+ * `/metrics` where the configuration puts it.
+ */
 export async function createGateway(services: Services, database: Pick<DatabaseHandle, 'ping' | 'db' | 'poolStats'>): Promise<Gateway> {
   const { config, logger } = services;
   const metrics = createMetrics(() => database.poolStats());
@@ -46,6 +54,7 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
       ApolloServerPluginLandingPageDisabled(),
       errorLoggingPlugin(logger),
       requestObservabilityPlugin(logger, metrics),
+      hostileInputPlugin(),
       mutationThrottlePlugin(config.mutationsPerMinutePerPrincipal),
     ],
   });
@@ -55,6 +64,7 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
     const db = count ? services.db.withPlugin(countStatements(count)) : services.db;
     const loaders = createLoaders(db);
     const header = req.headers.authorization;
+    const client = clientAddress(req.socket?.remoteAddress, req.headers['x-forwarded-for'], config.trustedProxies);
     const { auth, error, apiKeyHash } = await authenticate(Array.isArray(header) ? header[0] : header, {
       db,
       loaders,
@@ -67,7 +77,8 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
       decisions: new Map(),
       metrics,
       requestId: randomUUID(),
-      remoteAddress: req.socket?.remoteAddress ?? null,
+      remoteAddress: client.address,
+      viaTrustedProxy: client.viaTrustedProxy,
       auth,
       authError: error,
       apiKeyHash,
@@ -83,7 +94,8 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
     const done = (async () => {
       if (url.pathname === '/graphql' && config.graphiql && isBrowserVisit(req, url)) return redirect(res, '/graphiql');
       if (url.pathname === '/graphql') return graphql(req, res, url);
-      if (await serveOperations(req, res, url, { database, metrics })) return;
+      if (await serveOperations(req, res, url, { database })) return;
+      if (config.metrics.listener === 'main' && (await serveMetrics(req, res, url, { metrics, token: config.metrics.token }))) return;
       if (config.graphiql && serveGraphiQL(req, res, url)) return;
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: 'Not found: the API is at /graphql' }));
@@ -97,9 +109,13 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
     void settled.finally(() => inFlight.delete(settled));
   });
 
+  const metricsServer =
+    config.metrics.listener && config.metrics.listener !== 'main' ? createMetricsServer({ metrics, token: config.metrics.token }, logger) : null;
+
   return {
     apollo,
     server,
+    metricsServer,
     contextFor,
     /**
      * Stops accepting connections and lets the in-flight requests finish. Keep-alive connections
@@ -124,6 +140,11 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
       } finally {
         clearInterval(idle);
         clearTimeout(deadline);
+      }
+      if (metricsServer?.listening) {
+        const metricsClosed = new Promise((resolve) => metricsServer.close(resolve));
+        metricsServer.closeAllConnections();
+        await metricsClosed;
       }
       await apollo.stop();
     },

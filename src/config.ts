@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseCidr } from './policy/cidr.js';
 
 const booleanFlag = z
   .enum(['true', 'false', '1', '0'])
@@ -23,6 +24,14 @@ const environmentSchema = z.object({
   LOGIN_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(60),
   LOGIN_FAILURES_BEFORE_LOCKOUT: z.coerce.number().int().min(1).default(5),
   MUTATION_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(120),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  METRICS_HOST: z.string().min(1).optional(),
+  TRUSTED_PROXIES: z
+    .string()
+    .transform((text) => text.split(',').map((part) => part.trim()).filter(Boolean))
+    .refine((cidrs) => cidrs.every((cidr) => parseCidr(cidr) !== null), 'must be comma-separated IP addresses or CIDRs')
+    .optional(),
 });
 
 export interface Config {
@@ -43,7 +52,10 @@ export interface Config {
   introspection: boolean;
   /** "Did you mean …" hints in validation errors: they reveal field names, as introspection does. */
   schemaSuggestions: boolean;
-  /** Answer each GraphQL request with an `x-sql-statements` header (tests, benchmark). */
+  /**
+   * Answer each GraphQL request with an `x-sql-statements` header (tests, benchmark). Off unless
+   * asked for: the count of a request tells apart what its answer hides.
+   */
   exposeStatementCount: boolean;
   /** Serve the GraphiQL IDE (bundled by `npm run build`) at `/graphiql`. */
   graphiql: boolean;
@@ -61,6 +73,17 @@ export interface Config {
   };
   /** Mutations (root fields) per principal per minute, shared by every process; null: unlimited. */
   mutationsPerMinutePerPrincipal: number | null;
+  /** Where `/metrics` is served, and whether it asks for a bearer token. */
+  metrics: {
+    /** `main`: on the main port; a host and port: on a listener of its own; null: nowhere. */
+    listener: 'main' | { host: string; port: number } | null;
+    token: string | null;
+  };
+  /**
+   * CIDRs of the reverse proxies whose `X-Forwarded-For` is believed (and `modelAccess`'s
+   * `sourceIp`); empty: the socket's peer is the client.
+   */
+  trustedProxies: string[];
 }
 
 export class ConfigError extends Error {}
@@ -94,7 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     introspection: e.INTROSPECTION ?? !production,
     schemaSuggestions: e.SCHEMA_SUGGESTIONS ?? !production,
-    exposeStatementCount: e.EXPOSE_STATEMENT_COUNT ?? !production,
+    exposeStatementCount: e.EXPOSE_STATEMENT_COUNT ?? false,
     graphiql: e.GRAPHIQL ?? !production,
     benchAllowAll,
     authLimits: {
@@ -103,5 +126,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       failedLoginsBeforeLockout: e.LOGIN_FAILURES_BEFORE_LOCKOUT,
     },
     mutationsPerMinutePerPrincipal: e.MUTATION_LIMIT_PER_MINUTE === 0 ? null : e.MUTATION_LIMIT_PER_MINUTE,
+    metrics: {
+      listener: metricsListener(e, production),
+      token: e.METRICS_TOKEN ?? null,
+    },
+    trustedProxies: e.TRUSTED_PROXIES ?? [],
   };
+}
+
+/**
+ * A port or host of its own puts `/metrics` there (default 127.0.0.1:9464). Otherwise it stays on
+ * the main port, except in production without a token: the world must not read it.
+ */
+function metricsListener(e: z.infer<typeof environmentSchema>, production: boolean): Config['metrics']['listener'] {
+  if (e.METRICS_PORT !== undefined || e.METRICS_HOST !== undefined) {
+    return { host: e.METRICS_HOST ?? '127.0.0.1', port: e.METRICS_PORT ?? 9464 };
+  }
+  return production && !e.METRICS_TOKEN ? null : 'main';
 }

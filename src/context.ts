@@ -26,8 +26,10 @@ export interface RequestContext {
   decisions: Map<string, Promise<Decision>>;
   metrics: Metrics;
   requestId: string;
-  /** The peer address of the HTTP request. */
+  /** The client's address (plain IPv4 for IPv4): the socket's peer, or what a trusted proxy forwarded. */
   remoteAddress: string | null;
+  /** The socket's peer is a trusted proxy (TRUSTED_PROXIES): addresses it forwards are believed. */
+  viaTrustedProxy: boolean;
   auth: Authentication | null;
   /** Why the presented credentials were refused, if they were. */
   authError: GraphQLError | null;

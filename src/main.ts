@@ -35,6 +35,10 @@ async function main() {
       'Model Studio gateway ready',
     );
   });
+  const { listener } = config.metrics;
+  if (gateway.metricsServer && listener && listener !== 'main') {
+    gateway.metricsServer.listen(listener.port, listener.host, () => logger.info({ url: `http://${listener.host}:${listener.port}/metrics` }, 'metrics ready'));
+  }
 
   // SIGTERM: stop accepting, let in-flight requests finish, close the pool, exit 0.
   const shutdown = async (signal: string) => {

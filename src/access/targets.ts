@@ -22,6 +22,14 @@ function requireId(id: unknown, field: string, ...kinds: IdKind[]): string {
   return id;
 }
 
+/**
+ * Another account's resource is refused as soon as it is read, before anything else is loaded:
+ * it must cost the same statements as a missing ID, or the count would tell them apart.
+ */
+function requireOwnAccount(ctx: RequestContext, accountId: string, label: string) {
+  if (accountId !== ctx.auth?.principal.account_id) throw notFound(label);
+}
+
 /** The caller's own account: for account-wide abilities (create a workspace, read the audit trail, …). */
 export function accountTarget(ctx: RequestContext): Target {
   const accountId = ctx.auth!.principal.account_id;
@@ -36,6 +44,7 @@ export async function workspaceTarget(ctx: RequestContext, id: unknown, field: s
   const workspaceId = requireId(id, field, 'workspace');
   const workspace = await ctx.loaders.workspaceById.load(workspaceId);
   if (!workspace) throw notFound('Workspace');
+  requireOwnAccount(ctx, workspace.account_id, 'Workspace');
   return workspaceRowTarget(workspace);
 }
 
@@ -44,6 +53,7 @@ export async function principalTarget(ctx: RequestContext, id: unknown, field: s
   const principalId = requireId(id, field, ...(kinds.length ? kinds : (['ramUser', 'ramRole', 'root'] as IdKind[])));
   const principal = await ctx.loaders.principalById.load(principalId);
   if (!principal || principal.status === 'DELETED') throw notFound('Principal');
+  requireOwnAccount(ctx, principal.account_id, 'Principal');
   return {
     resourceId: principal.id,
     label: 'Principal',
@@ -57,6 +67,7 @@ export async function apiKeyTarget(ctx: RequestContext, id: unknown, field: stri
   const keyId = requireId(id, field, 'apiKey');
   const key = await ctx.loaders.apiKeyById.load(keyId);
   if (!key) throw notFound('API key');
+  requireOwnAccount(ctx, key.account_id, 'API key');
   const workspace = await ctx.loaders.workspaceById.load(key.workspace_id);
   if (!workspace) throw notFound('API key');
   return { resourceId: key.id, label: 'API key', accountId: key.account_id, workspace, ownerId: key.owner_id };
@@ -66,6 +77,7 @@ export async function knowledgeBaseTarget(ctx: RequestContext, id: unknown, fiel
   const kbId = requireId(id, field, 'knowledgeBase');
   const kb = await ctx.loaders.knowledgeBaseById.load(kbId);
   if (!kb) throw notFound('Knowledge base');
+  requireOwnAccount(ctx, kb.account_id, 'Knowledge base');
   const workspace = await ctx.loaders.workspaceById.load(kb.workspace_id);
   if (!workspace) throw notFound('Knowledge base');
   return { resourceId: kb.id, label: 'Knowledge base', accountId: kb.account_id, workspace, ownerId: kb.created_by };

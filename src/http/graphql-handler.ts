@@ -6,6 +6,11 @@ import type { StatementCount } from '../db/statement-counter.js';
 import { DATABASE_UNAVAILABLE_MESSAGE, RETRY_AFTER_SECONDS, isDatabaseUnavailable } from './error-masking.js';
 
 const MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * How much of a too-large body is still read (and dropped) so that its client, still writing,
+ * gets the 413 instead of a reset connection. Beyond it, the connection is given up.
+ */
+const MAX_DRAINED_BYTES = 8 * MAX_BODY_BYTES;
 
 class BodyError extends Error {
   constructor(
@@ -16,15 +21,32 @@ class BodyError extends Error {
   }
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new BodyError(413, 'Request body too large');
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+const tooLarge = () => new BodyError(413, 'Request body too large');
+
+/**
+ * The body, up to MAX_BODY_BYTES. A larger one is refused (413) once it has been read to its end,
+ * up to MAX_DRAINED_BYTES: the connection must not be left with half a body in it (the next
+ * request on it would be read from the middle of this one). The 413 closes the connection.
+ */
+function readBody(req: IncomingMessage): Promise<string> {
+  if (Number(req.headers['content-length']) > MAX_DRAINED_BYTES) return Promise.reject(tooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+      else if (size > MAX_DRAINED_BYTES) {
+        req.pause();
+        req.removeAllListeners('data');
+        reject(tooLarge());
+      }
+    });
+    req.on('end', () => (size > MAX_BODY_BYTES ? reject(tooLarge()) : resolve(Buffer.concat(chunks).toString('utf8'))));
+    req.on('error', reject);
+    // A client gone mid-body: settled here, or the request would wait forever (after `end`, a no-op).
+    req.on('close', () => reject(new BodyError(400, 'Request body incomplete')));
+  });
 }
 
 /**
@@ -40,7 +62,9 @@ function errorContentType(accept: string | undefined): string {
 }
 
 function sendError(req: IncomingMessage, res: ServerResponse, status: number, message: string, code: string) {
-  res.writeHead(status, { 'content-type': errorContentType(req.headers.accept) });
+  // A refused body may not have been read to its end: the connection is not reused.
+  const close = status === 413 ? { connection: 'close' } : {};
+  res.writeHead(status, { 'content-type': errorContentType(req.headers.accept), ...close });
   res.end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
 }
 

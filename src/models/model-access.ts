@@ -4,6 +4,7 @@ import { badUserInput, unauthenticated } from '../errors.js';
 import { decideModelCall, keyOwnerInGoodStanding, type ModelCallReason, type PolicyName } from '../policy/index.js';
 import type { WorkspaceRow } from '../workspaces/workspaces.table.js';
 import { acceptApiKey } from '../auth/authentication.js';
+import { plainAddress } from '../http/client-address.js';
 import { findModelCall } from './models.repository.js';
 import type { ModelRateLimitRow } from './models.table.js';
 
@@ -14,19 +15,19 @@ export interface ModelAccessResult {
   rateLimit: ModelRateLimitRow | null;
 }
 
-/** IPv4 peers of a dual-stack socket arrive as `::ffff:a.b.c.d`. */
-const plainAddress = (address: string) => (address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address);
-
 /**
  * The inference proxy's question: may the request's API key call `modelId` from `sourceIp`?
+ * `sourceIp` is believed only from a trusted proxy: anyone else holding a key could claim an
+ * allowed address, so their own address is checked instead.
  * One statement loads the key (authenticating the request) and every fact; the policy decides.
  */
 export async function modelAccess(ctx: RequestContext, modelId: string, sourceIp: string | null | undefined): Promise<ModelAccessResult> {
   if (sourceIp != null && isIP(sourceIp) === 0) throw badUserInput('sourceIp', 'is not an IPv4 or IPv6 address');
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(modelId)) throw badUserInput('model', 'is not a model name');
   const found = await findModelCall(ctx.db, ctx.apiKeyHash!, modelId);
-  if (ctx.apiKeyPending) acceptApiKey(ctx, found && { key: found.key, owner: found.owner });
-  if (!found || !ctx.auth) throw ctx.authError ?? unauthenticated('Invalid API key');
+  if (ctx.apiKeyPending) acceptApiKey(ctx, found);
+  // An inactive key authenticates nothing, but the proxy is told why: KEY_INACTIVE below.
+  if (!found || found.owner.status === 'DELETED') throw ctx.authError ?? unauthenticated('Invalid API key');
   const { key, owner, workspace, model, rateLimit } = found;
   const policies = owner.kind === 'ROOT' ? [] : (owner.policies as PolicyName[]);
   const visible = model && (model.account_id === null || model.account_id === key.account_id) ? model : null;
@@ -45,7 +46,7 @@ export async function modelAccess(ctx: RequestContext, modelId: string, sourceIp
     workspace: { kind: workspace.kind, allModelsOpen: workspace.all_models_open },
     model: visible && { id: visible.id, fineTunedIn: visible.workspace_id, supportsInference: visible.supports_inference },
     inferenceAuthorized: found.inferenceAuthorized,
-    sourceIp: sourceIp ?? (ctx.remoteAddress ? plainAddress(ctx.remoteAddress) : null),
+    sourceIp: ctx.viaTrustedProxy && sourceIp != null ? plainAddress(sourceIp) : ctx.remoteAddress,
   });
   const allowed = reason === 'ALLOWED';
   return { allowed, reason, workspace, rateLimit: allowed && workspace.kind === 'SUB' ? rateLimit : null };

@@ -2,9 +2,10 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { Kind, type OperationDefinitionNode } from 'graphql';
 import type { RequestContext } from '../context.js';
 import type { Logger } from '../logger.js';
+import { operationLabel, outcomeLabel } from './metric-labels.js';
 import type { Metrics } from './metrics.js';
 
-/** The operation's root fields: a label bounded by the schema, unlike client-chosen operation names. */
+/** The operation's root fields as the client wrote them: for the log only, never a metric label. */
 function rootFields(operation: OperationDefinitionNode | undefined | null): string {
   if (!operation) return 'unparsed';
   const names = operation.selectionSet.selections.flatMap((s) => (s.kind === Kind.FIELD ? [s.name.value] : []));
@@ -17,20 +18,19 @@ export function requestObservabilityPlugin(logger: Logger, metrics: Metrics): Ap
     async requestDidStart() {
       const started = process.hrtime.bigint();
       return {
-        async willSendResponse({ contextValue, operation, response, errors }) {
+        async willSendResponse({ contextValue, schema, document, operation, response, errors }) {
           const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-          const operationLabel = rootFields(operation);
+          const label = operationLabel(schema, document, operation);
           const type = operation?.operation ?? 'unknown';
-          const codes = (errors ?? []).map((e) => e.extensions?.code);
-          const outcome = codes.length === 0 ? 'ok' : String(codes[0] ?? 'error');
-          metrics.requests.inc({ operation: operationLabel, type, outcome });
-          metrics.latency.observe({ operation: operationLabel, type }, seconds);
+          const outcome = outcomeLabel(errors);
+          metrics.requests.inc({ operation: label, type, outcome });
+          metrics.latency.observe({ operation: label, type }, seconds);
           logger.info(
             {
               requestId: contextValue.requestId,
               principalId: contextValue.auth?.principal.id ?? null,
               via: contextValue.auth?.via ?? null,
-              operation: operationLabel,
+              operation: rootFields(operation),
               type,
               outcome,
               status: response.http.status ?? 200,

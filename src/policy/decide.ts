@@ -1,5 +1,6 @@
 import { ABILITIES, type Ability, type AbilityRule, type Scope } from './abilities.js';
 import type { Facts } from './facts.js';
+import { PREVENTIONS } from './preventions.js';
 import type { Layer } from './vocabulary.js';
 
 export interface Decision {
@@ -15,9 +16,8 @@ export interface Decision {
 }
 
 /**
- * The one place that decides. Preventing facts win over granting ones:
- * another account's resource reads as not found; an API key never leaves its workspace
- * and never reaches the management layer.
+ * The one place that decides. Preventing facts (src/policy/preventions.ts) win over granting
+ * ones; an API key is granted only what an ability's `keyGrants` say.
  */
 export function decide(ability: Ability, facts: Facts): Decision {
   const rule: AbilityRule = ABILITIES[ability];
@@ -29,21 +29,10 @@ export function decide(ability: Ability, facts: Facts): Decision {
     denial,
   });
 
-  if (facts.resourceAccountId !== facts.actor.accountId) {
-    return deny(['the resource does not exist in your account'], 'NOT_FOUND');
-  }
-  if (facts.workspace && facts.workspace.accountId !== facts.actor.accountId) {
-    return deny(['the workspace does not exist in your account'], 'NOT_FOUND');
-  }
+  const prevented = PREVENTIONS.find((prevention) => prevention.test(facts, rule));
+  if (prevented) return deny([prevented.reason], prevented.denial);
 
-  let grants = rule.grants;
-  if (facts.actor.via === 'API_KEY') {
-    if (!rule.keyGrants) return deny(['API keys cannot perform this operation; sign in to the console instead']);
-    if (facts.workspace && facts.workspace.id !== facts.actor.apiKeyWorkspaceId) {
-      return deny(["an API key acts only inside its own workspace"]);
-    }
-    grants = rule.keyGrants;
-  }
+  const grants = (facts.actor.via === 'API_KEY' ? rule.keyGrants : rule.grants) ?? [];
 
   const granted = grants.find((grant) => grant.when.test(facts));
   if (!granted) {

@@ -15,7 +15,8 @@ import {
 } from '../helpers/model-studio-fixtures.js';
 import { useTestGateway } from '../helpers/test-gateway.js';
 
-const t = useTestGateway();
+// The tests speak for an inference proxy on 127.0.0.1 that passes its client's address as sourceIp.
+const t = useTestGateway({ trustedProxies: ['127.0.0.1/32'] });
 
 /** domain.md: a key's model scope and IP allowlist narrow what its workspace allows. */
 describe('API key model scope and IP allowlist', () => {

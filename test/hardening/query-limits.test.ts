@@ -3,7 +3,8 @@ import { QUERY_LIMITS } from '../../src/limits/query-limits.js';
 import { signUp } from '../helpers/fixtures.js';
 import { useTestGateway } from '../helpers/test-gateway.js';
 
-const t = useTestGateway();
+// The statement count is served only when asked for (EXPOSE_STATEMENT_COUNT).
+const t = useTestGateway({ exposeStatementCount: true });
 
 /** An operation `depth` levels deep: workspace.members.edges.node.workspace.members.… */
 function deepQuery(depth: number) {

@@ -10,7 +10,8 @@ import { buildWorld, fingerprint, registeredUser, setPages, unique, type MatrixA
  * The API-key parts of permission-matrix.md: knowledge bases through a key (data permissions),
  * management operations refused to every key, and what a key may call (`modelAccess`).
  */
-const t = useTestGateway();
+// The tests speak for an inference proxy on 127.0.0.1 that passes its client's address as sourceIp.
+const t = useTestGateway({ trustedProxies: ['127.0.0.1/32'] });
 let w: World;
 
 const createKey = async (token: string, workspaceId: string, extra: Record<string, unknown> = {}) =>

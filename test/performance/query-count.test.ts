@@ -4,7 +4,8 @@ import { useTestGateway } from '../helpers/test-gateway.js';
 // What a console's members page loads: the query the benchmark's `consolePage` measures.
 import { CONSOLE_PAGE_QUERY } from '../../bench/scenarios.js';
 
-const t = useTestGateway();
+// The statement count is served only when asked for (EXPOSE_STATEMENT_COUNT).
+const t = useTestGateway({ exposeStatementCount: true });
 
 async function statementsFor(query: string, variables: Record<string, unknown>, token: string) {
   const response = await fetch(t.url, {
