@@ -8,48 +8,40 @@ function randomSuffix(length: number): string {
   return out;
 }
 
-/** The prefix of each kind of global ID: the ID alone tells its type. */
-export const ID_PREFIX = {
-  account: 'acc_',
-  root: 'rt_',
-  ramUser: 'usr_',
-  ramRole: 'rol_',
-  workspace: 'llm-',
-  apiKey: 'key_',
-  knowledgeBase: 'kb_',
-  auditEvent: 'aud_',
+/**
+ * The format of each kind of global ID: a prefix that tells its type, then a suffix. Everything
+ * else about each kind (its GraphQL type, loader, reading ability) is in src/node-kinds.ts.
+ */
+const ID_FORMATS = {
+  account: { prefix: 'acc_', suffix: /^[a-z0-9]{20}$/, length: 20 },
+  root: { prefix: 'rt_', suffix: /^[a-z0-9]{20}$/, length: 20 },
+  ramUser: { prefix: 'usr_', suffix: /^[a-z0-9]{20}$/, length: 20 },
+  ramRole: { prefix: 'rol_', suffix: /^[a-z0-9]{20}$/, length: 20 },
+  // docs/domain.md: `llm-` followed by 16 lowercase letters and digits.
+  workspace: { prefix: 'llm-', suffix: /^[a-z0-9]{16}$/, length: 16 },
+  apiKey: { prefix: 'key_', suffix: /^[a-z0-9]{20}$/, length: 20 },
+  knowledgeBase: { prefix: 'kb_', suffix: /^[a-z0-9]{20}$/, length: 20 },
+  // Minted by the database (audit_event.public_id): random, so that IDs tell nothing of others' activity.
+  auditEvent: { prefix: 'aud_', suffix: /^[0-9a-f]{32}$/, length: 0 },
 } as const;
-export type IdKind = keyof typeof ID_PREFIX;
+export type IdKind = keyof typeof ID_FORMATS;
 
-const SUFFIX_LENGTH: Record<IdKind, number> = {
-  account: 20,
-  root: 20,
-  ramUser: 20,
-  ramRole: 20,
-  workspace: 16, // domain.md: `llm-` followed by 16 lowercase letters and digits
-  apiKey: 20,
-  knowledgeBase: 20,
-  auditEvent: 0,
+export const ID_PREFIX = Object.fromEntries(Object.entries(ID_FORMATS).map(([kind, format]) => [kind, format.prefix])) as {
+  [K in IdKind]: (typeof ID_FORMATS)[K]['prefix'];
 };
 
 export function newId(kind: Exclude<IdKind, 'auditEvent'>): string {
-  return ID_PREFIX[kind] + randomSuffix(SUFFIX_LENGTH[kind]);
+  return ID_FORMATS[kind].prefix + randomSuffix(ID_FORMATS[kind].length);
 }
 
-const PATTERNS: Record<IdKind, RegExp> = {
-  account: /^acc_[a-z0-9]{20}$/,
-  root: /^rt_[a-z0-9]{20}$/,
-  ramUser: /^usr_[a-z0-9]{20}$/,
-  ramRole: /^rol_[a-z0-9]{20}$/,
-  workspace: /^llm-[a-z0-9]{16}$/,
-  apiKey: /^key_[a-z0-9]{20}$/,
-  knowledgeBase: /^kb_[a-z0-9]{20}$/,
-  auditEvent: /^aud_[1-9][0-9]{0,18}$/,
-};
+const KINDS = Object.keys(ID_FORMATS) as IdKind[];
 
 /** The kind of a well-formed global ID, or null when the ID is malformed. */
 export function idKind(id: string): IdKind | null {
-  for (const kind of Object.keys(PATTERNS) as IdKind[]) if (PATTERNS[kind].test(id)) return kind;
+  for (const kind of KINDS) {
+    const { prefix, suffix } = ID_FORMATS[kind];
+    if (id.startsWith(prefix) && suffix.test(id.slice(prefix.length))) return kind;
+  }
   return null;
 }
 

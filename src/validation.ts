@@ -2,14 +2,28 @@ import { badUserInput } from './errors.js';
 
 /** Input checks shared by the resolvers. Each throws BAD_USER_INPUT naming the field. */
 
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+/** Bidirectional embeddings, overrides and isolates: they make text read in another order than it is stored (`prod\u202Evni` shows as `prodinv`). */
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/;
+
+/**
+ * What a name must not hide: control characters, invisible format characters (bidi controls,
+ * zero-width characters U+200B-U+200F and U+2060-U+2064, the BOM, and the rest of category Cf),
+ * line separators, and the Hangul fillers that render as blanks.
+ */
+const HIDDEN_IN_NAMES = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\u115F\u1160\u3164\uFFA0]/u;
+
+/** Fields of at most 64 characters are names: people tell things apart by them. */
+const NAME_MAX_LENGTH = 64;
 
 export function text(field: string, value: string, limits: { min?: number; max: number }): string {
   const trimmed = value.trim();
   const min = limits.min ?? 0;
   if (trimmed.length < min) throw badUserInput(field, min === 1 ? 'must not be empty' : `must be at least ${min} characters`);
   if (trimmed.length > limits.max) throw badUserInput(field, `must be at most ${limits.max} characters`);
-  if (CONTROL_CHARACTERS.test(trimmed) && limits.max <= 64) throw badUserInput(field, 'must not contain control characters');
+  if (limits.max <= NAME_MAX_LENGTH && HIDDEN_IN_NAMES.test(trimmed)) {
+    throw badUserInput(field, 'must not contain control, bidirectional or invisible characters');
+  }
+  if (BIDI_CONTROLS.test(trimmed)) throw badUserInput(field, 'must not contain bidirectional control characters');
   return trimmed;
 }
 

@@ -1,8 +1,7 @@
 import type { RequestContext } from '../context.js';
-import { notFound } from '../errors.js';
 import { decide, type Ability, type Decision } from '../policy/index.js';
 import { actorOf, loadFacts } from './decide-for.js';
-import { anyTarget } from './targets.js';
+import { locateNode } from '../node-kinds.js';
 
 export interface AccessExplanationResult extends Decision {
   principalId: string;
@@ -21,9 +20,8 @@ export async function explainAccess(
   const subject = args.principalId ? (await ctx.loaders.principalById.load(args.principalId))! : caller.principal;
   const auth =
     subject.id === caller.principal.id ? caller : { principal: subject, via: 'SESSION' as const, assumedBy: null, apiKey: null };
-  const target = await anyTarget(ctx, args.resourceId, 'resourceId');
   // Another account's resource reads as missing here too: the explanation must not tell them apart.
-  if (target.accountId !== caller.principal.account_id) throw notFound(target.label);
+  const { target } = await locateNode(ctx, args.resourceId, 'resourceId');
   const decision = decide(args.action, await loadFacts(ctx, await actorOf(ctx, auth), target));
   return { ...decision, principalId: subject.id, resourceId: target.resourceId };
 }

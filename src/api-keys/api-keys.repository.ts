@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { DB } from '../db/database.js';
 import { joinedPrincipalColumns, principalFromRow } from '../identity/identity.repository.js';
 import type { PrincipalView } from '../identity/identity.table.js';
@@ -5,14 +6,35 @@ import { newId } from '../ids.js';
 import { creationCursor, type PageRequest } from '../relay/connection.js';
 import type { ApiKeyRow } from './api-keys.table.js';
 
-/** A live key by the hash of its secret, with its owner (the authentication path: one statement). */
-export async function findLiveApiKeyBySecretHash(db: DB, secretHash: string): Promise<{ key: ApiKeyRow; owner: PrincipalView } | null> {
+/** A live key with what decides whether its owner still stands behind it. */
+export interface FoundApiKey {
+  key: ApiKeyRow;
+  owner: PrincipalView;
+  ownerIsMember: boolean;
+}
+
+/**
+ * A live key by the hash of its secret, with its owner, the owner's policies and whether the
+ * owner is a member of the key's workspace (the authentication path: one statement).
+ */
+export async function findLiveApiKeyBySecretHash(db: DB, secretHash: string): Promise<FoundApiKey | null> {
   const row = await db
     .selectFrom('api_key')
     .innerJoin('principal', 'principal.id', 'api_key.owner_id')
     .innerJoin('account', 'account.id', 'principal.account_id')
     .selectAll('api_key')
     .select(joinedPrincipalColumns)
+    .select((eb) =>
+      eb
+        .exists(
+          eb
+            .selectFrom('membership')
+            .select(sql`1`.as('one'))
+            .whereRef('membership.workspace_id', '=', 'api_key.workspace_id')
+            .whereRef('membership.principal_id', '=', 'api_key.owner_id'),
+        )
+        .as('owner_is_member'),
+    )
     .where('api_key.secret_hash', '=', secretHash)
     .where('api_key.deleted_at', 'is', null)
     .executeTakeFirst();
@@ -21,6 +43,7 @@ export async function findLiveApiKeyBySecretHash(db: DB, secretHash: string): Pr
   return {
     key: { id, account_id, workspace_id, owner_id, description, secret_prefix, secret_hash, model_scope, ip_allowlist, created_at, deleted_at },
     owner: principalFromRow(row as Record<string, unknown>),
+    ownerIsMember: row.owner_is_member === true,
   };
 }
 

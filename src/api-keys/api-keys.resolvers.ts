@@ -1,5 +1,5 @@
 import { decideFor } from '../access/decide-for.js';
-import { workspaceRowTarget } from '../access/targets.js';
+import { workspaceRowTarget } from '../node-kinds.js';
 import type { Resolvers } from '../generated/graphql.generated.js';
 import * as apiKeys from './api-keys.service.js';
 

@@ -2,7 +2,8 @@ import { newApiKeySecret } from '../auth/api-key-secret.js';
 import { audited } from '../audit/audited.js';
 import type { RequestContext } from '../context.js';
 import { checkViolation } from '../db/errors.js';
-import { badUserInput, conflict } from '../errors.js';
+import { badUserInput, conflict, unauthenticated } from '../errors.js';
+import { lockPrincipal } from '../identity/identity.repository.js';
 import { workspaceModelKey } from '../models/models.loaders.js';
 import { visibleModel } from '../models/models.service.js';
 import { parseCidr } from '../policy/index.js';
@@ -16,6 +17,7 @@ export interface CreatedApiKeyResult {
 }
 
 const KEY_LIMIT = 'A workspace has at most 20 API keys';
+const OWNER_GONE = 'The session is no longer valid: the principal is disabled or deleted';
 
 /** Each scoped model must already be callable in the workspace (domain.md). */
 async function validateModelScope(ctx: RequestContext, workspaceId: string, models: readonly string[]): Promise<string[]> {
@@ -65,6 +67,8 @@ export async function createApiKey(
       ctx,
       'createApiKey',
       async (trx) => {
+        // The owner is the caller: one disabled or deleted since the request began gets no key.
+        if ((await lockPrincipal(trx, owner.id))?.status !== 'ACTIVE') throw unauthenticated(OWNER_GONE);
         if (!(await repo.takeApiKeySlot(trx, input.workspaceId))) throw conflict(KEY_LIMIT);
         return repo.insertApiKey(trx, {
           account_id: owner.account_id,

@@ -1,13 +1,43 @@
-import { sql } from 'kysely';
+import type { Insertable } from 'kysely';
 import type { DB } from '../db/database.js';
 import type { PageRequest } from '../relay/connection.js';
 import type { AuditEventRow, AuditEventTable, AuditOutcome } from './audit.table.js';
-import type { Insertable } from 'kysely';
 
-export type NewAuditEvent = Omit<Insertable<AuditEventTable>, 'id' | 'created_at'>;
+/** Every event says where its request came from (`requestOrigin`). */
+export type NewAuditEvent = Omit<Insertable<AuditEventTable>, 'id' | 'public_id' | 'created_at'> & Pick<AuditEventTable, 'source_ip' | 'request_id'>;
 
 export async function insertAuditEvent(db: DB, event: NewAuditEvent): Promise<void> {
   await db.insertInto('audit_event').values(event).execute();
+}
+
+/**
+ * A failed login's event, in the account of the principal `principalId` names, or nothing when
+ * the login name named nobody. The same statement runs either way, so that the answer's timing
+ * does not tell known names from unknown ones.
+ */
+export async function insertLoginFailure(db: DB, principalId: string | null, event: Omit<NewAuditEvent, 'account_id' | 'resource_id'>): Promise<void> {
+  await db
+    .insertInto('audit_event')
+    .columns(['account_id', 'resource_id', 'actor_id', 'on_behalf_of_id', 'via', 'action', 'outcome', 'reason', 'source_ip', 'request_id'])
+    .expression((eb) =>
+      eb
+        .selectFrom('principal')
+        .select([
+          'account_id',
+          'id',
+          eb.val(event.actor_id ?? null).as('actor_id'),
+          eb.val(event.on_behalf_of_id ?? null).as('on_behalf_of_id'),
+          eb.val(event.via).as('via'),
+          eb.val(event.action).as('action'),
+          eb.val(event.outcome).as('outcome'),
+          eb.val(event.reason ?? null).as('reason'),
+          eb.val(event.source_ip).as('source_ip'),
+          eb.val(event.request_id).as('request_id'),
+        ])
+        // No principal has the empty ID: an unknown name inserts nothing.
+        .where('id', '=', principalId ?? ''),
+    )
+    .execute();
 }
 
 export interface AuditFilter {
@@ -18,7 +48,7 @@ export interface AuditFilter {
 }
 
 const AUDIT_COLUMNS = [
-  sql<string>`cast(id as text)`.as('id'),
+  'public_id as id',
   'account_id',
   'actor_id',
   'on_behalf_of_id',
@@ -27,19 +57,15 @@ const AUDIT_COLUMNS = [
   'resource_id',
   'outcome',
   'reason',
+  'source_ip',
   'created_at',
 ] as const;
 
-/** One event of the account's trail by its numeric ID (another account's reads as missing). */
-export const findAuditEvent = (db: DB, accountId: string, id: string) =>
-  db
-    .selectFrom('audit_event')
-    .select(AUDIT_COLUMNS)
-    .where('account_id', '=', accountId)
-    .where('audit_event.id', '=', sql<string>`cast(${id} as bigint)`)
-    .executeTakeFirst();
+/** One event of the account's trail by its public ID (another account's reads as missing). */
+export const findAuditEvent = (db: DB, accountId: string, publicId: string): Promise<AuditEventRow | undefined> =>
+  db.selectFrom('audit_event').select(AUDIT_COLUMNS).where('account_id', '=', accountId).where('public_id', '=', publicId).executeTakeFirst();
 
-/** Newest first; the cursor's second part is the last event's numeric ID. */
+/** Newest first; the cursor's second part is the last event's public ID. */
 export async function listAuditEvents(db: DB, accountId: string, filter: AuditFilter, page: PageRequest): Promise<AuditEventRow[]> {
   let query = db
     .selectFrom('audit_event')
@@ -51,6 +77,12 @@ export async function listAuditEvents(db: DB, accountId: string, filter: AuditFi
   if (filter.actorId) query = query.where('actor_id', '=', filter.actorId);
   if (filter.resourceId) query = query.where('resource_id', '=', filter.resourceId);
   if (filter.outcome) query = query.where('outcome', '=', filter.outcome);
-  if (page.after) query = query.where('audit_event.id', '<', sql<string>`cast(${page.after[1]} as bigint)`);
+  if (page.after) {
+    // Another account's event (or none) is no position in this trail: the page is empty.
+    const after = page.after[1];
+    query = query.where('audit_event.id', '<', (eb) =>
+      eb.selectFrom('audit_event as seen').select('seen.id').where('seen.account_id', '=', accountId).where('seen.public_id', '=', after),
+    );
+  }
   return query.execute();
 }

@@ -10,12 +10,13 @@ export const auditResolvers: Resolvers = {
     actorId: (e) => e.actor_id,
     onBehalfOfId: (e) => e.on_behalf_of_id,
     resourceId: (e) => e.resource_id,
+    sourceIp: (e) => e.source_ip,
     createdAt: (e) => e.created_at,
   },
   Query: {
     auditEvents: async (_root, args, ctx) => {
       const page = pageRequest(args);
-      if (page.after && !/^[1-9][0-9]{0,18}$/.test(page.after[1])) throw badUserInput('after', 'is not a cursor of this connection');
+      if (page.after && !/^[0-9a-f]{32}$/.test(page.after[1])) throw badUserInput('after', 'is not a cursor of this connection');
       for (const [field, value] of Object.entries(args.filter ?? {})) {
         if (typeof value === 'string' && value.length > 128) throw badUserInput(`filter.${field}`, 'must be at most 128 characters');
       }

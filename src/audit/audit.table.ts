@@ -4,8 +4,10 @@ export type AuditVia = 'SESSION' | 'API_KEY' | 'ANONYMOUS';
 export type AuditOutcome = 'SUCCESS' | 'DENIED';
 
 export interface AuditEventTable {
-  /** bigint identity; read it as text (`cast(id as text)`) so both drivers agree. */
+  /** bigint identity: the trail's order, never shown (it counts every account's events). */
   id: Generated<string>;
+  /** 32 random hex digits: the event's global ID (`aud_<public_id>`) and its cursor. */
+  public_id: Generated<string>;
   account_id: string;
   actor_id: string | null;
   on_behalf_of_id: string | null;
@@ -14,7 +16,12 @@ export interface AuditEventTable {
   resource_id: string | null;
   outcome: AuditOutcome;
   reason: string | null;
+  /** The client's address as the gateway believed it (behind trusted proxies, the forwarded one). */
+  source_ip: string | null;
+  /** The request's ID, as in its log line. */
+  request_id: string | null;
   created_at: ColumnType<Date, Date | undefined, never>;
 }
 
-export type AuditEventRow = Selectable<AuditEventTable>;
+/** An event as the API reads it: `id` is its public ID. */
+export type AuditEventRow = Omit<Selectable<AuditEventTable>, 'public_id' | 'request_id'>;

@@ -14,6 +14,12 @@ export function auditActor(auth: Authentication): Pick<NewAuditEvent, 'account_i
   };
 }
 
+/** Where the request came from: recorded with each of its events. */
+export const requestOrigin = (ctx: RequestContext): Pick<NewAuditEvent, 'source_ip' | 'request_id'> => ({
+  source_ip: ctx.remoteAddress,
+  request_id: ctx.requestId,
+});
+
 export interface AuditedChange {
   resourceId: string | null;
   /** For sign-up: the new account's root is both the actor and the account. */
@@ -35,7 +41,7 @@ export async function audited<T>(
     const change = describe(value);
     const actor = change.actor ?? (ctx.auth ? auditActor(ctx.auth) : null);
     if (actor) {
-      await insertAuditEvent(trx, { ...actor, action, resource_id: change.resourceId, outcome: 'SUCCESS', reason: null });
+      await insertAuditEvent(trx, { ...actor, action, resource_id: change.resourceId, outcome: 'SUCCESS', reason: null, ...requestOrigin(ctx) });
     }
     return value;
   });
@@ -48,7 +54,7 @@ export async function audited<T>(
 export async function recordDenial(ctx: RequestContext, action: string, resourceId: string | null, reason: string) {
   if (!ctx.auth) return;
   try {
-    await insertAuditEvent(ctx.db, { ...auditActor(ctx.auth), action, resource_id: resourceId, outcome: 'DENIED', reason });
+    await insertAuditEvent(ctx.db, { ...auditActor(ctx.auth), action, resource_id: resourceId, outcome: 'DENIED', reason, ...requestOrigin(ctx) });
   } catch (error) {
     ctx.services.logger.error({ err: error, requestId: ctx.requestId, action }, 'could not record a denial in the audit trail');
   }

@@ -1,10 +1,11 @@
 import type { ApiKeyRow } from '../api-keys/api-keys.table.js';
-import { findLiveApiKeyBySecretHash } from '../api-keys/api-keys.repository.js';
+import { findLiveApiKeyBySecretHash, type FoundApiKey } from '../api-keys/api-keys.repository.js';
 import type { DB } from '../db/database.js';
 import { unauthenticated } from '../errors.js';
-import type { PrincipalRow, PrincipalView } from '../identity/identity.table.js';
+import type { PrincipalRow } from '../identity/identity.table.js';
 import type { RequestContext } from '../context.js';
 import type { Loaders } from '../loaders.js';
+import { keyOwnerInGoodStanding, type PolicyName } from '../policy/index.js';
 import { hashApiKeySecret, isWellFormedApiKey, looksLikeApiKey } from './api-key-secret.js';
 import type { SessionSigner } from './session.js';
 import type { GraphQLError } from 'graphql';
@@ -35,8 +36,8 @@ const refused = (message?: string): AuthenticationResult => ({ auth: null, error
  * principal (and, for a role session, the assuming user) still exists and is enabled.
  * An API key is only hashed here: `modelAccess`, the inference proxies' hot path, looks the
  * key up together with everything else it needs in one statement; any other field settles
- * it first (`settleAuthentication`). A key whose owner is disabled still authenticates, so
- * that `modelAccess` can answer KEY_INACTIVE; everything else refuses such a request.
+ * it first (`settleAuthentication`). A key whose owner no longer stands behind it
+ * authenticates nothing; `modelAccess` alone still answers for it, with KEY_INACTIVE.
  */
 export async function authenticate(
   header: string | undefined,
@@ -75,15 +76,29 @@ export async function authenticate(
   };
 }
 
-/** Accepts a key found with its owner (a deleted owner's keys are invalid for ever). */
-export function acceptApiKey(ctx: RequestContext, found: { key: ApiKeyRow; owner: PrincipalView } | null): void {
+/**
+ * Accepts a key found with its owner, if the owner still stands behind it (a deleted owner's
+ * keys are invalid for ever; a removed or disabled one's are inactive until reinstated).
+ */
+export function acceptApiKey(ctx: RequestContext, found: FoundApiKey | null): void {
   ctx.apiKeyPending = false;
   if (!found || found.owner.status === 'DELETED') {
     ctx.authError = unauthenticated('Invalid API key');
     return;
   }
-  ctx.loaders.principalById.prime(found.owner.id, found.owner);
-  ctx.auth = { principal: found.owner, via: 'API_KEY', assumedBy: null, apiKey: found.key };
+  const { key, owner, ownerIsMember } = found;
+  const standing = keyOwnerInGoodStanding({
+    kind: owner.kind,
+    status: owner.status,
+    policies: new Set(owner.policies as PolicyName[]),
+    isMemberOfKeyWorkspace: ownerIsMember,
+  });
+  if (!standing) {
+    ctx.authError = unauthenticated("The API key is inactive: its owner is disabled or no longer in the key's workspace");
+    return;
+  }
+  ctx.loaders.principalById.prime(owner.id, owner);
+  ctx.auth = { principal: owner, via: 'API_KEY', assumedBy: null, apiKey: key };
 }
 
 /** Looks up a presented API key, if that has not happened yet in this request. */

@@ -25,7 +25,17 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
-/** A well-formed hash of a random password: unknown login names cost as much as known ones. */
-export async function decoyHash(cost: number): Promise<string> {
-  return hashPassword(randomBytes(18).toString('base64url'), cost);
+const decoys = new Map<number, Promise<string>>();
+
+/**
+ * A well-formed hash of a random password, made once per cost: checking a password against it
+ * costs what checking a real hash costs, so unknown login names answer as slowly as known ones.
+ */
+export function decoyHash(cost: number): Promise<string> {
+  let decoy = decoys.get(cost);
+  if (!decoy) {
+    decoy = hashPassword(randomBytes(18).toString('base64url'), cost);
+    decoys.set(cost, decoy);
+  }
+  return decoy;
 }

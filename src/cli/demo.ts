@@ -18,9 +18,13 @@ const DEMO_USERS = [
 /**
  * The demo account, built through the GraphQL API itself (validation, rules and audit
  * included): its root, a user per column, a role, a default and two sub-workspaces,
- * authorized models, rate limits and keys. Returns what to print.
+ * authorized models, rate limits and keys. Returns what to print. Refused in production.
  */
 export async function seedDemo(rt: Runtime): Promise<string[]> {
+  // Its password is in the README: in production it would be an open door.
+  if (rt.config.production) {
+    throw new Error(`Refusing to seed the demo account under NODE_ENV=production: its users share a password published in the README.`);
+  }
   const existing = await rt.database.db.selectFrom('account').select('id').where('name', '=', DEMO_ACCOUNT).executeTakeFirst();
   if (existing) return [`The demo account "${DEMO_ACCOUNT}" exists already.`, ...credentials()];
 

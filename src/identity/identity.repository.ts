@@ -154,6 +154,14 @@ export async function insertRoleTrust(db: DB, accountId: string, roleId: string,
     .execute();
 }
 
+/**
+ * Locks a principal's row until the transaction ends and reads its status: a grant made in
+ * that transaction then sees the principal deleted, or its deletion, which updates this row
+ * first, waits and removes the grant with the rest. Shared, so grants do not wait on each other.
+ */
+export const lockPrincipal = (db: DB, id: string) =>
+  db.selectFrom('principal').select('status').where('id', '=', id).forShare().executeTakeFirst();
+
 export const setPrincipalStatus = (db: DB, id: string, status: PrincipalStatus) =>
   db
     .updateTable('principal')
@@ -207,10 +215,12 @@ export async function detachPolicy(db: DB, principalId: string, policy: PolicyNa
 export const findTrustByRoleIds = (db: DB, roleIds: readonly string[]) =>
   db.selectFrom('role_trust').select(['role_id', 'user_id']).where('role_id', 'in', roleIds).execute();
 
+/** Undefined when the principal is deleted (the update waits for a deletion in progress). */
 export const registerInModelStudio = (db: DB, principalId: string) =>
   db
     .updateTable('principal')
     .set({ model_studio_registered_at: sql<Date>`coalesce(model_studio_registered_at, now())` })
     .where('id', '=', principalId)
+    .where('status', '<>', 'DELETED')
     .returningAll()
-    .executeTakeFirstOrThrow();
+    .executeTakeFirst();

@@ -1,5 +1,5 @@
-import { auditActor, audited } from '../audit/audited.js';
-import { insertAuditEvent } from '../audit/audit.repository.js';
+import { auditActor, audited, requestOrigin } from '../audit/audited.js';
+import { insertAuditEvent, insertLoginFailure } from '../audit/audit.repository.js';
 import { decoyHash, hashPassword, verifyPassword } from '../auth/passwords.js';
 import type { IssuedSession } from '../auth/session.js';
 import type { RequestContext } from '../context.js';
@@ -7,9 +7,12 @@ import { uniqueViolation } from '../db/errors.js';
 import { badUserInput, conflict, unauthenticated } from '../errors.js';
 import { isIdOf } from '../ids.js';
 import type { PolicyName } from '../policy/index.js';
-import { enforce, hit, hitsSoFar, rateLimited } from '../limits/rate-limits.js';
+import { enforce } from '../limits/rate-limits.js';
+import { sourceAddressKey } from '../limits/source-network.js';
 import * as validate from '../validation.js';
+import { lockLiveGrantee } from './grantee.js';
 import * as repo from './identity.repository.js';
+import { reserveLoginAttempt } from './login-lockout.js';
 import type { PrincipalRow, PrincipalStatus } from './identity.table.js';
 
 /** Identity operations. Callers are already authorized (shield); these validate, write and audit. */
@@ -19,9 +22,6 @@ function rethrowNameConflict(error: unknown, field: string, what: string): never
   throw error;
 }
 
-const LOCKOUT_WINDOW_SECONDS = 15 * 60;
-const sourceAddress = (ctx: RequestContext) => ctx.remoteAddress?.replace(/^::ffff:/, '') ?? 'unknown';
-
 export async function signUp(
   ctx: RequestContext,
   input: { accountName: string; email: string; password: string },
@@ -29,7 +29,7 @@ export async function signUp(
   const limits = ctx.services.config.authLimits;
   await enforce(
     ctx.db,
-    { key: `signup:address:${sourceAddress(ctx)}`, max: limits.signUpsPerHourPerAddress, windowSeconds: 3600 },
+    { key: `signup:address:${sourceAddressKey(ctx.remoteAddress)}`, max: limits.signUpsPerHourPerAddress, windowSeconds: 3600 },
     'Too many sign-ups from this address',
   );
   const name = validate.accountName('input.accountName', input.accountName);
@@ -72,36 +72,38 @@ export async function login(ctx: RequestContext, input: { loginName: string; pas
   const limits = ctx.services.config.authLimits;
   await enforce(
     ctx.db,
-    { key: `login:address:${sourceAddress(ctx)}`, max: limits.loginsPerMinutePerAddress, windowSeconds: 60 },
+    { key: `login:address:${sourceAddressKey(ctx.remoteAddress)}`, max: limits.loginsPerMinutePerAddress, windowSeconds: 60 },
     'Too many login attempts from this address',
   );
-  // Repeated failures lock the login name, whoever tries it and whatever password they send.
-  const failures = { key: `login-failures:${loginName.toLowerCase()}`, max: limits.failedLoginsBeforeLockout, windowSeconds: LOCKOUT_WINDOW_SECONDS };
-  const lock = await hitsSoFar(ctx.db, failures);
-  if (lock.hits >= failures.max) {
-    throw rateLimited('This login name is locked after repeated failed logins', lock.retryAfterSeconds);
-  }
+  const attempt = await reserveLoginAttempt(ctx.db, limits, loginName, ctx.remoteAddress);
   if (input.password.length > 256) throw unauthenticated(INVALID_LOGIN);
   const parsed = parseLoginName(loginName);
   const principal =
     'email' in parsed
       ? await repo.findRootByEmail(ctx.db, parsed.email)
       : await repo.findUserByLoginName(ctx.db, parsed.accountName, parsed.userName);
-  const cost = ctx.services.config.passwordHashCost;
-  const valid = await verifyPassword(input.password, principal?.password_hash ?? (await decoyHash(cost)));
+  // Unknown names cost the same as known ones: one hash check, one audit statement.
+  const valid = await verifyPassword(input.password, principal?.password_hash ?? (await decoyHash(ctx.services.config.passwordHashCost)));
   if (!principal || !valid) {
-    await hit(ctx.db, failures);
-    if (principal) {
-      const actor = { principal, via: 'SESSION' as const, assumedBy: null, apiKey: null };
-      await insertAuditEvent(ctx.db, { ...auditActor(actor), action: 'login', resource_id: principal.id, outcome: 'DENIED', reason: 'wrong password' });
-    }
+    await insertLoginFailure(ctx.db, principal?.id ?? null, { ...loginCaller(ctx, principal), action: 'login', outcome: 'DENIED', reason: 'wrong password', ...requestOrigin(ctx) });
     throw unauthenticated(INVALID_LOGIN);
   }
+  await attempt.release();
   if (principal.status !== 'ACTIVE') throw unauthenticated('This RAM user is disabled');
   const session = await ctx.services.signer.issue(principal);
+  // It is them: the principal acts, through the session it has just opened.
   const actor = { principal, via: 'SESSION' as const, assumedBy: null, apiKey: null };
-  await insertAuditEvent(ctx.db, { ...auditActor(actor), action: 'login', resource_id: principal.id, outcome: 'SUCCESS', reason: null });
+  await insertAuditEvent(ctx.db, { ...auditActor(actor), action: 'login', resource_id: principal.id, outcome: 'SUCCESS', reason: null, ...requestOrigin(ctx) });
   return session;
+}
+
+/**
+ * Who tried a failed login: the caller's own principal when it is signed in to the same account,
+ * otherwise nobody (ANONYMOUS). Never the principal whose name was tried.
+ */
+function loginCaller(ctx: RequestContext, principal: PrincipalRow | undefined) {
+  if (ctx.auth && principal && ctx.auth.principal.account_id === principal.account_id) return auditActor(ctx.auth);
+  return { actor_id: null, on_behalf_of_id: null, via: 'ANONYMOUS' as const };
 }
 
 export async function createRamUser(
@@ -195,8 +197,10 @@ export async function changePolicy(ctx: RequestContext, action: 'attachPolicy' |
     ctx,
     action,
     async (trx) => {
-      if (action === 'attachPolicy') await repo.attachPolicy(trx, accountId, principalId, policy);
-      else await repo.detachPolicy(trx, principalId, policy);
+      if (action === 'attachPolicy') {
+        await lockLiveGrantee(trx, principalId);
+        await repo.attachPolicy(trx, accountId, principalId, policy);
+      } else await repo.detachPolicy(trx, principalId, policy);
       return principalId;
     },
     (id) => ({ resourceId: id }),

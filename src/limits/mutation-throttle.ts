@@ -1,32 +1,54 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, Kind, type DocumentNode, type SelectionSetNode } from 'graphql';
-import { settleAuthentication } from '../auth/authentication.js';
+import { settleAuthentication, type Authentication } from '../auth/authentication.js';
 import type { RequestContext } from '../context.js';
 import { hit } from './rate-limits.js';
 
 const WINDOW_SECONDS = 60;
 
-/** Root fields of a selection set, through fragments (validation has ruled out cycles). */
-function countRootFields(selectionSet: SelectionSetNode, document: DocumentNode): number {
-  let count = 0;
-  for (const selection of selectionSet.selections) {
-    if (selection.kind === Kind.FIELD) {
-      if (selection.name.value !== '__typename') count += 1;
-    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      count += countRootFields(selection.selectionSet, document);
-    } else {
-      const fragment = document.definitions.find((d) => d.kind === Kind.FRAGMENT_DEFINITION && d.name.value === selection.name.value);
-      if (fragment?.kind === Kind.FRAGMENT_DEFINITION) count += countRootFields(fragment.selectionSet, document);
-    }
-  }
-  return count;
+/** Root field names of a selection set (an alias counts again), through fragments (validation has ruled out cycles). */
+function rootFieldNames(selectionSet: SelectionSetNode, document: DocumentNode): string[] {
+  return selectionSet.selections.flatMap((selection) => {
+    if (selection.kind === Kind.FIELD) return selection.name.value === '__typename' ? [] : [selection.name.value];
+    if (selection.kind === Kind.INLINE_FRAGMENT) return rootFieldNames(selection.selectionSet, document);
+    const fragment = document.definitions.find((d) => d.kind === Kind.FRAGMENT_DEFINITION && d.name.value === selection.name.value);
+    return fragment?.kind === Kind.FRAGMENT_DEFINITION ? rootFieldNames(fragment.selectionSet, document) : [];
+  });
 }
 
 /**
- * Mutations per principal per minute, each root field counting once (aliases included), in
- * PostgreSQL so that every server process shares the count. Checked once the operation is
- * known and before anything runs: a refused request writes nothing and answers 429 with
- * `Retry-After`. Anonymous mutations (signUp, login) have their own, per-address throttles.
+ * Mutations that take access away. They have a budget of their own, so that whoever holds
+ * one of a principal's credentials cannot use up the budget the owner needs to revoke it.
+ */
+const REVOKING_MUTATIONS: ReadonlySet<string> = new Set([
+  'deleteApiKey',
+  'disableRamUser',
+  'deleteRamUser',
+  'deleteRamRole',
+  'removeMember',
+  'detachPolicy',
+]);
+
+/** Each credential has its budget: an API key by its id, a session by its principal. */
+const credentialOf = (auth: Authentication) =>
+  auth.apiKey ? { key: `api-key:${auth.apiKey.id}`, label: 'API key' } : { key: `principal:${auth.principal.id}`, label: 'principal' };
+
+function tooManyMutations(what: string, perMinute: number, label: string, retryAfterSeconds: number) {
+  return new GraphQLError(`Too many ${what}: at most ${perMinute} a minute per ${label}; retry in ${retryAfterSeconds} s`, {
+    extensions: {
+      code: 'RATE_LIMITED',
+      retryAfterSeconds,
+      http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) },
+    },
+  });
+}
+
+/**
+ * Mutations per credential per minute, each root field counting once (aliases included), in
+ * PostgreSQL so that every server process shares the count; revoking mutations are counted
+ * apart. Checked once the operation is known and before anything runs: a refused request
+ * writes nothing and answers 429 with `Retry-After`. Anonymous mutations (signUp, login) have
+ * their own, per-address throttles.
  */
 export function mutationThrottlePlugin(perMinute: number | null): ApolloServerPlugin<RequestContext> {
   return {
@@ -37,18 +59,20 @@ export function mutationThrottlePlugin(perMinute: number | null): ApolloServerPl
           if (operation?.operation !== 'mutation') return;
           await settleAuthentication(ctx);
           if (!ctx.auth) return;
-          const fields = countRootFields(operation.selectionSet, document);
-          const limit = { key: `mutations:principal:${ctx.auth.principal.id}`, max: perMinute, windowSeconds: WINDOW_SECONDS };
-          const { hits, retryAfterSeconds } = await hit(ctx.db, limit, fields);
-          if (hits <= perMinute) return;
-          ctx.metrics.denials.inc({ ability: 'mutation_rate', denial: 'RATE_LIMITED' });
-          throw new GraphQLError(`Too many mutations: at most ${perMinute} a minute per principal; retry in ${retryAfterSeconds} s`, {
-            extensions: {
-              code: 'RATE_LIMITED',
-              retryAfterSeconds,
-              http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) },
-            },
-          });
+          const fields = rootFieldNames(operation.selectionSet, document);
+          const revoking = fields.filter((field) => REVOKING_MUTATIONS.has(field)).length;
+          const budgets = [
+            { what: 'mutations', prefix: 'mutations', count: fields.length - revoking },
+            { what: 'revoking mutations', prefix: 'revocations', count: revoking },
+          ];
+          const credential = credentialOf(ctx.auth);
+          for (const budget of budgets.filter((b) => b.count > 0)) {
+            const limit = { key: `${budget.prefix}:${credential.key}`, max: perMinute, windowSeconds: WINDOW_SECONDS };
+            const { hits, retryAfterSeconds } = await hit(ctx.db, limit, budget.count);
+            if (hits <= perMinute) continue;
+            ctx.metrics.denials.inc({ ability: 'mutation_rate', denial: 'RATE_LIMITED' });
+            throw tooManyMutations(budget.what, perMinute, credential.label, retryAfterSeconds);
+          }
         },
       };
     },

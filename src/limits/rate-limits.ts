@@ -42,12 +42,13 @@ export async function enforce(db: DB, limit: Limit, message: string): Promise<vo
   if (hits > limit.max) throw rateLimited(`${message}; retry in ${retryAfterSeconds} s`, retryAfterSeconds);
 }
 
-/** Hits so far in the key's window, without counting one (0 when the window is over). */
-export async function hitsSoFar(db: DB, limit: Limit): Promise<{ hits: number; retryAfterSeconds: number }> {
+/**
+ * Takes back hits counted in the key's current window: a reservation that was not used up
+ * (a login that succeeded). Never below zero; nothing when the window is over.
+ */
+export async function giveBack(db: DB, limit: Limit, amount = 1): Promise<void> {
   const window = sql`make_interval(secs => ${limit.windowSeconds})`;
-  const result = await sql<{ hits: number; retry_after: number }>`
-    select hits, greatest(1, ceil(extract(epoch from (window_start + ${window} - now()))))::int as retry_after
-    from rate_limit_window where key = ${limit.key} and window_start > now() - ${window}`.execute(db);
-  const row = result.rows[0];
-  return row ? { hits: row.hits, retryAfterSeconds: row.retry_after } : { hits: 0, retryAfterSeconds: 0 };
+  await sql`
+    update rate_limit_window set hits = greatest(0, hits - ${amount}::int)
+    where key = ${limit.key} and window_start > now() - ${window}`.execute(db);
 }

@@ -3,34 +3,28 @@ import { isDataPolicy, type PolicyName } from './vocabulary.js';
 
 /**
  * Operations whose ability depends on what they are asked to do. A schema field names one of
- * these in `@can(abilityBy: …)`; the choice sees the field's arguments and the type of the
- * located resource, and says which ability the policy must grant.
+ * these in `@can(abilityBy: …)`; the choice sees the field's arguments and the located
+ * resource, and says which ability the policy must grant.
  */
+/** What a choice knows of the located resource: its type and, for objects with a global ID, the ability that reads it. */
+export interface ChoiceResource {
+  type: string;
+  readAbility?: Ability;
+}
+
 export interface AbilityChoice {
   /** What the choice depends on, for docs/authorization-map.md. */
   description: string;
   /** Every ability the choice can make. */
   abilities: readonly Ability[];
-  choose(args: Record<string, unknown>, resourceType: string): Ability;
+  choose(args: Record<string, unknown>, resource: ChoiceResource): Ability;
 }
-
-/** The ability that reads an object of each type with a global ID (`node(id)`). */
-export const READ_ABILITY_BY_TYPE: Record<string, Ability> = {
-  Account: 'read_account',
-  RootPrincipal: 'read_principal',
-  RamUser: 'read_principal',
-  RamRole: 'read_principal',
-  Workspace: 'read_workspace',
-  ApiKey: 'read_api_key',
-  KnowledgeBase: 'read_knowledge_bases',
-  AuditEvent: 'read_audit',
-};
 
 export const ABILITY_CHOICES = {
   node: {
     description: 'the ability that reads the type the ID names',
-    abilities: [...new Set(Object.values(READ_ABILITY_BY_TYPE))],
-    choose: (_args, resourceType) => READ_ABILITY_BY_TYPE[resourceType]!,
+    abilities: ['read_account', 'read_principal', 'read_workspace', 'read_api_key', 'read_knowledge_bases', 'read_audit'],
+    choose: (_args, resource) => resource.readAbility!,
   },
   explainAccess: {
     description: "`explain_access_for_others` when `principalId` names someone, else `read_principal` on oneself",

@@ -5,5 +5,5 @@ export { parseCidr, ipInAllowlist } from './cidr.js';
 export type { Actor, Facts, WorkspaceFacts } from './facts.js';
 export * from './vocabulary.js';
 export { keyOwnerInGoodStanding, workspaceRole } from './standing.js';
-export { ABILITY_CHOICES, READ_ABILITY_BY_TYPE, type AbilityChoice, type AbilityChoiceName } from './ability-choices.js';
+export { ABILITY_CHOICES, type AbilityChoice, type AbilityChoiceName, type ChoiceResource } from './ability-choices.js';
 export { PREVENTIONS, inCallersAccount, modelVisibleTo, type Prevention } from './preventions.js';

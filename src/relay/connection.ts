@@ -1,4 +1,5 @@
 import { badUserInput } from '../errors.js';
+import { isNumberPastBigint, isStorableText } from '../limits/postgres-bounds.js';
 
 export const MAX_PAGE_SIZE = 100;
 
@@ -22,11 +23,15 @@ export interface Connection<T> {
 
 const encodeCursor = (cursor: Cursor) => Buffer.from(JSON.stringify(cursor)).toString('base64url');
 
+/** A part of a forged cursor that PostgreSQL would refuse: text it cannot store, or a number past bigint. */
+const isUnqueryable = (part: string) => !isStorableText(part) || isNumberPastBigint(part);
+
 function decodeCursor(text: string): Cursor | null {
   try {
     const value: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
     if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string') {
-      return [value[0], value[1]];
+      const cursor: Cursor = [value[0], value[1]];
+      return cursor.some(isUnqueryable) ? null : cursor;
     }
   } catch {
     // fall through: malformed
@@ -64,9 +69,17 @@ export function toConnection<T>(rows: T[], limit: number, cursorOf: (row: T) => 
 /** The usual sort key: creation time, then ID. */
 export const byCreation = (row: { created_at: Date; id: string }): Cursor => [row.created_at.toISOString(), row.id];
 
-/** Parses a creation cursor's timestamp, refusing a forged one. */
+/**
+ * `toISOString()` of the years 1-9999: what `byCreation` issues. Other dates fail in the database:
+ * PostgreSQL knows no year before 4713 BC, after 294276 or 0, and PGlite sends a Date as `+275000-…`,
+ * which it cannot parse.
+ */
+const ISSUED_TIMESTAMP = /^(?!0000)\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** Parses a creation cursor's timestamp, refusing a forged one: any timestamp but those `byCreation` issues. */
 export function creationCursor(cursor: Cursor): { createdAt: Date; id: string } {
   const createdAt = new Date(cursor[0]);
-  if (Number.isNaN(createdAt.getTime())) throw badUserInput('after', 'is not a cursor of this connection');
+  const issued = ISSUED_TIMESTAMP.test(cursor[0]) && createdAt.toISOString() === cursor[0];
+  if (!issued) throw badUserInput('after', 'is not a cursor of this connection');
   return { createdAt, id: cursor[1] };
 }

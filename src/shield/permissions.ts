@@ -3,7 +3,8 @@ import { middleware, type IMiddleware } from 'graphql-middleware';
 import type { GraphQLSchema } from 'graphql';
 import { forbidden } from '../errors.js';
 import { readDeclarations, type Declaration } from './declarations.js';
-import { NODE_TYPES, PARENT_TYPES } from './locators.js';
+import { NODE_TYPES } from '../node-kinds.js';
+import { PARENT_TYPES } from './locators.js';
 import { apiKeyRequest, authenticated, can, sessionRequest } from './rules.js';
 
 /** The declarations of a schema's SDL (schema/authorization.graphql), checked: a gap or a mistake stops the start. */

@@ -79,8 +79,9 @@ export function can(spec: AbilitySpec, resource: ResourceSpec) {
     surfacingErrors(async (parent, args, ctx, info) => {
       await settleAuthentication(ctx);
       if (!isActive(ctx)) return refuseUnauthenticated(ctx);
-      const { target, type } = await locate(resource, parent, args, ctx, info.parentType.name);
-      const ability = 'ability' in spec ? spec.ability : ABILITY_CHOICES[spec.choice].choose(args, type);
+      const located = await locate(resource, parent, args, ctx, info.parentType.name);
+      const { target } = located;
+      const ability = 'ability' in spec ? spec.ability : ABILITY_CHOICES[spec.choice].choose(args, located);
       const decision = await decideFor(ctx, ability, target);
       if (decision.allowed) return true;
       ctx.metrics.denials.inc({ ability: decision.ability, denial: decision.denial ?? 'FORBIDDEN' });

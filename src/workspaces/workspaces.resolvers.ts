@@ -1,5 +1,5 @@
 import { decideFor } from '../access/decide-for.js';
-import { accountTarget, workspaceRowTarget } from '../access/targets.js';
+import { accountTarget, workspaceRowTarget } from '../node-kinds.js';
 import { listApiKeys } from '../api-keys/api-keys.repository.js';
 import type { Resolvers } from '../generated/graphql.generated.js';
 import { listKnowledgeBases } from '../knowledge-bases/knowledge-bases.repository.js';

@@ -2,6 +2,7 @@ import { audited } from '../audit/audited.js';
 import type { RequestContext } from '../context.js';
 import { checkViolation, uniqueViolation } from '../db/errors.js';
 import { badUserInput, conflict, notFound } from '../errors.js';
+import { lockLiveGrantee } from '../identity/grantee.js';
 import { registerInModelStudio } from '../identity/identity.repository.js';
 import type { PrincipalRow } from '../identity/identity.table.js';
 import { isIdOf } from '../ids.js';
@@ -104,7 +105,12 @@ export async function registerModelStudioUser(ctx: RequestContext, principalId: 
   return audited(
     ctx,
     'registerModelStudioUser',
-    (trx) => registerInModelStudio(trx, principalId),
+    async (trx) => {
+      const principal = await registerInModelStudio(trx, principalId);
+      // Deleted since the check above.
+      if (!principal) throw notFound('Principal');
+      return principal;
+    },
     (principal) => ({ resourceId: principal.id }),
   );
 }
@@ -122,7 +128,10 @@ export async function setMemberPermissions(
   return audited(
     ctx,
     'setMemberPermissions',
-    (trx) => repo.upsertMembership(trx, { accountId: workspace.account_id, workspaceId: workspace.id, principalId: principal.id, pages }),
+    async (trx) => {
+      await lockLiveGrantee(trx, principal.id);
+      return repo.upsertMembership(trx, { accountId: workspace.account_id, workspaceId: workspace.id, principalId: principal.id, pages });
+    },
     (membership) => ({ resourceId: membership.workspace_id }),
   );
 }

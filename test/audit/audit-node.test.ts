@@ -11,13 +11,13 @@ describe('audit events by node(id)', () => {
     const user = await createUser(t.client, root.token);
     const events = await t.client.ok(`{ auditEvents(first: 1, filter: { action: "createRamUser" }) { edges { node { id action } } } }`, {}, root.token);
     const id = events.auditEvents.edges[0].node.id as string;
-    expect(id).toMatch(/^aud_\d+$/);
+    expect(id).toMatch(/^aud_[0-9a-f]{32}$/);
     const query = `query($id: ID!) { node(id: $id) { id ... on AuditEvent { action outcome } } }`;
     expect((await t.client.ok(query, { id }, root.token)).node).toEqual({ id, action: 'createRamUser', outcome: 'SUCCESS' });
     expect(outcomeOf(await t.client.request(query, { id }, { token: user.token }))).toBe('FORBIDDEN');
     const other = await signUp(t.client);
     const foreign = await t.client.request(query, { id }, { token: other.token });
-    const missing = await t.client.request(query, { id: 'aud_999999999' }, { token: other.token });
+    const missing = await t.client.request(query, { id: 'aud_0123456789abcdef0123456789abcdef' }, { token: other.token });
     expect(outcomeOf(foreign)).toBe('NOT_FOUND');
     expect(foreign.errors![0]!.message).toBe(missing.errors![0]!.message);
     expect(foreign.data.node).toBeNull();

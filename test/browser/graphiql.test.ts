@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRAPHIQL_BUNDLE_DIR } from '../../src/graphiql/serve-graphiql.js';
 import { projectRoot } from '../../src/project-root.js';
 import { PASSWORD, signUp } from '../helpers/fixtures.js';
-import { useTestGateway } from '../helpers/test-gateway.js';
+import { gatewayForThisFile } from '../helpers/test-gateway.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = projectRoot();
@@ -52,7 +52,7 @@ const unavailable = ensureChromium();
 if (unavailable && process.env.CI) throw new Error(`The GraphiQL browser test cannot run in CI: ${unavailable}`);
 if (unavailable) console.warn(`Skipping the GraphiQL browser test: ${unavailable}`);
 
-const t = useTestGateway({ graphiql: true });
+const t = gatewayForThisFile({ graphiql: true });
 
 describe.skipIf(unavailable !== null)('GraphiQL in a browser', () => {
   let userDataDir: string;

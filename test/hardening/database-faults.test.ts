@@ -3,6 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/database.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
+import { defined } from '../helpers/assertions.js';
 import { PASSWORD, login, signUp, type TestAccount } from '../helpers/fixtures.js';
 import { GraphQLClient } from '../helpers/graphql-client.js';
 import { activateRegion, createKey } from '../helpers/model-studio-fixtures.js';
@@ -77,7 +78,7 @@ function startLoad(baseUrl: string, credentials: Credentials, workers = 10) {
   const kinds: Kind[] = ['viewer', 'modelAccess', 'signUp', 'healthz'];
   const loops = Array.from({ length: workers }, async (_, worker) => {
     for (let i = worker; running; i++) {
-      samples.push(await call(baseUrl, kinds[i % kinds.length]!, credentials));
+      samples.push(await call(baseUrl, defined(kinds[i % kinds.length], 'a kind of request'), credentials));
       await new Promise((r) => setTimeout(r, 20));
     }
   });
@@ -96,7 +97,7 @@ const summary = (samples: Sample[]) => {
     const key = `${s.kind} ${s.status} ${s.code}${s.message && s.code !== 'OK' ? ` "${s.message}"` : ''}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
-  return Object.fromEntries([...counts].sort());
+  return Object.fromEntries([...counts].sort(([a], [b]) => a.localeCompare(b)));
 };
 
 async function until(condition: () => Promise<boolean>, timeoutMs: number, what: string) {
@@ -116,7 +117,11 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database faults (a PostgreSQ
   let credentials: Credentials;
 
   const healthz = () => call(baseUrl, 'healthz', credentials);
-  const alive = () => server!.child.exitCode === null && server!.child.signalCode === null;
+  const privatePostgres = () => defined(postgres, 'the private PostgreSQL (started in beforeAll)');
+  const alive = () => {
+    const { child } = defined(server, 'the gateway process (started in beforeAll)');
+    return child.exitCode === null && child.signalCode === null;
+  };
 
   beforeAll(async () => {
     postgres = await startPrivatePostgres();
@@ -138,9 +143,10 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database faults (a PostgreSQ
 
   afterAll(async () => {
     try {
-      if (server && server.child.exitCode === null && server.child.signalCode === null) {
-        const exited = new Promise((resolve) => server!.child.once('exit', resolve));
-        server.child.kill('SIGKILL');
+      const child = server?.child;
+      if (child && child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGKILL');
         await exited;
       }
     } finally {
@@ -152,12 +158,12 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database faults (a PostgreSQ
     const load = startLoad(baseUrl, credentials);
     let crashed = 0;
     let restarting = 0;
-    let durable: TestAccount;
+    let durable: TestAccount | undefined;
     try {
       await new Promise((r) => setTimeout(r, 1_000));
       // A write acknowledged just before the crash.
       durable = await signUp(client, `durable-${unique()}`);
-      await postgres!.stop('immediate');
+      await privatePostgres().stop('immediate');
       crashed = Date.now();
 
       // While the database is down: a clear error, at once, and the process stays up.
@@ -173,7 +179,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database faults (a PostgreSQ
       expect(alive()).toBe(true);
 
       restarting = Date.now();
-      await postgres!.start();
+      await privatePostgres().start();
       // The same gateway process serves again: its pool reconnects.
       await until(async () => (await healthz()).status === 200, 10_000, '/healthz 200 after the restart');
       expect(await client.ok(VIEWER, {}, root.token)).toEqual({ viewer: { principal: { id: root.rootId } } });
@@ -183,7 +189,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database faults (a PostgreSQ
     expect(alive()).toBe(true);
 
     // The write acknowledged before the crash survived it.
-    expect(await login(client, durable!.email)).toEqual(expect.any(String));
+    expect(await login(client, defined(durable, 'the account signed up before the crash').email)).toEqual(expect.any(String));
 
     const samples = load.samples;
     const during = samples.filter((s) => s.started > crashed && s.started + s.ms < restarting);
@@ -202,10 +208,10 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database faults (a PostgreSQ
   }, 90_000);
 
   it('a database that does not answer: requests fail after the pool\'s connection timeout (5 s), not later; service resumes when it answers again', async () => {
-    await postgres!.ensureStarted();
+    await privatePostgres().ensureStarted();
     // Drop the gateway's pooled connections, so that every request needs a new one; then freeze
     // the postmaster: it accepts TCP connections (in the kernel's backlog) but never answers.
-    const admin = new pg.Client({ connectionString: postgres!.url });
+    const admin = new pg.Client({ connectionString: privatePostgres().url });
     await admin.connect();
     try {
       await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where pid <> pg_backend_pid() and backend_type = $1', ['client backend']);
@@ -213,16 +219,16 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database faults (a PostgreSQ
       await admin.end();
     }
     await new Promise((r) => setTimeout(r, 1_000)); // the gateway's pool sees its clients go
-    postgres!.freeze();
+    privatePostgres().freeze();
     let samples: Sample[];
     try {
       samples = await Promise.all([
         healthz(),
-        ...Array.from({ length: 15 }, (_, i) => call(baseUrl, (['viewer', 'modelAccess', 'signUp'] as const)[i % 3]!, credentials)),
+        ...Array.from({ length: 15 }, (_, i) => call(baseUrl, defined((['viewer', 'modelAccess', 'signUp'] as const)[i % 3], 'a kind of request'), credentials)),
       ]);
       expect(alive()).toBe(true);
     } finally {
-      postgres!.thaw();
+      privatePostgres().thaw();
     }
     const report = JSON.stringify(summary(samples));
     for (const s of samples) {
@@ -236,9 +242,9 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database faults (a PostgreSQ
   }, 60_000);
 
   it('an API-key request checked by a shield rule answers SERVICE_UNAVAILABLE during an outage, in bounded time', async () => {
-    await postgres!.ensureStarted();
+    await privatePostgres().ensureStarted();
     expect((await call(baseUrl, 'keyViewer', credentials)).code).toBe('OK');
-    await postgres!.stop('fast');
+    await privatePostgres().stop('fast');
     try {
       // The rule fails on the database, which is an outage, never a refusal.
       const keyRequestDuringOutage = await call(baseUrl, 'keyViewer', credentials);
@@ -246,7 +252,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database faults (a PostgreSQ
       expect(keyRequestDuringOutage).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE', message: UNAVAILABLE.message });
       expect(alive()).toBe(true);
     } finally {
-      await postgres!.start();
+      await privatePostgres().start();
       await until(async () => (await healthz()).status === 200, 10_000, '/healthz 200 after the restart');
     }
   }, 60_000);

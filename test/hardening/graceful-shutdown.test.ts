@@ -3,6 +3,7 @@ import { Agent, request, type IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { defined } from '../helpers/assertions.js';
 import { PASSWORD } from '../helpers/fixtures.js';
 import { GraphQLClient } from '../helpers/graphql-client.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
@@ -81,6 +82,7 @@ const exitOf = (child: ServerProcess['child']) =>
 describe.skipIf(testDatabaseKind() !== 'postgres')('graceful shutdown on SIGTERM (server process, PostgreSQL)', () => {
   let database: Awaited<ReturnType<typeof openTestDatabase>>;
   let server: ServerProcess | undefined;
+  const postgresUrl = () => defined(database.url, 'the URL of the test database (PostgreSQL runs only)');
   const agents: Agent[] = [];
 
   beforeAll(async () => {
@@ -102,8 +104,9 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('graceful shutdown on SIGTERM
   it.each(['production', 'test'])(
     'NODE_ENV=%s: in-flight requests complete with 200, new connections are refused, the process exits 0',
     async (nodeEnv) => {
-      server = await startServerProcess(database.url!, { NODE_ENV: nodeEnv });
-      const port = Number(new URL(server.url).port);
+      server = await startServerProcess(postgresUrl(), { NODE_ENV: nodeEnv });
+      const serverUrl = server.url;
+      const port = Number(new URL(serverUrl).port);
       // Keep-alive connections, as a proxy or a browser keeps them: they must not hold the process open.
       const agent = new Agent({ keepAlive: true, maxSockets: 50 });
       agents.push(agent);
@@ -111,7 +114,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('graceful shutdown on SIGTERM
       const names = Array.from({ length: 20 }, (_, i) => `shutdown-${i}-${randomBytes(4).toString('hex')}`);
       const inFlight = names.map((name) =>
         halfSentRequest(
-          server!.url,
+          serverUrl,
           JSON.stringify({ query: SIGN_UP, variables: { i: { accountName: name, email: `${name}@example.com`, password: PASSWORD } } }),
           agent,
         ),
@@ -145,7 +148,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('graceful shutdown on SIGTERM
       await check.connect();
       try {
         const { rows } = await check.query<{ n: string }>('select count(*) as n from account where name = any($1)', [names]);
-        expect(Number(rows[0]!.n)).toBe(names.length);
+        expect(Number(rows[0]?.n)).toBe(names.length);
       } finally {
         await check.end();
       }
@@ -154,7 +157,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('graceful shutdown on SIGTERM
   );
 
   it('a request whose client went away runs to its end before the pool closes: no statement fails after it', async () => {
-    server = await startServerProcess(database.url!, { NODE_ENV: 'production', LOG_LEVEL: 'warn' });
+    server = await startServerProcess(postgresUrl(), { NODE_ENV: 'production', LOG_LEVEL: 'warn' });
     const client = new GraphQLClient(server.url);
     const name = `gone-${randomBytes(4).toString('hex')}`;
     const { signUp } = await client.ok(SIGN_UP, { i: { accountName: name, email: `${name}@example.com`, password: PASSWORD } });

@@ -1,20 +1,20 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type QueryExecutorProvider } from 'kysely';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createUser, signUp, type TestAccount } from '../helpers/fixtures.js';
 import { authorizeModel, createKey, modelStudioAccount, tableDigest, type ModelStudioAccount } from '../helpers/model-studio-fixtures.js';
-import { useTestGateway } from '../helpers/test-gateway.js';
+import { gatewayForThisFile } from '../helpers/test-gateway.js';
 
 /**
  * A fault injected between the steps of a multi-step mutation (a trigger that raises on one
  * table, after earlier steps have written) leaves nothing half-written: the whole database
  * reads as before, and the same mutation succeeds once the fault is gone.
  */
-const t = useTestGateway();
+const t = gatewayForThisFile();
 
 /** Request throttling writes its counters on every request; everything else must stay put. */
 const UNCOUNTED_TABLES = new Set(['rate_limit_window', 'kysely_migration', 'kysely_migration_lock']);
 
-async function databaseFingerprint(db: Kysely<any>): Promise<Record<string, string>> {
+async function databaseFingerprint(db: QueryExecutorProvider): Promise<Record<string, string>> {
   const tables = await sql<{ name: string }>`
     select table_name as name from information_schema.tables
     where table_schema = 'public' and table_type = 'BASE TABLE' order by table_name`.execute(db);
@@ -27,7 +27,7 @@ async function databaseFingerprint(db: Kysely<any>): Promise<Record<string, stri
 }
 
 /** Makes the next `operation` on `table` fail, as a lost connection or a full disk would. */
-async function injectFault(db: Kysely<any>, table: string, operation: 'insert' | 'update' | 'delete') {
+async function injectFault(db: QueryExecutorProvider, table: string, operation: 'insert' | 'update' | 'delete') {
   await sql`create or replace function injected_fault() returns trigger language plpgsql as $$
     begin raise exception 'injected fault'; end $$`.execute(db);
   await sql`create trigger injected_fault before ${sql.raw(operation)} on ${sql.table(table)}

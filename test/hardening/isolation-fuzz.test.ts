@@ -12,8 +12,9 @@ import {
 } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildBareSchema } from '../../src/schema.js';
+import { defined } from '../helpers/assertions.js';
 import { attachPolicy, createUser, signUp } from '../helpers/fixtures.js';
-import { useTestGateway } from '../helpers/test-gateway.js';
+import { gatewayForThisFile } from '../helpers/test-gateway.js';
 import { registeredUser, setPages } from '../matrix/world.js';
 
 /**
@@ -21,7 +22,7 @@ import { registeredUser, setPages } from '../matrix/world.js';
  * with IDs of both accounts in their arguments: no answer ever holds an ID, a name or a key
  * prefix of account B.
  */
-const t = useTestGateway();
+const t = gatewayForThisFile();
 const schema: GraphQLSchema = buildBareSchema().schema;
 
 interface Side {
@@ -63,8 +64,11 @@ beforeAll(async () => {
 /** A query built from the schema by a seeded random walk. */
 function randomQuery(seed: number, ids: string[]): { query: string; variables: Record<string, unknown> } {
   let state = seed >>> 0 || 1;
-  const next = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-  const pick = <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)]!;
+  const next = () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+  const pick = <T>(xs: readonly T[]) => defined(xs[Math.floor(next() * xs.length)], 'a pick from a non-empty list');
   const variables: Record<string, unknown> = {};
   let counter = 0;
 
@@ -102,7 +106,7 @@ function randomQuery(seed: number, ids: string[]): { query: string; variables: R
     return `{ __typename ${parts.join(' ')} }`;
   };
 
-  const roots = Object.values(schema.getQueryType()!.getFields());
+  const roots = Object.values(defined(schema.getQueryType(), 'the query type').getFields());
   const root = pick(roots);
   const body = `${root.name}${argsFor(root)} ${selectionOf(getNamedType(root.type), 1)}`;
   return { query: `query${declarations.length ? `(${declarations.join(', ')})` : ''} { ${body} }`, variables };
@@ -113,7 +117,7 @@ describe('tenant isolation under random queries', () => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.nat(3), async (seed, who) => {
         const { query, variables } = randomQuery(seed, [...a.ids, ...b.ids]);
-        const response = await t.client.request(query, variables, { token: a.tokens[who]! });
+        const response = await t.client.request(query, variables, { token: defined(a.tokens[who], `token ${who} of account A`) });
         const text = JSON.stringify({ data: response.data, errors: response.errors });
         for (const secret of [...b.ids, ...b.secrets]) expect(text, `${query}\n${JSON.stringify(variables)}`).not.toContain(secret);
         for (const error of response.errors ?? []) expect(error.extensions?.code).not.toBe('INTERNAL_SERVER_ERROR');

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defined } from '../helpers/assertions.js';
 import { PASSWORD, attachPolicy, createUser, signUp, type TestAccount } from '../helpers/fixtures.js';
 import { startServerProcess } from '../helpers/server-process.js';
 import { testDatabaseKind } from '../helpers/test-database.js';
@@ -81,7 +82,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('the count is shared by every
 
   it('mutations through one process use up the limit in the other', async () => {
     const root = await signUp(t.client);
-    const other = await startServerProcess(t.databaseUrl!, { MUTATION_LIMIT_PER_MINUTE: String(LIMIT) });
+    const other = await startServerProcess(defined(t.databaseUrl, 'the URL of the test database (PostgreSQL runs only)'), { MUTATION_LIMIT_PER_MINUTE: String(LIMIT) });
     try {
       for (let i = 0; i < LIMIT; i++) expect((await post(t.url, root.token, `mutation { ${CREATE_USER(`p${i}`)} }`)).status).toBe(200);
       const viaOther = await post(other.url, root.token, `mutation { ${CREATE_USER('q')} }`);

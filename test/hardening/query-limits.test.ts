@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { QUERY_LIMITS } from '../../src/limits/query-limits.js';
 import { signUp } from '../helpers/fixtures.js';
-import { useTestGateway } from '../helpers/test-gateway.js';
+import { gatewayForThisFile } from '../helpers/test-gateway.js';
 
 // The statement count is served only when asked for (EXPOSE_STATEMENT_COUNT).
-const t = useTestGateway({ exposeStatementCount: true });
+const t = gatewayForThisFile({ exposeStatementCount: true });
 
 /** An operation `depth` levels deep: workspace.members.edges.node.workspace.members.… */
 function deepQuery(depth: number) {

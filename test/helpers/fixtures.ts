@@ -109,24 +109,39 @@ export interface RamSnapshot {
   roles: Record<string, { name: string; status: string; policies: string[]; trustedUserIds: string[] }>;
 }
 
+interface Page<N> {
+  edges: Array<{ node: N }>;
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+}
+
+interface RamUsersData {
+  account: { ramUsers: Page<{ id: string; name: string; status: string; policies: string[] }> };
+}
+
+interface RamRolesData {
+  account: { ramRoles: Page<{ id: string; name: string; status: string; policies: string[]; trustedUsers: Array<{ id: string }> }> };
+}
+
+const byCode = (a: string, b: string) => a.localeCompare(b);
+
 /** Every live RAM user and role of the caller's account with status, policies and trust, read through the API (all pages). */
 export async function ramSnapshot(client: GraphQLClient, token: string): Promise<RamSnapshot> {
   const snapshot: RamSnapshot = { users: {}, roles: {} };
   for (let after: string | null = null, more = true; more; ) {
-    const data: any = await client.ok(
+    const data: RamUsersData = await client.ok<RamUsersData>(
       `query($after: String) { account { ramUsers(first: 100, after: $after) {
         edges { node { id name status policies } } pageInfo { hasNextPage endCursor } } } }`,
       { after },
       token,
     );
     for (const { node } of data.account.ramUsers.edges) {
-      snapshot.users[node.id] = { name: node.name, status: node.status, policies: [...node.policies].sort() };
+      snapshot.users[node.id] = { name: node.name, status: node.status, policies: [...node.policies].sort(byCode) };
     }
     more = data.account.ramUsers.pageInfo.hasNextPage;
     after = data.account.ramUsers.pageInfo.endCursor;
   }
   for (let after: string | null = null, more = true; more; ) {
-    const data: any = await client.ok(
+    const data: RamRolesData = await client.ok<RamRolesData>(
       `query($after: String) { account { ramRoles(first: 100, after: $after) {
         edges { node { id name status policies trustedUsers { id } } } pageInfo { hasNextPage endCursor } } } }`,
       { after },
@@ -136,8 +151,8 @@ export async function ramSnapshot(client: GraphQLClient, token: string): Promise
       snapshot.roles[node.id] = {
         name: node.name,
         status: node.status,
-        policies: [...node.policies].sort(),
-        trustedUserIds: node.trustedUsers.map((u: { id: string }) => u.id).sort(),
+        policies: [...node.policies].sort(byCode),
+        trustedUserIds: node.trustedUsers.map((u) => u.id).sort(byCode),
       };
     }
     more = data.account.ramRoles.pageInfo.hasNextPage;

@@ -9,6 +9,9 @@ import type { TestProject } from 'vitest/node';
 import { PGliteDialect } from '../../src/db/pglite-dialect.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 
+/** A connection used for raw SQL only (maintenance, migrations): no typed tables. */
+type RawSqlDatabase = Kysely<Record<string, never>>;
+
 declare module 'vitest' {
   export interface ProvidedContext {
     /** PGlite: a dump of a migrated data folder. PostgreSQL: the migrated template database's name. */
@@ -27,7 +30,7 @@ export default async function setup(project: TestProject) {
 
   if (kind === 'pglite') {
     const pglite = await PGlite.create();
-    const db = new Kysely<any>({ dialect: new PGliteDialect(pglite) });
+    const db: RawSqlDatabase = new Kysely({ dialect: new PGliteDialect(pglite) });
     await migrateToLatest(db);
     const dump = await pglite.dumpDataDir('none');
     const file = join(tmpdir(), `gateway-template-${process.pid}-${randomBytes(4).toString('hex')}.tar`);
@@ -37,7 +40,7 @@ export default async function setup(project: TestProject) {
     return () => rmSync(file, { force: true });
   }
 
-  const admin = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: postgresUrl, max: 1 }) }) });
+  const admin: RawSqlDatabase = new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: postgresUrl, max: 1 }) }) });
   try {
     await sql`select 1`.execute(admin);
   } catch (error) {
@@ -49,7 +52,7 @@ export default async function setup(project: TestProject) {
   await sql`create database ${sql.id(template)}`.execute(admin);
   const url = new URL(postgresUrl);
   url.pathname = `/${template}`;
-  const templateDb = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url.toString(), max: 1 }) }) });
+  const templateDb: RawSqlDatabase = new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url.toString(), max: 1 }) }) });
   await migrateToLatest(templateDb);
   await templateDb.destroy();
   project.provide('databaseTemplate', template);

@@ -43,4 +43,16 @@ export class GraphQLClient {
 }
 
 /** The code of the first error, or 'OK' when there is none. */
-export const outcomeOf = (result: GraphQLResponse) => result.errors?.[0]?.extensions?.code ?? 'OK';
+export const outcomeOf = (result: GraphQLResponse<unknown>) => result.errors?.[0]?.extensions?.code ?? 'OK';
+
+/** The first error of a response that must have failed; throws a clear assertion error when there is none. */
+export function firstError(result: GraphQLResponse<unknown>): GraphQLErrorShape {
+  const error = result.errors?.[0];
+  if (error === undefined) {
+    throw new Error(`Expected the response to carry an error, got data ${JSON.stringify(result.data)}`);
+  }
+  return error;
+}
+
+/** The code of the first error of a response that must have failed (throws when there is no error). */
+export const errorCode = (result: GraphQLResponse<unknown>): string | undefined => firstError(result).extensions?.code;

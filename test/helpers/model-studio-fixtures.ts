@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type QueryExecutorProvider, type RawBuilder } from 'kysely';
 import { expect } from 'vitest';
 import { PAGES, type Page } from '../../src/policy/vocabulary.js';
 import { attachPolicy, createUser, signUp, type TestAccount, type TestUser } from './fixtures.js';
@@ -126,12 +126,12 @@ export async function modelStudioUser(
 
 /** The member's page permissions in the workspace, or null when it is not a member. */
 export async function pagesOf(client: GraphQLClient, token: string, workspaceId: string, principalId: string): Promise<string[] | null> {
-  const data = await client.ok(
+  const data = await client.ok<{ workspace: { members: { edges: Array<{ node: { pages: string[]; principal: { id: string } } }> } } }>(
     `query($w: ID!) { workspace(id: $w) { members(first: 100) { edges { node { pages principal { id } } } } } }`,
     { w: workspaceId },
     token,
   );
-  const edge = data.workspace.members.edges.find((e: any) => e.node.principal.id === principalId);
+  const edge = data.workspace.members.edges.find((e) => e.node.principal.id === principalId);
   return edge ? edge.node.pages : null;
 }
 
@@ -170,13 +170,14 @@ export async function modelAuthorizations(
   token: string,
   workspaceId: string,
 ): Promise<Record<string, { inference: boolean; finetune: boolean; deploy: boolean }>> {
-  const data = await client.ok(
+  type Authorization = { model: { id: string }; inference: boolean; finetune: boolean; deploy: boolean };
+  const data = await client.ok<{ workspace: { modelAuthorizations: { edges: Array<{ node: Authorization }> } } }>(
     `query($w: ID!) { workspace(id: $w) { modelAuthorizations(first: 100) { edges { node { model { id } inference finetune deploy } } } } }`,
     { w: workspaceId },
     token,
   );
   return Object.fromEntries(
-    data.workspace.modelAuthorizations.edges.map((e: any) => [e.node.model.id, { inference: e.node.inference, finetune: e.node.finetune, deploy: e.node.deploy }]),
+    data.workspace.modelAuthorizations.edges.map((e) => [e.node.model.id, { inference: e.node.inference, finetune: e.node.finetune, deploy: e.node.deploy }]),
   );
 }
 
@@ -230,8 +231,12 @@ export async function deleteKey(client: GraphQLClient, token: string, id: string
 
 /** IDs of the workspace's live keys, as `token` sees them. */
 export async function apiKeyIds(client: GraphQLClient, token: string, workspaceId: string): Promise<string[]> {
-  const data = await client.ok(`query($w: ID!) { workspace(id: $w) { apiKeys(first: 100) { edges { node { id } } } } }`, { w: workspaceId }, token);
-  return data.workspace.apiKeys.edges.map((e: any) => e.node.id);
+  const data = await client.ok<{ workspace: { apiKeys: { edges: Array<{ node: { id: string } }> } } }>(
+    `query($w: ID!) { workspace(id: $w) { apiKeys(first: 100) { edges { node { id } } } } }`,
+    { w: workspaceId },
+    token,
+  );
+  return data.workspace.apiKeys.edges.map((e) => e.node.id);
 }
 
 export const CREATE_KNOWLEDGE_BASE = `mutation($w: ID!, $n: String!) { createKnowledgeBase(input: { workspaceId: $w, name: $n }) { id name } }`;
@@ -242,6 +247,11 @@ export async function createKnowledgeBase(client: GraphQLClient, token: string, 
 }
 
 export const KNOWLEDGE_BASES = `query($w: ID!) { workspace(id: $w) { id knowledgeBases(first: 100) { edges { node { id name } } } } }`;
+
+/** The data of KNOWLEDGE_BASES. */
+export interface KnowledgeBasesData {
+  workspace: { id: string; knowledgeBases: { edges: Array<{ node: { id: string; name: string } }> } };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Audit
@@ -293,7 +303,7 @@ const TENANT_TABLES = [
 ] as const;
 
 /** A digest of a table's rows that match `where`: equal digests, equal rows. */
-export async function tableDigest(db: Kysely<any>, table: string, where: RawBuilder<unknown> = sql`true`): Promise<string> {
+export async function tableDigest(db: QueryExecutorProvider, table: string, where: RawBuilder<unknown> = sql`true`): Promise<string> {
   const result = await sql<{ digest: string | null }>`select md5(string_agg(t::text, '|' order by t::text)) as digest from ${sql.table(table)} t where ${where}`.execute(db);
   return result.rows[0]?.digest ?? 'empty';
 }
@@ -302,7 +312,7 @@ export async function tableDigest(db: Kysely<any>, table: string, where: RawBuil
  * A digest of everything an account owns (the audit trail aside, which denials extend) and
  * of the model catalog: equal before and after means nothing of the account changed.
  */
-export async function accountFingerprint(db: Kysely<any>, accountId: string): Promise<Record<string, string>> {
+export async function accountFingerprint(db: QueryExecutorProvider, accountId: string): Promise<Record<string, string>> {
   const digest = async (table: string, where: RawBuilder<unknown>) => [table, await tableDigest(db, table, where)] as const;
   return Object.fromEntries(
     await Promise.all([

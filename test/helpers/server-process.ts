@@ -41,8 +41,8 @@ export async function startServerProcess(databaseUrl: string, env: Record<string
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const output: string[] = [];
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (chunk: string) => output.push(...chunk.split('\n').filter(Boolean)));
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => output.push(...chunk.split('\n').filter(Boolean)));
   const url = `http://127.0.0.1:${port}/graphql`;
   const started = Date.now();
   for (;;) {

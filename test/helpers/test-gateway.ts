@@ -33,7 +33,10 @@ export async function startTestGateway(overrides: Partial<Config> = {}, options:
     mutationsPerMinutePerPrincipal: 1_000_000,
     ...overrides,
   };
-  const signer = new SessionSigner(config.jwtSecret!, config.sessionTtlSeconds);
+  if (config.jwtSecret === undefined) {
+    throw new Error('startTestGateway: the configuration has no jwtSecret');
+  }
+  const signer = new SessionSigner(config.jwtSecret, config.sessionTtlSeconds);
   const gateway = await createGateway({ db: database.db, config, signer, logger: options.logger ?? createLogger(config.logLevel) }, database);
   await new Promise<void>((resolve) => gateway.server.listen(0, '127.0.0.1', resolve));
   const { port } = gateway.server.address() as AddressInfo;
@@ -53,13 +56,23 @@ export async function startTestGateway(overrides: Partial<Config> = {}, options:
 }
 
 /** One gateway (and database) per test file, started before its tests and stopped after. */
-export function useTestGateway(overrides: Partial<Config> = {}): TestGateway {
-  const holder = {} as TestGateway;
+export function gatewayForThisFile(overrides: Partial<Config> = {}): TestGateway {
+  let started: TestGateway | undefined;
   beforeAll(async () => {
-    Object.assign(holder, await startTestGateway(overrides));
+    started = await startTestGateway(overrides);
   });
   afterAll(async () => {
-    await holder.close?.();
+    await started?.close();
   });
-  return new Proxy(holder, { get: (target, key) => Reflect.get(target, key) });
+  return new Proxy({} as TestGateway, {
+    get: (_target, key) => {
+      if (started === undefined) {
+        throw new Error(`gatewayForThisFile: read ${String(key)} before the gateway started (use it inside a test or hook)`);
+      }
+      return Reflect.get(started, key);
+    },
+  });
 }
+
+// TODO(rename): remove once every caller is renamed
+export const useTestGateway = gatewayForThisFile;

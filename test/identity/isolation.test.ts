@@ -10,15 +10,20 @@ import {
   type TestAccount,
   type TestUser,
 } from '../helpers/fixtures.js';
-import type { GraphQLResponse } from '../helpers/graphql-client.js';
-import { useTestGateway } from '../helpers/test-gateway.js';
+import { firstError, type GraphQLResponse } from '../helpers/graphql-client.js';
+import { gatewayForThisFile } from '../helpers/test-gateway.js';
 import { expectError, uniqueName } from './support.js';
 
 /**
  * Cross-account isolation of identities: another account's user and role IDs behave exactly
  * like IDs that do not exist (NOT_FOUND, never FORBIDDEN, never data), and lists never mix.
  */
-const t = useTestGateway();
+const t = gatewayForThisFile();
+
+interface IdConnection {
+  edges: Array<{ node: { id: string } }>;
+}
+const sorted = (ids: string[]) => [...ids].sort((a, b) => a.localeCompare(b));
 
 let A: TestAccount;
 let B: TestAccount;
@@ -113,9 +118,9 @@ describe("another account's identities", () => {
     expect(JSON.stringify(foreign)).not.toContain(target());
     const nowhere = await run(token(), missing);
     expectError(nowhere, 'NOT_FOUND', { dataField: field });
-    expect(foreign.errors![0]!.message).toBe(nowhere.errors![0]!.message);
+    expect(firstError(foreign).message).toBe(firstError(nowhere).message);
     expect(foreign.errors).toHaveLength(1);
-    expect(foreign.errors![0]!.extensions).toEqual(nowhere.errors![0]!.extensions);
+    expect(firstError(foreign).extensions).toEqual(firstError(nowhere).extensions);
 
     expect(await ramSnapshot(t.client, A.token)).toEqual(before);
   });
@@ -142,11 +147,12 @@ describe("another account's identities", () => {
     expectError(foreign, 'BAD_USER_INPUT', { field: 'input.trustedUserIds[1]', dataField: 'createRamRole' });
     const nowhere = await create(MISSING.user);
     expectError(nowhere, 'BAD_USER_INPUT', { field: 'input.trustedUserIds[1]' });
-    expect(foreign.errors![0]!.message).toBe(nowhere.errors![0]!.message);
+    expect(firstError(foreign).message).toBe(firstError(nowhere).message);
     expect(await ramSnapshot(t.client, B.token)).toEqual(before);
   });
 
   it("account lists never show another account's principals", async () => {
+    const ids = (list: IdConnection) => sorted(list.edges.map((e) => e.node.id));
     const ramQuery = `account { id
       ramUsers(first: 100) { edges { node { id } } }
       ramRoles(first: 100) { edges { node { id } } }`;
@@ -156,16 +162,14 @@ describe("another account's identities", () => {
       const result = await t.client.request(withModelStudio ? query : `{ ${ramQuery} } }`, {}, { token });
       expect(result.errors).toBeUndefined();
       expect(result.data.account.id).toBe(B.accountId);
-      const ids = (list: any) => list.edges.map((e: any) => e.node.id).sort();
-      expect(ids(result.data.account.ramUsers)).toEqual([ramAdminB.id, plainB.id].sort());
+      expect(ids(result.data.account.ramUsers)).toEqual(sorted([ramAdminB.id, plainB.id]));
       expect(ids(result.data.account.ramRoles)).toHaveLength(1);
       if (withModelStudio) expect(ids(result.data.account.modelStudioUsers)).toEqual([B.rootId]);
     }
     const a = await t.client.ok(query, {}, A.token);
-    const ids = (list: any) => list.edges.map((e: any) => e.node.id).sort();
-    expect(ids(a.account.ramUsers)).toEqual([userA.id, disabledUserA.id].sort());
+    expect(ids(a.account.ramUsers)).toEqual(sorted([userA.id, disabledUserA.id]));
     expect(ids(a.account.ramRoles)).toEqual([roleA]);
-    expect(ids(a.account.modelStudioUsers)).toEqual([A.rootId, userA.id].sort());
+    expect(ids(a.account.modelStudioUsers)).toEqual(sorted([A.rootId, userA.id]));
   });
 
   it("the reverse holds too: A's root cannot touch B's principals", async () => {

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { attachPolicy, createRole, createUser, signUp, type TestAccount, type TestUser } from '../helpers/fixtures.js';
-import { useTestGateway } from '../helpers/test-gateway.js';
+import { gatewayForThisFile } from '../helpers/test-gateway.js';
 import { uniqueName } from './support.js';
 
 /**
@@ -8,7 +8,7 @@ import { uniqueName } from './support.js';
  * still served." Every guarded field is nullable (test/unit/permissions-coverage.test.ts),
  * so a denial never spreads to its parents.
  */
-const t = useTestGateway();
+const t = gatewayForThisFile();
 
 let account: TestAccount;
 let plain: TestUser;

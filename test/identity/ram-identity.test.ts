@@ -12,8 +12,9 @@ import {
   type RamSnapshot,
   type TestAccount,
 } from '../helpers/fixtures.js';
+import { defined } from '../helpers/assertions.js';
 import type { GraphQLResponse } from '../helpers/graphql-client.js';
-import { useTestGateway } from '../helpers/test-gateway.js';
+import { gatewayForThisFile } from '../helpers/test-gateway.js';
 import { expectError, uniqueName } from './support.js';
 
 /**
@@ -22,7 +23,7 @@ import { expectError, uniqueName } from './support.js';
  * administrator of another account (X_RAM). Each cell works on a fresh target of account A;
  * allowed cells must make exactly their change, denied ones must change nothing.
  */
-const t = useTestGateway();
+const t = gatewayForThisFile();
 
 const COLUMNS = ['ROOT', 'FA', 'CFA', 'RO', 'RAM', 'RAM_ROLE', 'NM', 'X', 'X_RAM'] as const;
 type Column = (typeof COLUMNS)[number];
@@ -60,7 +61,7 @@ interface Operation {
   prepare(): Promise<string | undefined>;
   run(token: string, target: string | undefined): Promise<GraphQLResponse>;
   /** Account A after the allowed call, from A before it. */
-  effect(before: RamSnapshot, target: string | undefined, result: any): RamSnapshot;
+  effect(before: RamSnapshot, target: string | undefined, data: Record<string, { id: string } | undefined>): RamSnapshot;
   /** What the allowed call returns about its principal. */
   returns(target: string | undefined): { kind: string; status: string; policy?: [string, boolean] };
 }
@@ -85,9 +86,10 @@ function statusChange(field: 'disableRamUser' | 'enableRamUser' | 'deleteRamUser
     run: (token, id) => t.client.request(`mutation($id: ID!) { ${field}(id: $id) { ${PRINCIPAL_FIELDS} } }`, { id }, { token }),
     effect: (before, id) => {
       const after = clone(before);
-      if (field === 'deleteRamRole') delete after.roles[id!];
-      else if (field === 'deleteRamUser') delete after.users[id!];
-      else after.users[id!]!.status = field === 'disableRamUser' ? 'DISABLED' : 'ACTIVE';
+      const target = defined(id, 'the target of the status change');
+      if (field === 'deleteRamRole') delete after.roles[target];
+      else if (field === 'deleteRamUser') delete after.users[target];
+      else defined(after.users[target], 'the target user in the snapshot').status = field === 'disableRamUser' ? 'DISABLED' : 'ACTIVE';
       return after;
     },
     returns: () => ({
@@ -114,8 +116,10 @@ function policyChange(mode: 'attach' | 'detach', policy: string, on: 'user' | 'r
       ),
     effect: (before, id) => {
       const after = clone(before);
-      const entry = on === 'role' ? after.roles[id!]! : after.users[id!]!;
-      entry.policies = mode === 'attach' ? [...entry.policies, policy].sort() : entry.policies.filter((p) => p !== policy);
+      const target = defined(id, 'the target of the policy change');
+      const entry = defined(on === 'role' ? after.roles[target] : after.users[target], `the target ${on} in the snapshot`);
+      entry.policies =
+        mode === 'attach' ? [...entry.policies, policy].sort((a, b) => a.localeCompare(b)) : entry.policies.filter((p) => p !== policy);
       return after;
     },
     returns: () => ({ kind: on === 'role' ? 'RAM_ROLE' : 'RAM_USER', status: 'ACTIVE', policy: [policy, mode === 'attach'] }),
@@ -132,9 +136,13 @@ const OPERATIONS: Record<keyof typeof MATRIX, Operation> = {
         { input: { name, displayName: `User ${name}`, password: PASSWORD } },
         { token },
       ),
-    effect: (before, name, result) => {
+    effect: (before, name, data) => {
       const after = clone(before);
-      after.users[result.createRamUser.id] = { name: name!, status: 'ACTIVE', policies: [] };
+      after.users[defined(data.createRamUser, 'the createRamUser data').id] = {
+        name: defined(name, 'the new user name'),
+        status: 'ACTIVE',
+        policies: [],
+      };
       return after;
     },
     returns: () => ({ kind: 'RAM_USER', status: 'ACTIVE' }),
@@ -151,9 +159,14 @@ const OPERATIONS: Record<keyof typeof MATRIX, Operation> = {
         { input: { name, description: 'made by a matrix cell', trustedUserIds: [] } },
         { token },
       ),
-    effect: (before, name, result) => {
+    effect: (before, name, data) => {
       const after = clone(before);
-      after.roles[result.createRamRole.id] = { name: name!, status: 'ACTIVE', policies: [], trustedUserIds: [] };
+      after.roles[defined(data.createRamRole, 'the createRamRole data').id] = {
+        name: defined(name, 'the new role name'),
+        status: 'ACTIVE',
+        policies: [],
+        trustedUserIds: [],
+      };
       return after;
     },
     returns: () => ({ kind: 'RAM_ROLE', status: 'ACTIVE' }),
@@ -223,11 +236,12 @@ describe('the columns hold what they name', () => {
 describe('permission matrix rows 6-8 (identity administration)', () => {
   it('covers every column of every operation', () => {
     expect(CELLS).toHaveLength(Object.keys(MATRIX).length * COLUMNS.length);
-    expect(Object.keys(OPERATIONS).sort()).toEqual(Object.keys(MATRIX).sort());
+    const sorted = (keys: string[]) => [...keys].sort((a, b) => a.localeCompare(b));
+    expect(sorted(Object.keys(OPERATIONS))).toEqual(sorted(Object.keys(MATRIX)));
   });
 
   it.each(CELLS)('row $row $operation as $column → $expected', async ({ operation, column, expected }) => {
-    const op = OPERATIONS[operation]!;
+    const op = defined(OPERATIONS[operation], `the operation ${operation}`);
     const target = await op.prepare();
     const before = await ramSnapshot(t.client, A.token);
     const otherBefore = await ramSnapshot(t.client, B.token);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { signUp, createUser } from '../helpers/fixtures.js';
-import { useTestGateway } from '../helpers/test-gateway.js';
+import { gatewayForThisFile } from '../helpers/test-gateway.js';
 
-const t = useTestGateway();
+const t = gatewayForThisFile();
 
 describe('smoke', () => {
   it('signs up and reads the viewer', async () => {

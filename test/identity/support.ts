@@ -1,7 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { expect } from 'vitest';
-import type { GraphQLResponse } from '../helpers/graphql-client.js';
+import { defined } from '../helpers/assertions.js';
+import { firstError, type GraphQLResponse } from '../helpers/graphql-client.js';
 import { TEST_JWT_SECRET } from '../helpers/test-gateway.js';
 
 /** Shared by the identity tests: expectations on API errors and hand-made session tokens. */
@@ -14,9 +15,10 @@ export const uniqueName = (prefix: string) => `${prefix}-${randomBytes(4).toStri
 /** The response failed with `code` (on its first error), optionally naming `field`; the mutation's data is null. */
 export function expectError(result: GraphQLResponse, code: string, options: { field?: string; dataField?: string } = {}) {
   expect(result.errors, `expected ${code}, got data ${JSON.stringify(result.data)}`).toBeDefined();
-  expect(result.errors!.length).toBeGreaterThan(0);
-  expect(result.errors![0]!.extensions?.code, JSON.stringify(result.errors)).toBe(code);
-  if (options.field !== undefined) expect(result.errors![0]!.extensions?.field).toBe(options.field);
+  expect(result.errors?.length).toBeGreaterThan(0);
+  const error = firstError(result);
+  expect(error.extensions?.code, JSON.stringify(result.errors)).toBe(code);
+  if (options.field !== undefined) expect(error.extensions?.field).toBe(options.field);
   if (options.dataField !== undefined) expect(result.data?.[options.dataField] ?? null).toBeNull();
 }
 
@@ -57,7 +59,7 @@ const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('bas
 
 /** The payload of a JWT, decoded without verification. */
 export const payloadOf = (token: string): Record<string, unknown> =>
-  JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8'));
+  JSON.parse(Buffer.from(defined(token.split('.')[1], 'the payload segment of the JWT'), 'base64url').toString('utf8'));
 
 /** The same claims as `token`, unsigned (`alg: none`, empty signature). */
 export function unsignedCopy(token: string): string {
@@ -74,6 +76,6 @@ export function withPayload(token: string, payload: Record<string, unknown>): st
 export function withAlteredSignature(token: string): string {
   const [header, payload, signature] = token.split('.') as [string, string, string];
   const bytes = Buffer.from(signature, 'base64url');
-  bytes[10] = bytes[10]! ^ 0x01;
+  bytes.writeUInt8(bytes.readUInt8(10) ^ 0x01, 10);
   return `${header}.${payload}.${bytes.toString('base64url')}`;
 }

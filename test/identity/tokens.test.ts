@@ -11,7 +11,7 @@ import {
   type TestAccount,
   type TestUser,
 } from '../helpers/fixtures.js';
-import { useTestGateway } from '../helpers/test-gateway.js';
+import { gatewayForThisFile } from '../helpers/test-gateway.js';
 import {
   AUDIENCE,
   ISSUER,
@@ -26,7 +26,7 @@ import {
 } from './support.js';
 
 /** Session tokens and API keys the gateway did not issue, or no longer honours, are UNAUTHENTICATED. */
-const t = useTestGateway();
+const t = gatewayForThisFile();
 
 let account: TestAccount;
 let other: TestAccount;
@@ -60,7 +60,7 @@ describe('hand-made tokens', () => {
   const REFUSED: Array<[string, () => Promise<string>]> = [
     ['a changed signature byte', async () => withAlteredSignature(user.token)],
     ['a signature by another key', async () => signToken({ sub: user.id, acc: account.accountId, secret: `${'x'.repeat(40)}-another-key` })],
-    ['no signature at all', async () => user.token.split('.').slice(0, 2).join('.') + '.'],
+    ['no signature at all', async () => `${user.token.split('.').slice(0, 2).join('.')}.`],
     ['alg: none', async () => unsignedCopy(user.token)],
     ['alg: none, claiming the root', async () => unsignedCopy(await signToken({ sub: account.rootId, acc: account.accountId }))],
     ['a payload swapped for the root\'s, with the user\'s signature', async () => withPayload(user.token, { ...payloadOf(user.token), sub: account.rootId })],

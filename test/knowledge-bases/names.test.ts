@@ -1,17 +1,18 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { outcomeOf } from '../helpers/graphql-client.js';
+import { firstError, outcomeOf } from '../helpers/graphql-client.js';
 import {
   CREATE_KNOWLEDGE_BASE,
   KNOWLEDGE_BASES,
+  type KnowledgeBasesData,
   createKnowledgeBase,
   createWorkspace,
   expectError,
   modelStudioAccount,
   type ModelStudioAccount,
 } from '../helpers/model-studio-fixtures.js';
-import { useTestGateway } from '../helpers/test-gateway.js';
+import { gatewayForThisFile } from '../helpers/test-gateway.js';
 
-const t = useTestGateway();
+const t = gatewayForThisFile();
 
 /** schema: knowledge base names are 1-64 characters, unique within the workspace. */
 describe('knowledge base names', () => {
@@ -23,12 +24,14 @@ describe('knowledge base names', () => {
   });
 
   const names = async (workspaceId: string) =>
-    (await t.client.ok(KNOWLEDGE_BASES, { w: workspaceId }, account.token)).workspace.knowledgeBases.edges.map((e: any) => e.node.name).sort();
+    (await t.client.ok<KnowledgeBasesData>(KNOWLEDGE_BASES, { w: workspaceId }, account.token)).workspace.knowledgeBases.edges
+      .map((e) => e.node.name)
+      .sort((a, b) => a.localeCompare(b));
 
   it('a duplicate name in the same workspace is CONFLICT naming input.name and creates nothing', async () => {
     const result = await t.client.request(CREATE_KNOWLEDGE_BASE, { w: account.W, n: 'manuals' }, { token: account.token });
     expectError(result, 'CONFLICT');
-    expect(result.errors![0]!.extensions?.field).toBe('input.name');
+    expect(firstError(result).extensions?.field).toBe('input.name');
     expect(await names(account.W)).toEqual(['manuals']);
   });
 

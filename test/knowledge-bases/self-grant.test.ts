@@ -1,9 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { TestUser } from '../helpers/fixtures.js';
-import { outcomeOf } from '../helpers/graphql-client.js';
+import { firstError, outcomeOf } from '../helpers/graphql-client.js';
 import {
   CREATE_KNOWLEDGE_BASE,
   KNOWLEDGE_BASES,
+  type KnowledgeBasesData,
   SET_MEMBER_PERMISSIONS,
   createKnowledgeBase,
   expectError,
@@ -11,9 +12,9 @@ import {
   modelStudioUser,
   type ModelStudioAccount,
 } from '../helpers/model-studio-fixtures.js';
-import { useTestGateway } from '../helpers/test-gateway.js';
+import { gatewayForThisFile } from '../helpers/test-gateway.js';
 
-const t = useTestGateway();
+const t = gatewayForThisFile();
 
 /**
  * permission-matrix.md rows 22/23 for FA: an AliyunBailianFullAccess holder is not a member,
@@ -31,8 +32,8 @@ describe('AliyunBailianFullAccess self-grant of membership', () => {
   });
 
   const kbNames = async (token: string) => {
-    const data = await t.client.ok(KNOWLEDGE_BASES, { w: account.W }, token);
-    return data.workspace.knowledgeBases.edges.map((e: any) => e.node.name).sort();
+    const data = await t.client.ok<KnowledgeBasesData>(KNOWLEDGE_BASES, { w: account.W }, token);
+    return data.workspace.knowledgeBases.edges.map((e) => e.node.name).sort((a, b) => a.localeCompare(b));
   };
 
   it('before: createKnowledgeBase in W is FORBIDDEN and creates nothing', async () => {
@@ -47,7 +48,7 @@ describe('AliyunBailianFullAccess self-grant of membership', () => {
     expect(result.data?.workspace?.id).toBe(account.W);
     expect(result.data?.workspace?.knowledgeBases).toBeNull();
     expect(result.errors).toHaveLength(1);
-    expect(result.errors![0]!.path).toEqual(['workspace', 'knowledgeBases']);
+    expect(firstError(result).path).toEqual(['workspace', 'knowledgeBases']);
     expect(outcomeOf(result)).toBe('FORBIDDEN');
   });
 
@@ -107,9 +108,9 @@ describe('self-grant by other management policies', () => {
     expect(await kbCode()).toBe('FORBIDDEN');
 
     expect(outcomeOf(await t.client.request(SET_MEMBER_PERMISSIONS, { w: account.W, p: user.id, pages }, { token: user.token }))).toBe(add);
-    const reading = await t.client.request(KNOWLEDGE_BASES, { w: account.W }, { token: user.token });
+    const reading = await t.client.request<KnowledgeBasesData>(KNOWLEDGE_BASES, { w: account.W }, { token: user.token });
     expect(outcomeOf(reading)).toBe(read);
-    if (read === 'OK') expect(reading.data.workspace.knowledgeBases.edges.map((e: any) => e.node.name)).toContain('root-kb');
+    if (read === 'OK') expect(reading.data?.workspace.knowledgeBases.edges.map((e) => e.node.name)).toContain('root-kb');
     expect(await kbCode()).toBe(create);
   });
 });

@@ -1,3 +1,4 @@
+import { defined } from '../helpers/assertions.js';
 import { COLUMN_NAMES, COLUMNS, PERMISSION_MATRIX, expectedCell, type ColumnName } from './permission-matrix.js';
 
 /**
@@ -22,7 +23,7 @@ const OPERATION_ROWS: Record<string, number> = {
 };
 
 function apiCell(operation: string, row: number, column: ColumnName): Expected {
-  const cell = expectedCell(PERMISSION_MATRIX.find((r) => r.row === row)!, column);
+  const cell = expectedCell(defined(PERMISSION_MATRIX.find((r) => r.row === row), `permission matrix row ${row}`), column);
   if (column === 'X') {
     if (row === 21) return '-'; // X cannot own a key in A's workspace: there is nothing to delete.
     if (NAMES_NO_RESOURCE.has(operation)) return 'ISO';

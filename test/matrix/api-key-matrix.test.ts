@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { defined } from '../helpers/assertions.js';
 import { attachPolicy } from '../helpers/fixtures.js';
 import { outcomeOf } from '../helpers/graphql-client.js';
-import { useTestGateway } from '../helpers/test-gateway.js';
+import { gatewayForThisFile } from '../helpers/test-gateway.js';
 import { API_EXPECTATIONS } from './api-expectations.js';
 import { OPERATIONS } from './operations.js';
 import { buildWorld, fingerprint, registeredUser, setPages, unique, type MatrixActor, type World } from './world.js';
@@ -11,7 +12,7 @@ import { buildWorld, fingerprint, registeredUser, setPages, unique, type MatrixA
  * management operations refused to every key, and what a key may call (`modelAccess`).
  */
 // The tests speak for an inference proxy on 127.0.0.1 that passes its client's address as sourceIp.
-const t = useTestGateway({ trustedProxies: ['127.0.0.1/32'] });
+const t = gatewayForThisFile({ trustedProxies: ['127.0.0.1/32'] });
 let w: World;
 
 const createKey = async (token: string, workspaceId: string, extra: Record<string, unknown> = {}) =>
@@ -43,7 +44,7 @@ describe('knowledge bases through an API key need a data policy and membership',
 
   it.each(table)('$owner: read $read, create $write', async ({ owner, policies, pages, otherWorkspace, read, write }) => {
     const secret =
-      owner.startsWith('ROOT') ? (await createKey(w.root.token, otherWorkspace ? w.W2 : w.W)).secret : (await memberKey(policies!, pages)).key.secret;
+      owner.startsWith('ROOT') ? (await createKey(w.root.token, otherWorkspace ? w.W2 : w.W)).secret : (await memberKey(defined(policies, `the policies of ${owner}`), pages)).key.secret;
     const listed = await t.client.request(`query($w: ID!) { workspace(id: $w) { knowledgeBases { edges { node { id } } } } }`, { w: w.W }, { token: secret });
     expect(outcomeOf(listed)).toBe(read);
     const before = await fingerprint(w.db, w.root.accountId);
@@ -71,11 +72,12 @@ describe('API keys never reach the management layer', () => {
     w.probe = async () => {
       before = await fingerprint(w.db, w.root.accountId);
     };
-    const result = await OPERATIONS[operation]!.run(w, key);
+    const op = defined(OPERATIONS[operation], `the operation ${operation}`);
+    const result = await op.run(w, key);
     w.probe = undefined;
     expect(outcomeOf(result), JSON.stringify(result.errors)).toBe('FORBIDDEN');
     expect(await fingerprint(w.db, w.root.accountId)).toBe(before);
-    await OPERATIONS[operation]!.cleanup?.(w, key, result);
+    await op.cleanup?.(w, key, result);
     await t.client.ok(`mutation($id: ID!) { deleteApiKey(id: $id) { id } }`, { id: created.apiKey.id }, w.root.token);
   });
 });

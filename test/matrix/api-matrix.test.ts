@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { defined } from '../helpers/assertions.js';
 import { outcomeOf, type GraphQLResponse } from '../helpers/graphql-client.js';
-import { useTestGateway } from '../helpers/test-gateway.js';
+import { gatewayForThisFile } from '../helpers/test-gateway.js';
 import { API_EXPECTATIONS, type Expected } from './api-expectations.js';
 import { OPERATIONS } from './operations.js';
 import { auditOutcomesSince, buildWorld, COLUMN_NAMES, fingerprint, lastAuditId, type MatrixActor, type World } from './world.js';
@@ -10,7 +11,7 @@ import { auditOutcomesSince, buildWorld, COLUMN_NAMES, fingerprint, lastAuditId,
  * each column's principal performs each row's operation; allowed cells succeed (lists show
  * the expected scope), denied cells answer the expected code and change nothing.
  */
-const t = useTestGateway();
+const t = gatewayForThisFile();
 let w: World;
 let rootKeyInW: string;
 
@@ -25,24 +26,31 @@ const CODE: Partial<Record<Expected, string>> = { D: 'FORBIDDEN', NF: 'NOT_FOUND
 /** IDs of account A that must never reach account X. */
 const accountAIds = (w: World) => [w.root.accountId, w.root.rootId, w.D, w.W, w.W2, ...Object.values(w.actors).filter((a) => a.column !== 'X').map((a) => a.principalId)];
 
-function checkScope(operation: string, expected: Expected, actor: MatrixActor, result: GraphQLResponse) {
-  const data = result.data as any;
+/** The data that checkScope reads: `workspaces` (row 4) or the workspace's API keys (row 19). */
+interface ScopeData {
+  workspaces?: { edges: Array<{ node: { id: string } }> };
+  workspace?: { apiKeys: { edges: Array<{ node: { id: string; owner: { id: string } } }> } };
+}
+
+function checkScope(operation: string, expected: Expected, actor: MatrixActor, result: GraphQLResponse<ScopeData>) {
+  const data = defined(result.data, `the data of operation ${operation}`);
   if (operation === '4') {
-    const ids: string[] = data.workspaces.edges.map((e: any) => e.node.id);
+    const ids = defined(data.workspaces, 'workspaces').edges.map((e) => e.node.id);
     if (expected === 'ALL') expect(ids).toEqual(expect.arrayContaining([w.D, w.W, w.W2]));
     if (expected === 'OWN') expect(ids).toEqual([w.W]);
     if (expected === 'NONE') expect(ids).toEqual([]);
   }
   if (operation === '19') {
-    const owners: string[] = data.workspace.apiKeys.edges.map((e: any) => e.node.owner.id);
-    const ids: string[] = data.workspace.apiKeys.edges.map((e: any) => e.node.id);
+    const { edges } = defined(data.workspace, 'workspace').apiKeys;
+    const owners = edges.map((e) => e.node.owner.id);
+    const ids = edges.map((e) => e.node.id);
     if (expected === 'ALL') expect(ids).toContain(rootKeyInW);
     if (expected === 'OWN') expect(owners.every((owner) => owner === actor.principalId)).toBe(true);
   }
 }
 
 async function runCell(operation: string, actor: MatrixActor, expected: Expected) {
-  const op = OPERATIONS[operation]!;
+  const op = defined(OPERATIONS[operation], `the operation ${operation}`);
   let before = '';
   let auditBefore = '0';
   w.probe = async () => {
@@ -78,7 +86,8 @@ const cells = Object.entries(API_EXPECTATIONS).flatMap(([operation, { row, expec
 
 describe('permission matrix through the API', () => {
   it('covers every operation the matrix names', () => {
-    expect(Object.keys(OPERATIONS).sort()).toEqual(Object.keys(API_EXPECTATIONS).sort());
+    const sorted = (keys: string[]) => [...keys].sort((a, b) => a.localeCompare(b));
+    expect(sorted(Object.keys(OPERATIONS))).toEqual(sorted(Object.keys(API_EXPECTATIONS)));
   });
 
   it.each(cells)('row $row $operation as $column: $expected', async ({ operation, column, expected }) => {
@@ -89,6 +98,6 @@ describe('permission matrix through the API', () => {
 describe('permission matrix through the API, as RAM role sessions', () => {
   const roleCells = cells.filter(({ column }) => column !== 'ROOT' && column !== 'X');
   it.each(roleCells)('row $row $operation as a $column role session: $expected', async ({ operation, column, expected }) => {
-    await runCell(operation, w.roleActors[column]!, expected);
+    await runCell(operation, defined(w.roleActors[column], `the ${column} role session`), expected);
   });
 });

@@ -1,3 +1,4 @@
+import { defined } from '../helpers/assertions.js';
 import { createUser } from '../helpers/fixtures.js';
 import type { GraphQLResponse } from '../helpers/graphql-client.js';
 import { COLUMNS, registeredUser, setPages, unique, type MatrixActor, type World } from './world.js';
@@ -158,7 +159,7 @@ export const OPERATIONS: Record<string, RowOperation> = {
   '18': {
     run: (w, a) => as(w, a, `mutation($w: ID!) { createApiKey(input: { workspaceId: $w }) { secret apiKey { id } } }`, { w: w.W }),
     cleanup: async (w, _a, result) => {
-      const id = (result.data as any)?.createApiKey?.apiKey?.id;
+      const id = (result.data as { createApiKey?: { apiKey?: { id?: string } | null } | null } | null | undefined)?.createApiKey?.apiKey?.id;
       if (id) await deleteKeyAsRoot(w, id);
     },
   },
@@ -171,7 +172,7 @@ export const OPERATIONS: Record<string, RowOperation> = {
       return Object.assign(await as(w, a, `mutation($id: ID!) { deleteApiKey(id: $id) { id } }`, { id }), { keyId: id });
     },
     cleanup: async (w, _a, result) => {
-      if (result.errors) await deleteKeyAsRoot(w, (result as { keyId?: string }).keyId!);
+      if (result.errors) await deleteKeyAsRoot(w, defined((result as { keyId?: string }).keyId, 'the key ID operation 20 tried to delete'));
     },
   },
   '21': {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import type { DB } from '../../src/db/database.js';
+import { defined } from '../helpers/assertions.js';
 import { PASSWORD, attachPolicy, createUser, login, signUp, type TestAccount } from '../helpers/fixtures.js';
 import type { GraphQLClient } from '../helpers/graphql-client.js';
 import { accountFingerprint } from '../helpers/model-studio-fixtures.js';
@@ -118,7 +119,7 @@ export async function auditOutcomesSince(db: DB, accountId: string, sinceId: str
 
 export async function lastAuditId(db: DB): Promise<string> {
   const result = await sql<{ id: string }>`select cast(coalesce(max(id), 0) as text) as id from audit_event`.execute(db);
-  return result.rows[0]!.id;
+  return defined(result.rows[0], 'the highest audit event ID').id;
 }
 
 export { PASSWORD, login };

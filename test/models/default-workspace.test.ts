@@ -11,9 +11,9 @@ import {
   type CreatedKey,
   type ModelStudioAccount,
 } from '../helpers/model-studio-fixtures.js';
-import { useTestGateway } from '../helpers/test-gateway.js';
+import { gatewayForThisFile } from '../helpers/test-gateway.js';
 
-const t = useTestGateway();
+const t = gatewayForThisFile();
 
 /** domain.md: in the default workspace every standard model is callable and nothing can be restricted. */
 describe('default workspace', () => {
@@ -24,8 +24,12 @@ describe('default workspace', () => {
   beforeAll(async () => {
     account = await modelStudioAccount(t.client);
     key = await createKey(t.client, account.token, account.D);
-    const catalog = await t.client.ok(`{ models { id workspaceId supportsInference } }`, {}, account.token);
-    standardModels = catalog.models.filter((m: any) => m.workspaceId === null && m.supportsInference).map((m: any) => m.id);
+    const catalog = await t.client.ok<{ models: Array<{ id: string; workspaceId: string | null; supportsInference: boolean }> }>(
+      `{ models { id workspaceId supportsInference } }`,
+      {},
+      account.token,
+    );
+    standardModels = catalog.models.filter((m) => m.workspaceId === null && m.supportsInference).map((m) => m.id);
   });
 
   it('the catalog holds the standard models of domain.md', () => {

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { defined } from '../helpers/assertions.js';
 import { signUp } from '../helpers/fixtures.js';
 import {
   activateRegion,
@@ -12,9 +13,9 @@ import {
   type CreatedKey,
   type ModelStudioAccount,
 } from '../helpers/model-studio-fixtures.js';
-import { useTestGateway } from '../helpers/test-gateway.js';
+import { gatewayForThisFile } from '../helpers/test-gateway.js';
 
-const t = useTestGateway();
+const t = gatewayForThisFile();
 
 const CREATE_FINE_TUNED = `mutation($w: ID!, $b: ID!, $s: String!) { createFineTunedModel(input: { workspaceId: $w, baseModel: $b, suffix: $s }) { id workspaceId baseModel { id } } }`;
 
@@ -22,20 +23,20 @@ const CREATE_FINE_TUNED = `mutation($w: ID!, $b: ID!, $s: String!) { createFineT
 describe('fine-tuned models', () => {
   let account: ModelStudioAccount;
   let fineTuned: string;
-  const keys: Record<string, CreatedKey> = {};
+  let keys: Record<'W' | 'W2' | 'W3 (open to all)' | 'D' | 'another account', CreatedKey>;
 
   beforeAll(async () => {
     account = await modelStudioAccount(t.client);
     const w2 = await createWorkspace(t.client, account.token, 'W2');
     const w3 = await createWorkspace(t.client, account.token, 'W3-open');
     await setAllModels(t.client, account.token, w3, 'OPEN');
-    keys.W = await createKey(t.client, account.token, account.W);
-    keys.W2 = await createKey(t.client, account.token, w2);
-    keys['W3 (open to all)'] = await createKey(t.client, account.token, w3);
-    keys.D = await createKey(t.client, account.token, account.D);
+    const W = await createKey(t.client, account.token, account.W);
+    const W2 = await createKey(t.client, account.token, w2);
+    const W3 = await createKey(t.client, account.token, w3);
+    const D = await createKey(t.client, account.token, account.D);
     const other = await signUp(t.client);
     const otherD = await activateRegion(t.client, other.token);
-    keys['another account'] = await createKey(t.client, other.token, otherD);
+    keys = { W, W2, 'W3 (open to all)': W3, D, 'another account': await createKey(t.client, other.token, otherD) };
   });
 
   it('refuses to fine-tune qwen-plus in W before finetune is authorized there', async () => {
@@ -59,19 +60,25 @@ describe('fine-tuned models', () => {
     ['W3 (open to all)', 'MODEL_NOT_AUTHORIZED'],
     ['D', 'MODEL_NOT_AUTHORIZED'],
     ['another account', 'MODEL_NOT_FOUND'],
-  ])("with a key of %s the fine-tuned model answers %s", async (workspace, expected) => {
-    expect(await modelCall(t.client, keys[workspace]!.secret, fineTuned)).toBe(expected);
+  ] as const)("with a key of %s the fine-tuned model answers %s", async (workspace, expected) => {
+    expect(await modelCall(t.client, keys[workspace].secret, fineTuned)).toBe(expected);
   });
 
   it("needs no authorization in its own workspace: still callable after W closes all models", async () => {
     await setAllModels(t.client, account.token, account.W, 'CLOSE');
-    expect(await modelCall(t.client, keys.W!.secret, 'qwen-plus')).toBe('MODEL_NOT_AUTHORIZED');
-    expect(await modelCall(t.client, keys.W!.secret, fineTuned)).toBe('ALLOWED');
+    expect(await modelCall(t.client, keys.W.secret, 'qwen-plus')).toBe('MODEL_NOT_AUTHORIZED');
+    expect(await modelCall(t.client, keys.W.secret, fineTuned)).toBe('ALLOWED');
   });
 
   it('cannot be authorized in another workspace of the account', async () => {
-    const w2 = (await t.client.ok(`{ workspaces { edges { node { id name } } } }`, {}, account.token)).workspaces.edges.find(
-      (e: any) => e.node.name === 'W2',
+    const workspaces = await t.client.ok<{ workspaces: { edges: Array<{ node: { id: string; name: string } }> } }>(
+      `{ workspaces { edges { node { id name } } } }`,
+      {},
+      account.token,
+    );
+    const w2 = defined(
+      workspaces.workspaces.edges.find((e) => e.node.name === 'W2'),
+      'the workspace W2',
     ).node.id;
     const result = await t.client.request(
       `mutation($w: ID!, $m: ID!) { setModelAuthorization(input: { workspaceId: $w, model: $m, inference: true }) { inference } }`,
@@ -79,6 +86,6 @@ describe('fine-tuned models', () => {
       { token: account.token },
     );
     expectError(result, 'BAD_USER_INPUT', 'input.model');
-    expect(await modelCall(t.client, keys.W2!.secret, fineTuned)).toBe('MODEL_NOT_AUTHORIZED');
+    expect(await modelCall(t.client, keys.W2.secret, fineTuned)).toBe('MODEL_NOT_AUTHORIZED');
   });
 });

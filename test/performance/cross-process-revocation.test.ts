@@ -1,21 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defined } from '../helpers/assertions.js';
 import { createUser, signUp } from '../helpers/fixtures.js';
 import { GraphQLClient, outcomeOf } from '../helpers/graphql-client.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { testDatabaseKind } from '../helpers/test-database.js';
-import { useTestGateway } from '../helpers/test-gateway.js';
+import { gatewayForThisFile } from '../helpers/test-gateway.js';
 
 /**
  * Two server processes on one PostgreSQL database: a revocation made through one is enforced
  * by the other on the very next request. (PGlite is one process's database: PostgreSQL only.)
  */
 describe.skipIf(testDatabaseKind() !== 'postgres')('revocation across two server processes', () => {
-  const a = useTestGateway();
+  const a = gatewayForThisFile();
   let b: ServerProcess;
   let viaB: GraphQLClient;
 
   beforeAll(async () => {
-    b = await startServerProcess(a.databaseUrl!);
+    b = await startServerProcess(defined(a.databaseUrl, 'the URL of the test database (PostgreSQL runs only)'));
     viaB = new GraphQLClient(b.url);
   }, 60_000);
   afterAll(async () => {

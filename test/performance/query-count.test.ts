@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { attachPolicy, createUser, signUp } from '../helpers/fixtures.js';
-import { useTestGateway } from '../helpers/test-gateway.js';
+import { gatewayForThisFile } from '../helpers/test-gateway.js';
 // What a console's members page loads: the query the benchmark's `consolePage` measures.
 import { CONSOLE_PAGE_QUERY } from '../../bench/scenarios.js';
 
 // The statement count is served only when asked for (EXPOSE_STATEMENT_COUNT).
-const t = useTestGateway({ exposeStatementCount: true });
+const t = gatewayForThisFile({ exposeStatementCount: true });
 
 async function statementsFor(query: string, variables: Record<string, unknown>, token: string) {
   const response = await fetch(t.url, {

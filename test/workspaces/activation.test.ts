@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { signUp } from '../helpers/fixtures.js';
 import { outcomeOf } from '../helpers/graphql-client.js';
 import { CREATE_WORKSPACE, activateRegion, expectError, listWorkspaces } from '../helpers/model-studio-fixtures.js';
-import { useTestGateway } from '../helpers/test-gateway.js';
+import { gatewayForThisFile } from '../helpers/test-gateway.js';
 
-const t = useTestGateway();
+const t = gatewayForThisFile();
 
 const ACTIVATE = `mutation($r: Region!, $a: Boolean!) { activateModelStudio(input: { region: $r, acceptServiceAgreement: $a }) { id kind region } }`;
 

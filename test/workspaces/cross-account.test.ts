@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { TestUser } from '../helpers/fixtures.js';
+import { defined } from '../helpers/assertions.js';
 import type { GraphQLResponse } from '../helpers/graphql-client.js';
 import {
   accountFingerprint,
@@ -15,9 +16,13 @@ import {
   type CreatedKey,
   type ModelStudioAccount,
 } from '../helpers/model-studio-fixtures.js';
-import { useTestGateway } from '../helpers/test-gateway.js';
+import { gatewayForThisFile } from '../helpers/test-gateway.js';
 
-const t = useTestGateway();
+const t = gatewayForThisFile();
+
+const CALLER_NAMES = ["B's root (session)", "B's AliyunBailianFullAccess user (session)", "B's root API key"] as const;
+type CallerName = (typeof CALLER_NAMES)[number];
+const sorted = (ids: string[]) => [...ids].sort((x, y) => x.localeCompare(y));
 
 /**
  * domain.md: "An ID from another account behaves exactly like an ID that does not exist."
@@ -121,7 +126,7 @@ describe('cross-account isolation', () => {
   let foreign: Ids;
   let missing: Ids;
   let own: Own;
-  let callers: Record<string, { token: string; session: boolean }>;
+  let callers: Record<CallerName, { token: string; session: boolean }>;
   let aBefore: Record<string, string>;
 
   beforeAll(async () => {
@@ -146,7 +151,7 @@ describe('cross-account isolation', () => {
       account: a.accountId,
       apiKey: aKey.id,
       knowledgeBase: aKb,
-      auditEvent: aEvent!.id,
+      auditEvent: defined(aEvent, "an audit event of account A").id,
       fineTunedModel: aModel.createFineTunedModel.id,
     };
     missing = {
@@ -157,7 +162,7 @@ describe('cross-account isolation', () => {
       account: missingId.account(),
       apiKey: missingId.apiKey(),
       knowledgeBase: missingId.knowledgeBase(),
-      auditEvent: 'aud_987654321012',
+      auditEvent: 'aud_0123456789abcdef0123456789abcdef',
       fineTunedModel: 'ft-qwen-plus-secret-0a1b2c3d',
     };
 
@@ -189,9 +194,9 @@ describe('cross-account isolation', () => {
     return JSON.parse(text);
   };
 
-  describe.each(["B's root (session)", "B's AliyunBailianFullAccess user (session)", "B's root API key"])('as %s', (callerName) => {
+  describe.each(CALLER_NAMES)('as %s', (callerName) => {
     it.each(OPERATIONS)("%s: A's IDs answer exactly like IDs that do not exist", async (_name, build, sessionCode = 'NOT_FOUND') => {
-      const caller = callers[callerName]!;
+      const caller = callers[callerName];
       const withMissing = build(missing, own);
       const withForeign = build(foreign, own);
       const m = await t.client.request(withMissing.query, withMissing.variables, { token: caller.token });
@@ -241,14 +246,18 @@ describe('cross-account isolation', () => {
   it("`workspaces` never lists another account's workspaces", async () => {
     const aIds = (await listWorkspaces(t.client, a.token)).map((w) => w.id);
     const bIds = (await listWorkspaces(t.client, b.token)).map((w) => w.id);
-    expect(aIds.sort()).toEqual([a.D, a.W].sort());
-    expect(bIds.sort()).toEqual([b.D, b.W].sort());
+    expect(sorted(aIds)).toEqual(sorted([a.D, a.W]));
+    expect(sorted(bIds)).toEqual(sorted([b.D, b.W]));
     for (const caller of Object.values(callers)) {
       const seen = (await listWorkspaces(t.client, caller.token)).map((w) => w.id);
       expect(seen.filter((id) => aIds.includes(id))).toEqual([]);
     }
-    const byRegion = await t.client.ok(`{ workspaces(region: CN_BEIJING, first: 100) { edges { node { id } } } }`, {}, b.token);
-    expect(byRegion.workspaces.edges.map((e: any) => e.node.id).sort()).toEqual([b.D, b.W].sort());
+    const byRegion = await t.client.ok<{ workspaces: { edges: Array<{ node: { id: string } }> } }>(
+      `{ workspaces(region: CN_BEIJING, first: 100) { edges { node { id } } } }`,
+      {},
+      b.token,
+    );
+    expect(sorted(byRegion.workspaces.edges.map((e) => e.node.id))).toEqual(sorted([b.D, b.W]));
   });
 
   it("`auditEvents` never lists another account's events, whatever the filter", async () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createUser, signUp } from '../helpers/fixtures.js';
 import { outcomeOf } from '../helpers/graphql-client.js';
-import { useTestGateway } from '../helpers/test-gateway.js';
+import { gatewayForThisFile } from '../helpers/test-gateway.js';
 
-const t = useTestGateway();
+const t = gatewayForThisFile();
 
 describe('workspace flow', () => {
   it('activates, creates a workspace, adds a member, creates a key and checks model access', async () => {
@@ -45,8 +45,12 @@ describe('workspace flow', () => {
     expect(a.modelAccess.reason).toBe('KEY_INACTIVE');
     const keys = await c.ok(`query($w: ID!) { workspace(id: $w) { apiKeys { edges { node { prefix } } } members { edges { node { pages } } } } }`, { w: wid }, root.token);
     expect(keys.workspace.apiKeys.edges).toHaveLength(1);
-    const audit = await c.ok(`{ auditEvents(first: 50) { edges { node { id action outcome } } } }`, {}, root.token);
-    expect(audit.auditEvents.edges.map((e: any) => e.node.action)).toContain('createApiKey');
+    const audit = await c.ok<{ auditEvents: { edges: Array<{ node: { id: string; action: string; outcome: string } }> } }>(
+      `{ auditEvents(first: 50) { edges { node { id action outcome } } } }`,
+      {},
+      root.token,
+    );
+    expect(audit.auditEvents.edges.map((e) => e.node.action)).toContain('createApiKey');
     const explain = await c.ok(
       `query($w: ID!, $p: ID!) { explainAccess(action: create_api_key, resourceId: $w, principalId: $p) { allowed layer reasons } }`,
       { w: wid, p: user.id },

@@ -1,10 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { signUp, type TestAccount } from '../helpers/fixtures.js';
-import { outcomeOf } from '../helpers/graphql-client.js';
+import { defined } from '../helpers/assertions.js';
+import { firstError, outcomeOf } from '../helpers/graphql-client.js';
 import { CREATE_WORKSPACE, activateRegion, createWorkspace, expectError, listWorkspaces } from '../helpers/model-studio-fixtures.js';
-import { useTestGateway } from '../helpers/test-gateway.js';
+import { gatewayForThisFile } from '../helpers/test-gateway.js';
 
-const t = useTestGateway();
+const t = gatewayForThisFile();
 
 const RENAME = `mutation($w: ID!, $n: String!) { renameWorkspace(input: { workspaceId: $w, name: $n }) { id name } }`;
 
@@ -29,7 +30,7 @@ describe('workspace names', () => {
     const before = await listWorkspaces(t.client, account.token);
     const result = await t.client.request(CREATE_WORKSPACE, { n: name, r: region }, { token: account.token });
     expectError(result, 'CONFLICT');
-    expect(result.errors![0]!.extensions?.field).toBe('input.name');
+    expect(firstError(result).extensions?.field).toBe('input.name');
     expect(await listWorkspaces(t.client, account.token)).toEqual(before);
   });
 
@@ -50,7 +51,7 @@ describe('workspace names', () => {
     const result = await t.client.request(RENAME, { w: other, n: 'team' }, { token: account.token });
     expectError(result, 'CONFLICT');
     const names = (await listWorkspaces(t.client, account.token)).filter((w) => w.region === 'CN_BEIJING').map((w) => w.name);
-    expect(names.sort()).toEqual(['Default Workspace', 'other', 'team']);
+    expect(names.sort((a, b) => a.localeCompare(b))).toEqual(['Default Workspace', 'other', 'team']);
   });
 
   it('renaming to a name used only in another region is fine, and frees the old name', async () => {
@@ -67,7 +68,11 @@ describe('workspace names', () => {
     expect(results.map(outcomeOf).sort()).toEqual(['CONFLICT', 'CONFLICT', 'CONFLICT', 'CONFLICT', 'OK']);
     const contested = (await listWorkspaces(t.client, account.token)).filter((w) => w.name === 'contested');
     expect(contested).toHaveLength(1);
-    expect(contested[0]!.id).toBe(results.find((r) => outcomeOf(r) === 'OK')!.data.createWorkspace.id);
+    const winner = defined(
+      results.find((r) => outcomeOf(r) === 'OK'),
+      'the successful createWorkspace',
+    );
+    expect(contested[0]?.id).toBe(winner.data.createWorkspace.id);
   });
 
   it('a failed duplicate does not use up a workspace slot', async () => {

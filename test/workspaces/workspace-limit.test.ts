@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { signUp, type TestAccount } from '../helpers/fixtures.js';
+import { defined } from '../helpers/assertions.js';
 import { outcomeOf } from '../helpers/graphql-client.js';
 import {
   CREATE_WORKSPACE,
@@ -9,9 +10,9 @@ import {
   listWorkspaces,
   modelStudioUser,
 } from '../helpers/model-studio-fixtures.js';
-import { useTestGateway } from '../helpers/test-gateway.js';
+import { gatewayForThisFile } from '../helpers/test-gateway.js';
 
-const t = useTestGateway();
+const t = gatewayForThisFile();
 
 /** domain.md: at most 20 workspaces per account, the default ones included. */
 describe('the 20-workspace limit', () => {
@@ -50,7 +51,7 @@ describe('the 20-workspace limit', () => {
     // Renaming still works at the limit (it takes no slot).
     const renamed = await t.client.ok(
       `mutation($w: ID!) { renameWorkspace(input: { workspaceId: $w, name: "sub-1-renamed" }) { name } }`,
-      { w: before.find((w) => w.name === 'sub-1')!.id },
+      { w: defined(before.find((w) => w.name === 'sub-1'), 'the workspace sub-1').id },
       account.token,
     );
     expect(renamed.renameWorkspace.name).toBe('sub-1-renamed');
@@ -64,7 +65,10 @@ describe('the 20-workspace limit', () => {
     expect(results.map(outcomeOf).sort()).toEqual(['CONFLICT', 'OK']);
     const after = await listWorkspaces(t.client, account.token);
     expect(after).toHaveLength(20);
-    const winner = results.find((r) => outcomeOf(r) === 'OK')!.data.createWorkspace.name;
+    const winner = defined(
+      results.find((r) => outcomeOf(r) === 'OK'),
+      'the successful createWorkspace',
+    ).data.createWorkspace.name;
     expect(after.filter((w) => w.name.startsWith('race-')).map((w) => w.name)).toEqual([winner]);
   });
 

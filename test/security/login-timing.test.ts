@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GraphQLClient, outcomeOf } from '../helpers/graphql-client.js';
+import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { testDatabaseKind } from '../helpers/test-database.js';
+import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+import { signUp } from '../helpers/fixtures.js';
+
+const LOGIN = `mutation($i: LoginInput!) { login(input: $i) { token } }`;
+const ATTEMPTS = 40;
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length / 2;
+  return sorted.length % 2 ? sorted[Math.floor(middle)]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+/**
+ * A failed login takes as long whether or not the name exists: the answer's timing must not
+ * tell an attacker which login names are real. Measured at the production hash cost, known and
+ * unknown names alternating so that any drift of the machine hits both alike.
+ */
+describe.skipIf(testDatabaseKind() !== 'postgres')('login timing does not reveal whether a name exists', () => {
+  let t: TestGateway;
+  let server: ServerProcess;
+  let knownName: string;
+
+  beforeAll(async () => {
+    t = await startTestGateway();
+    server = await startServerProcess(t.databaseUrl!, { PASSWORD_HASH_COST: '15' });
+    // Signed up through the server process, so that its hash has the production cost too.
+    knownName = (await signUp(new GraphQLClient(server.url))).email;
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await t?.close();
+  });
+
+  it('the median failed login of a known name and of an unknown one are within 15%', async () => {
+    const client = new GraphQLClient(server.url);
+    const timed = async (loginName: string) => {
+      const started = performance.now();
+      const result = await client.request(LOGIN, { i: { loginName, password: 'not the password at all' } });
+      expect(outcomeOf(result)).toBe('UNAUTHENTICATED');
+      return performance.now() - started;
+    };
+    const unknownName = (i: number) => `nobody-${i}-${Date.now()}@example.com`;
+    // Warm-up, not measured: the first of each kind pays for one-time work (connections, JIT).
+    await timed(knownName);
+    await timed(unknownName(-1));
+
+    const known: number[] = [];
+    const unknown: number[] = [];
+    for (let i = 0; i < ATTEMPTS / 2; i++) {
+      known.push(await timed(knownName));
+      unknown.push(await timed(unknownName(i)));
+    }
+    const ratio = median(unknown) / median(known);
+    console.log("RATIO", ratio, median(unknown), median(known));
+    expect(ratio, `median unknown ${median(unknown).toFixed(1)} ms, known ${median(known).toFixed(1)} ms`).toBeGreaterThan(1 / 1.15);
+    expect(ratio, `median unknown ${median(unknown).toFixed(1)} ms, known ${median(known).toFixed(1)} ms`).toBeLessThan(1.15);
+  }, 60_000);
+});
