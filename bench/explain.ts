@@ -7,6 +7,7 @@ import pg from 'pg';
 import { findLiveApiKeysByWorkspaceOwners } from '../src/api-keys/api-keys.repository.js';
 import { hashApiKeySecret } from '../src/auth/api-key-secret.js';
 import type { DB } from '../src/db/database.js';
+import type { Database } from '../src/db/schema.js';
 import { findPrincipalsByIds } from '../src/identity/identity.repository.js';
 import { findModelCall, listAuthorizations } from '../src/models/models.repository.js';
 import { listMembers } from '../src/workspaces/workspaces.repository.js';
@@ -14,12 +15,12 @@ import { CONSOLE_WORKSPACE, benchKeySecret, pad } from './dataset.js';
 
 const url = process.env.BENCH_EXPLAIN_URL ?? 'postgres://postgres@127.0.0.1:5432/bench_large';
 const captured: CompiledQuery[] = [];
-const db = new Kysely<any>({
+const db: DB = new Kysely<Database>({
   dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1 }) }),
   log: (event) => {
     if (event.level === 'query') captured.push(event.query);
   },
-}) as unknown as DB;
+});
 
 async function explain(title: string, run: () => Promise<unknown>) {
   captured.length = 0;

@@ -4,20 +4,30 @@ import { readFileSync } from 'node:fs';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { migrateToLatest } from '../src/db/migrate.js';
+import type { Database } from '../src/db/schema.js';
 import { BENCH_PASSWORD, MUTATION_WORKSPACE, type Dataset } from './dataset.js';
 import { seed } from './seed.js';
 
 export const ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const JWT_SECRET = 'benchmark-signing-key-0123456789-abcdefghijklmnop';
 
+/** The value, or a thrown error naming what was missing. */
+export function required<T>(value: T | null | undefined, what: string): T {
+  if (value === undefined || value === null) throw new Error(`${what} is missing`);
+  return value;
+}
+
 export const databaseUrl = (name: string) => Object.assign(new URL(ADMIN_URL), { pathname: `/${name}` }).toString();
 
+/** A connection used for raw SQL only (the maintenance database): no typed tables. */
+type RawSqlDatabase = Kysely<Record<string, never>>;
+
 export async function prepare(dataset: Dataset) {
-  const admin = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: ADMIN_URL, max: 1 }) }) });
+  const admin: RawSqlDatabase = new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: ADMIN_URL, max: 1 }) }) });
   const exists = await sql`select 1 from pg_database where datname = ${dataset.database}`.execute(admin);
   if (!exists.rows.length) await sql`create database ${sql.id(dataset.database)}`.execute(admin);
   await admin.destroy();
-  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: databaseUrl(dataset.database), max: 2 }) }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: databaseUrl(dataset.database), max: 2 }) }) });
   await migrateToLatest(db);
   const result = await seed(db, dataset);
   console.log(result.skipped ? `dataset ${dataset.name}: already seeded` : `dataset ${dataset.name}: seeded in ${result.seconds.toFixed(1)} s`);
@@ -30,7 +40,7 @@ export async function prepare(dataset: Dataset) {
     select coalesce(sum(pg_prewarm(c.oid, 'read')), 0)::int as blocks
     from pg_class c join pg_namespace n on n.oid = c.relnamespace
     where n.nspname = 'public' and c.relkind in ('r', 'i')`.execute(db);
-  console.log(`dataset ${dataset.name}: ${Math.round((warmed.rows[0]!.blocks * 8) / 1024)} MB read into the OS cache in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  console.log(`dataset ${dataset.name}: ${Math.round(((warmed.rows[0]?.blocks ?? 0) * 8) / 1024)} MB read into the OS cache in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   await db.destroy();
   return result;
 }
@@ -38,6 +48,8 @@ export async function prepare(dataset: Dataset) {
 export interface Server {
   url: string;
   process: ChildProcess;
+  /** The operating-system process ID of `process`. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -65,6 +77,7 @@ export async function startServer(port: number, env: Record<string, string>): Pr
   return {
     url,
     process: child,
+    pid: required(child.pid, 'the server process ID'),
     stop: () =>
       new Promise((resolve) => {
         child.once('exit', () => resolve());
@@ -78,26 +91,28 @@ export const rssMb = (pid: number) => {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
 };
 
-export async function graphql(url: string, query: string, variables: Record<string, unknown> = {}, token?: string) {
+export async function graphql<T>(url: string, query: string, variables: Record<string, unknown> = {}, token?: string) {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify({ query, variables }),
   });
-  const body = (await response.json()) as { data?: any; errors?: unknown[] };
-  if (body.errors) throw new Error(`${query.slice(0, 60)}: ${JSON.stringify(body.errors)}`);
+  const body = (await response.json()) as { data?: T; errors?: unknown[] };
+  if (body.errors || body.data === undefined) throw new Error(`${query.slice(0, 60)}: ${JSON.stringify(body.errors)}`);
   return { data: body.data, statements: Number(response.headers.get('x-sql-statements') ?? NaN) };
 }
 
 export async function login(url: string, loginName: string) {
-  const { data } = await graphql(url, `mutation($i: LoginInput!) { login(input: $i) { token } }`, { i: { loginName, password: BENCH_PASSWORD } });
-  return data.login.token as string;
+  const { data } = await graphql<{ login: { token: string } }>(url, `mutation($i: LoginInput!) { login(input: $i) { token } }`, {
+    i: { loginName, password: BENCH_PASSWORD },
+  });
+  return data.login.token;
 }
 
 
 /** The mutation mix creates and deletes keys; a run cut short leaves some behind: start clean. */
 export async function resetMutationWorkspace(dataset: Dataset) {
-  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: databaseUrl(dataset.database), max: 1 }) }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: databaseUrl(dataset.database), max: 1 }) }) });
   await sql`update api_key set deleted_at = now() where workspace_id = ${MUTATION_WORKSPACE} and description = 'bench-created' and deleted_at is null`.execute(db);
   await sql`update workspace set api_key_count = (select count(*) from api_key where workspace_id = ${MUTATION_WORKSPACE} and deleted_at is null) where id = ${MUTATION_WORKSPACE}`.execute(db);
   await db.destroy();
@@ -111,5 +126,7 @@ export async function runLoad(config: Record<string, unknown>): Promise<{ reques
     load.stdout.on('data', (chunk) => (text += chunk));
     load.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`load generator exited ${code}`))));
   });
-  return JSON.parse(output.trim().split('\n').at(-1)!);
+  const lastLine = output.trim().split('\n').at(-1);
+  if (lastLine === undefined) throw new Error('the load generator printed nothing');
+  return JSON.parse(lastLine);
 }

@@ -24,7 +24,15 @@ interface LoadConfig {
   requests: LoadRequest[];
 }
 
-const config = JSON.parse(process.argv[2]!) as LoadConfig;
+const configArgument = process.argv[2];
+if (configArgument === undefined) throw new Error("usage: node --import tsx bench/load.ts '<json>'");
+const config = JSON.parse(configArgument) as LoadConfig;
+
+/** What a connection remembers between requests (autocannon gives each connection its own context object). */
+interface ConnectionContext {
+  createdKeyId?: string | undefined;
+}
+const connectionContext = (context: object): ConnectionContext => context;
 let graphqlErrors = 0;
 let firstError: string | null = null;
 
@@ -33,25 +41,27 @@ const instance = autocannon({
   connections: config.connections,
   duration: config.seconds,
   ...(config.overallRate ? { overallRate: config.overallRate } : {}),
-  requests: config.requests.map((r) => ({
-    method: 'POST',
-    setupRequest: (req: any, context: any) => {
-      const token = r.randomKeyOf ? benchKeySecret(1 + Math.floor(Math.random() * r.randomKeyOf)) : r.token;
-      const variables = r.useCreatedKey ? { ...r.variables, id: context.createdKeyId } : r.variables;
-      return {
-        ...req,
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({ query: r.query, variables }),
-      };
-    },
-    onResponse: (_status: number, body: string, context: any) => {
-      if (body.includes('"errors"')) {
-        graphqlErrors++;
-        firstError ??= body.slice(0, 300);
-      }
-      if (r.capturesCreatedKey) context.createdKeyId = /"apiKey":\{"id":"([^"]+)"/.exec(body)?.[1];
-    },
-  })) as any,
+  requests: config.requests.map(
+    (r): autocannon.Request => ({
+      method: 'POST',
+      setupRequest: (req, context) => {
+        const token = r.randomKeyOf ? benchKeySecret(1 + Math.floor(Math.random() * r.randomKeyOf)) : r.token;
+        const variables = r.useCreatedKey ? { ...r.variables, id: connectionContext(context).createdKeyId } : r.variables;
+        return {
+          ...req,
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ query: r.query, variables }),
+        };
+      },
+      onResponse: (_status, body, context) => {
+        if (body.includes('"errors"')) {
+          graphqlErrors++;
+          firstError ??= body.slice(0, 300);
+        }
+        if (r.capturesCreatedKey) connectionContext(context).createdKeyId = /"apiKey":\{"id":"([^"]+)"/.exec(body)?.[1];
+      },
+    }),
+  ),
 });
 
 const result = await instance;

@@ -9,7 +9,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { scenarios, type Scenario } from './scenarios.js';
 import { BENCH_FA_LOGIN, BENCH_ROOT_EMAIL, DATASETS, keyCount } from './dataset.js';
-import { JWT_SECRET, databaseUrl, login, prepare, resetMutationWorkspace, rssMb, runLoad, startServer, waitUntilUp, type Server } from './harness.js';
+import { JWT_SECRET, databaseUrl, login, prepare, resetMutationWorkspace, required, rssMb, runLoad, startServer, waitUntilUp, type Server } from './harness.js';
 
 const quick = process.argv.includes('--quick');
 const SECONDS = quick ? 4 : 15;
@@ -29,7 +29,7 @@ interface Measurement {
 async function measure(server: Server, scenario: Scenario, seconds = SECONDS): Promise<Measurement> {
   const statements = scenario.sample ? (await scenario.sample(server.url)).statements : NaN;
   let maxRssMb = 0;
-  const sampler = setInterval(() => (maxRssMb = Math.max(maxRssMb, rssMb(server.process.pid!))), 250);
+  const sampler = setInterval(() => (maxRssMb = Math.max(maxRssMb, rssMb(server.pid))), 250);
   const result = await runLoad({ url: server.url, seconds, ...scenario.load });
   clearInterval(sampler);
   return { ...result, statements, maxRssMb };
@@ -37,14 +37,14 @@ async function measure(server: Server, scenario: Scenario, seconds = SECONDS): P
 
 /** Rounds are summed: requests per second is the mean, latencies the median round's. */
 function combine(rounds: Measurement[]): Measurement {
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const median = (xs: number[]) => required([...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)], 'the median of no rounds');
   return {
     requestsPerSecond: rounds.reduce((sum, r) => sum + r.requestsPerSecond, 0) / rounds.length,
     p50: median(rounds.map((r) => r.p50)),
     p99: median(rounds.map((r) => r.p99)),
     errors: rounds.reduce((sum, r) => sum + r.errors, 0),
     non2xx: rounds.reduce((sum, r) => sum + r.non2xx, 0),
-    statements: rounds[0]!.statements,
+    statements: required(rounds[0], 'a first round').statements,
     maxRssMb: Math.max(...rounds.map((r) => r.maxRssMb)),
     firstError: rounds.find((r) => r.firstError)?.firstError ?? null,
   };
@@ -106,8 +106,8 @@ async function main() {
   let memory: { firstMb: number; lastMb: number } | null = null;
   if (!quick) {
     const samples: number[] = [];
-    const sampler = setInterval(() => samples.push(rssMb(shipped.process.pid!)), 1000);
-    await measure(shipped, scenarios(tokens, keyCount(large)).find((s) => s.name === 'modelAccess')!, 150);
+    const sampler = setInterval(() => samples.push(rssMb(shipped.pid)), 1000);
+    await measure(shipped, required(scenarios(tokens, keyCount(large)).find((s) => s.name === 'modelAccess'), 'the modelAccess scenario'), 150);
     clearInterval(sampler);
     const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     memory = { firstMb: avg(samples.slice(30, 60)), lastMb: avg(samples.slice(-30)) };
@@ -116,7 +116,10 @@ async function main() {
   await Promise.all([shipped.stop(), allowAll.stop(), ...(quick ? [] : [smallServer.stop()])]);
 
   const find = (scenario: string, authorization = 'shipped', dataset = large.name) =>
-    rows.find((r) => r.scenario === scenario && r.authorization === authorization && r.dataset === dataset)!;
+    required(
+      rows.find((r) => r.scenario === scenario && r.authorization === authorization && r.dataset === dataset),
+      `the measurement of ${scenario} (${authorization}, ${dataset})`,
+    );
   const targets = [
     ...scenarios(tokens, 1).map((s) => {
       const ratio = find(s.name).requestsPerSecond / find(s.name, 'allow-all').requestsPerSecond;

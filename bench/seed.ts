@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import type { Database } from '../src/db/schema.js';
 import { hashPassword } from '../src/auth/passwords.js';
 import { BENCH_PASSWORD, SHAPE, type Dataset } from './dataset.js';
 
@@ -6,7 +7,7 @@ import { BENCH_PASSWORD, SHAPE, type Dataset } from './dataset.js';
  * Seeds a dataset with set-based SQL (generate_series), never row by row. Idempotent: a
  * marker row says the dataset is complete; a half-seeded database is wiped and seeded again.
  */
-export async function seed(db: Kysely<any>, dataset: Dataset): Promise<{ seconds: number; skipped: boolean }> {
+export async function seed(db: Kysely<Database>, dataset: Dataset): Promise<{ seconds: number; skipped: boolean }> {
   const started = performance.now();
   await sql`create table if not exists bench_seed (name text primary key, accounts int not null, seeded_at timestamptz not null default now())`.execute(db);
   const done = await sql<{ accounts: number }>`select accounts from bench_seed where name = ${dataset.name}`.execute(db);

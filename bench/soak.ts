@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { BENCH_FA_LOGIN, BENCH_ROOT_EMAIL, DATASETS, keyCount } from './dataset.js';
-import { ADMIN_URL, databaseUrl, login, prepare, resetMutationWorkspace, rssMb, runLoad, startServer } from './harness.js';
+import { ADMIN_URL, databaseUrl, login, prepare, required, resetMutationWorkspace, rssMb, runLoad, startServer } from './harness.js';
 import { scenarios } from './scenarios.js';
 
 const minutesArg = process.argv.indexOf('--minutes');
@@ -15,10 +15,10 @@ const minutes = minutesArg > 0 ? Number(process.argv[minutesArg + 1]) : 10;
 const dataset = DATASETS.small;
 
 async function connectionsTo(database: string): Promise<number> {
-  const admin = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: ADMIN_URL, max: 1 }) }) });
+  const admin = new Kysely<Record<string, never>>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: ADMIN_URL, max: 1 }) }) });
   const result = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = ${database}`.execute(admin);
   await admin.destroy();
-  return result.rows[0]!.n;
+  return required(result.rows[0], 'the count of connections').n;
 }
 
 execFileSync('npm', ['run', 'build'], { stdio: 'inherit' });
@@ -33,7 +33,7 @@ const samples: number[] = [];
 const peaks: Record<string, number> = {};
 let running = 'start';
 const sampler = setInterval(() => {
-  const rss = rssMb(server.process.pid!);
+  const rss = rssMb(server.pid);
   samples.push(rss);
   peaks[running] = Math.max(peaks[running] ?? 0, rss);
 }, 1000);

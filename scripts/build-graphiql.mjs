@@ -122,7 +122,7 @@ for (const file of [...Object.keys(workerBuild.metafile.outputs), ...Object.keys
   files[name] = { size, gzip };
 }
 
-writeFileSync(join(outdir, 'manifest.json'), JSON.stringify({ script, styles, files }, null, 2) + '\n');
+writeFileSync(join(outdir, 'manifest.json'), `${JSON.stringify({ script, styles, files }, null, 2)}\n`);
 const mb = (n) => `${(n / 1024 / 1024).toFixed(1)} MB`;
 console.log(
   `GraphiQL bundled into ${relative(process.cwd(), outdir) || '.'}: ${Object.keys(files).length} files, ${mb(bytes)} (${mb(gzipBytes)} gzipped) in ${((performance.now() - started) / 1000).toFixed(1)} s`,

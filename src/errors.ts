@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 
-/** The error codes of the API contract (api.md). Every error the API returns has one. */
+/** The error codes of the API contract (docs/api.md). Every error the API returns has one. */
 export type ErrorCode =
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'

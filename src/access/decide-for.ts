@@ -1,6 +1,6 @@
 import type { Authentication } from '../auth/authentication.js';
 import type { RequestContext } from '../context.js';
-import { decide, type Ability, type Actor, type Decision, type Facts, type Page, type PolicyName } from '../policy/index.js';
+import { decide, listFilter, type Ability, type Actor, type Decision, type Facts, type ListFilter, type Page, type PolicyName } from '../policy/index.js';
 import { membershipKey } from '../workspaces/workspaces.loaders.js';
 import type { Target } from './targets.js';
 
@@ -69,4 +69,10 @@ async function decideAfresh(ctx: RequestContext, ability: Ability, target: Targe
   const direct = decide(ability, directFacts(actor, target));
   if (direct.allowed && (direct.scope === undefined || direct.scope === 'ALL')) return direct;
   return decide(ability, await loadFacts(ctx, actor, target));
+}
+
+/** What of a list the caller sees: the list ability's decision turned into the filter repositories apply. */
+export async function listFilterFor(ctx: RequestContext, ability: Ability, target: Target): Promise<ListFilter> {
+  const [decision, actor] = await Promise.all([decideFor(ctx, ability, target), actorOf(ctx, ctx.auth!)]);
+  return listFilter(decision.scope, actor);
 }

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { DB } from '../db/database.js';
+import type { ListFilter } from '../policy/index.js';
 import { joinedPrincipalColumns, principalFromRow } from '../identity/identity.repository.js';
 import type { PrincipalView } from '../identity/identity.table.js';
 import { newId } from '../ids.js';
@@ -53,7 +54,7 @@ export const findLiveApiKeysByIds = (db: DB, ids: readonly string[]) =>
 export async function listApiKeys(
   db: DB,
   workspaceId: string,
-  filter: { ownerId?: string },
+  visible: ListFilter,
   page: PageRequest,
 ): Promise<ApiKeyRow[]> {
   let query = db
@@ -64,7 +65,7 @@ export async function listApiKeys(
     .orderBy('created_at')
     .orderBy('id')
     .limit(page.limit + 1);
-  if (filter.ownerId) query = query.where('owner_id', '=', filter.ownerId);
+  if (visible.kind === 'OWNED_BY') query = query.where('owner_id', '=', visible.principalId);
   if (page.after) {
     const { createdAt, id } = creationCursor(page.after);
     query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), '>', eb.tuple(createdAt, id)));

@@ -1,4 +1,4 @@
-import { decideFor } from '../access/decide-for.js';
+import { listFilterFor } from '../access/decide-for.js';
 import { workspaceRowTarget } from '../node-kinds.js';
 import type { Resolvers } from '../generated/graphql.generated.js';
 import * as apiKeys from './api-keys.service.js';
@@ -16,8 +16,8 @@ export const apiKeyResolvers: Resolvers = {
     apiKeys: async (m, _args, ctx) => {
       const workspace = (await ctx.loaders.workspaceById.load(m.workspace_id))!;
       // Key managers see every member's keys; anyone else only their own.
-      const { scope } = await decideFor(ctx, 'list_api_keys', workspaceRowTarget(workspace));
-      if (scope !== 'ALL' && m.principal_id !== ctx.auth!.principal.id) return [];
+      const visible = await listFilterFor(ctx, 'list_api_keys', workspaceRowTarget(workspace));
+      if (visible.kind === 'OWNED_BY' && visible.principalId !== m.principal_id) return [];
       return ctx.loaders.apiKeysByWorkspaceOwner.load(`${m.workspace_id}/${m.principal_id}`);
     },
   },

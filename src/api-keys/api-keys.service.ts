@@ -19,7 +19,7 @@ export interface CreatedApiKeyResult {
 const KEY_LIMIT = 'A workspace has at most 20 API keys';
 const OWNER_GONE = 'The session is no longer valid: the principal is disabled or deleted';
 
-/** Each scoped model must already be callable in the workspace (domain.md). */
+/** Each scoped model must already be callable in the workspace (docs/domain.md). */
 async function validateModelScope(ctx: RequestContext, workspaceId: string, models: readonly string[]): Promise<string[]> {
   const unique = [...new Set(models)];
   if (unique.length > 30) throw badUserInput('input.modelScope', 'must list at most 30 models');

@@ -6,7 +6,7 @@ import type { RequestContext } from '../context.js';
 import { uniqueViolation } from '../db/errors.js';
 import { badUserInput, conflict, unauthenticated } from '../errors.js';
 import { isIdOf } from '../ids.js';
-import type { PolicyName } from '../policy/index.js';
+import { inCallersAccount, type PolicyName } from '../policy/index.js';
 import { enforce } from '../limits/rate-limits.js';
 import { sourceAddressKey } from '../limits/source-network.js';
 import * as validate from '../validation.js';
@@ -160,7 +160,7 @@ export async function createRamRole(
   );
   users.forEach((user, index) => {
     // Another account's user reads exactly like a user that does not exist.
-    if (!user || user.account_id !== accountId || user.status === 'DELETED' || user.kind !== 'USER') {
+    if (!user || !inCallersAccount(accountId, user.account_id) || user.status === 'DELETED' || user.kind !== 'USER') {
       throw badUserInput(`input.trustedUserIds[${index}]`, 'no such RAM user in this account');
     }
   });

@@ -1,7 +1,7 @@
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { listCostRule } from './list-cost-rule.js';
 
-/** The bounds every client can rely on (api.md): checked before execution, so refusals cost almost nothing. */
+/** The bounds every client can rely on (docs/api.md): checked before execution, so refusals cost almost nothing. */
 export const QUERY_LIMITS = {
   maxDepth: 12,
   maxAliases: 15,

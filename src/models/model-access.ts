@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import type { RequestContext } from '../context.js';
 import { badUserInput, unauthenticated } from '../errors.js';
-import { decideModelCall, keyOwnerInGoodStanding, type ModelCallReason, type PolicyName } from '../policy/index.js';
+import { decideModelCall, keyOwnerInGoodStanding, modelVisibleTo, type ModelCallReason, type PolicyName } from '../policy/index.js';
 import type { WorkspaceRow } from '../workspaces/workspaces.table.js';
 import { acceptApiKey } from '../auth/authentication.js';
 import { plainAddress } from '../http/client-address.js';
@@ -30,7 +30,7 @@ export async function modelAccess(ctx: RequestContext, modelId: string, sourceIp
   if (!found || found.owner.status === 'DELETED') throw ctx.authError ?? unauthenticated('Invalid API key');
   const { key, owner, workspace, model, rateLimit } = found;
   const policies = owner.kind === 'ROOT' ? [] : (owner.policies as PolicyName[]);
-  const visible = model && (model.account_id === null || model.account_id === key.account_id) ? model : null;
+  const visible = model && modelVisibleTo(key.account_id, model) ? model : null;
   const reason = decideModelCall({
     key: {
       workspaceId: key.workspace_id,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { audited } from '../audit/audited.js';
 import type { RequestContext } from '../context.js';
 import { badUserInput, notFound } from '../errors.js';
+import { modelVisibleTo } from '../policy/index.js';
 import type { WorkspaceRow } from '../workspaces/workspaces.table.js';
 import * as repo from './models.repository.js';
 import { workspaceModelKey } from './models.loaders.js';
@@ -22,7 +23,7 @@ async function subWorkspace(ctx: RequestContext, workspaceId: string): Promise<W
 export async function visibleModel(ctx: RequestContext, id: string, field: string): Promise<ModelRow> {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(id)) throw badUserInput(field, 'is not a model name');
   const model = await ctx.loaders.modelById.load(id);
-  if (!model || (model.account_id !== null && model.account_id !== ctx.auth!.principal.account_id)) {
+  if (!model || !modelVisibleTo(ctx.auth!.principal.account_id, model)) {
     throw notFound('Model');
   }
   return model;

@@ -9,7 +9,7 @@ import {
   ownsResource,
   type Condition,
 } from './conditions.js';
-import type { Layer, PolicyName } from './vocabulary.js';
+import { MANAGEMENT_WRITERS, type Layer, type PolicyName } from './vocabulary.js';
 
 /** How much of a list an allowed caller sees. */
 export type Scope = 'ALL' | 'MEMBER_OF' | 'OWN' | 'KEY_WORKSPACE';
@@ -33,9 +33,8 @@ export interface AbilityRule {
 
 const management = (when: Condition, scope?: Scope): Grant => ({ when, layer: 'MANAGEMENT', ...(scope ? { scope } : {}) });
 const data = (when: Condition, scope?: Scope): Grant => ({ when, layer: 'DATA', ...(scope ? { scope } : {}) });
-const policies = (names: PolicyName[], scope?: Scope) => names.map((name) => management(hasPolicy(name), scope));
+const policies = (names: readonly PolicyName[], scope?: Scope) => names.map((name) => management(hasPolicy(name), scope));
 
-const MANAGEMENT_WRITERS: PolicyName[] = ['AliyunBailianFullAccess', 'AliyunBailianControlFullAccess'];
 const MANAGEMENT_READERS: PolicyName[] = [
   ...MANAGEMENT_WRITERS,
   'AliyunBailianControlReadOnlyAccess',
@@ -47,14 +46,14 @@ const DATA_READERS: PolicyName[] = [
   'AliyunBailianReadOnlyAccess',
   'AliyunBailianDataReadOnlyAccess',
 ];
-/** Data permissions need a data policy and membership of the workspace (domain.md). */
-const dataPolicyAndMembership = (names: PolicyName[]) => names.map((name) => data(both(hasPolicy(name), isMember)));
+/** Data permissions need a data policy and membership of the workspace (docs/domain.md). */
+const dataPolicyAndMembership = (names: readonly PolicyName[]) => names.map((name) => data(both(hasPolicy(name), isMember)));
 
 const root = management(isRoot);
 const rootAsData = data(isRoot);
 
 /**
- * The abilities of the gateway: who may do what, as data. Each row of permission-matrix.md
+ * The abilities of the gateway: who may do what, as data. Each row of docs/permission-matrix.md
  * maps to one ability; graphql-shield rules and `explainAccess` both read this table.
  */
 export const ABILITIES = {

@@ -46,7 +46,3 @@ export function decide(ability: Ability, facts: Facts): Decision {
     ...(granted.scope ? { scope: granted.scope } : {}),
   };
 }
-
-/** The root and AliyunBailianFullAccess holders are super administrators (the Super Admin role stays the root's). */
-export const isSuperAdministrator = (actor: Pick<Facts['actor'], 'kind' | 'policies'>) =>
-  actor.kind === 'ROOT' || actor.policies.has('AliyunBailianFullAccess');

@@ -1,14 +1,14 @@
-import type { Page, PolicyName } from './vocabulary.js';
+import { MANAGEMENT_WRITERS, isSuperAdministrator, type Page, type PolicyName } from './vocabulary.js';
 
 /**
- * What a principal is in a workspace (domain.md): the root and AliyunBailianFullAccess
- * holders are super administrators; ADMINISTRATOR makes a workspace administrator.
+ * What a principal is in a workspace (docs/domain.md): super administrators first;
+ * ADMINISTRATOR makes a workspace administrator.
  */
 export function workspaceRole(
   principal: { kind: 'ROOT' | 'USER' | 'ROLE'; policies: ReadonlySet<PolicyName> },
   pages: ReadonlySet<Page>,
 ): 'SUPER_ADMINISTRATOR' | 'WORKSPACE_ADMINISTRATOR' | 'MEMBER' {
-  if (principal.kind === 'ROOT' || principal.policies.has('AliyunBailianFullAccess')) return 'SUPER_ADMINISTRATOR';
+  if (isSuperAdministrator(principal)) return 'SUPER_ADMINISTRATOR';
   return pages.has('ADMINISTRATOR') ? 'WORKSPACE_ADMINISTRATOR' : 'MEMBER';
 }
 
@@ -26,9 +26,5 @@ export function keyOwnerInGoodStanding(owner: {
 }): boolean {
   if (owner.kind === 'ROOT') return true;
   if (owner.status !== 'ACTIVE') return false;
-  return (
-    owner.isMemberOfKeyWorkspace ||
-    owner.policies.has('AliyunBailianFullAccess') ||
-    owner.policies.has('AliyunBailianControlFullAccess')
-  );
+  return owner.isMemberOfKeyWorkspace || MANAGEMENT_WRITERS.some((policy) => owner.policies.has(policy));
 }

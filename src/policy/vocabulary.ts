@@ -1,4 +1,4 @@
-/** The RAM policies of domain.md, by their product names. */
+/** The RAM policies of docs/domain.md, by their product names. */
 export const POLICIES = [
   'AliyunBailianFullAccess',
   'AliyunBailianControlFullAccess',
@@ -9,6 +9,13 @@ export const POLICIES = [
   'AliyunRAMFullAccess',
 ] as const;
 export type PolicyName = (typeof POLICIES)[number];
+
+/** The policies that write the management layer: they create workspaces, manage members and every workspace's keys. */
+export const MANAGEMENT_WRITERS: readonly PolicyName[] = ['AliyunBailianFullAccess', 'AliyunBailianControlFullAccess'];
+
+/** The root and AliyunBailianFullAccess holders are super administrators (the Super Admin role stays the root's). */
+export const isSuperAdministrator = (principal: { kind: 'ROOT' | 'USER' | 'ROLE'; policies: ReadonlySet<PolicyName> }) =>
+  principal.kind === 'ROOT' || principal.policies.has('AliyunBailianFullAccess');
 
 /** Data policies may be attached or detached by the root alone. */
 export const isDataPolicy = (policy: PolicyName) => policy.startsWith('AliyunBailianData');

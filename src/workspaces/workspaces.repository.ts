@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { DB } from '../db/database.js';
+import type { ListFilter } from '../policy/index.js';
 import { joinedPrincipalColumns, principalFromRow } from '../identity/identity.repository.js';
 import type { PrincipalView } from '../identity/identity.table.js';
 import { newId } from '../ids.js';
@@ -58,7 +59,8 @@ export const renameWorkspace = (db: DB, id: string, name: string) =>
 export async function listWorkspaces(
   db: DB,
   accountId: string,
-  filter: { region?: Region | null; memberId?: string; onlyId?: string },
+  region: Region | null,
+  visible: ListFilter,
   page: PageRequest,
 ): Promise<WorkspaceRow[]> {
   let query = db
@@ -68,10 +70,10 @@ export async function listWorkspaces(
     .orderBy('workspace.created_at')
     .orderBy('workspace.id')
     .limit(page.limit + 1);
-  if (filter.region) query = query.where('workspace.region', '=', filter.region);
-  if (filter.onlyId) query = query.where('workspace.id', '=', filter.onlyId);
-  if (filter.memberId) {
-    const memberId = filter.memberId;
+  if (region) query = query.where('workspace.region', '=', region);
+  if (visible.kind === 'WORKSPACE') query = query.where('workspace.id', '=', visible.workspaceId);
+  if (visible.kind === 'MEMBER') {
+    const memberId = visible.principalId;
     query = query.where((eb) =>
       eb.exists(
         eb

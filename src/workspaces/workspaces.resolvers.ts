@@ -1,10 +1,10 @@
-import { decideFor } from '../access/decide-for.js';
+import { actorOf, listFilterFor } from '../access/decide-for.js';
 import { accountTarget, workspaceRowTarget } from '../node-kinds.js';
 import { listApiKeys } from '../api-keys/api-keys.repository.js';
 import type { Resolvers } from '../generated/graphql.generated.js';
 import { listKnowledgeBases } from '../knowledge-bases/knowledge-bases.repository.js';
 import { listAuthorizations, listRateLimits } from '../models/models.repository.js';
-import { workspaceRole, type Page, type PolicyName } from '../policy/index.js';
+import { visibleMemberships, workspaceRole, type Page, type PolicyName } from '../policy/index.js';
 import { byCreation, pageRequest, toConnection, type Cursor } from '../relay/connection.js';
 import { listMembers, listWorkspaces } from './workspaces.repository.js';
 import * as workspaces from './workspaces.service.js';
@@ -47,9 +47,8 @@ export const workspaceResolvers: Resolvers = {
     apiKeys: async (w, args, ctx) => {
       const page = pageRequest(args);
       // The policy says how much of the list the caller sees: all keys, or its own.
-      const { scope } = await decideFor(ctx, 'list_api_keys', workspaceRowTarget(w));
-      const filter = scope === 'ALL' ? {} : { ownerId: ctx.auth!.principal.id };
-      return toConnection(await listApiKeys(ctx.db, w.id, filter, page), page.limit, byCreation);
+      const visible = await listFilterFor(ctx, 'list_api_keys', workspaceRowTarget(w));
+      return toConnection(await listApiKeys(ctx.db, w.id, visible, page), page.limit, byCreation);
     },
     knowledgeBases: async (w, args, ctx) => {
       const page = pageRequest(args);
@@ -72,23 +71,15 @@ export const workspaceResolvers: Resolvers = {
   Viewer: {
     memberships: async (auth, _args, ctx) => {
       const memberships = await ctx.loaders.membershipsByPrincipalId.load(auth.principal.id);
-      // An API key sees its own workspace only.
-      return auth.apiKey ? memberships.filter((m) => m.workspace_id === auth.apiKey!.workspace_id) : memberships;
+      return visibleMemberships(await actorOf(ctx, auth), memberships);
     },
   },
   Query: {
     workspace: (_root, { id }, ctx) => ctx.loaders.workspaceById.load(id),
     workspaces: async (_root, args, ctx) => {
       const page = pageRequest(args);
-      const auth = ctx.auth!;
-      const { scope } = await decideFor(ctx, 'list_workspaces', accountTarget(ctx));
-      const filter =
-        scope === 'ALL'
-          ? {}
-          : scope === 'KEY_WORKSPACE'
-            ? { onlyId: auth.apiKey!.workspace_id }
-            : { memberId: auth.principal.id };
-      const rows = await listWorkspaces(ctx.db, auth.principal.account_id, { region: args.region ?? null, ...filter }, page);
+      const visible = await listFilterFor(ctx, 'list_workspaces', accountTarget(ctx));
+      const rows = await listWorkspaces(ctx.db, ctx.auth!.principal.account_id, args.region ?? null, visible, page);
       return toConnection(rows, page.limit, byCreation);
     },
   },

@@ -6,7 +6,7 @@ import { lockLiveGrantee } from '../identity/grantee.js';
 import { registerInModelStudio } from '../identity/identity.repository.js';
 import type { PrincipalRow } from '../identity/identity.table.js';
 import { isIdOf } from '../ids.js';
-import { PAGES, type Page, type Region } from '../policy/index.js';
+import { PAGES, inCallersAccount, type Page, type Region } from '../policy/index.js';
 import * as validate from '../validation.js';
 import * as repo from './workspaces.repository.js';
 import type { WorkspaceRow } from './workspaces.table.js';
@@ -93,7 +93,7 @@ export async function renameWorkspace(ctx: RequestContext, input: { workspaceId:
 async function accountPrincipal(ctx: RequestContext, id: string, field: string): Promise<PrincipalRow> {
   if (!isIdOf(id, 'ramUser', 'ramRole', 'root')) throw badUserInput(field, 'is not a well-formed principal ID');
   const principal = await ctx.loaders.principalById.load(id);
-  if (!principal || principal.status === 'DELETED' || principal.account_id !== ctx.auth!.principal.account_id) {
+  if (!principal || principal.status === 'DELETED' || !inCallersAccount(ctx.auth!.principal.account_id, principal.account_id)) {
     throw notFound('Principal');
   }
   if (principal.kind === 'ROOT') throw badUserInput(field, 'the account root holds every permission and is never a member');

@@ -19,7 +19,7 @@ const t = useTestGateway();
 const createKeyRequest = (token: string, workspaceId: string, description = '') =>
   t.client.request(CREATE_API_KEY, { w: workspaceId, scope: [], ips: [], d: description }, { token });
 
-/** domain.md: at most 20 keys per workspace, whoever owns them; deleting one frees its slot. */
+/** docs/domain.md: at most 20 keys per workspace, whoever owns them; deleting one frees its slot. */
 describe('the 20-key limit per workspace', () => {
   let account: ModelStudioAccount;
   let keyManager: TestUser;

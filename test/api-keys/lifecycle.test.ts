@@ -18,7 +18,7 @@ import { useTestGateway } from '../helpers/test-gateway.js';
 const t = useTestGateway();
 
 /**
- * domain.md "API keys / Lifecycle" and the model-call table of permission-matrix.md, step by
+ * docs/domain.md "API keys / Lifecycle" and the model-call table of docs/permission-matrix.md, step by
  * step: each step changes the owner (or the key) and says what the owner's key and the
  * root's key answer right after (the very next request).
  */
@@ -95,7 +95,7 @@ describe('API key lifecycle', () => {
   });
 });
 
-/** domain.md: "Deleting the role ends its sessions and invalidates keys it owns." */
+/** docs/domain.md: "Deleting the role ends its sessions and invalidates keys it owns." */
 describe('API keys owned by a RAM role', () => {
   const MODEL = 'qwen-max';
   let account: ModelStudioAccount;

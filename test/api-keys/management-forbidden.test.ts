@@ -16,7 +16,7 @@ import { useTestGateway } from '../helpers/test-gateway.js';
 const t = useTestGateway();
 
 /**
- * permission-matrix.md: "API keys never reach management-layer operations (rows 1-3, 6-16,
+ * docs/permission-matrix.md: "API keys never reach management-layer operations (rows 1-3, 6-16,
  * 18-20, 24-25): those answer FORBIDDEN for key-authenticated requests, whoever owns the key."
  */
 interface World {

@@ -18,7 +18,7 @@ import { useTestGateway } from '../helpers/test-gateway.js';
 // The tests speak for an inference proxy on 127.0.0.1 that passes its client's address as sourceIp.
 const t = useTestGateway({ trustedProxies: ['127.0.0.1/32'] });
 
-/** domain.md: a key's model scope and IP allowlist narrow what its workspace allows. */
+/** docs/domain.md: a key's model scope and IP allowlist narrow what its workspace allows. */
 describe('API key model scope and IP allowlist', () => {
   let account: ModelStudioAccount;
 

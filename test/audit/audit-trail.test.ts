@@ -24,7 +24,7 @@ import { useTestGateway } from '../helpers/test-gateway.js';
 
 const t = useTestGateway();
 
-/** domain.md "Audit": every successful change and every denied attempt is recorded; nobody edits the trail. */
+/** docs/domain.md "Audit": every successful change and every denied attempt is recorded; nobody edits the trail. */
 describe('audit trail', () => {
   let account: ModelStudioAccount;
   let fa: TestUser;

@@ -93,8 +93,8 @@ describe.skipIf(unavailable !== null)('GraphiQL in a browser', () => {
     context.on('request', (request) => {
       const url = request.url();
       requested.push(url);
-      if (!url.startsWith(origin + '/') && !url.startsWith('data:') && !url.startsWith('blob:')) foreignRequests.push(url);
-      if (url === t.url && request.method() === 'POST') graphqlRequests.push({ authorization: request.headers()['authorization'], body: request.postData() ?? '' });
+      if (!url.startsWith(`${origin}/`) && !url.startsWith('data:') && !url.startsWith('blob:')) foreignRequests.push(url);
+      if (url === t.url && request.method() === 'POST') graphqlRequests.push({ authorization: request.headers().authorization, body: request.postData() ?? '' });
     });
     context.on('response', (response) => {
       if (response.status() >= 400) failedResponses.push(`${response.status()} ${response.url()}`);

@@ -4,7 +4,7 @@ import { gatewayForThisFile } from '../helpers/test-gateway.js';
 import { uniqueName } from './support.js';
 
 /**
- * api.md: "A denied field is null with its error at its path; the rest of the response is
+ * docs/api.md: "A denied field is null with its error at its path; the rest of the response is
  * still served." Every guarded field is nullable (test/unit/permissions-coverage.test.ts),
  * so a denial never spreads to its parents.
  */

@@ -18,7 +18,7 @@ import { gatewayForThisFile } from '../helpers/test-gateway.js';
 import { expectError, uniqueName } from './support.js';
 
 /**
- * permission-matrix.md rows 6, 7 and 8 (identity administration) for the columns that need
+ * docs/permission-matrix.md rows 6, 7 and 8 (identity administration) for the columns that need
  * no workspace, plus a RAM role session holding AliyunRAMFullAccess (RAM_ROLE) and a RAM
  * administrator of another account (X_RAM). Each cell works on a fresh target of account A;
  * allowed cells must make exactly their change, denied ones must change nothing.

@@ -17,7 +17,7 @@ import { gatewayForThisFile } from '../helpers/test-gateway.js';
 const t = gatewayForThisFile();
 
 /**
- * permission-matrix.md rows 22/23 for FA: an AliyunBailianFullAccess holder is not a member,
+ * docs/permission-matrix.md rows 22/23 for FA: an AliyunBailianFullAccess holder is not a member,
  * so it holds no data permission in W until it adds itself (row 10 allows that).
  */
 describe('AliyunBailianFullAccess self-grant of membership', () => {

@@ -8,7 +8,7 @@ import { OPERATIONS } from './operations.js';
 import { buildWorld, fingerprint, registeredUser, setPages, unique, type MatrixActor, type World } from './world.js';
 
 /**
- * The API-key parts of permission-matrix.md: knowledge bases through a key (data permissions),
+ * The API-key parts of docs/permission-matrix.md: knowledge bases through a key (data permissions),
  * management operations refused to every key, and what a key may call (`modelAccess`).
  */
 // The tests speak for an inference proxy on 127.0.0.1 that passes its client's address as sourceIp.

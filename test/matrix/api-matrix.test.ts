@@ -7,7 +7,7 @@ import { OPERATIONS } from './operations.js';
 import { auditOutcomesSince, buildWorld, COLUMN_NAMES, fingerprint, lastAuditId, type MatrixActor, type World } from './world.js';
 
 /**
- * Every cell of permission-matrix.md through the GraphQL API, against a real database:
+ * Every cell of docs/permission-matrix.md through the GraphQL API, against a real database:
  * each column's principal performs each row's operation; allowed cells succeed (lists show
  * the expected scope), denied cells answer the expected code and change nothing.
  */

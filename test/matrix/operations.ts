@@ -4,7 +4,7 @@ import type { GraphQLResponse } from '../helpers/graphql-client.js';
 import { COLUMNS, registeredUser, setPages, unique, type MatrixActor, type World } from './world.js';
 
 /**
- * How each row of permission-matrix.md is performed through the GraphQL API. `run` does the
+ * How each row of docs/permission-matrix.md is performed through the GraphQL API. `run` does the
  * operation as the actor (creating, as the root, whatever the row needs beforehand); `visible`
  * (list rows) returns the IDs the actor was shown, to compare with the expected scope.
  */

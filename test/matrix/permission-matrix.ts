@@ -2,7 +2,7 @@ import type { Ability } from '../../src/policy/abilities.js';
 import type { Page, PolicyName } from '../../src/policy/vocabulary.js';
 
 /**
- * /work/shared/spec/permission-matrix.md as data: its main table (rows 1-25), its row notes,
+ * docs/permission-matrix.md as data: its main table (rows 1-25), its row notes,
  * "Knowledge bases through an API key" and "Model calls". Framework-free on purpose: the
  * policy runner (test/unit/policy-matrix.test.ts) feeds every cell to `decide` and
  * `decideModelCall`; an API runner can perform the same cells over GraphQL.
@@ -13,7 +13,7 @@ import type { Page, PolicyName } from '../../src/policy/vocabulary.js';
  */
 
 // ---------------------------------------------------------------------------------------------
-// Columns (permission-matrix.md, "Principals")
+// Columns (docs/permission-matrix.md, "Principals")
 // ---------------------------------------------------------------------------------------------
 
 /** The spec's columns, in its order. */
@@ -133,7 +133,7 @@ export const COLUMNS: Readonly<Record<ColumnName, ColumnDefinition>> = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Main table (permission-matrix.md, rows 1-25)
+// Main table (docs/permission-matrix.md, rows 1-25)
 // ---------------------------------------------------------------------------------------------
 
 /**
@@ -273,7 +273,7 @@ export const PERMISSION_MATRIX: readonly MatrixRow[] = [
   // Notes: FA must first add itself as a member (row 10 allows it): D before, A after
   // (ROW_NOTES). A member with KNOWLEDGE_BASE: A (ROW_NOTES). An ADMINISTRATOR: A (WA).
   // RO2: AliyunBailianReadOnlyAccess is read-only data, and RO2 is not a member: D
-  // (domain.md: data permissions need a data policy *and* membership of the workspace).
+  // (docs/domain.md: data permissions need a data policy *and* membership of the workspace).
   { row: 22, operation: 'create/delete a knowledge base in W with a session token (console)', ability: 'manage_knowledge_bases',
     context: W, dataRow: true, ro2: 'D',
     expect: check(                                                'A', 'D', 'D', 'D', 'D', 'A', 'D', 'D', 'D') },
@@ -320,7 +320,7 @@ export const ABILITIES_OUTSIDE_MATRIX: readonly Ability[] = [
 ];
 
 // ---------------------------------------------------------------------------------------------
-// Row notes (permission-matrix.md, "Notes on rows"), as extra cells
+// Row notes (docs/permission-matrix.md, "Notes on rows"), as extra cells
 // ---------------------------------------------------------------------------------------------
 
 export interface RowNoteCase {
@@ -363,7 +363,7 @@ export const ROW_NOTES: readonly RowNoteCase[] = [
 ];
 
 // ---------------------------------------------------------------------------------------------
-// API keys and the management layer (permission-matrix.md, after the knowledge-base table)
+// API keys and the management layer (docs/permission-matrix.md, after the knowledge-base table)
 // ---------------------------------------------------------------------------------------------
 
 /**
@@ -373,7 +373,7 @@ export const ROW_NOTES: readonly RowNoteCase[] = [
 export const ROWS_REFUSED_TO_API_KEYS: readonly number[] = [1, 2, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18, 19, 20, 24, 25];
 
 // ---------------------------------------------------------------------------------------------
-// Knowledge bases through an API key (permission-matrix.md, "data permissions")
+// Knowledge bases through an API key (docs/permission-matrix.md, "data permissions")
 // ---------------------------------------------------------------------------------------------
 
 export interface KeyKnowledgeBaseCase {
@@ -436,15 +436,15 @@ export const KEY_KNOWLEDGE_BASE_MATRIX: readonly KeyKnowledgeBaseCase[] = [
     expect: { read: 'D', manage: 'D' },
   },
   {
-    // domain.md: "A non-member with AliyunBailianDataFullAccess is denied." FA may create a key
+    // docs/domain.md: "A non-member with AliyunBailianDataFullAccess is denied." FA may create a key
     // in W without being a member (row 18), and that key still has no data permission in W.
-    owner: 'non-member of W with AliyunBailianFullAccess (domain.md: data permissions need membership)',
+    owner: 'non-member of W with AliyunBailianFullAccess (docs/domain.md: data permissions need membership)',
     principal: { kind: 'USER', policies: ['AliyunBailianFullAccess'], pages: null },
     keyWorkspace: 'W',
     expect: { read: 'D', manage: 'D' },
   },
   {
-    owner: 'non-member of W with AliyunBailianDataFullAccess (domain.md: data permissions need membership)',
+    owner: 'non-member of W with AliyunBailianDataFullAccess (docs/domain.md: data permissions need membership)',
     principal: { kind: 'USER', policies: ['AliyunBailianDataFullAccess'], pages: null },
     keyWorkspace: 'W',
     expect: { read: 'D', manage: 'D' },
@@ -465,7 +465,7 @@ export const KEY_KNOWLEDGE_BASE_MATRIX: readonly KeyKnowledgeBaseCase[] = [
 ];
 
 // ---------------------------------------------------------------------------------------------
-// Model calls (permission-matrix.md, "what a key may call": `modelAccess`)
+// Model calls (docs/permission-matrix.md, "what a key may call": `modelAccess`)
 // ---------------------------------------------------------------------------------------------
 
 /**

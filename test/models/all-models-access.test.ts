@@ -14,7 +14,7 @@ import { gatewayForThisFile } from '../helpers/test-gateway.js';
 
 const t = gatewayForThisFile();
 
-/** domain.md "Models": open all covers models added later; close all clears every per-model inference grant. */
+/** docs/domain.md "Models": open all covers models added later; close all clears every per-model inference grant. */
 describe('setAllModelsAccess', () => {
   let account: ModelStudioAccount;
   let key: CreatedKey;

@@ -15,7 +15,7 @@ import { gatewayForThisFile } from '../helpers/test-gateway.js';
 
 const t = gatewayForThisFile();
 
-/** domain.md: in the default workspace every standard model is callable and nothing can be restricted. */
+/** docs/domain.md: in the default workspace every standard model is callable and nothing can be restricted. */
 describe('default workspace', () => {
   let account: ModelStudioAccount;
   let key: CreatedKey;
@@ -32,7 +32,7 @@ describe('default workspace', () => {
     standardModels = catalog.models.filter((m) => m.workspaceId === null && m.supportsInference).map((m) => m.id);
   });
 
-  it('the catalog holds the standard models of domain.md', () => {
+  it('the catalog holds the standard models of docs/domain.md', () => {
     expect(standardModels).toEqual(expect.arrayContaining(['qwen-max', 'qwen-plus', 'qwen-turbo', 'qwen-vl-max', 'text-embedding-v3', 'deepseek-r1']));
   });
 

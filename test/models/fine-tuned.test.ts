@@ -19,7 +19,7 @@ const t = gatewayForThisFile();
 
 const CREATE_FINE_TUNED = `mutation($w: ID!, $b: ID!, $s: String!) { createFineTunedModel(input: { workspaceId: $w, baseModel: $b, suffix: $s }) { id workspaceId baseModel { id } } }`;
 
-/** domain.md: a fine-tuned model belongs to its workspace and is callable only with that workspace's keys. */
+/** docs/domain.md: a fine-tuned model belongs to its workspace and is callable only with that workspace's keys. */
 describe('fine-tuned models', () => {
   let account: ModelStudioAccount;
   let fineTuned: string;

@@ -12,12 +12,13 @@ import { gatewayForThisFile } from '../helpers/test-gateway.js';
  */
 describe.skipIf(testDatabaseKind() !== 'postgres')('revocation across two server processes', () => {
   const a = gatewayForThisFile();
-  let b: ServerProcess;
+  let b: ServerProcess | undefined;
   let viaB: GraphQLClient;
 
   beforeAll(async () => {
-    b = await startServerProcess(defined(a.databaseUrl, 'the URL of the test database (PostgreSQL runs only)'));
-    viaB = new GraphQLClient(b.url);
+    const started = await startServerProcess(defined(a.databaseUrl, 'the URL of the test database (PostgreSQL runs only)'));
+    b = started;
+    viaB = new GraphQLClient(started.url);
   }, 60_000);
   afterAll(async () => {
     await b?.stop();

@@ -12,7 +12,7 @@ import { useTestGateway } from '../helpers/test-gateway.js';
 const t = useTestGateway();
 
 /**
- * domain.md: deleting a RAM user is permanent and takes its grants with it. A grant racing
+ * docs/domain.md: deleting a RAM user is permanent and takes its grants with it. A grant racing
  * the deletion (on PostgreSQL, with a real connection pool, so the transactions interleave)
  * must either be refused or be removed with the rest: no deleted user stays a member, holds
  * a policy or owns a live key, and the workspace's key count matches its live keys.

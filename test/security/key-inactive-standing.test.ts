@@ -16,7 +16,7 @@ import { useTestGateway } from '../helpers/test-gateway.js';
 const t = useTestGateway();
 
 /**
- * domain.md "API keys / Lifecycle": a key whose owner no longer stands behind it stops
+ * docs/domain.md "API keys / Lifecycle": a key whose owner no longer stands behind it stops
  * working. modelAccess says KEY_INACTIVE; every other field refuses the key as
  * UNAUTHENTICATED, and the key works again once the owner is reinstated.
  */

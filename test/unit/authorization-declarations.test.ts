@@ -55,7 +55,7 @@ describe('authorization is declared in the SDL, for every field', () => {
   });
 });
 
-describe('a denied field is null, the rest of the response is served (api.md)', () => {
+describe('a denied field is null, the rest of the response is served (docs/api.md)', () => {
   const guarded = [...declarations]
     .filter(([, declaration]) => declaration.kind === 'can' || declaration.kind === 'canChosen' || declaration.kind === 'authenticated')
     .map(([path]) => {

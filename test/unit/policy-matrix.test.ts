@@ -5,6 +5,7 @@ import { decide, type Decision } from '../../src/policy/decide.js';
 import type { Actor, Facts, WorkspaceFacts } from '../../src/policy/facts.js';
 import { keyOwnerInGoodStanding } from '../../src/policy/standing.js';
 import type { Page, PolicyName } from '../../src/policy/vocabulary.js';
+import { defined } from '../helpers/assertions.js';
 import {
   ABILITIES_OUTSIDE_MATRIX,
   COLUMN_NAMES,
@@ -26,7 +27,7 @@ import {
 } from '../matrix/permission-matrix.js';
 
 /**
- * permission-matrix.md through the pure policy: every cell of test/matrix/permission-matrix.ts
+ * docs/permission-matrix.md through the pure policy: every cell of test/matrix/permission-matrix.ts
  * becomes `Facts` and goes through `decide` (or `decideModelCall`). No database, no GraphQL.
  */
 
@@ -38,6 +39,10 @@ const WORKSPACES = {
 } as const satisfies Record<string, WorkspaceFacts>;
 /** Someone of account A other than the actor (row 20's key owner, a target principal). */
 const OTHER_PRINCIPAL = 'principal-other-of-a';
+
+/** Row `row` of the permission matrix (it must exist). */
+const rowOf = (row: number): MatrixRow => defined(PERMISSION_MATRIX.find((r) => r.row === row), `permission matrix row ${row}`);
+const byName = (a: string, b: string) => a.localeCompare(b);
 
 type Principal = Pick<ColumnDefinition, 'kind' | 'policies' | 'pages'> & { account?: 'A' | 'X' };
 
@@ -125,7 +130,7 @@ describe('the matrix data itself', () => {
 
   it('has a cell for every column of the spec, X always NOT_FOUND', () => {
     for (const row of PERMISSION_MATRIX) {
-      expect(Object.keys(row.expect).sort(), `row ${row.row}`).toEqual([...SPEC_COLUMNS].sort());
+      expect(Object.keys(row.expect).sort(byName), `row ${row.row}`).toEqual([...SPEC_COLUMNS].sort(byName));
       expect(row.expect.X, `row ${row.row}`).toBe('NOT_FOUND');
       if (!row.list && row.policyExpect) expect(row.policyExpect.X, `row ${row.row}`).toBe('NOT_FOUND');
     }
@@ -196,14 +201,14 @@ describe('column X: another account reads as not found, whatever it holds', () =
 
 describe('row notes', () => {
   it.each(ROW_NOTES)('row $row $ability, $note: $expect', ({ row, ability, principal, expect: expected }) => {
-    const matrixRow = PERMISSION_MATRIX.find((r) => r.row === row)!;
+    const matrixRow = rowOf(row);
     expectCell(decide(ability, factsFor(matrixRow, principal, 'user-note')), expected);
   });
 
   it('row 22/23: FA is denied before adding itself as a member and allowed after', () => {
     for (const row of [22, 23]) {
-      const matrixRow = PERMISSION_MATRIX.find((r) => r.row === row)!;
-      const ability = abilitiesOf(matrixRow)[0]!;
+      const matrixRow = rowOf(row);
+      const ability = defined(abilitiesOf(matrixRow)[0], `the first ability of row ${row}`);
       const before = decide(ability, factsFor(matrixRow, COLUMNS.FA, 'user-fa'));
       const after = decide(ability, factsFor(matrixRow, { ...COLUMNS.FA, pages: ['MODEL_EXPERIENCE'] }, 'user-fa'));
       expect([before.allowed, after.allowed], `row ${row}`).toEqual([false, true]);
@@ -233,10 +238,9 @@ describe('API keys never reach management-layer operations', () => {
 });
 
 describe('knowledge bases through an API key', () => {
-  const kbRow = (row: number) => PERMISSION_MATRIX.find((r) => r.row === row)!;
   const cells = KEY_KNOWLEDGE_BASE_MATRIX.flatMap((entry) => [
-    { ...entry, operation: 'read' as const, ability: 'read_knowledge_bases' as const, matrixRow: kbRow(23), expected: entry.expect.read },
-    { ...entry, operation: 'manage' as const, ability: 'manage_knowledge_bases' as const, matrixRow: kbRow(22), expected: entry.expect.manage },
+    { ...entry, operation: 'read' as const, ability: 'read_knowledge_bases' as const, matrixRow: rowOf(23), expected: entry.expect.read },
+    { ...entry, operation: 'manage' as const, ability: 'manage_knowledge_bases' as const, matrixRow: rowOf(22), expected: entry.expect.manage },
   ]);
 
   it.each(cells)('$owner: $operation $expected', ({ principal, keyWorkspace, ability, matrixRow, expected }) => {

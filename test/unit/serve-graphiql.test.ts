@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveGraphiQL } from '../../src/graphiql/serve-graphiql.js';
+import { defined } from '../helpers/assertions.js';
 
 /** serveGraphiQL on a fake bundle (the real one is exercised in test/browser). */
 describe('serveGraphiQL', () => {
@@ -63,12 +64,13 @@ describe('serveGraphiQL', () => {
       const res = await fetch(base + path);
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
-      const csp = res.headers.get('content-security-policy')!;
+      const csp = defined(res.headers.get('content-security-policy'), 'the Content-Security-Policy header');
       expect(csp).toContain("default-src 'none'");
       expect(csp).toContain("script-src 'self'");
       expect(csp).toContain("connect-src 'self'");
       expect(csp).not.toMatch(/script-src[^;]*(unsafe|data:|\*)/);
-      const nonce = /'nonce-([^']+)'/.exec(csp)![1];
+      const nonce = /'nonce-([^']+)'/.exec(csp)?.[1];
+      expect(nonce).toBeDefined();
       const html = await res.text();
       expect(html).toContain(`<meta name="csp-nonce" content="${nonce}">`);
       expect(html).toContain('<script type="module" src="/graphiql/assets/page-ABC.js"></script>');

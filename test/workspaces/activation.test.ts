@@ -8,7 +8,7 @@ const t = gatewayForThisFile();
 
 const ACTIVATE = `mutation($r: Region!, $a: Boolean!) { activateModelStudio(input: { region: $r, acceptServiceAgreement: $a }) { id kind region } }`;
 
-/** domain.md "Activation, regions, workspaces". */
+/** docs/domain.md "Activation, regions, workspaces". */
 describe('activation per region', () => {
   it('activating a region twice is CONFLICT and keeps one default workspace', async () => {
     const account = await signUp(t.client);

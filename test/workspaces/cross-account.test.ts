@@ -25,7 +25,7 @@ type CallerName = (typeof CALLER_NAMES)[number];
 const sorted = (ids: string[]) => [...ids].sort((x, y) => x.localeCompare(y));
 
 /**
- * domain.md: "An ID from another account behaves exactly like an ID that does not exist."
+ * docs/domain.md: "An ID from another account behaves exactly like an ID that does not exist."
  * Every ID-taking operation is sent by principals of account B twice: once with account A's
  * IDs, once with well-formed IDs that name nothing. The two answers must be identical
  * (code, message, path, data) and, for console sessions, NOT_FOUND; A must not change.

@@ -12,7 +12,7 @@ import { useTestGateway } from '../helpers/test-gateway.js';
 
 const t = useTestGateway();
 
-/** api.md: setMemberPermissions sets the full list; concurrent calls must not merge lists. */
+/** docs/api.md: setMemberPermissions sets the full list; concurrent calls must not merge lists. */
 describe('concurrent setMemberPermissions for one member', () => {
   let account: ModelStudioAccount;
   let admin: TestUser;

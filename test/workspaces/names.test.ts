@@ -9,7 +9,7 @@ const t = gatewayForThisFile();
 
 const RENAME = `mutation($w: ID!, $n: String!) { renameWorkspace(input: { workspaceId: $w, name: $n }) { id name } }`;
 
-/** domain.md: workspace names are unique within an account and region. */
+/** docs/domain.md: workspace names are unique within an account and region. */
 describe('workspace names', () => {
   let account: TestAccount;
   let team: string;

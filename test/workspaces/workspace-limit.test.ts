@@ -14,7 +14,7 @@ import { gatewayForThisFile } from '../helpers/test-gateway.js';
 
 const t = gatewayForThisFile();
 
-/** domain.md: at most 20 workspaces per account, the default ones included. */
+/** docs/domain.md: at most 20 workspaces per account, the default ones included. */
 describe('the 20-workspace limit', () => {
   async function accountWith(subWorkspaces: number): Promise<TestAccount> {
     const account = await signUp(t.client);

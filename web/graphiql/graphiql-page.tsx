@@ -12,6 +12,8 @@ import { StrictMode, useMemo, useRef, useState, type ComponentProps, type FormEv
 import { createRoot } from 'react-dom/client';
 
 type Fetcher = ComponentProps<typeof GraphiQL>['fetcher'];
+/** What a fetcher resolves to: an ExecutionResult (GraphiQL reads only the JSON shape of its errors). */
+type FetcherResult = Awaited<ReturnType<Fetcher>>;
 
 const ENDPOINT = '/graphql';
 const SESSION_KEY = 'model-studio-gateway:graphiql:session';
@@ -58,7 +60,7 @@ function saveSession(session: Session | null) {
 }
 
 interface GraphQLResult {
-  data?: Record<string, any> | null;
+  data?: Record<string, unknown> | null;
   errors?: { message: string; extensions?: { code?: string } }[];
 }
 
@@ -211,11 +213,11 @@ function GraphiQLPage() {
   // at each request. A header set in GraphiQL's headers editor wins over the signed-in token.
   const fetcher = useMemo<Fetcher>(
     // The JSON is GraphQL's wire format of an ExecutionResult (plain objects for the errors).
-    () => async (params, options): Promise<any> => {
+    () => async (params, options): Promise<FetcherResult> => {
       const headers = new Headers();
       for (const [name, value] of Object.entries(options?.headers ?? {})) headers.set(name, String(value));
       if (token.current && !headers.has('authorization')) headers.set('authorization', `Bearer ${token.current}`);
-      return post(params, headers);
+      return (await post(params, headers)) as unknown as FetcherResult;
     },
     [],
   );
@@ -235,7 +237,9 @@ function GraphiQLPage() {
   );
 }
 
-createRoot(document.getElementById('graphiql-root')!).render(
+const rootElement = document.getElementById('graphiql-root');
+if (!rootElement) throw new Error('the page has no #graphiql-root element');
+createRoot(rootElement).render(
   <StrictMode>
     <GraphiQLPage />
   </StrictMode>,
