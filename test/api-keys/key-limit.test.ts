@@ -12,9 +12,9 @@ import {
   modelStudioUser,
   type ModelStudioAccount,
 } from '../helpers/model-studio-fixtures.js';
-import { useTestGateway } from '../helpers/test-gateway.js';
+import { gatewayForThisFile } from '../helpers/test-gateway.js';
 
-const t = useTestGateway();
+const t = gatewayForThisFile();
 
 const createKeyRequest = (token: string, workspaceId: string, description = '') =>
   t.client.request(CREATE_API_KEY, { w: workspaceId, scope: [], ips: [], d: description }, { token });

@@ -13,9 +13,9 @@ import {
   type CreatedKey,
   type ModelStudioAccount,
 } from '../helpers/model-studio-fixtures.js';
-import { useTestGateway } from '../helpers/test-gateway.js';
+import { gatewayForThisFile } from '../helpers/test-gateway.js';
 
-const t = useTestGateway();
+const t = gatewayForThisFile();
 
 /**
  * docs/domain.md "API keys / Lifecycle" and the model-call table of docs/permission-matrix.md, step by

@@ -11,9 +11,9 @@ import {
   type CreatedKey,
   type ModelStudioAccount,
 } from '../helpers/model-studio-fixtures.js';
-import { useTestGateway } from '../helpers/test-gateway.js';
+import { gatewayForThisFile } from '../helpers/test-gateway.js';
 
-const t = useTestGateway();
+const t = gatewayForThisFile();
 
 /**
  * docs/permission-matrix.md: "API keys never reach management-layer operations (rows 1-3, 6-16,

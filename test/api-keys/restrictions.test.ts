@@ -13,10 +13,10 @@ import {
   type CreatedKey,
   type ModelStudioAccount,
 } from '../helpers/model-studio-fixtures.js';
-import { useTestGateway } from '../helpers/test-gateway.js';
+import { gatewayForThisFile } from '../helpers/test-gateway.js';
 
 // The tests speak for an inference proxy on 127.0.0.1 that passes its client's address as sourceIp.
-const t = useTestGateway({ trustedProxies: ['127.0.0.1/32'] });
+const t = gatewayForThisFile({ trustedProxies: ['127.0.0.1/32'] });
 
 /** docs/domain.md: a key's model scope and IP allowlist narrow what its workspace allows. */
 describe('API key model scope and IP allowlist', () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createUser, signUp } from '../helpers/fixtures.js';
 import { outcomeOf } from '../helpers/graphql-client.js';
-import { useTestGateway } from '../helpers/test-gateway.js';
+import { gatewayForThisFile } from '../helpers/test-gateway.js';
 
-const t = useTestGateway();
+const t = gatewayForThisFile();
 
 describe('audit events by node(id)', () => {
   it('the management layer reads its own events; others are refused; another account reads as missing', async () => {

@@ -20,9 +20,9 @@ import {
   type AuditEventView,
   type ModelStudioAccount,
 } from '../helpers/model-studio-fixtures.js';
-import { useTestGateway } from '../helpers/test-gateway.js';
+import { gatewayForThisFile } from '../helpers/test-gateway.js';
 
-const t = useTestGateway();
+const t = gatewayForThisFile();
 
 /** docs/domain.md "Audit": every successful change and every denied attempt is recorded; nobody edits the trail. */
 describe('audit trail', () => {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildBareSchema } from '../../src/schema.js';
 import { createUser, signUp, type TestAccount } from '../helpers/fixtures.js';
-import { useTestGateway } from '../helpers/test-gateway.js';
+import { gatewayForThisFile } from '../helpers/test-gateway.js';
 import { fingerprint } from '../matrix/world.js';
 import { argumentsFor, connectionArguments, connectionOperations, operationFor } from './schema-inputs.js';
 
@@ -13,7 +13,7 @@ import { argumentsFor, connectionArguments, connectionOperations, operationFor }
  * The input includes what PostgreSQL itself refuses (NUL, lone surrogates, numbers past bigint,
  * timestamps outside its range in forged cursors) and bidi and invisible characters.
  */
-const t = useTestGateway();
+const t = gatewayForThisFile();
 const schema = buildBareSchema().schema;
 const CLIENT_ERRORS = new Set(['BAD_USER_INPUT', 'NOT_FOUND', 'CONFLICT', 'FORBIDDEN', 'UNAUTHENTICATED', 'RATE_LIMITED', 'GRAPHQL_VALIDATION_FAILED']);
 const mutations = Object.keys(schema.getMutationType()!.getFields());

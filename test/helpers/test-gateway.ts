@@ -74,5 +74,3 @@ export function gatewayForThisFile(overrides: Partial<Config> = {}): TestGateway
   });
 }
 
-// TODO(rename): remove once every caller is renamed
-export const useTestGateway = gatewayForThisFile;

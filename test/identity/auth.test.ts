@@ -10,11 +10,11 @@ import {
   type TestAccount,
   type TestUser,
 } from '../helpers/fixtures.js';
-import { useTestGateway } from '../helpers/test-gateway.js';
+import { gatewayForThisFile } from '../helpers/test-gateway.js';
 import { VIEWER, expectError, uniqueName } from './support.js';
 
 /** signUp and login through the API, and how a principal's status governs its sessions. */
-const t = useTestGateway();
+const t = gatewayForThisFile();
 
 const LOGIN = `mutation($input: LoginInput!) { login(input: $input) { token expiresAt principal { id kind name } } }`;
 const loginAs = (loginName: string, password = PASSWORD) => t.client.request(LOGIN, { input: { loginName, password } });

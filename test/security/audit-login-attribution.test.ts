@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { PASSWORD, createUser, login, signUp } from '../helpers/fixtures.js';
 import { outcomeOf } from '../helpers/graphql-client.js';
-import { useTestGateway } from '../helpers/test-gateway.js';
+import { gatewayForThisFile } from '../helpers/test-gateway.js';
 
-const t = useTestGateway();
+const t = gatewayForThisFile();
 
 const LOGIN = `mutation($i: LoginInput!) { login(input: $i) { token } }`;
 const EVENTS = `query($filter: AuditEventFilter) {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { signUp } from '../helpers/fixtures.js';
 import { outcomeOf } from '../helpers/graphql-client.js';
-import { useTestGateway } from '../helpers/test-gateway.js';
+import { gatewayForThisFile } from '../helpers/test-gateway.js';
 
-const t = useTestGateway();
+const t = gatewayForThisFile();
 
 const CREATE_USER = `mutation($n: String!) { createRamUser(input: { name: $n, displayName: "x", password: "a long enough password" }) { id } }`;
 const EVENTS = `query($first: Int, $after: String) {

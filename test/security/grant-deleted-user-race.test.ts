@@ -7,9 +7,9 @@ import {
   modelStudioUser,
   type ModelStudioAccount,
 } from '../helpers/model-studio-fixtures.js';
-import { useTestGateway } from '../helpers/test-gateway.js';
+import { gatewayForThisFile } from '../helpers/test-gateway.js';
 
-const t = useTestGateway();
+const t = gatewayForThisFile();
 
 /**
  * docs/domain.md: deleting a RAM user is permanent and takes its grants with it. A grant racing

@@ -1,8 +1,8 @@
 import { Agent, request } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
-import { useTestGateway } from '../helpers/test-gateway.js';
+import { gatewayForThisFile } from '../helpers/test-gateway.js';
 
-const t = useTestGateway();
+const t = gatewayForThisFile();
 // One kept-alive connection at most: the second request goes where the first one went, or after it closed.
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 afterAll(() => agent.destroy());

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { useTestGateway } from '../helpers/test-gateway.js';
+import { gatewayForThisFile } from '../helpers/test-gateway.js';
 
-const t = useTestGateway();
+const t = gatewayForThisFile();
 const base = () => t.url.replace('/graphql', '');
 
 interface TypeRef {

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, signUp, type TestAccount } from '../helpers/fixtures.js';
-import { useTestGateway } from '../helpers/test-gateway.js';
+import { gatewayForThisFile } from '../helpers/test-gateway.js';
 import { fingerprint } from '../matrix/world.js';
 
 /**
@@ -8,7 +8,7 @@ import { fingerprint } from '../matrix/world.js';
  * Every name-like field refuses bidirectional controls and invisible characters, and every
  * description refuses bidirectional controls: BAD_USER_INPUT naming the field, nothing written.
  */
-const t = useTestGateway();
+const t = gatewayForThisFile();
 
 let root: TestAccount;
 let workspaceId: string;

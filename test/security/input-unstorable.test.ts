@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, signUp, type TestAccount } from '../helpers/fixtures.js';
 import type { GraphQLResponse } from '../helpers/graphql-client.js';
-import { useTestGateway } from '../helpers/test-gateway.js';
+import { gatewayForThisFile } from '../helpers/test-gateway.js';
 import { fingerprint } from '../matrix/world.js';
 
 /**
@@ -11,7 +11,7 @@ import { fingerprint } from '../matrix/world.js';
  * databases, and writes nothing. Before the fix each case answered INTERNAL_SERVER_ERROR (or,
  * for lone surrogates, was stored as U+FFFD).
  */
-const t = useTestGateway();
+const t = gatewayForThisFile();
 
 let root: TestAccount;
 let workspaceId: string;

@@ -11,9 +11,9 @@ import {
   setPages,
   type ModelStudioAccount,
 } from '../helpers/model-studio-fixtures.js';
-import { useTestGateway } from '../helpers/test-gateway.js';
+import { gatewayForThisFile } from '../helpers/test-gateway.js';
 
-const t = useTestGateway();
+const t = gatewayForThisFile();
 
 /**
  * docs/domain.md "API keys / Lifecycle": a key whose owner no longer stands behind it stops

@@ -8,9 +8,9 @@ import {
   pagesOf,
   type ModelStudioAccount,
 } from '../helpers/model-studio-fixtures.js';
-import { useTestGateway } from '../helpers/test-gateway.js';
+import { gatewayForThisFile } from '../helpers/test-gateway.js';
 
-const t = useTestGateway();
+const t = gatewayForThisFile();
 
 /** docs/api.md: setMemberPermissions sets the full list; concurrent calls must not merge lists. */
 describe('concurrent setMemberPermissions for one member', () => {
