@@ -68,7 +68,7 @@ export interface Config {
   authLimits: {
     signUpsPerHourPerAddress: number;
     loginsPerMinutePerAddress: number;
-    /** Failed logins per login name within 15 minutes before that name is locked for the rest of them. */
+    /** Failed logins per login name and source network within 15 minutes before that network is locked out of the name (src/identity/login-lockout.ts). */
     failedLoginsBeforeLockout: number;
   };
   /** Mutations (root fields) per principal per minute, shared by every process; null: unlimited. */

@@ -24,7 +24,9 @@ async function main() {
   const applied = await migrateToLatest(database.db);
   if (applied.length) logger.info({ migrations: applied }, 'database migrated');
   if (!(await database.db.selectFrom('account').select('id').limit(1).executeTakeFirst())) {
-    logger.info('No account yet: sign up with the signUp mutation (README), or run `npm run seed:demo` for a demo account to explore');
+    // The demo's password is published: production is never offered it (the CLI refuses it there too).
+    const demo = config.production ? '' : ', or run `npm run seed:demo` for a demo account to explore';
+    logger.info(`No account yet: sign up with the signUp mutation (README)${demo}`);
   }
 
   const signer = new SessionSigner(resolveSigningKey(config.jwtSecret, config.dataDir), config.sessionTtlSeconds);

@@ -137,5 +137,5 @@ export async function locateNode(ctx: RequestContext, id: unknown, field: string
   return { target: await node.target(ctx, row), type: node.type, readAbility: node.readAbility, row };
 }
 
-/** The GraphQL type of a row served as a `Node` (audit rows carry their numeric ID, the others their global ID). */
+/** The GraphQL type of a row served as a `Node` (audit rows carry their bare public ID, the others their global ID). */
 export const nodeTypeOf = (row: { id: string }) => NODE_KINDS[idKind(row.id) ?? 'auditEvent'].type;
