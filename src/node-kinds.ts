@@ -40,6 +40,8 @@ export const principalRowTarget = (principal: Pick<PrincipalRow, 'id' | 'account
   ...(principal.kind === 'ROLE' ? { roleId: principal.id } : {}),
 });
 
+export const accountRowTarget = (account: { id: string }): Target => ({ resourceId: account.id, label: 'Account', accountId: account.id });
+
 /** The caller's own account: for account-wide abilities (create a workspace, read the audit trail, …). */
 export function accountTarget(ctx: RequestContext): Target {
   const accountId = ctx.auth!.principal.account_id;
@@ -73,7 +75,7 @@ export const NODE_KINDS: Record<IdKind, NodeKind> = {
     readAbility: 'read_account',
     load: (ctx, id) => ctx.loaders.accountById.load(id),
     accountIdOf: (account: { id: string }) => account.id,
-    target: (_ctx, account: { id: string }) => ({ resourceId: account.id, label: 'Account', accountId: account.id }),
+    target: (_ctx, account: { id: string }) => accountRowTarget(account),
   },
   root: principalKind('RootPrincipal'),
   ramUser: principalKind('RamUser'),

@@ -1,8 +1,9 @@
 import { isIP } from 'node:net';
 import { ipInAllowlist } from '../policy/cidr.js';
 
-/** IPv4 peers of a dual-stack socket arrive as `::ffff:a.b.c.d`. */
-export const plainAddress = (address: string) => (address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address);
+/** IPv4 peers of a dual-stack socket arrive as `::ffff:a.b.c.d` (a forwarded one may be written `::FFFF:`). */
+export const plainAddress = (address: string) =>
+  address.toLowerCase().startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
 
 export interface ClientAddress {
   /** The client's address as believed: the peer's, or the one a trusted proxy forwarded. */

@@ -102,7 +102,7 @@ export async function login(ctx: RequestContext, input: { loginName: string; pas
  * otherwise nobody (ANONYMOUS). Never the principal whose name was tried.
  */
 function loginCaller(ctx: RequestContext, principal: PrincipalRow | undefined) {
-  if (ctx.auth && principal && ctx.auth.principal.account_id === principal.account_id) return auditActor(ctx.auth);
+  if (ctx.auth && principal && inCallersAccount(ctx.auth.principal.account_id, principal.account_id)) return auditActor(ctx.auth);
   return { actor_id: null, on_behalf_of_id: null, via: 'ANONYMOUS' as const };
 }
 

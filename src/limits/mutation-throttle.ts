@@ -1,20 +1,11 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError, Kind, type DocumentNode, type SelectionSetNode } from 'graphql';
+import { GraphQLError } from 'graphql';
 import { settleAuthentication, type Authentication } from '../auth/authentication.js';
 import type { RequestContext } from '../context.js';
+import { rootFieldNames } from '../root-fields.js';
 import { hit } from './rate-limits.js';
 
 const WINDOW_SECONDS = 60;
-
-/** Root field names of a selection set (an alias counts again), through fragments (validation has ruled out cycles). */
-function rootFieldNames(selectionSet: SelectionSetNode, document: DocumentNode): string[] {
-  return selectionSet.selections.flatMap((selection) => {
-    if (selection.kind === Kind.FIELD) return selection.name.value === '__typename' ? [] : [selection.name.value];
-    if (selection.kind === Kind.INLINE_FRAGMENT) return rootFieldNames(selection.selectionSet, document);
-    const fragment = document.definitions.find((d) => d.kind === Kind.FRAGMENT_DEFINITION && d.name.value === selection.name.value);
-    return fragment?.kind === Kind.FRAGMENT_DEFINITION ? rootFieldNames(fragment.selectionSet, document) : [];
-  });
-}
 
 /**
  * Mutations that take access away. They have a budget of their own, so that whoever holds
@@ -59,7 +50,8 @@ export function mutationThrottlePlugin(perMinute: number | null): ApolloServerPl
           if (operation?.operation !== 'mutation') return;
           await settleAuthentication(ctx);
           if (!ctx.auth) return;
-          const fields = rootFieldNames(operation.selectionSet, document);
+          // Each root field counts once, aliases included; `__typename` changes nothing.
+          const fields = rootFieldNames(operation, document).filter((field) => field !== '__typename');
           const revoking = fields.filter((field) => REVOKING_MUTATIONS.has(field)).length;
           const budgets = [
             { what: 'mutations', prefix: 'mutations', count: fields.length - revoking },

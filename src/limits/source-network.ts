@@ -1,7 +1,5 @@
 import { isIP } from 'node:net';
-
-/** IPv4 peers of a dual-stack socket arrive as `::ffff:a.b.c.d`. */
-const plain = (address: string) => (address.toLowerCase().startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address);
+import { plainAddress } from '../http/client-address.js';
 
 /** The first four groups of an IPv6 address (its /64), written without leading zeros. */
 function ipv6Slash64(address: string): string {
@@ -20,14 +18,14 @@ function ipv6Slash64(address: string): string {
  */
 export function sourceAddressKey(address: string | null): string {
   if (!address) return 'unknown';
-  const ip = plain(address);
+  const ip = plainAddress(address);
   return isIP(ip.split('%')[0]!) === 6 ? ipv6Slash64(ip) : ip;
 }
 
 /** The source network a login lockout applies to: an IPv4 /24 or an IPv6 /64. */
 export function sourceNetworkKey(address: string | null): string {
   if (!address) return 'unknown';
-  const ip = plain(address);
+  const ip = plainAddress(address);
   if (isIP(ip) === 4) return `${ip.split('.').slice(0, 3).join('.')}.0/24`;
   return sourceAddressKey(ip);
 }

@@ -1,5 +1,6 @@
 import { ApolloServerErrorCode, ApolloServerValidationErrorCode } from '@apollo/server/errors';
-import { Kind, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
+import type { DocumentNode, GraphQLSchema, OperationDefinitionNode } from 'graphql';
+import { rootFieldNames } from '../root-fields.js';
 
 /**
  * Metric labels come from bounded sets only (a series per value lives as long as the process):
@@ -24,25 +25,11 @@ const KNOWN_OUTCOMES = new Set<string>([
   ...Object.values(ApolloServerValidationErrorCode),
 ]);
 
-/** Root field names of the operation, through fragments (a validated document has no fragment cycles; `seen` guards anyway). */
-function collectRootFields(selectionSet: SelectionSetNode, document: DocumentNode, names: Set<string>, seen: Set<string>) {
-  for (const selection of selectionSet.selections) {
-    if (selection.kind === Kind.FIELD) names.add(selection.name.value);
-    else if (selection.kind === Kind.INLINE_FRAGMENT) collectRootFields(selection.selectionSet, document, names, seen);
-    else if (!seen.has(selection.name.value)) {
-      seen.add(selection.name.value);
-      const fragment = document.definitions.find((d) => d.kind === Kind.FRAGMENT_DEFINITION && d.name.value === selection.name.value);
-      if (fragment?.kind === Kind.FRAGMENT_DEFINITION) collectRootFields(fragment.selectionSet, document, names, seen);
-    }
-  }
-}
-
 /** The root field the operation asks for, if it asks for one field of the schema; `multiple` or `invalid` otherwise. */
 export function operationLabel(schema: GraphQLSchema, document: DocumentNode | undefined, operation: OperationDefinitionNode | undefined | null): string {
   const rootType = operation && schema.getRootType(operation.operation);
   if (!document || !operation || !rootType) return INVALID_OPERATION;
-  const names = new Set<string>();
-  collectRootFields(operation.selectionSet, document, names, new Set());
+  const names = new Set(rootFieldNames(operation, document));
   const fields = rootType.getFields();
   if (names.size === 0 || [...names].some((name) => !Object.hasOwn(fields, name) && !META_FIELDS.has(name))) return INVALID_OPERATION;
   return names.size === 1 ? [...names][0]! : SEVERAL_ROOT_FIELDS;

@@ -15,25 +15,20 @@ export interface ChoiceResource {
 export interface AbilityChoice {
   /** What the choice depends on, for docs/authorization-map.md. */
   description: string;
-  /** Every ability the choice can make. */
-  abilities: readonly Ability[];
   choose(args: Record<string, unknown>, resource: ChoiceResource): Ability;
 }
 
 export const ABILITY_CHOICES = {
   node: {
     description: 'the ability that reads the type the ID names',
-    abilities: ['read_account', 'read_principal', 'read_workspace', 'read_api_key', 'read_knowledge_bases', 'read_audit'],
     choose: (_args, resource) => resource.readAbility!,
   },
   explainAccess: {
     description: "`explain_access_for_others` when `principalId` names someone, else `read_principal` on oneself",
-    abilities: ['explain_access_for_others', 'read_principal'],
     choose: (args) => (args.principalId ? 'explain_access_for_others' : 'read_principal'),
   },
   policyAttachment: {
     description: '`attach_data_policy` for an AliyunBailianData* policy, else `attach_policy`',
-    abilities: ['attach_data_policy', 'attach_policy'],
     choose: (args) => (isDataPolicy((args.input as { policy: PolicyName }).policy) ? 'attach_data_policy' : 'attach_policy'),
   },
 } satisfies Record<string, AbilityChoice>;

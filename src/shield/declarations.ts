@@ -27,7 +27,7 @@ export interface ResourceSpec {
 /** How one field of the schema is authorized, as its SDL declares it. */
 export type Declaration =
   | { kind: 'public' }
-  | { kind: 'authenticated'; via: 'SESSION' | 'API_KEY' | null }
+  | { kind: 'authenticated'; via: 'API_KEY' | null }
   | { kind: 'withParent'; declaredOn: 'field' | 'type' | 'relay' }
   | { kind: 'can'; ability: Ability; resource: ResourceSpec }
   | { kind: 'canChosen'; choice: AbilityChoiceName; resource: ResourceSpec };
@@ -86,7 +86,11 @@ function declarationOf(
   const found: Declaration[] = [];
   if (directiveOn(schema, 'public', field.astNode)) found.push({ kind: 'public' });
   const authenticated = directiveOn(schema, 'authenticated', field.astNode);
-  if (authenticated) found.push({ kind: 'authenticated', via: (authenticated.via as 'SESSION' | 'API_KEY' | undefined) ?? null });
+  if (authenticated) {
+    // Console-only operations are abilities without key grants (`@can`), not a credential check.
+    if (authenticated.via === 'SESSION') throw new AuthorizationDeclarationError(`${path}: @authenticated(via: SESSION) is not supported; use @can`);
+    found.push({ kind: 'authenticated', via: (authenticated.via as 'API_KEY' | undefined) ?? null });
+  }
   if (directiveOn(schema, 'withParent', field.astNode)) found.push({ kind: 'withParent', declaredOn: 'field' });
   const can = directiveOn(schema, 'can', field.astNode);
   if (can) found.push(canDeclaration(can, type, field, context, path));

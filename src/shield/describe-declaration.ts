@@ -16,11 +16,7 @@ export function describeDeclaration(declaration: Declaration): string {
     case 'public':
       return 'Open to anyone, signed in or not.';
     case 'authenticated':
-      return declaration.via === 'API_KEY'
-        ? 'API-key requests only.'
-        : declaration.via === 'SESSION'
-          ? 'Console sessions only.'
-          : 'Any signed-in, enabled principal.';
+      return declaration.via === 'API_KEY' ? 'API-key requests only.' : 'Any signed-in, enabled principal.';
     case 'withParent':
       return 'Whoever may see the parent object.';
     case 'can':

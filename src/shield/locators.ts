@@ -1,6 +1,6 @@
 import type { Target } from '../access/targets.js';
 import type { RequestContext } from '../context.js';
-import { accountTarget, locateNode, principalRowTarget, workspaceRowTarget, type LocatedNode } from '../node-kinds.js';
+import { accountRowTarget, accountTarget, locateNode, principalRowTarget, workspaceRowTarget, type LocatedNode } from '../node-kinds.js';
 import type { MembershipRow, WorkspaceRow } from '../workspaces/workspaces.table.js';
 import type { ResourceSpec } from './declarations.js';
 
@@ -11,7 +11,7 @@ const PRINCIPAL_TYPE = { ROOT: 'RootPrincipal', USER: 'RamUser', ROLE: 'RamRole'
 
 /** How a field finds its resource in its parent object (`@can` with resource PARENT). */
 const PARENT_LOCATORS: Record<string, (parent: any, ctx: RequestContext) => Target | Promise<Target>> = {
-  Account: (account: { id: string }) => ({ resourceId: account.id, label: 'Account', accountId: account.id }),
+  Account: accountRowTarget,
   RootPrincipal: principalRowTarget,
   RamUser: principalRowTarget,
   RamRole: principalRowTarget,

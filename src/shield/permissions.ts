@@ -5,7 +5,7 @@ import { forbidden } from '../errors.js';
 import { readDeclarations, type Declaration } from './declarations.js';
 import { NODE_TYPES } from '../node-kinds.js';
 import { PARENT_TYPES } from './locators.js';
-import { apiKeyRequest, authenticated, can, sessionRequest } from './rules.js';
+import { apiKeyRequest, authenticated, can } from './rules.js';
 
 /** The declarations of a schema's SDL (schema/authorization.graphql), checked: a gap or a mistake stops the start. */
 export const declarationsOf = (schema: GraphQLSchema) => readDeclarations(schema, { parentTypes: PARENT_TYPES, nodeTypes: NODE_TYPES });
@@ -18,7 +18,7 @@ function ruleFor(declaration: Declaration): Rule {
     case 'withParent':
       return allow;
     case 'authenticated':
-      return declaration.via === 'API_KEY' ? apiKeyRequest : declaration.via === 'SESSION' ? sessionRequest : authenticated;
+      return declaration.via === 'API_KEY' ? apiKeyRequest : authenticated;
     case 'can':
       return can({ ability: declaration.ability }, declaration.resource);
     case 'canChosen':

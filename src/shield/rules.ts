@@ -58,15 +58,6 @@ export const apiKeyRequest = rule('apiKeyRequest', { cache: 'no_cache' })((_pare
   return forbidden('This operation answers for requests authenticated with an API key');
 });
 
-/** `@authenticated(via: SESSION)`: a console session, never an API key. */
-export const sessionRequest = rule('sessionRequest', { cache: 'no_cache' })(
-  surfacingErrors(async (_parent, _args, ctx) => {
-    await settleAuthentication(ctx);
-    if (!isActive(ctx)) return refuseUnauthenticated(ctx);
-    return ctx.auth!.via === 'SESSION' ? true : forbidden('This operation answers for console sessions only');
-  }),
-);
-
 /** The ability a `@can` asks for: named, or chosen by the policy from the arguments and the resource's type. */
 export type AbilitySpec = { ability: Ability } | { choice: AbilityChoiceName };
 

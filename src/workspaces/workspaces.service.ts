@@ -5,8 +5,8 @@ import { badUserInput, conflict, notFound } from '../errors.js';
 import { lockLiveGrantee } from '../identity/grantee.js';
 import { registerInModelStudio } from '../identity/identity.repository.js';
 import type { PrincipalRow } from '../identity/identity.table.js';
-import { isIdOf } from '../ids.js';
-import { PAGES, inCallersAccount, type Page, type Region } from '../policy/index.js';
+import { locateNode } from '../node-kinds.js';
+import { PAGES, type Page, type Region } from '../policy/index.js';
 import * as validate from '../validation.js';
 import * as repo from './workspaces.repository.js';
 import type { WorkspaceRow } from './workspaces.table.js';
@@ -91,11 +91,7 @@ export async function renameWorkspace(ctx: RequestContext, input: { workspaceId:
 
 /** A RAM user or role of the caller's account; another account's reads as missing. */
 async function accountPrincipal(ctx: RequestContext, id: string, field: string): Promise<PrincipalRow> {
-  if (!isIdOf(id, 'ramUser', 'ramRole', 'root')) throw badUserInput(field, 'is not a well-formed principal ID');
-  const principal = await ctx.loaders.principalById.load(id);
-  if (!principal || principal.status === 'DELETED' || !inCallersAccount(ctx.auth!.principal.account_id, principal.account_id)) {
-    throw notFound('Principal');
-  }
+  const principal = (await locateNode(ctx, id, field, ['RamUser', 'RamRole', 'RootPrincipal'])).row as PrincipalRow;
   if (principal.kind === 'ROOT') throw badUserInput(field, 'the account root holds every permission and is never a member');
   return principal;
 }

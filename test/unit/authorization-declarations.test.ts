@@ -47,6 +47,11 @@ describe('authorization is declared in the SDL, for every field', () => {
     expect(() => buildSchema({ typeDefs })).toThrow(/Query\.thing: @can names the argument "input.id"/);
   });
 
+  it('a console-only credential check is refused: such operations are abilities without key grants', () => {
+    const typeDefs = sdlWith('extend type Query { "A new field." thing: String @authenticated(via: SESSION) }');
+    expect(() => buildSchema({ typeDefs })).toThrow(/Query\.thing: @authenticated\(via: SESSION\) is not supported/);
+  });
+
   it('the Action enum and the abilities cannot drift apart', () => {
     const action = schema.getType('Action') as unknown as { getValues(): Array<{ name: string }> };
     expect(action.getValues().map((v) => v.name).sort()).toEqual([...ABILITY_NAMES].sort());
