@@ -18,6 +18,8 @@ const config: CodegenConfig = {
         useIndexSignature: false,
         enumsAsTypes: true,
         contextType: '../context.js#RequestContext',
+        // A `@can` field is resolved only for a signed-in caller: its resolver's context says so.
+        directiveContextTypes: ['can#../context.js#SignedInContext'],
         // GraphQL enum names map to the region codes stored and shown elsewhere (`cn-beijing`).
         enumValues: {
           Region: {

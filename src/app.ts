@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { authenticate } from './auth/authentication.js';
+import { authenticationPlugin } from './auth/authentication-plugin.js';
 import type { RequestContext, Services } from './context.js';
 import type { DatabaseHandle } from './db/database.js';
 import { errorLoggingPlugin, formatError } from './http/error-masking.js';
@@ -54,6 +55,7 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
       ApolloServerPluginLandingPageDisabled(),
       errorLoggingPlugin(logger),
       requestObservabilityPlugin(logger, metrics),
+      authenticationPlugin(),
       hostileInputPlugin(),
       mutationThrottlePlugin(config.mutationsPerMinutePerPrincipal),
     ],
@@ -83,6 +85,7 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
       authError: error,
       apiKeyHash,
       apiKeyPending: apiKeyHash !== null,
+      apiKeyLookup: null,
     };
   }
 

@@ -16,6 +16,13 @@ export interface Services {
   logger: Logger;
 }
 
+/**
+ * A request whose caller is signed in: what the resolvers of `@can` fields receive (codegen's
+ * `directiveContextTypes`), and the services, locators and decisions below them. The shield
+ * rule of such a field has refused any request without an enabled principal.
+ */
+export type SignedInContext<Context = RequestContext> = Context & { auth: Authentication };
+
 /** What lives as long as one request. */
 export interface RequestContext {
   services: Services;
@@ -37,4 +44,6 @@ export interface RequestContext {
   apiKeyHash: string | null;
   /** True until the presented API key has been looked up (see `settleAuthentication`). */
   apiKeyPending: boolean;
+  /** The lookup of the presented API key, once started: whoever asks next waits for the same one. */
+  apiKeyLookup: Promise<void> | null;
 }

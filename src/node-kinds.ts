@@ -1,6 +1,6 @@
 import type { Target } from './access/targets.js';
 import { findAuditEvent } from './audit/audit.repository.js';
-import type { RequestContext } from './context.js';
+import type { SignedInContext } from './context.js';
 import { badUserInput, notFound } from './errors.js';
 import type { PrincipalRow } from './identity/identity.table.js';
 import { ID_PREFIX, idKind, isIdOf, type IdKind } from './ids.js';
@@ -18,11 +18,11 @@ interface NodeKind {
   label: string;
   readAbility: Ability;
   /** The object, through the request's loaders; null when missing, deleted or (audit events) not the caller's. */
-  load(ctx: RequestContext, id: string): Promise<any>;
+  load(ctx: SignedInContext, id: string): Promise<any>;
   /** The account that owns a loaded object. */
   accountIdOf?: (row: any) => string;
   /** What the policy needs to know of a loaded object of the caller's own account. */
-  target(ctx: RequestContext, row: any): Target | Promise<Target>;
+  target(ctx: SignedInContext, row: any): Target | Promise<Target>;
 }
 
 export const workspaceRowTarget = (workspace: WorkspaceRow): Target => ({
@@ -43,18 +43,18 @@ export const principalRowTarget = (principal: Pick<PrincipalRow, 'id' | 'account
 export const accountRowTarget = (account: { id: string }): Target => ({ resourceId: account.id, label: 'Account', accountId: account.id });
 
 /** The caller's own account: for account-wide abilities (create a workspace, read the audit trail, …). */
-export function accountTarget(ctx: RequestContext): Target {
-  const accountId = ctx.auth!.principal.account_id;
+export function accountTarget(ctx: SignedInContext): Target {
+  const accountId = ctx.auth.principal.account_id;
   return { resourceId: accountId, label: 'Account', accountId };
 }
 
-const livePrincipal = async (ctx: RequestContext, id: string) => {
+const livePrincipal = async (ctx: SignedInContext, id: string) => {
   const principal = await ctx.loaders.principalById.load(id);
   return principal?.status === 'DELETED' ? null : principal;
 };
 
 /** An object that lives in a workspace: the policy decides on that workspace. */
-const inWorkspace = async (ctx: RequestContext, row: { id: string; account_id: string; workspace_id: string }, label: string, ownerId: string) => {
+const inWorkspace = async (ctx: SignedInContext, row: { id: string; account_id: string; workspace_id: string }, label: string, ownerId: string) => {
   const workspace = await ctx.loaders.workspaceById.load(row.workspace_id);
   if (!workspace) throw notFound(label);
   return { resourceId: row.id, label, accountId: row.account_id, workspace, ownerId };
@@ -106,7 +106,7 @@ export const NODE_KINDS: Record<IdKind, NodeKind> = {
     label: 'Audit event',
     readAbility: 'read_audit',
     // The caller's own trail is the only place looked in: another account's event reads as missing.
-    load: (ctx, id) => findAuditEvent(ctx.db, ctx.auth!.principal.account_id, id.slice(ID_PREFIX.auditEvent.length)),
+    load: (ctx, id) => findAuditEvent(ctx.db, ctx.auth.principal.account_id, id.slice(ID_PREFIX.auditEvent.length)),
     target: (ctx) => ({ ...accountTarget(ctx), label: 'Audit event' }),
   },
 };
@@ -127,7 +127,7 @@ export interface LocatedNode {
  * BAD_USER_INPUT naming `field`; a missing object and another account's read alike (NOT_FOUND),
  * and the account is checked before anything more is loaded, so that neither costs more.
  */
-export async function locateNode(ctx: RequestContext, id: unknown, field: string, types?: readonly string[]): Promise<LocatedNode> {
+export async function locateNode(ctx: SignedInContext, id: unknown, field: string, types?: readonly string[]): Promise<LocatedNode> {
   const kinds = types?.map((type) => KIND_OF_TYPE.get(type)!);
   const kind = typeof id === 'string' ? idKind(id) : null;
   if (kind === null || (kinds && !isIdOf(id as string, ...kinds))) {
@@ -135,7 +135,7 @@ export async function locateNode(ctx: RequestContext, id: unknown, field: string
   }
   const node = NODE_KINDS[kind];
   const row = await node.load(ctx, id as string);
-  if (!row || !inCallersAccount(ctx.auth!.principal.account_id, node.accountIdOf?.(row) ?? row.account_id)) throw notFound(node.label);
+  if (!row || !inCallersAccount(ctx.auth.principal.account_id, node.accountIdOf?.(row) ?? row.account_id)) throw notFound(node.label);
   return { target: await node.target(ctx, row), type: node.type, readAbility: node.readAbility, row };
 }
 

@@ -1,11 +1,11 @@
 import type { Authentication } from '../auth/authentication.js';
-import type { RequestContext } from '../context.js';
+import type { RequestContext, SignedInContext } from '../context.js';
 import { decide, listFilter, type Ability, type Actor, type Decision, type Facts, type ListFilter, type Page, type PolicyName } from '../policy/index.js';
 import { membershipKey } from '../workspaces/workspaces.loaders.js';
 import type { Target } from './targets.js';
 
 /** The acting principal as the policy sees it. */
-export async function actorOf(ctx: RequestContext, auth: Authentication): Promise<Actor> {
+export async function actorOf(ctx: Pick<RequestContext, 'loaders'>, auth: Authentication): Promise<Actor> {
   const principal = auth.principal;
   const policies = principal.kind === 'ROOT' ? [] : await ctx.loaders.policiesByPrincipalId.load(principal.id);
   return {
@@ -32,7 +32,7 @@ function directFacts(actor: Actor, target: Target): Facts {
 }
 
 /** Loads, through the request's loaders, the facts the policy needs about actor and target. */
-export async function loadFacts(ctx: RequestContext, actor: Actor, target: Target): Promise<Facts> {
+export async function loadFacts(ctx: SignedInContext, actor: Actor, target: Target): Promise<Facts> {
   const sameAccount = target.accountId === actor.accountId;
   // The root is never a member (it cannot be added): no need to ask.
   const [membership, trustedUserIds] = await Promise.all([
@@ -53,7 +53,7 @@ export async function loadFacts(ctx: RequestContext, actor: Actor, target: Targe
  * trust can allow more, never less; nothing prevents on them), so a decision that the direct
  * facts already allow in full needs no membership query: the root and policy holders skip it.
  */
-export function decideFor(ctx: RequestContext, ability: Ability, target: Target): Promise<Decision> {
+export function decideFor(ctx: SignedInContext, ability: Ability, target: Target): Promise<Decision> {
   // One request often asks the same question many times (a rule per item of a list): once is enough.
   const key = `${ability}|${target.resourceId}|${target.workspace?.id ?? ''}|${target.ownerId ?? ''}|${target.roleId ?? ''}`;
   let decision = ctx.decisions.get(key);
@@ -64,15 +64,15 @@ export function decideFor(ctx: RequestContext, ability: Ability, target: Target)
   return decision;
 }
 
-async function decideAfresh(ctx: RequestContext, ability: Ability, target: Target): Promise<Decision> {
-  const actor = await actorOf(ctx, ctx.auth!);
+async function decideAfresh(ctx: SignedInContext, ability: Ability, target: Target): Promise<Decision> {
+  const actor = await actorOf(ctx, ctx.auth);
   const direct = decide(ability, directFacts(actor, target));
   if (direct.allowed && (direct.scope === undefined || direct.scope === 'ALL')) return direct;
   return decide(ability, await loadFacts(ctx, actor, target));
 }
 
 /** What of a list the caller sees: the list ability's decision turned into the filter repositories apply. */
-export async function listFilterFor(ctx: RequestContext, ability: Ability, target: Target): Promise<ListFilter> {
-  const [decision, actor] = await Promise.all([decideFor(ctx, ability, target), actorOf(ctx, ctx.auth!)]);
+export async function listFilterFor(ctx: SignedInContext, ability: Ability, target: Target): Promise<ListFilter> {
+  const [decision, actor] = await Promise.all([decideFor(ctx, ability, target), actorOf(ctx, ctx.auth)]);
   return listFilter(decision.scope, actor);
 }

@@ -1,4 +1,4 @@
-import type { RequestContext } from '../context.js';
+import type { SignedInContext } from '../context.js';
 import { decide, type Ability, type Decision } from '../policy/index.js';
 import { actorOf, loadFacts } from './decide-for.js';
 import { locateNode } from '../node-kinds.js';
@@ -13,10 +13,10 @@ export interface AccessExplanationResult extends Decision {
  * readers, checked by the shield) another principal of the account acting through the console.
  */
 export async function explainAccess(
-  ctx: RequestContext,
+  ctx: SignedInContext,
   args: { action: Ability; resourceId: string; principalId?: string | null },
 ): Promise<AccessExplanationResult> {
-  const caller = ctx.auth!;
+  const caller = ctx.auth;
   const subject = args.principalId ? (await ctx.loaders.principalById.load(args.principalId))! : caller.principal;
   const auth =
     subject.id === caller.principal.id ? caller : { principal: subject, via: 'SESSION' as const, assumedBy: null, apiKey: null };

@@ -1,6 +1,6 @@
 import { newApiKeySecret } from '../auth/api-key-secret.js';
 import { audited } from '../audit/audited.js';
-import type { RequestContext } from '../context.js';
+import type { SignedInContext } from '../context.js';
 import { checkViolation } from '../db/errors.js';
 import { badUserInput, conflict, unauthenticated } from '../errors.js';
 import { lockPrincipal } from '../identity/identity.repository.js';
@@ -20,7 +20,7 @@ const KEY_LIMIT = 'A workspace has at most 20 API keys';
 const OWNER_GONE = 'The session is no longer valid: the principal is disabled or deleted';
 
 /** Each scoped model must already be callable in the workspace (docs/domain.md). */
-async function validateModelScope(ctx: RequestContext, workspaceId: string, models: readonly string[]): Promise<string[]> {
+async function validateModelScope(ctx: SignedInContext, workspaceId: string, models: readonly string[]): Promise<string[]> {
   const unique = [...new Set(models)];
   if (unique.length > 30) throw badUserInput('input.modelScope', 'must list at most 30 models');
   const workspace = (await ctx.loaders.workspaceById.load(workspaceId))!;
@@ -54,13 +54,13 @@ function validateAllowlist(entries: readonly string[]): string[] {
 }
 
 export async function createApiKey(
-  ctx: RequestContext,
+  ctx: SignedInContext,
   input: { workspaceId: string; description?: string | null; modelScope?: readonly string[] | null; ipAllowlist?: readonly string[] | null },
 ): Promise<CreatedApiKeyResult> {
   const description = validate.description('input.description', input.description);
   const ipAllowlist = validateAllowlist(input.ipAllowlist ?? []);
   const modelScope = await validateModelScope(ctx, input.workspaceId, input.modelScope ?? []);
-  const owner = ctx.auth!.principal;
+  const owner = ctx.auth.principal;
   const { secret, prefix, hash } = newApiKeySecret();
   try {
     const apiKey = await audited(
@@ -90,7 +90,7 @@ export async function createApiKey(
   }
 }
 
-export async function deleteApiKey(ctx: RequestContext, id: string): Promise<ApiKeyRow> {
+export async function deleteApiKey(ctx: SignedInContext, id: string): Promise<ApiKeyRow> {
   return audited(
     ctx,
     'deleteApiKey',

@@ -20,7 +20,7 @@ export const auditResolvers: Resolvers = {
       for (const [field, value] of Object.entries(args.filter ?? {})) {
         if (typeof value === 'string' && value.length > 128) throw badUserInput(`filter.${field}`, 'must be at most 128 characters');
       }
-      const rows = await listAuditEvents(ctx.db, ctx.auth!.principal.account_id, args.filter ?? {}, page);
+      const rows = await listAuditEvents(ctx.db, ctx.auth.principal.account_id, args.filter ?? {}, page);
       return toConnection(rows, page.limit, (e) => ['', e.id]);
     },
   },

@@ -101,8 +101,13 @@ export function acceptApiKey(ctx: RequestContext, found: FoundApiKey | null): vo
   ctx.auth = { principal: owner, via: 'API_KEY', assumedBy: null, apiKey: key };
 }
 
-/** Looks up a presented API key, if that has not happened yet in this request. */
-export async function settleAuthentication(ctx: RequestContext): Promise<void> {
-  if (!ctx.apiKeyPending || !ctx.apiKeyHash) return;
-  acceptApiKey(ctx, await findLiveApiKeyBySecretHash(ctx.db, ctx.apiKeyHash));
+/**
+ * Looks up a presented API key, once per request however many ask at the same time (the plugins
+ * that run before execution ask side by side).
+ */
+export function settleAuthentication(ctx: RequestContext): Promise<void> {
+  if (!ctx.apiKeyPending || !ctx.apiKeyHash) return Promise.resolve();
+  const hash = ctx.apiKeyHash;
+  ctx.apiKeyLookup ??= findLiveApiKeyBySecretHash(ctx.db, hash).then((found) => acceptApiKey(ctx, found));
+  return ctx.apiKeyLookup;
 }

@@ -11,7 +11,7 @@ import type { CreatedApiKeyResult } from '../api-keys/api-keys.service.js';
 import type { KnowledgeBaseRow } from '../knowledge-bases/knowledge-bases.table.js';
 import type { AuditEventRow } from '../audit/audit.table.js';
 import type { AccessExplanationResult } from '../access/explain-access.js';
-import type { RequestContext } from '../context.js';
+import type { RequestContext, SignedInContext } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
 export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
@@ -1570,10 +1570,10 @@ export type AccessExplanationResolvers<ContextType = RequestContext, ParentType 
 export type AccountResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Account'] = ResolversParentTypes['Account']> = {
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  modelStudioUsers?: Resolver<Maybe<ResolversTypes['PrincipalConnection']>, ParentType, ContextType, RequireFields<AccountModelStudioUsersArgs, 'first'>>;
+  modelStudioUsers?: Resolver<Maybe<ResolversTypes['PrincipalConnection']>, ParentType, SignedInContext<ContextType>, RequireFields<AccountModelStudioUsersArgs, 'first'>>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  ramRoles?: Resolver<Maybe<ResolversTypes['RamRoleConnection']>, ParentType, ContextType, RequireFields<AccountRamRolesArgs, 'first'>>;
-  ramUsers?: Resolver<Maybe<ResolversTypes['RamUserConnection']>, ParentType, ContextType, RequireFields<AccountRamUsersArgs, 'first'>>;
+  ramRoles?: Resolver<Maybe<ResolversTypes['RamRoleConnection']>, ParentType, SignedInContext<ContextType>, RequireFields<AccountRamRolesArgs, 'first'>>;
+  ramUsers?: Resolver<Maybe<ResolversTypes['RamUserConnection']>, ParentType, SignedInContext<ContextType>, RequireFields<AccountRamUsersArgs, 'first'>>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
@@ -1652,7 +1652,7 @@ export type KnowledgeBaseEdgeResolvers<ContextType = RequestContext, ParentType 
 };
 
 export type MembershipResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Membership'] = ResolversParentTypes['Membership']> = {
-  apiKeys?: Resolver<Maybe<Array<ResolversTypes['ApiKey']>>, ParentType, ContextType>;
+  apiKeys?: Resolver<Maybe<Array<ResolversTypes['ApiKey']>>, ParentType, SignedInContext<ContextType>>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   pages?: Resolver<Array<ResolversTypes['Page']>, ParentType, ContextType>;
   principal?: Resolver<ResolversTypes['Principal'], ParentType, ContextType>;
@@ -1727,31 +1727,31 @@ export type ModelRateLimitEdgeResolvers<ContextType = RequestContext, ParentType
 };
 
 export type MutationResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
-  activateModelStudio?: Resolver<Maybe<ResolversTypes['Workspace']>, ParentType, ContextType, RequireFields<MutationActivateModelStudioArgs, 'input'>>;
-  assumeRole?: Resolver<Maybe<ResolversTypes['Session']>, ParentType, ContextType, RequireFields<MutationAssumeRoleArgs, 'roleId'>>;
-  attachPolicy?: Resolver<Maybe<ResolversTypes['Principal']>, ParentType, ContextType, RequireFields<MutationAttachPolicyArgs, 'input'>>;
-  createApiKey?: Resolver<Maybe<ResolversTypes['CreatedApiKey']>, ParentType, ContextType, RequireFields<MutationCreateApiKeyArgs, 'input'>>;
-  createFineTunedModel?: Resolver<Maybe<ResolversTypes['Model']>, ParentType, ContextType, RequireFields<MutationCreateFineTunedModelArgs, 'input'>>;
-  createKnowledgeBase?: Resolver<Maybe<ResolversTypes['KnowledgeBase']>, ParentType, ContextType, RequireFields<MutationCreateKnowledgeBaseArgs, 'input'>>;
-  createRamRole?: Resolver<Maybe<ResolversTypes['RamRole']>, ParentType, ContextType, RequireFields<MutationCreateRamRoleArgs, 'input'>>;
-  createRamUser?: Resolver<Maybe<ResolversTypes['RamUser']>, ParentType, ContextType, RequireFields<MutationCreateRamUserArgs, 'input'>>;
-  createWorkspace?: Resolver<Maybe<ResolversTypes['Workspace']>, ParentType, ContextType, RequireFields<MutationCreateWorkspaceArgs, 'input'>>;
-  deleteApiKey?: Resolver<Maybe<ResolversTypes['ApiKey']>, ParentType, ContextType, RequireFields<MutationDeleteApiKeyArgs, 'id'>>;
-  deleteKnowledgeBase?: Resolver<Maybe<ResolversTypes['KnowledgeBase']>, ParentType, ContextType, RequireFields<MutationDeleteKnowledgeBaseArgs, 'id'>>;
-  deleteModelRateLimit?: Resolver<Maybe<ResolversTypes['Workspace']>, ParentType, ContextType, RequireFields<MutationDeleteModelRateLimitArgs, 'input'>>;
-  deleteRamRole?: Resolver<Maybe<ResolversTypes['RamRole']>, ParentType, ContextType, RequireFields<MutationDeleteRamRoleArgs, 'id'>>;
-  deleteRamUser?: Resolver<Maybe<ResolversTypes['RamUser']>, ParentType, ContextType, RequireFields<MutationDeleteRamUserArgs, 'id'>>;
-  detachPolicy?: Resolver<Maybe<ResolversTypes['Principal']>, ParentType, ContextType, RequireFields<MutationDetachPolicyArgs, 'input'>>;
-  disableRamUser?: Resolver<Maybe<ResolversTypes['RamUser']>, ParentType, ContextType, RequireFields<MutationDisableRamUserArgs, 'id'>>;
-  enableRamUser?: Resolver<Maybe<ResolversTypes['RamUser']>, ParentType, ContextType, RequireFields<MutationEnableRamUserArgs, 'id'>>;
+  activateModelStudio?: Resolver<Maybe<ResolversTypes['Workspace']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationActivateModelStudioArgs, 'input'>>;
+  assumeRole?: Resolver<Maybe<ResolversTypes['Session']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationAssumeRoleArgs, 'roleId'>>;
+  attachPolicy?: Resolver<Maybe<ResolversTypes['Principal']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationAttachPolicyArgs, 'input'>>;
+  createApiKey?: Resolver<Maybe<ResolversTypes['CreatedApiKey']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationCreateApiKeyArgs, 'input'>>;
+  createFineTunedModel?: Resolver<Maybe<ResolversTypes['Model']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationCreateFineTunedModelArgs, 'input'>>;
+  createKnowledgeBase?: Resolver<Maybe<ResolversTypes['KnowledgeBase']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationCreateKnowledgeBaseArgs, 'input'>>;
+  createRamRole?: Resolver<Maybe<ResolversTypes['RamRole']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationCreateRamRoleArgs, 'input'>>;
+  createRamUser?: Resolver<Maybe<ResolversTypes['RamUser']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationCreateRamUserArgs, 'input'>>;
+  createWorkspace?: Resolver<Maybe<ResolversTypes['Workspace']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationCreateWorkspaceArgs, 'input'>>;
+  deleteApiKey?: Resolver<Maybe<ResolversTypes['ApiKey']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationDeleteApiKeyArgs, 'id'>>;
+  deleteKnowledgeBase?: Resolver<Maybe<ResolversTypes['KnowledgeBase']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationDeleteKnowledgeBaseArgs, 'id'>>;
+  deleteModelRateLimit?: Resolver<Maybe<ResolversTypes['Workspace']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationDeleteModelRateLimitArgs, 'input'>>;
+  deleteRamRole?: Resolver<Maybe<ResolversTypes['RamRole']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationDeleteRamRoleArgs, 'id'>>;
+  deleteRamUser?: Resolver<Maybe<ResolversTypes['RamUser']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationDeleteRamUserArgs, 'id'>>;
+  detachPolicy?: Resolver<Maybe<ResolversTypes['Principal']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationDetachPolicyArgs, 'input'>>;
+  disableRamUser?: Resolver<Maybe<ResolversTypes['RamUser']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationDisableRamUserArgs, 'id'>>;
+  enableRamUser?: Resolver<Maybe<ResolversTypes['RamUser']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationEnableRamUserArgs, 'id'>>;
   login?: Resolver<Maybe<ResolversTypes['Session']>, ParentType, ContextType, RequireFields<MutationLoginArgs, 'input'>>;
-  registerModelStudioUser?: Resolver<Maybe<ResolversTypes['Principal']>, ParentType, ContextType, RequireFields<MutationRegisterModelStudioUserArgs, 'principalId'>>;
-  removeMember?: Resolver<Maybe<ResolversTypes['Workspace']>, ParentType, ContextType, RequireFields<MutationRemoveMemberArgs, 'input'>>;
-  renameWorkspace?: Resolver<Maybe<ResolversTypes['Workspace']>, ParentType, ContextType, RequireFields<MutationRenameWorkspaceArgs, 'input'>>;
-  setAllModelsAccess?: Resolver<Maybe<ResolversTypes['Workspace']>, ParentType, ContextType, RequireFields<MutationSetAllModelsAccessArgs, 'input'>>;
-  setMemberPermissions?: Resolver<Maybe<ResolversTypes['Membership']>, ParentType, ContextType, RequireFields<MutationSetMemberPermissionsArgs, 'input'>>;
-  setModelAuthorization?: Resolver<Maybe<ResolversTypes['ModelAuthorization']>, ParentType, ContextType, RequireFields<MutationSetModelAuthorizationArgs, 'input'>>;
-  setModelRateLimit?: Resolver<Maybe<ResolversTypes['ModelRateLimit']>, ParentType, ContextType, RequireFields<MutationSetModelRateLimitArgs, 'input'>>;
+  registerModelStudioUser?: Resolver<Maybe<ResolversTypes['Principal']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationRegisterModelStudioUserArgs, 'principalId'>>;
+  removeMember?: Resolver<Maybe<ResolversTypes['Workspace']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationRemoveMemberArgs, 'input'>>;
+  renameWorkspace?: Resolver<Maybe<ResolversTypes['Workspace']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationRenameWorkspaceArgs, 'input'>>;
+  setAllModelsAccess?: Resolver<Maybe<ResolversTypes['Workspace']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationSetAllModelsAccessArgs, 'input'>>;
+  setMemberPermissions?: Resolver<Maybe<ResolversTypes['Membership']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationSetMemberPermissionsArgs, 'input'>>;
+  setModelAuthorization?: Resolver<Maybe<ResolversTypes['ModelAuthorization']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationSetModelAuthorizationArgs, 'input'>>;
+  setModelRateLimit?: Resolver<Maybe<ResolversTypes['ModelRateLimit']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationSetModelRateLimitArgs, 'input'>>;
   signUp?: Resolver<Maybe<ResolversTypes['Session']>, ParentType, ContextType, RequireFields<MutationSignUpArgs, 'input'>>;
 };
 
@@ -1781,15 +1781,15 @@ export type PrincipalEdgeResolvers<ContextType = RequestContext, ParentType exte
 };
 
 export type QueryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
-  account?: Resolver<Maybe<ResolversTypes['Account']>, ParentType, ContextType>;
-  auditEvents?: Resolver<Maybe<ResolversTypes['AuditEventConnection']>, ParentType, ContextType, RequireFields<QueryAuditEventsArgs, 'first'>>;
-  explainAccess?: Resolver<Maybe<ResolversTypes['AccessExplanation']>, ParentType, ContextType, RequireFields<QueryExplainAccessArgs, 'action' | 'resourceId'>>;
+  account?: Resolver<Maybe<ResolversTypes['Account']>, ParentType, SignedInContext<ContextType>>;
+  auditEvents?: Resolver<Maybe<ResolversTypes['AuditEventConnection']>, ParentType, SignedInContext<ContextType>, RequireFields<QueryAuditEventsArgs, 'first'>>;
+  explainAccess?: Resolver<Maybe<ResolversTypes['AccessExplanation']>, ParentType, SignedInContext<ContextType>, RequireFields<QueryExplainAccessArgs, 'action' | 'resourceId'>>;
   modelAccess?: Resolver<Maybe<ResolversTypes['ModelAccess']>, ParentType, ContextType, RequireFields<QueryModelAccessArgs, 'model'>>;
   models?: Resolver<Maybe<Array<ResolversTypes['Model']>>, ParentType, ContextType>;
-  node?: Resolver<Maybe<ResolversTypes['Node']>, ParentType, ContextType, RequireFields<QueryNodeArgs, 'id'>>;
+  node?: Resolver<Maybe<ResolversTypes['Node']>, ParentType, SignedInContext<ContextType>, RequireFields<QueryNodeArgs, 'id'>>;
   viewer?: Resolver<Maybe<ResolversTypes['Viewer']>, ParentType, ContextType>;
-  workspace?: Resolver<Maybe<ResolversTypes['Workspace']>, ParentType, ContextType, RequireFields<QueryWorkspaceArgs, 'id'>>;
-  workspaces?: Resolver<Maybe<ResolversTypes['WorkspaceConnection']>, ParentType, ContextType, RequireFields<QueryWorkspacesArgs, 'first'>>;
+  workspace?: Resolver<Maybe<ResolversTypes['Workspace']>, ParentType, SignedInContext<ContextType>, RequireFields<QueryWorkspaceArgs, 'id'>>;
+  workspaces?: Resolver<Maybe<ResolversTypes['WorkspaceConnection']>, ParentType, SignedInContext<ContextType>, RequireFields<QueryWorkspacesArgs, 'first'>>;
 };
 
 export type RamRoleResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RamRole'] = ResolversParentTypes['RamRole']> = {
@@ -1798,10 +1798,10 @@ export type RamRoleResolvers<ContextType = RequestContext, ParentType extends Re
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['PrincipalKind'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  policies?: Resolver<Maybe<Array<ResolversTypes['Policy']>>, ParentType, ContextType>;
+  policies?: Resolver<Maybe<Array<ResolversTypes['Policy']>>, ParentType, SignedInContext<ContextType>>;
   registeredInModelStudio?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['PrincipalStatus'], ParentType, ContextType>;
-  trustedUsers?: Resolver<Maybe<Array<ResolversTypes['RamUser']>>, ParentType, ContextType>;
+  trustedUsers?: Resolver<Maybe<Array<ResolversTypes['RamUser']>>, ParentType, SignedInContext<ContextType>>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
@@ -1822,7 +1822,7 @@ export type RamUserResolvers<ContextType = RequestContext, ParentType extends Re
   kind?: Resolver<ResolversTypes['PrincipalKind'], ParentType, ContextType>;
   loginName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  policies?: Resolver<Maybe<Array<ResolversTypes['Policy']>>, ParentType, ContextType>;
+  policies?: Resolver<Maybe<Array<ResolversTypes['Policy']>>, ParentType, SignedInContext<ContextType>>;
   registeredInModelStudio?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['PrincipalStatus'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
@@ -1846,7 +1846,7 @@ export type RootPrincipalResolvers<ContextType = RequestContext, ParentType exte
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['PrincipalKind'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  policies?: Resolver<Maybe<Array<ResolversTypes['Policy']>>, ParentType, ContextType>;
+  policies?: Resolver<Maybe<Array<ResolversTypes['Policy']>>, ParentType, SignedInContext<ContextType>>;
   registeredInModelStudio?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['PrincipalStatus'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
@@ -1869,18 +1869,18 @@ export type ViewerResolvers<ContextType = RequestContext, ParentType extends Res
 };
 
 export type WorkspaceResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Workspace'] = ResolversParentTypes['Workspace']> = {
-  allModelsOpen?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
-  apiKeys?: Resolver<Maybe<ResolversTypes['ApiKeyConnection']>, ParentType, ContextType, RequireFields<WorkspaceApiKeysArgs, 'first'>>;
+  allModelsOpen?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, SignedInContext<ContextType>>;
+  apiKeys?: Resolver<Maybe<ResolversTypes['ApiKeyConnection']>, ParentType, SignedInContext<ContextType>, RequireFields<WorkspaceApiKeysArgs, 'first'>>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  fineTunedModels?: Resolver<Maybe<Array<ResolversTypes['Model']>>, ParentType, ContextType>;
+  fineTunedModels?: Resolver<Maybe<Array<ResolversTypes['Model']>>, ParentType, SignedInContext<ContextType>>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['WorkspaceKind'], ParentType, ContextType>;
-  knowledgeBases?: Resolver<Maybe<ResolversTypes['KnowledgeBaseConnection']>, ParentType, ContextType, RequireFields<WorkspaceKnowledgeBasesArgs, 'first'>>;
-  memberCount?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
-  members?: Resolver<Maybe<ResolversTypes['MembershipConnection']>, ParentType, ContextType, RequireFields<WorkspaceMembersArgs, 'first'>>;
-  modelAuthorizations?: Resolver<Maybe<ResolversTypes['ModelAuthorizationConnection']>, ParentType, ContextType, RequireFields<WorkspaceModelAuthorizationsArgs, 'first'>>;
+  knowledgeBases?: Resolver<Maybe<ResolversTypes['KnowledgeBaseConnection']>, ParentType, SignedInContext<ContextType>, RequireFields<WorkspaceKnowledgeBasesArgs, 'first'>>;
+  memberCount?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, SignedInContext<ContextType>>;
+  members?: Resolver<Maybe<ResolversTypes['MembershipConnection']>, ParentType, SignedInContext<ContextType>, RequireFields<WorkspaceMembersArgs, 'first'>>;
+  modelAuthorizations?: Resolver<Maybe<ResolversTypes['ModelAuthorizationConnection']>, ParentType, SignedInContext<ContextType>, RequireFields<WorkspaceModelAuthorizationsArgs, 'first'>>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  rateLimits?: Resolver<Maybe<ResolversTypes['ModelRateLimitConnection']>, ParentType, ContextType, RequireFields<WorkspaceRateLimitsArgs, 'first'>>;
+  rateLimits?: Resolver<Maybe<ResolversTypes['ModelRateLimitConnection']>, ParentType, SignedInContext<ContextType>, RequireFields<WorkspaceRateLimitsArgs, 'first'>>;
   region?: Resolver<ResolversTypes['Region'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };

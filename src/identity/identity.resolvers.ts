@@ -65,8 +65,8 @@ export const identityResolvers: Resolvers = {
     assumedBy: (auth) => auth.assumedBy,
   },
   Query: {
-    viewer: (_root, _args, ctx) => ctx.auth!,
-    account: async (_root, _args, ctx) => (await ctx.loaders.accountById.load(ctx.auth!.principal.account_id))!,
+    viewer: (_root, _args, ctx) => ctx.auth,
+    account: async (_root, _args, ctx) => (await ctx.loaders.accountById.load(ctx.auth.principal.account_id))!,
   },
   Mutation: {
     signUp: (_root, { input }, ctx) => identity.signUp(ctx, input),

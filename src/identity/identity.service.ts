@@ -2,7 +2,7 @@ import { auditActor, audited, requestOrigin } from '../audit/audited.js';
 import { insertAuditEvent, insertLoginFailure } from '../audit/audit.repository.js';
 import { decoyHash, hashPassword, verifyPassword } from '../auth/passwords.js';
 import type { IssuedSession } from '../auth/session.js';
-import type { RequestContext } from '../context.js';
+import type { RequestContext, SignedInContext } from '../context.js';
 import { uniqueViolation } from '../db/errors.js';
 import { badUserInput, conflict, unauthenticated } from '../errors.js';
 import { isIdOf } from '../ids.js';
@@ -107,14 +107,14 @@ function loginCaller(ctx: RequestContext, principal: PrincipalRow | undefined) {
 }
 
 export async function createRamUser(
-  ctx: RequestContext,
+  ctx: SignedInContext,
   input: { name: string; displayName: string; password: string },
 ): Promise<PrincipalRow> {
   const name = validate.ramName('input.name', input.name);
   const displayName = validate.text('input.displayName', input.displayName, { min: 1, max: 64 });
   const password = validate.password('input.password', input.password);
   const passwordHash = await hashPassword(password, ctx.services.config.passwordHashCost);
-  const accountId = ctx.auth!.principal.account_id;
+  const accountId = ctx.auth.principal.account_id;
   try {
     return await audited(
       ctx,
@@ -127,7 +127,7 @@ export async function createRamUser(
   }
 }
 
-export async function setUserStatus(ctx: RequestContext, action: string, id: string, status: PrincipalStatus) {
+export async function setUserStatus(ctx: SignedInContext, action: string, id: string, status: PrincipalStatus) {
   return audited(
     ctx,
     action,
@@ -142,12 +142,12 @@ export async function setUserStatus(ctx: RequestContext, action: string, id: str
 }
 
 export async function createRamRole(
-  ctx: RequestContext,
+  ctx: SignedInContext,
   input: { name: string; description?: string | null; trustedUserIds?: readonly string[] | null },
 ): Promise<PrincipalRow> {
   const name = validate.ramName('input.name', input.name);
   const description = validate.description('input.description', input.description);
-  const accountId = ctx.auth!.principal.account_id;
+  const accountId = ctx.auth.principal.account_id;
   // Errors name the position as sent (input.trustedUserIds[i]), so validate before removing repeats.
   const requested = input.trustedUserIds ?? [];
   const trustedUserIds = [...new Set(requested)];
@@ -180,8 +180,8 @@ export async function createRamRole(
   }
 }
 
-export async function assumeRole(ctx: RequestContext, roleId: string): Promise<IssuedSession> {
-  const auth = ctx.auth!;
+export async function assumeRole(ctx: SignedInContext, roleId: string): Promise<IssuedSession> {
+  const auth = ctx.auth;
   const role = await audited(
     ctx,
     'assumeRole',
@@ -191,8 +191,8 @@ export async function assumeRole(ctx: RequestContext, roleId: string): Promise<I
   return ctx.services.signer.issue(role, auth.principal.id);
 }
 
-export async function changePolicy(ctx: RequestContext, action: 'attachPolicy' | 'detachPolicy', principalId: string, policy: PolicyName) {
-  const accountId = ctx.auth!.principal.account_id;
+export async function changePolicy(ctx: SignedInContext, action: 'attachPolicy' | 'detachPolicy', principalId: string, policy: PolicyName) {
+  const accountId = ctx.auth.principal.account_id;
   return audited(
     ctx,
     action,

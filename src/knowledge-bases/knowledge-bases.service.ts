@@ -1,17 +1,17 @@
 import { audited } from '../audit/audited.js';
-import type { RequestContext } from '../context.js';
+import type { SignedInContext } from '../context.js';
 import { uniqueViolation } from '../db/errors.js';
 import { conflict, notFound } from '../errors.js';
 import * as validate from '../validation.js';
 import * as repo from './knowledge-bases.repository.js';
 
 export async function createKnowledgeBase(
-  ctx: RequestContext,
+  ctx: SignedInContext,
   input: { workspaceId: string; name: string; description?: string | null },
 ) {
   const name = validate.resourceName('input.name', input.name);
   const description = validate.description('input.description', input.description);
-  const actor = ctx.auth!.principal;
+  const actor = ctx.auth.principal;
   try {
     return await audited(
       ctx,
@@ -34,7 +34,7 @@ export async function createKnowledgeBase(
   }
 }
 
-export const deleteKnowledgeBase = (ctx: RequestContext, id: string) =>
+export const deleteKnowledgeBase = (ctx: SignedInContext, id: string) =>
   audited(
     ctx,
     'deleteKnowledgeBase',

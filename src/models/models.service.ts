@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { audited } from '../audit/audited.js';
-import type { RequestContext } from '../context.js';
+import type { SignedInContext } from '../context.js';
 import { badUserInput, notFound } from '../errors.js';
 import { modelVisibleTo } from '../policy/index.js';
 import type { WorkspaceRow } from '../workspaces/workspaces.table.js';
@@ -11,7 +11,7 @@ import type { ModelRow } from './models.table.js';
 /** Model authorization, rate limits and fine-tuning. Callers are already authorized (shield). */
 
 /** The default workspace calls every standard model: restricting it is refused, even for the root. */
-async function subWorkspace(ctx: RequestContext, workspaceId: string): Promise<WorkspaceRow> {
+async function subWorkspace(ctx: SignedInContext, workspaceId: string): Promise<WorkspaceRow> {
   const workspace = (await ctx.loaders.workspaceById.load(workspaceId))!;
   if (workspace.kind === 'DEFAULT') {
     throw badUserInput('input.workspaceId', 'the default workspace calls every standard model and cannot be restricted or rate-limited');
@@ -20,10 +20,10 @@ async function subWorkspace(ctx: RequestContext, workspaceId: string): Promise<W
 }
 
 /** A model the account can see: a standard one, or one fine-tuned in one of its workspaces. */
-export async function visibleModel(ctx: RequestContext, id: string, field: string): Promise<ModelRow> {
+export async function visibleModel(ctx: SignedInContext, id: string, field: string): Promise<ModelRow> {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(id)) throw badUserInput(field, 'is not a model name');
   const model = await ctx.loaders.modelById.load(id);
-  if (!model || !modelVisibleTo(ctx.auth!.principal.account_id, model)) {
+  if (!model || !modelVisibleTo(ctx.auth.principal.account_id, model)) {
     throw notFound('Model');
   }
   return model;
@@ -31,7 +31,7 @@ export async function visibleModel(ctx: RequestContext, id: string, field: strin
 
 type Flags = { inference?: boolean | null; finetune?: boolean | null; deploy?: boolean | null };
 
-export async function setModelAuthorization(ctx: RequestContext, input: { workspaceId: string; model: string } & Flags) {
+export async function setModelAuthorization(ctx: SignedInContext, input: { workspaceId: string; model: string } & Flags) {
   const workspace = await subWorkspace(ctx, input.workspaceId);
   const model = await visibleModel(ctx, input.model, 'input.model');
   if (model.workspace_id !== null) {
@@ -54,7 +54,7 @@ export async function setModelAuthorization(ctx: RequestContext, input: { worksp
   );
 }
 
-export async function setAllModelsAccess(ctx: RequestContext, input: { workspaceId: string; mode: 'OPEN' | 'CLOSE' }) {
+export async function setAllModelsAccess(ctx: SignedInContext, input: { workspaceId: string; mode: 'OPEN' | 'CLOSE' }) {
   const workspace = await subWorkspace(ctx, input.workspaceId);
   return audited(
     ctx,
@@ -74,7 +74,7 @@ function limitPair(field: string, limit: number | null | undefined, period: numb
 }
 
 export async function setModelRateLimit(
-  ctx: RequestContext,
+  ctx: SignedInContext,
   input: {
     workspaceId: string;
     model: string;
@@ -109,7 +109,7 @@ export async function setModelRateLimit(
   );
 }
 
-export async function deleteModelRateLimit(ctx: RequestContext, input: { workspaceId: string; model: string }) {
+export async function deleteModelRateLimit(ctx: SignedInContext, input: { workspaceId: string; model: string }) {
   const workspace = await subWorkspace(ctx, input.workspaceId);
   const model = await visibleModel(ctx, input.model, 'input.model');
   return audited(
@@ -124,7 +124,7 @@ export async function deleteModelRateLimit(ctx: RequestContext, input: { workspa
   );
 }
 
-export async function createFineTunedModel(ctx: RequestContext, input: { workspaceId: string; baseModel: string; suffix: string }) {
+export async function createFineTunedModel(ctx: SignedInContext, input: { workspaceId: string; baseModel: string; suffix: string }) {
   const workspace = (await ctx.loaders.workspaceById.load(input.workspaceId))!;
   const base = await visibleModel(ctx, input.baseModel, 'input.baseModel');
   if (base.workspace_id !== null || !base.supports_finetune) {

@@ -1,5 +1,5 @@
 import type { Target } from '../access/targets.js';
-import type { RequestContext } from '../context.js';
+import type { SignedInContext } from '../context.js';
 import { accountRowTarget, accountTarget, locateNode, principalRowTarget, workspaceRowTarget, type LocatedNode } from '../node-kinds.js';
 import type { MembershipRow, WorkspaceRow } from '../workspaces/workspaces.table.js';
 import type { ResourceSpec } from './declarations.js';
@@ -10,7 +10,7 @@ export type Located = Pick<LocatedNode, 'target' | 'type'> & Partial<Pick<Locate
 const PRINCIPAL_TYPE = { ROOT: 'RootPrincipal', USER: 'RamUser', ROLE: 'RamRole' } as const;
 
 /** How a field finds its resource in its parent object (`@can` with resource PARENT). */
-const PARENT_LOCATORS: Record<string, (parent: any, ctx: RequestContext) => Target | Promise<Target>> = {
+const PARENT_LOCATORS: Record<string, (parent: any, ctx: SignedInContext) => Target | Promise<Target>> = {
   Account: accountRowTarget,
   RootPrincipal: principalRowTarget,
   RamUser: principalRowTarget,
@@ -30,7 +30,7 @@ export async function locate(
   spec: ResourceSpec,
   parent: unknown,
   args: Record<string, unknown>,
-  ctx: RequestContext,
+  ctx: SignedInContext,
   parentType: string,
 ): Promise<Located> {
   switch (spec.source) {
@@ -39,7 +39,7 @@ export async function locate(
     case 'ACCOUNT':
       return { target: accountTarget(ctx), type: 'Account' };
     case 'SELF':
-      return { target: principalRowTarget(ctx.auth!.principal), type: PRINCIPAL_TYPE[ctx.auth!.principal.kind] };
+      return { target: principalRowTarget(ctx.auth.principal), type: PRINCIPAL_TYPE[ctx.auth.principal.kind] };
     case 'ARGUMENT': {
       const id = valueAt(args, spec.argument!);
       if (id == null && spec.otherwise) return locate({ source: spec.otherwise }, parent, args, ctx, parentType);

@@ -1,9 +1,8 @@
 import { rule } from 'graphql-shield';
 import type { GraphQLResolveInfo } from 'graphql';
 import { decideFor } from '../access/decide-for.js';
-import { settleAuthentication } from '../auth/authentication.js';
 import { recordDenial } from '../audit/audited.js';
-import type { RequestContext } from '../context.js';
+import type { RequestContext, SignedInContext } from '../context.js';
 import { forbidden, notFound, unauthenticated } from '../errors.js';
 import { ABILITY_CHOICES, type Ability, type AbilityChoiceName } from '../policy/index.js';
 import type { ResourceSpec } from './declarations.js';
@@ -16,7 +15,7 @@ import { locate } from './locators.js';
  * already make repeated fact loading cheap.
  */
 
-const isActive = (ctx: RequestContext) => ctx.auth !== null && ctx.auth.principal.status === 'ACTIVE';
+const isActive = (ctx: RequestContext): ctx is SignedInContext => ctx.auth !== null && ctx.auth.principal.status === 'ACTIVE';
 
 type RuleBody = (parent: any, args: any, ctx: RequestContext, info: GraphQLResolveInfo) => Promise<boolean | Error>;
 
@@ -35,12 +34,12 @@ function surfacingErrors(body: RuleBody): RuleBody {
   };
 }
 
-/** `@authenticated`: a principal signed in (session or API key) and enabled. */
-export const authenticated = rule('authenticated', { cache: 'no_cache' })(
-  surfacingErrors(async (_parent, _args, ctx) => {
-    await settleAuthentication(ctx);
-    return isActive(ctx) ? true : refuseUnauthenticated(ctx);
-  }),
+/**
+ * `@authenticated`: a principal signed in (session or API key) and enabled. Authentication was
+ * settled before execution (src/auth/authentication-plugin.ts).
+ */
+export const authenticated = rule('authenticated', { cache: 'no_cache' })((_parent, _args, ctx: RequestContext) =>
+  isActive(ctx) ? true : refuseUnauthenticated(ctx),
 );
 
 function refuseUnauthenticated(ctx: RequestContext) {
@@ -49,11 +48,12 @@ function refuseUnauthenticated(ctx: RequestContext) {
 }
 
 /**
- * `@authenticated(via: API_KEY)`: an API-key request, whatever the owner's state (modelAccess
- * reports an inactive key itself, and looks the key up in the same statement as the rest of its facts).
+ * `@authenticated(via: API_KEY)`: an API-key request, whatever the key's state: modelAccess looks
+ * the key up in the same statement as the rest of its facts, refuses an unknown one and tells an
+ * inactive one why (KEY_INACTIVE).
  */
 export const apiKeyRequest = rule('apiKeyRequest', { cache: 'no_cache' })((_parent, _args, ctx: RequestContext) => {
-  if (ctx.apiKeyHash) return ctx.authError ?? true;
+  if (ctx.apiKeyHash) return true;
   if (!ctx.auth) return ctx.authError ?? unauthenticated();
   return forbidden('This operation answers for requests authenticated with an API key');
 });
@@ -68,7 +68,6 @@ export function can(spec: AbilitySpec, resource: ResourceSpec) {
   const name = `${'ability' in spec ? spec.ability : spec.choice}#${++ruleCount}`;
   return rule(name, { cache: 'no_cache' })(
     surfacingErrors(async (parent, args, ctx, info) => {
-      await settleAuthentication(ctx);
       if (!isActive(ctx)) return refuseUnauthenticated(ctx);
       const located = await locate(resource, parent, args, ctx, info.parentType.name);
       const { target } = located;

@@ -79,7 +79,7 @@ export const workspaceResolvers: Resolvers = {
     workspaces: async (_root, args, ctx) => {
       const page = pageRequest(args);
       const visible = await listFilterFor(ctx, 'list_workspaces', accountTarget(ctx));
-      const rows = await listWorkspaces(ctx.db, ctx.auth!.principal.account_id, args.region ?? null, visible, page);
+      const rows = await listWorkspaces(ctx.db, ctx.auth.principal.account_id, args.region ?? null, visible, page);
       return toConnection(rows, page.limit, byCreation);
     },
   },

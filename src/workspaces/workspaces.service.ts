@@ -1,5 +1,5 @@
 import { audited } from '../audit/audited.js';
-import type { RequestContext } from '../context.js';
+import type { SignedInContext } from '../context.js';
 import { checkViolation, uniqueViolation } from '../db/errors.js';
 import { badUserInput, conflict, notFound } from '../errors.js';
 import { lockLiveGrantee } from '../identity/grantee.js';
@@ -24,13 +24,13 @@ function rethrowWorkspaceConflict(error: unknown): never {
 }
 
 export async function activateModelStudio(
-  ctx: RequestContext,
+  ctx: SignedInContext,
   input: { region: Region; acceptServiceAgreement: boolean },
 ): Promise<WorkspaceRow> {
   if (!input.acceptServiceAgreement) {
     throw badUserInput('input.acceptServiceAgreement', 'activation requires accepting the Model Studio service agreement');
   }
-  const auth = ctx.auth!;
+  const auth = ctx.auth;
   const accountId = auth.principal.account_id;
   try {
     return await audited(
@@ -54,9 +54,9 @@ export async function activateModelStudio(
   }
 }
 
-export async function createWorkspace(ctx: RequestContext, input: { name: string; region: Region }): Promise<WorkspaceRow> {
+export async function createWorkspace(ctx: SignedInContext, input: { name: string; region: Region }): Promise<WorkspaceRow> {
   const name = validate.resourceName('input.name', input.name);
-  const accountId = ctx.auth!.principal.account_id;
+  const accountId = ctx.auth.principal.account_id;
   if (!(await repo.findActivation(ctx.db, accountId, input.region))) {
     throw badUserInput('input.region', `Model Studio is not activated in ${input.region}`);
   }
@@ -75,7 +75,7 @@ export async function createWorkspace(ctx: RequestContext, input: { name: string
   }
 }
 
-export async function renameWorkspace(ctx: RequestContext, input: { workspaceId: string; name: string }) {
+export async function renameWorkspace(ctx: SignedInContext, input: { workspaceId: string; name: string }) {
   const name = validate.resourceName('input.name', input.name);
   try {
     return await audited(
@@ -90,13 +90,13 @@ export async function renameWorkspace(ctx: RequestContext, input: { workspaceId:
 }
 
 /** A RAM user or role of the caller's account; another account's reads as missing. */
-async function accountPrincipal(ctx: RequestContext, id: string, field: string): Promise<PrincipalRow> {
+async function accountPrincipal(ctx: SignedInContext, id: string, field: string): Promise<PrincipalRow> {
   const principal = (await locateNode(ctx, id, field, ['RamUser', 'RamRole', 'RootPrincipal'])).row as PrincipalRow;
   if (principal.kind === 'ROOT') throw badUserInput(field, 'the account root holds every permission and is never a member');
   return principal;
 }
 
-export async function registerModelStudioUser(ctx: RequestContext, principalId: string) {
+export async function registerModelStudioUser(ctx: SignedInContext, principalId: string) {
   await accountPrincipal(ctx, principalId, 'principalId');
   return audited(
     ctx,
@@ -112,7 +112,7 @@ export async function registerModelStudioUser(ctx: RequestContext, principalId: 
 }
 
 export async function setMemberPermissions(
-  ctx: RequestContext,
+  ctx: SignedInContext,
   input: { workspaceId: string; principalId: string; pages: readonly string[] },
 ) {
   const principal = await accountPrincipal(ctx, input.principalId, 'input.principalId');
@@ -132,7 +132,7 @@ export async function setMemberPermissions(
   );
 }
 
-export async function removeMember(ctx: RequestContext, input: { workspaceId: string; principalId: string }) {
+export async function removeMember(ctx: SignedInContext, input: { workspaceId: string; principalId: string }) {
   await accountPrincipal(ctx, input.principalId, 'input.principalId');
   const workspace = (await ctx.loaders.workspaceById.load(input.workspaceId))!;
   return audited(
