@@ -1,13 +1,13 @@
 import { SessionSigner } from './auth/session.js';
 import { resolveSigningKey } from './auth/signing-key.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { createGateway } from './app.js';
 import { createLogger } from './logger.js';
 
 async function main() {
-  let config;
+  let config: Config;
   try {
     config = loadConfig();
   } catch (error) {

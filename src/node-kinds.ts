@@ -12,18 +12,38 @@ import type { WorkspaceRow } from './workspaces/workspaces.table.js';
  * it, how it is loaded and what the policy is told about it. (The ID formats themselves live in
  * src/ids.ts, which repositories import to mint IDs.)
  */
-interface NodeKind {
+interface NodeKindSpec<Row> {
   type: string;
   /** What it is called in NOT_FOUND errors: identical for missing and foreign objects. */
   label: string;
   readAbility: Ability;
   /** The object, through the request's loaders; null when missing, deleted or (audit events) not the caller's. */
-  load(ctx: SignedInContext, id: string): Promise<any>;
+  load(ctx: SignedInContext, id: string): Promise<Row | null | undefined>;
   /** The account that owns a loaded object. */
-  accountIdOf?: (row: any) => string;
+  accountIdOf(row: NoInfer<Row>): string;
   /** What the policy needs to know of a loaded object of the caller's own account. */
-  target(ctx: SignedInContext, row: any): Target | Promise<Target>;
+  target(ctx: SignedInContext, row: NoInfer<Row>): Target | Promise<Target>;
 }
+
+/** A kind with its row type sealed in: what `locateNode` works with. */
+interface NodeKind extends Pick<NodeKindSpec<unknown>, 'type' | 'label' | 'readAbility'> {
+  find(ctx: SignedInContext, id: string): Promise<{ row: unknown; accountId: string; target: () => Target | Promise<Target> } | null>;
+}
+
+function nodeKind<Row>(spec: NodeKindSpec<Row>): NodeKind {
+  const { type, label, readAbility } = spec;
+  return {
+    type,
+    label,
+    readAbility,
+    async find(ctx, id) {
+      const row = await spec.load(ctx, id);
+      return row ? { row, accountId: spec.accountIdOf(row), target: () => spec.target(ctx, row) } : null;
+    },
+  };
+}
+
+const ownAccountId = (row: { account_id: string }) => row.account_id;
 
 export const workspaceRowTarget = (workspace: WorkspaceRow): Target => ({
   resourceId: workspace.id,
@@ -60,55 +80,54 @@ const inWorkspace = async (ctx: SignedInContext, row: { id: string; account_id: 
   return { resourceId: row.id, label, accountId: row.account_id, workspace, ownerId };
 };
 
-const principalKind = (type: string): NodeKind => ({
-  type,
-  label: 'Principal',
-  readAbility: 'read_principal',
-  load: livePrincipal,
-  target: (_ctx, principal: PrincipalRow) => principalRowTarget(principal),
-});
+const principalKind = (type: string) =>
+  nodeKind({ type, label: 'Principal', readAbility: 'read_principal', load: livePrincipal, accountIdOf: ownAccountId, target: (_ctx, p) => principalRowTarget(p) });
 
 export const NODE_KINDS: Record<IdKind, NodeKind> = {
-  account: {
+  account: nodeKind({
     type: 'Account',
     label: 'Account',
     readAbility: 'read_account',
     load: (ctx, id) => ctx.loaders.accountById.load(id),
-    accountIdOf: (account: { id: string }) => account.id,
-    target: (_ctx, account: { id: string }) => accountRowTarget(account),
-  },
+    accountIdOf: (account) => account.id,
+    target: (_ctx, account) => accountRowTarget(account),
+  }),
   root: principalKind('RootPrincipal'),
   ramUser: principalKind('RamUser'),
   ramRole: principalKind('RamRole'),
-  workspace: {
+  workspace: nodeKind({
     type: 'Workspace',
     label: 'Workspace',
     readAbility: 'read_workspace',
     load: (ctx, id) => ctx.loaders.workspaceById.load(id),
-    target: (_ctx, workspace: WorkspaceRow) => workspaceRowTarget(workspace),
-  },
-  apiKey: {
+    accountIdOf: ownAccountId,
+    target: (_ctx, workspace) => workspaceRowTarget(workspace),
+  }),
+  apiKey: nodeKind({
     type: 'ApiKey',
     label: 'API key',
     readAbility: 'read_api_key',
     load: (ctx, id) => ctx.loaders.apiKeyById.load(id),
+    accountIdOf: ownAccountId,
     target: (ctx, key) => inWorkspace(ctx, key, 'API key', key.owner_id),
-  },
-  knowledgeBase: {
+  }),
+  knowledgeBase: nodeKind({
     type: 'KnowledgeBase',
     label: 'Knowledge base',
     readAbility: 'read_knowledge_bases',
     load: (ctx, id) => ctx.loaders.knowledgeBaseById.load(id),
+    accountIdOf: ownAccountId,
     target: (ctx, kb) => inWorkspace(ctx, kb, 'Knowledge base', kb.created_by),
-  },
-  auditEvent: {
+  }),
+  auditEvent: nodeKind({
     type: 'AuditEvent',
     label: 'Audit event',
     readAbility: 'read_audit',
     // The caller's own trail is the only place looked in: another account's event reads as missing.
     load: (ctx, id) => findAuditEvent(ctx.db, ctx.auth.principal.account_id, id.slice(ID_PREFIX.auditEvent.length)),
+    accountIdOf: ownAccountId,
     target: (ctx) => ({ ...accountTarget(ctx), label: 'Audit event' }),
-  },
+  }),
 };
 
 const KIND_OF_TYPE = new Map(Object.entries(NODE_KINDS).map(([kind, node]) => [node.type, kind as IdKind]));
@@ -128,15 +147,16 @@ export interface LocatedNode {
  * and the account is checked before anything more is loaded, so that neither costs more.
  */
 export async function locateNode(ctx: SignedInContext, id: unknown, field: string, types?: readonly string[]): Promise<LocatedNode> {
-  const kinds = types?.map((type) => KIND_OF_TYPE.get(type)!);
+  // `types` were checked against this registry when the schema was built.
+  const kinds = types?.flatMap((type) => KIND_OF_TYPE.get(type) ?? []);
   const kind = typeof id === 'string' ? idKind(id) : null;
   if (kind === null || (kinds && !isIdOf(id as string, ...kinds))) {
     throw badUserInput(field, kinds ? 'is not a well-formed ID of the expected type' : 'is not a well-formed global ID');
   }
   const node = NODE_KINDS[kind];
-  const row = await node.load(ctx, id as string);
-  if (!row || !inCallersAccount(ctx.auth.principal.account_id, node.accountIdOf?.(row) ?? row.account_id)) throw notFound(node.label);
-  return { target: await node.target(ctx, row), type: node.type, readAbility: node.readAbility, row };
+  const found = await node.find(ctx, id as string);
+  if (!found || !inCallersAccount(ctx.auth.principal.account_id, found.accountId)) throw notFound(node.label);
+  return { target: await found.target(), type: node.type, readAbility: node.readAbility, row: found.row };
 }
 
 /** The GraphQL type of a row served as a `Node` (audit rows carry their bare public ID, the others their global ID). */

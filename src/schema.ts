@@ -90,7 +90,7 @@ export interface SchemaOptions {
  * server does not start.
  */
 export function buildBareSchema(options: Pick<SchemaOptions, 'typeDefs'> = {}): { schema: GraphQLSchema; declarations: Map<string, Declaration> } {
-  const schema = makeExecutableSchema({ typeDefs: options.typeDefs ?? loadTypeDefs(), resolvers: resolvers as any });
+  const schema = makeExecutableSchema({ typeDefs: options.typeDefs ?? loadTypeDefs(), resolvers });
   const declarations = declarationsOf(schema);
   return { schema: withAuthorizationNotes(schema, declarations), declarations };
 }

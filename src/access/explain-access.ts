@@ -2,6 +2,7 @@ import type { SignedInContext } from '../context.js';
 import { decide, type Ability, type Decision } from '../policy/index.js';
 import { actorOf, loadFacts } from './decide-for.js';
 import { locateNode } from '../node-kinds.js';
+import { mustExist } from '../db/must-exist.js';
 
 export interface AccessExplanationResult extends Decision {
   principalId: string;
@@ -17,7 +18,7 @@ export async function explainAccess(
   args: { action: Ability; resourceId: string; principalId?: string | null },
 ): Promise<AccessExplanationResult> {
   const caller = ctx.auth;
-  const subject = args.principalId ? (await ctx.loaders.principalById.load(args.principalId))! : caller.principal;
+  const subject = args.principalId ? mustExist(await ctx.loaders.principalById.load(args.principalId), 'principal') : caller.principal;
   const auth =
     subject.id === caller.principal.id ? caller : { principal: subject, via: 'SESSION' as const, assumedBy: null, apiKey: null };
   // Another account's resource reads as missing here too: the explanation must not tell them apart.

@@ -2,19 +2,20 @@ import { listFilterFor } from '../access/decide-for.js';
 import { workspaceRowTarget } from '../node-kinds.js';
 import type { Resolvers } from '../generated/graphql.generated.js';
 import * as apiKeys from './api-keys.service.js';
+import { mustExist } from '../db/must-exist.js';
 
 export const apiKeyResolvers: Resolvers = {
   ApiKey: {
     prefix: (k) => k.secret_prefix,
-    workspace: async (k, _args, ctx) => (await ctx.loaders.workspaceById.load(k.workspace_id))!,
-    owner: async (k, _args, ctx) => (await ctx.loaders.principalById.load(k.owner_id))!,
+    workspace: async (k, _args, ctx) => mustExist(await ctx.loaders.workspaceById.load(k.workspace_id), 'workspace'),
+    owner: async (k, _args, ctx) => mustExist(await ctx.loaders.principalById.load(k.owner_id), 'principal'),
     modelScope: (k) => k.model_scope,
     ipAllowlist: (k) => k.ip_allowlist,
     createdAt: (k) => k.created_at,
   },
   Membership: {
     apiKeys: async (m, _args, ctx) => {
-      const workspace = (await ctx.loaders.workspaceById.load(m.workspace_id))!;
+      const workspace = mustExist(await ctx.loaders.workspaceById.load(m.workspace_id), 'workspace');
       // Key managers see every member's keys; anyone else only their own.
       const visible = await listFilterFor(ctx, 'list_api_keys', workspaceRowTarget(workspace));
       if (visible.kind === 'OWNED_BY' && visible.principalId !== m.principal_id) return [];

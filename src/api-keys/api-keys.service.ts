@@ -10,6 +10,7 @@ import { parseCidr } from '../policy/index.js';
 import * as validate from '../validation.js';
 import * as repo from './api-keys.repository.js';
 import type { ApiKeyRow } from './api-keys.table.js';
+import { mustExist } from '../db/must-exist.js';
 
 export interface CreatedApiKeyResult {
   apiKey: ApiKeyRow;
@@ -23,7 +24,7 @@ const OWNER_GONE = 'The session is no longer valid: the principal is disabled or
 async function validateModelScope(ctx: SignedInContext, workspaceId: string, models: readonly string[]): Promise<string[]> {
   const unique = [...new Set(models)];
   if (unique.length > 30) throw badUserInput('input.modelScope', 'must list at most 30 models');
-  const workspace = (await ctx.loaders.workspaceById.load(workspaceId))!;
+  const workspace = mustExist(await ctx.loaders.workspaceById.load(workspaceId), 'workspace');
   await Promise.all(
     unique.map(async (id, index) => {
       const field = `input.modelScope[${index}]`;

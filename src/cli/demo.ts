@@ -29,15 +29,15 @@ export async function seedDemo(rt: Runtime): Promise<string[]> {
   if (existing) return [`The demo account "${DEMO_ACCOUNT}" exists already.`, ...credentials()];
 
   const email = `root@${DEMO_ACCOUNT}.example.com`;
-  const { signUp } = await rt.execute(`mutation($i: SignUpInput!) { signUp(input: $i) { token } }`, {
+  const { signUp } = await rt.execute<{ signUp: { token: string } }>(`mutation($i: SignUpInput!) { signUp(input: $i) { token } }`, {
     i: { accountName: DEMO_ACCOUNT, email, password: DEMO_PASSWORD },
   });
-  const root = signUp.token as string;
-  const as = <T = any>(query: string, variables: Record<string, unknown> = {}) => rt.execute<T>(query, variables, root);
+  const root = signUp.token;
+  const as = <T = unknown>(query: string, variables: Record<string, unknown> = {}) => rt.execute<T>(query, variables, root);
 
-  const { activateModelStudio } = await as(`mutation { activateModelStudio(input: { region: CN_BEIJING, acceptServiceAgreement: true }) { id } }`);
+  const { activateModelStudio } = await as<{ activateModelStudio: { id: string } }>(`mutation { activateModelStudio(input: { region: CN_BEIJING, acceptServiceAgreement: true }) { id } }`);
   const workspace = async (name: string) =>
-    (await as(`mutation($n: String!) { createWorkspace(input: { name: $n, region: CN_BEIJING }) { id } }`, { n: name })).createWorkspace.id as string;
+    (await as<{ createWorkspace: { id: string } }>(`mutation($n: String!) { createWorkspace(input: { name: $n, region: CN_BEIJING }) { id } }`, { n: name })).createWorkspace.id;
   const research = await workspace('research');
   const production = await workspace('production');
 
@@ -49,7 +49,7 @@ export async function seedDemo(rt: Runtime): Promise<string[]> {
 
   const ids: Record<string, string> = {};
   for (const user of DEMO_USERS) {
-    const { createRamUser } = await as(`mutation($i: CreateRamUserInput!) { createRamUser(input: $i) { id } }`, {
+    const { createRamUser } = await as<{ createRamUser: { id: string } }>(`mutation($i: CreateRamUserInput!) { createRamUser(input: $i) { id } }`, {
       i: { name: user.name, displayName: user.name, password: DEMO_PASSWORD },
     });
     ids[user.name] = createRamUser.id;
@@ -65,7 +65,7 @@ export async function seedDemo(rt: Runtime): Promise<string[]> {
       });
     }
   }
-  const { createRamRole } = await as(`mutation($i: CreateRamRoleInput!) { createRamRole(input: $i) { id } }`, {
+  const { createRamRole } = await as<{ createRamRole: { id: string } }>(`mutation($i: CreateRamRoleInput!) { createRamRole(input: $i) { id } }`, {
     i: { name: 'on-call', description: 'Read-only management view, for the on-call engineer', trustedUserIds: [ids.member] },
   });
   await as(`mutation($i: PolicyAttachmentInput!) { attachPolicy(input: $i) { id } }`, { i: { principalId: createRamRole.id, policy: 'AliyunBailianControlReadOnlyAccess' } });
@@ -76,7 +76,7 @@ export async function seedDemo(rt: Runtime): Promise<string[]> {
   ];
   const lines = ['Demo account created.', ...credentials(), '', 'API keys (shown once):'];
   for (const key of keys) {
-    const { createApiKey } = await as(`mutation($w: ID!) { createApiKey(input: { workspaceId: $w, description: "demo" }) { secret } }`, { w: key.workspace });
+    const { createApiKey } = await as<{ createApiKey: { secret: string } }>(`mutation($w: ID!) { createApiKey(input: { workspaceId: $w, description: "demo" }) { secret } }`, { w: key.workspace });
     lines.push(`  ${key.label}: ${createApiKey.secret}`);
   }
   lines.push('', `Role "on-call" (${createRamRole.id}) can be assumed by member@${DEMO_ACCOUNT}: mutation { assumeRole(roleId: "${createRamRole.id}") { token } }`);

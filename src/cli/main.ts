@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config.js';
+import type { AccessExplanation } from '../generated/graphql.generated.js';
 import { ABILITY_NAMES, type Ability } from '../policy/index.js';
 import { seedDemo } from './demo.js';
 import { openRuntime } from './runtime.js';
@@ -37,7 +38,7 @@ const COMMANDS: Record<string, { usage: string; help: string; options: Record<st
     async run(v) {
       const rt = await openRuntime();
       try {
-        const data = await rt.execute(`mutation($i: SignUpInput!) { signUp(input: $i) { token principal { id } } }`, {
+        const data = await rt.execute<{ signUp: { token: string; principal: { id: string } } }>(`mutation($i: SignUpInput!) { signUp(input: $i) { token principal { id } } }`, {
           i: { accountName: v.name, email: v.email, password: v.password },
         });
         console.log(`Account created; root ${data.signUp.principal.id}.\n${data.signUp.token}`);
@@ -54,7 +55,7 @@ const COMMANDS: Record<string, { usage: string; help: string; options: Record<st
       const rt = await openRuntime();
       try {
         const principal = await rt.gateway.contextFor({ headers: {}, socket: {} } as never).then((ctx) => ctx.loaders.principalById.load(String(v.principal ?? '')));
-        if (!principal || principal.status !== 'ACTIVE' || principal.kind === 'ROLE') {
+        if (principal?.status !== 'ACTIVE' || principal.kind === 'ROLE') {
           throw new Error('No live root or RAM user with that ID (roles are assumed: use assumeRole).');
         }
         const session = await rt.signer.issue(principal);
@@ -74,9 +75,9 @@ const COMMANDS: Record<string, { usage: string; help: string; options: Record<st
       const rt = await openRuntime();
       try {
         const principal = await rt.gateway.contextFor({ headers: {}, socket: {} } as never).then((ctx) => ctx.loaders.principalById.load(String(v.principal ?? '')));
-        if (!principal || principal.status !== 'ACTIVE' || principal.kind === 'ROLE') throw new Error('No live root or RAM user with that ID.');
+        if (principal?.status !== 'ACTIVE' || principal.kind === 'ROLE') throw new Error('No live root or RAM user with that ID.');
         const token = (await rt.signer.issue(principal)).token;
-        const data = await rt.execute(
+        const data = await rt.execute<{ explainAccess: Pick<AccessExplanation, 'allowed' | 'layer' | 'reasons' | 'scope'> }>(
           `query($a: Action!, $r: ID!) { explainAccess(action: $a, resourceId: $r) { allowed layer reasons scope } }`,
           { a: v.action, r: v.resource },
           token,

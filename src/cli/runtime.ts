@@ -14,7 +14,7 @@ export interface Runtime {
   gateway: Gateway;
   signer: SessionSigner;
   /** Runs an operation through the real schema (shield rules included) as the token's principal. */
-  execute<T = any>(query: string, variables?: Record<string, unknown>, token?: string): Promise<T>;
+  execute<T = unknown>(query: string, variables?: Record<string, unknown>, token?: string): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -32,7 +32,7 @@ export async function openRuntime(): Promise<Runtime> {
     database,
     gateway,
     signer,
-    async execute(query, variables = {}, token) {
+    async execute<T>(query: string, variables: Record<string, unknown> = {}, token?: string): Promise<T> {
       const request = { headers: token ? { authorization: `Bearer ${token}` } : {}, socket: { remoteAddress: '127.0.0.1' } };
       const contextValue = await gateway.contextFor(request as unknown as IncomingMessage);
       const response = await gateway.apollo.executeOperation({ query, variables }, { contextValue });
@@ -41,7 +41,7 @@ export async function openRuntime(): Promise<Runtime> {
       if (errors?.length) {
         throw new Error(errors.map((e) => `${e.extensions?.code ?? 'ERROR'}: ${e.message}`).join('\n'));
       }
-      return data as any;
+      return data as T;
     },
     async close() {
       await gateway.apollo.stop();

@@ -3,7 +3,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, type KyselyPlugin } from 'kysely';
 import pg from 'pg';
 import { PGliteDialect } from './pglite-dialect.js';
-import { usePreparedStatements } from './prepared-statements.js';
+import { enablePreparedStatements } from './prepared-statements.js';
 import { templateFor } from './pglite-template.js';
 import type { Database } from './schema.js';
 
@@ -35,7 +35,7 @@ export async function openDatabase(target: DatabaseTarget, plugins: KyselyPlugin
     // fail on their own, and the pool drops it when it is released.
     pool.on('error', () => {});
     pool.on('connect', (client) => client.on('error', () => {}));
-    usePreparedStatements(pool);
+    enablePreparedStatements(pool);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins });
     return {
       db,

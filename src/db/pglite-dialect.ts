@@ -30,7 +30,7 @@ export class PGliteDialect implements Dialect {
   createDriver(): Driver {
     return new PGliteDriver(this.pglite);
   }
-  createIntrospector(db: Kysely<any>) {
+  createIntrospector(db: Kysely<unknown>) {
     return new PostgresIntrospector(db);
   }
   createQueryCompiler() {
@@ -41,7 +41,7 @@ export class PGliteDialect implements Dialect {
 class PGliteDriver implements Driver {
   private readonly connection: PGliteConnection;
   private readonly waiters: Array<() => void> = [];
-  private held = false;
+  private held: boolean = false;
 
   constructor(private readonly pglite: PGlite) {
     this.connection = new PGliteConnection(pglite);
@@ -98,8 +98,12 @@ class PGliteConnection implements DatabaseConnection {
     };
   }
 
-  // eslint-disable-next-line require-yield
+  /** Fails on its first `next()`, as a generator whose body throws. */
   async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
-    throw new Error('PGliteDialect does not support streaming');
+    yield streamingUnsupported();
   }
+}
+
+function streamingUnsupported(): never {
+  throw new Error('PGliteDialect does not support streaming');
 }

@@ -14,7 +14,7 @@ export const PGLITE_TEMPLATE_FILE = join(projectRoot(), 'dist', 'pglite-template
 
 export async function buildPgliteTemplate(file = PGLITE_TEMPLATE_FILE): Promise<void> {
   const pglite = await PGlite.create();
-  const db = new Kysely<any>({ dialect: new PGliteDialect(pglite) });
+  const db = new Kysely<unknown>({ dialect: new PGliteDialect(pglite) });
   await migrateToLatest(db);
   const dump = await pglite.dumpDataDir('gzip');
   writeFileSync(file, Buffer.from(await dump.arrayBuffer()));

@@ -17,7 +17,7 @@ export function prepared<R>(name: string, compiled: CompiledQuery<R>): CompiledQ
 }
 
 /** Lets a pg pool's clients run the marked statements by name (pg prepares a name once per connection). */
-export function usePreparedStatements(pool: pg.Pool): void {
+export function enablePreparedStatements(pool: pg.Pool): void {
   pool.on('connect', (client) => {
     const query = client.query.bind(client) as (...args: unknown[]) => unknown;
     client.query = ((text: unknown, values?: unknown, callback?: unknown) => {

@@ -54,7 +54,10 @@ function readBody(req: IncomingMessage): Promise<string> {
  * `application/json` unless the client accepts only `application/graphql-response+json`.
  */
 function errorContentType(accept: string | undefined): string {
-  const types = (accept ?? '').split(',').map((part) => part.split(';')[0]!.trim().toLowerCase());
+  const types = (accept ?? '').split(',').map((part) => {
+    const [mediaType = ''] = part.split(';'); // split always yields at least one element
+    return mediaType.trim().toLowerCase();
+  });
   const acceptsJson = !accept || types.some((type) => type === 'application/json' || type === 'application/*' || type === '*/*');
   return acceptsJson || !types.includes('application/graphql-response+json')
     ? 'application/json; charset=utf-8'
@@ -79,7 +82,7 @@ export function createGraphQLHandler(
     for (const [name, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
     }
-    let body: unknown = undefined;
+    let body: unknown;
     if (req.method === 'POST') {
       let text: string;
       try {

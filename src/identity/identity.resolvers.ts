@@ -4,6 +4,7 @@ import { byCreation, pageRequest, toConnection } from '../relay/connection.js';
 import * as identity from './identity.service.js';
 import { listPrincipals } from './identity.repository.js';
 import type { PrincipalRow, PrincipalView } from './identity.table.js';
+import { mustExist } from '../db/must-exist.js';
 
 const PRINCIPAL_KIND = { ROOT: 'ROOT', USER: 'RAM_USER', ROLE: 'RAM_ROLE' } as const;
 const PRINCIPAL_TYPE = { ROOT: 'RootPrincipal', USER: 'RamUser', ROLE: 'RamRole' } as const;
@@ -24,12 +25,12 @@ export const identityResolvers: Resolvers = {
   Principal: { __resolveType: (p) => PRINCIPAL_TYPE[p.kind] },
   RootPrincipal: {
     ...principalFields,
-    email: async (p, _args, ctx) => (await ctx.loaders.accountById.load(p.account_id))!.email,
+    email: async (p, _args, ctx) => mustExist(await ctx.loaders.accountById.load(p.account_id), 'account').email,
   },
   RamUser: {
     ...principalFields,
     displayName: (p) => p.display_name ?? p.name,
-    loginName: async (p, _args, ctx) => `${p.name}@${(await ctx.loaders.principalById.load(p.id))!.account_name}`,
+    loginName: async (p, _args, ctx) => `${p.name}@${mustExist(await ctx.loaders.principalById.load(p.id), 'principal').account_name}`,
   },
   RamRole: {
     ...principalFields,
@@ -57,7 +58,7 @@ export const identityResolvers: Resolvers = {
   },
   Viewer: {
     principal: (auth) => auth.principal,
-    account: async (auth, _args, ctx) => (await ctx.loaders.accountById.load(auth.principal.account_id))!,
+    account: async (auth, _args, ctx) => mustExist(await ctx.loaders.accountById.load(auth.principal.account_id), 'account'),
     policies: (auth, _args, ctx) => policiesOf(auth.principal, ctx),
     isSuperAdministrator: async (auth, _args, ctx) =>
       isSuperAdministrator({ kind: auth.principal.kind, policies: new Set(await policiesOf(auth.principal, ctx)) }),
@@ -66,7 +67,7 @@ export const identityResolvers: Resolvers = {
   },
   Query: {
     viewer: (_root, _args, ctx) => ctx.auth,
-    account: async (_root, _args, ctx) => (await ctx.loaders.accountById.load(ctx.auth.principal.account_id))!,
+    account: async (_root, _args, ctx) => mustExist(await ctx.loaders.accountById.load(ctx.auth.principal.account_id), 'account'),
   },
   Mutation: {
     signUp: (_root, { input }, ctx) => identity.signUp(ctx, input),
@@ -79,8 +80,8 @@ export const identityResolvers: Resolvers = {
     deleteRamRole: (_root, { id }, ctx) => identity.setUserStatus(ctx, 'deleteRamRole', id, 'DELETED'),
     assumeRole: (_root, { roleId }, ctx) => identity.assumeRole(ctx, roleId),
     attachPolicy: async (_root, { input }, ctx) =>
-      (await ctx.loaders.principalById.load(await identity.changePolicy(ctx, 'attachPolicy', input.principalId, input.policy)))!,
+      mustExist(await ctx.loaders.principalById.load(await identity.changePolicy(ctx, 'attachPolicy', input.principalId, input.policy)), 'principal'),
     detachPolicy: async (_root, { input }, ctx) =>
-      (await ctx.loaders.principalById.load(await identity.changePolicy(ctx, 'detachPolicy', input.principalId, input.policy)))!,
+      mustExist(await ctx.loaders.principalById.load(await identity.changePolicy(ctx, 'detachPolicy', input.principalId, input.policy)), 'principal'),
   },
 };

@@ -14,6 +14,7 @@ import { lockLiveGrantee } from './grantee.js';
 import * as repo from './identity.repository.js';
 import { reserveLoginAttempt } from './login-lockout.js';
 import type { PrincipalRow, PrincipalStatus } from './identity.table.js';
+import { mustExist } from '../db/must-exist.js';
 
 /** Identity operations. Callers are already authorized (shield); these validate, write and audit. */
 
@@ -185,7 +186,7 @@ export async function assumeRole(ctx: SignedInContext, roleId: string): Promise<
   const role = await audited(
     ctx,
     'assumeRole',
-    async () => (await ctx.loaders.principalById.load(roleId))!,
+    async () => mustExist(await ctx.loaders.principalById.load(roleId), 'principal'),
     (role) => ({ resourceId: role.id }),
   );
   return ctx.services.signer.issue(role, auth.principal.id);

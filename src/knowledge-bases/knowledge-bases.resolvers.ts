@@ -1,9 +1,10 @@
 import type { Resolvers } from '../generated/graphql.generated.js';
 import * as knowledgeBases from './knowledge-bases.service.js';
+import { mustExist } from '../db/must-exist.js';
 
 export const knowledgeBaseResolvers: Resolvers = {
   KnowledgeBase: {
-    workspace: async (kb, _args, ctx) => (await ctx.loaders.workspaceById.load(kb.workspace_id))!,
+    workspace: async (kb, _args, ctx) => mustExist(await ctx.loaders.workspaceById.load(kb.workspace_id), 'workspace'),
     createdAt: (kb) => kb.created_at,
   },
   Mutation: {

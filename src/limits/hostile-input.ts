@@ -14,6 +14,7 @@ import {
   type GraphQLInputType,
 } from 'graphql';
 import type { RequestContext } from '../context.js';
+import { mustExist } from '../db/must-exist.js';
 import { badUserInput } from '../errors.js';
 import { isNumberPastBigint, isStorableText } from './postgres-bounds.js';
 
@@ -32,7 +33,11 @@ function check(value: unknown, type: GraphQLInputType, path: string): void {
   if (value == null) return;
   const nullable = getNullableType(type);
   if (isListType(nullable)) {
-    if (Array.isArray(value)) value.forEach((item, i) => check(item, nullable.ofType, `${path}[${i}]`));
+    if (Array.isArray(value)) {
+      value.forEach((item, i) => {
+        check(item, nullable.ofType, `${path}[${i}]`);
+      });
+    }
     return;
   }
   if (isInputObjectType(nullable)) {
@@ -68,7 +73,10 @@ export function hostileInputPlugin(): ApolloServerPlugin<RequestContext> {
           if (!variables.coerced) return;
           const coerced = variables.coerced;
           // The operation and the fragments it uses, nothing of the document's other operations.
-          const ownDocument = separateOperations(document)[operation.name?.value ?? '']!;
+          const ownDocument = mustExist(
+            separateOperations(document)[operation.name?.value ?? ''],
+            'the resolved operation among the operations of its own document',
+          );
           const typeInfo = new TypeInfo(schema);
           visit(
             ownDocument,

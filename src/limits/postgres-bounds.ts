@@ -1,9 +1,12 @@
 /** Values PostgreSQL refuses with an error of its own: checked first, so that the client is told which field is wrong. */
 
-/** A code point that no PostgreSQL text can hold (U+0000), or a lone surrogate, which UTF-8 cannot encode. */
-const UNSTORABLE_CHARACTER = /[\u0000\p{Cs}]/u;
+/** A code point that no PostgreSQL text can hold. */
+const NUL = '\u0000';
+/** A lone surrogate, which UTF-8 cannot encode (a pair, read as one code point under `u`, is no match). */
+const LONE_SURROGATE = /\p{Cs}/u;
 
-export const isStorableText = (value: string) => !UNSTORABLE_CHARACTER.test(value);
+/** Neither U+0000 nor a lone surrogate. */
+export const isStorableText = (value: string) => !value.includes(NUL) && !LONE_SURROGATE.test(value);
 
 /**
  * A decimal number as wide as a bigint can be (19 digits). Longer digit strings are no numbers

@@ -1,6 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { sql } from 'kysely';
 import type { DB } from '../db/database.js';
+import { mustExist } from '../db/must-exist.js';
 
 export interface RateLimitWindowTable {
   key: string;
@@ -30,7 +31,7 @@ export async function hit(db: DB, limit: Limit, amount = 1): Promise<{ hits: num
       hits = case when rate_limit_window.window_start <= now() - ${window} then ${amount}::int else rate_limit_window.hits + ${amount}::int end,
       window_start = case when rate_limit_window.window_start <= now() - ${window} then now() else rate_limit_window.window_start end
     returning hits, greatest(1, ceil(extract(epoch from (window_start + ${window} - now()))))::int as retry_after`.execute(db);
-  const row = result.rows[0]!;
+  const row = mustExist(result.rows[0], 'the rate-limit window row an upsert returns');
   // Now and then, forget windows long over, so that the table stays small.
   if (Math.random() < 0.001) await sql`delete from rate_limit_window where window_start < now() - interval '1 day'`.execute(db);
   return { hits: row.hits, retryAfterSeconds: row.retry_after };

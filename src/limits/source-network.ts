@@ -3,7 +3,8 @@ import { plainAddress } from '../http/client-address.js';
 
 /** The first four groups of an IPv6 address (its /64), written without leading zeros. */
 function ipv6Slash64(address: string): string {
-  const [head = '', tail] = address.toLowerCase().split('%')[0]!.split('::');
+  const [unscoped = ''] = address.toLowerCase().split('%'); // split always yields at least one element
+  const [head = '', tail] = unscoped.split('::');
   // An embedded IPv4 address (`64:ff9b::1.2.3.4`) stands for two groups.
   const groups = (part: string) => (part ? part.split(':').flatMap((group) => (group.includes('.') ? ['0', '0'] : [group])) : []);
   const left = groups(head);
@@ -19,7 +20,8 @@ function ipv6Slash64(address: string): string {
 export function sourceAddressKey(address: string | null): string {
   if (!address) return 'unknown';
   const ip = plainAddress(address);
-  return isIP(ip.split('%')[0]!) === 6 ? ipv6Slash64(ip) : ip;
+  const [unscoped = ''] = ip.split('%'); // split always yields at least one element
+  return isIP(unscoped) === 6 ? ipv6Slash64(ip) : ip;
 }
 
 /** The source network a login lockout applies to: an IPv4 /24 or an IPv6 /64. */

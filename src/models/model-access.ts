@@ -5,6 +5,7 @@ import { decideModelCall, keyOwnerInGoodStanding, modelVisibleTo, type ModelCall
 import type { WorkspaceRow } from '../workspaces/workspaces.table.js';
 import { acceptApiKey } from '../auth/authentication.js';
 import { plainAddress } from '../http/client-address.js';
+import { mustExist } from '../db/must-exist.js';
 import { findModelCall } from './models.repository.js';
 import type { ModelRateLimitRow } from './models.table.js';
 
@@ -24,7 +25,8 @@ export interface ModelAccessResult {
 export async function modelAccess(ctx: RequestContext, modelId: string, sourceIp: string | null | undefined): Promise<ModelAccessResult> {
   if (sourceIp != null && isIP(sourceIp) === 0) throw badUserInput('sourceIp', 'is not an IPv4 or IPv6 address');
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(modelId)) throw badUserInput('model', 'is not a model name');
-  const found = await findModelCall(ctx.db, ctx.apiKeyHash!, modelId);
+  // Its shield rule admits only requests that present an API key.
+  const found = await findModelCall(ctx.db, mustExist(ctx.apiKeyHash, 'the API key of a modelAccess request'), modelId);
   if (ctx.apiKeyPending) acceptApiKey(ctx, found);
   // An inactive key authenticates nothing, but the proxy is told why: KEY_INACTIVE below.
   if (!found || found.owner.status === 'DELETED') throw ctx.authError ?? unauthenticated('Invalid API key');

@@ -24,11 +24,6 @@ export const insertFineTunedModel = (db: DB, row: Pick<ModelRow, 'id' | 'display
     .returningAll()
     .executeTakeFirstOrThrow();
 
-/** Per-workspace rows are ordered by model ID; the cursor's second part is the last model ID. */
-function pageByModel<Q extends { where: any }>(query: Q, page: PageRequest): Q {
-  return page.after ? (query.where('model_id', '>', page.after[1]) as Q) : query;
-}
-
 const MODEL_COLUMNS = [
   'id',
   'display_name',
@@ -69,11 +64,12 @@ export async function listAuthorizations(
   });
 }
 
-export const listRateLimits = (db: DB, workspaceId: string, page: PageRequest): Promise<ModelRateLimitRow[]> =>
-  pageByModel(
-    db.selectFrom('model_rate_limit').selectAll().where('workspace_id', '=', workspaceId).orderBy('model_id').limit(page.limit + 1),
-    page,
-  ).execute();
+/** Per-workspace rows are ordered by model ID; the cursor's second part is the last model ID. */
+export function listRateLimits(db: DB, workspaceId: string, page: PageRequest): Promise<ModelRateLimitRow[]> {
+  let query = db.selectFrom('model_rate_limit').selectAll().where('workspace_id', '=', workspaceId).orderBy('model_id').limit(page.limit + 1);
+  if (page.after) query = query.where('model_id', '>', page.after[1]);
+  return query.execute();
+}
 
 export async function findAuthorizations(db: DB, pairs: ReadonlyArray<readonly [string, string]>) {
   return db

@@ -2,6 +2,7 @@ import type { Resolvers } from '../generated/graphql.generated.js';
 import { listStandardModels } from './models.repository.js';
 import * as models from './models.service.js';
 import { modelAccess } from './model-access.js';
+import { mustExist } from '../db/must-exist.js';
 
 export const modelResolvers: Resolvers = {
   Model: {
@@ -13,13 +14,13 @@ export const modelResolvers: Resolvers = {
     baseModel: (m, _args, ctx) => (m.base_model_id ? ctx.loaders.modelById.load(m.base_model_id) : null),
   },
   ModelAuthorization: {
-    model: async (a, _args, ctx) => (await ctx.loaders.modelById.load(a.model_id))!,
+    model: async (a, _args, ctx) => mustExist(await ctx.loaders.modelById.load(a.model_id), 'model'),
     // While the workspace is open to all, inference is on for every standard model.
-    inference: async (a, _args, ctx) => a.inference || (await ctx.loaders.workspaceById.load(a.workspace_id))!.all_models_open,
+    inference: async (a, _args, ctx) => a.inference || mustExist(await ctx.loaders.workspaceById.load(a.workspace_id), 'workspace').all_models_open,
     updatedAt: (a) => a.updated_at,
   },
   ModelRateLimit: {
-    model: async (r, _args, ctx) => (await ctx.loaders.modelById.load(r.model_id))!,
+    model: async (r, _args, ctx) => mustExist(await ctx.loaders.modelById.load(r.model_id), 'model'),
     requestLimit: (r) => r.request_limit,
     requestLimitPeriodSeconds: (r) => r.request_limit_period_seconds,
     usageLimit: (r) => r.usage_limit,

@@ -7,12 +7,13 @@ import type { WorkspaceRow } from '../workspaces/workspaces.table.js';
 import * as repo from './models.repository.js';
 import { workspaceModelKey } from './models.loaders.js';
 import type { ModelRow } from './models.table.js';
+import { mustExist } from '../db/must-exist.js';
 
 /** Model authorization, rate limits and fine-tuning. Callers are already authorized (shield). */
 
 /** The default workspace calls every standard model: restricting it is refused, even for the root. */
 async function subWorkspace(ctx: SignedInContext, workspaceId: string): Promise<WorkspaceRow> {
-  const workspace = (await ctx.loaders.workspaceById.load(workspaceId))!;
+  const workspace = mustExist(await ctx.loaders.workspaceById.load(workspaceId), 'workspace');
   if (workspace.kind === 'DEFAULT') {
     throw badUserInput('input.workspaceId', 'the default workspace calls every standard model and cannot be restricted or rate-limited');
   }
@@ -125,7 +126,7 @@ export async function deleteModelRateLimit(ctx: SignedInContext, input: { worksp
 }
 
 export async function createFineTunedModel(ctx: SignedInContext, input: { workspaceId: string; baseModel: string; suffix: string }) {
-  const workspace = (await ctx.loaders.workspaceById.load(input.workspaceId))!;
+  const workspace = mustExist(await ctx.loaders.workspaceById.load(input.workspaceId), 'workspace');
   const base = await visibleModel(ctx, input.baseModel, 'input.baseModel');
   if (base.workspace_id !== null || !base.supports_finetune) {
     throw badUserInput('input.baseModel', `${base.id} cannot be fine-tuned`);

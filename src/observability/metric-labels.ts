@@ -32,12 +32,13 @@ export function operationLabel(schema: GraphQLSchema, document: DocumentNode | u
   const names = new Set(rootFieldNames(operation, document));
   const fields = rootType.getFields();
   if (names.size === 0 || [...names].some((name) => !Object.hasOwn(fields, name) && !META_FIELDS.has(name))) return INVALID_OPERATION;
-  return names.size === 1 ? [...names][0]! : SEVERAL_ROOT_FIELDS;
+  const [first] = names;
+  return names.size === 1 && first !== undefined ? first : SEVERAL_ROOT_FIELDS;
 }
 
 /** `ok`, the first error's code when it is a known one, or `error`. */
 export function outcomeLabel(errors: ReadonlyArray<{ extensions?: Record<string, unknown> }> | undefined): string {
   if (!errors?.length) return 'ok';
-  const code = errors[0]!.extensions?.code;
+  const code = errors[0]?.extensions?.code;
   return typeof code === 'string' && KNOWN_OUTCOMES.has(code) ? code : 'error';
 }

@@ -5,11 +5,14 @@ import type { Logger } from '../logger.js';
 import { operationLabel, outcomeLabel } from './metric-labels.js';
 import type { Metrics } from './metrics.js';
 
+/** The order of Array#sort without a compare function: by UTF-16 code units. */
+const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 /** The operation's root fields as the client wrote them: for the log only, never a metric label. */
 function rootFields(operation: OperationDefinitionNode | undefined | null): string {
   if (!operation) return 'unparsed';
   const names = operation.selectionSet.selections.flatMap((s) => (s.kind === Kind.FIELD ? [s.name.value] : []));
-  return names.length ? [...new Set(names)].sort().join(',').slice(0, 200) : 'fragment';
+  return names.length ? [...new Set(names)].sort(byCodeUnits).join(',').slice(0, 200) : 'fragment';
 }
 
 /** One log line and one metric sample per request, with the request id and the principal (never secrets). */

@@ -21,7 +21,13 @@ export interface AbilityChoice {
 export const ABILITY_CHOICES = {
   node: {
     description: 'the ability that reads the type the ID names',
-    choose: (_args, resource) => resource.readAbility!,
+    choose: (_args, resource) => {
+      // `node` locates its resource by global ID, and every kind of global ID names the ability that reads it.
+      if (resource.readAbility === undefined) {
+        throw new Error(`Invariant broken: the resource of node (${resource.type}) has no read ability`);
+      }
+      return resource.readAbility;
+    },
   },
   explainAccess: {
     description: "`explain_access_for_others` when `principalId` names someone, else `read_principal` on oneself",

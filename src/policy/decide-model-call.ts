@@ -34,7 +34,7 @@ export function decideModelCall(facts: ModelCallFacts): ModelCallReason {
   if (key.ipAllowlist.length > 0 && (facts.sourceIp === null || !ipInAllowlist(facts.sourceIp, key.ipAllowlist))) {
     return 'SOURCE_IP_NOT_ALLOWED';
   }
-  if (!model || !model.supportsInference) return 'MODEL_NOT_FOUND';
+  if (!model?.supportsInference) return 'MODEL_NOT_FOUND';
   const callableInWorkspace = model.fineTunedIn
     ? model.fineTunedIn === key.workspaceId
     : workspace.kind === 'DEFAULT' || workspace.allModelsOpen || facts.inferenceAuthorized;

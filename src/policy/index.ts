@@ -1,4 +1,4 @@
-export { ABILITIES, ABILITY_NAMES, type Ability, type Scope } from './abilities.js';
+export { ABILITIES, ABILITY_NAMES, type Ability, type AbilityRule, type Scope } from './abilities.js';
 export { decide, type Decision } from './decide.js';
 export { decideModelCall, type ModelCallFacts, type ModelCallReason } from './decide-model-call.js';
 export { parseCidr, ipInAllowlist } from './cidr.js';

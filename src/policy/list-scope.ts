@@ -16,7 +16,11 @@ export function listFilter(scope: Scope | undefined, actor: Actor): ListFilter {
     case 'MEMBER_OF':
       return { kind: 'MEMBER', principalId: actor.principalId };
     case 'KEY_WORKSPACE':
-      return { kind: 'WORKSPACE', workspaceId: actor.apiKeyWorkspaceId! };
+      // Only keyGrants open this scope, and they are tried for API-key actors only, which carry their key's workspace.
+      if (actor.apiKeyWorkspaceId === undefined) {
+        throw new Error('Invariant broken: a KEY_WORKSPACE scope for an actor without an API key workspace');
+      }
+      return { kind: 'WORKSPACE', workspaceId: actor.apiKeyWorkspaceId };
     case 'ALL':
     case undefined:
       return { kind: 'ALL' };

@@ -1,4 +1,4 @@
-import { ABILITIES, ABILITY_NAMES } from '../policy/index.js';
+import { ABILITIES, ABILITY_NAMES, type AbilityRule } from '../policy/index.js';
 import type { Declaration } from './declarations.js';
 import { describeDeclaration } from './describe-declaration.js';
 
@@ -15,27 +15,26 @@ export function renderAuthorizationMap(declarations: Map<string, Declaration>): 
   const byType = new Map<string, Array<[string, Declaration]>>();
   for (const [path, declaration] of declarations) {
     const [typeName, field] = path.split('.') as [string, string];
-    if (!byType.has(typeName)) byType.set(typeName, []);
-    byType.get(typeName)!.push([field, declaration]);
+    byType.set(typeName, [...(byType.get(typeName) ?? []), [field, declaration]]);
   }
   const sections: string[] = [HEADER];
   for (const root of ['Query', 'Mutation']) {
     sections.push(`## ${root}\n\n| Field | Authorization |\n|---|---|\n${rows(byType.get(root) ?? [])}`);
   }
-  const objectLines = [...byType.keys()]
-    .filter((name) => name !== 'Query' && name !== 'Mutation')
-    .sort()
-    .map((name) => objectSection(name, byType.get(name)!));
+  const objectLines = [...byType]
+    .filter(([name]) => name !== 'Query' && name !== 'Mutation')
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, fields]) => objectSection(name, fields));
   sections.push(`## Object types\n\nFields not listed under a type are served to whoever may see the object.\n\n${objectLines.join('\n')}`);
   sections.push(`## Abilities\n\n| Ability | Layer | Granted to (console) | Granted to (API keys) |\n|---|---|---|---|\n${abilityRows()}`);
   return `${sections.join('\n')}`;
 }
 
 const rows = (fields: Array<[string, Declaration]>) =>
-  fields
+  `${fields
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([field, declaration]) => `| \`${field}\` | ${describeDeclaration(declaration)} |`)
-    .join('\n') + '\n';
+    .join('\n')}\n`;
 
 function objectSection(typeName: string, fields: Array<[string, Declaration]>): string {
   const guarded = fields.filter(([, declaration]) => declaration.kind !== 'withParent');
@@ -52,15 +51,13 @@ function objectSection(typeName: string, fields: Array<[string, Declaration]>): 
 }
 
 function abilityRows(): string {
-  return (
-    [...ABILITY_NAMES]
-      .sort()
-      .map((name) => {
-        const rule = ABILITIES[name] as (typeof ABILITIES)[keyof typeof ABILITIES] & { keyGrants?: Array<{ when: { name: string } }> };
-        const grants = rule.grants.map((grant) => grant.when.name).join('; ');
-        const keyGrants = rule.keyGrants ? rule.keyGrants.map((grant) => grant.when.name).join('; ') : 'refused';
-        return `| \`${name}\` | ${rule.layer} | ${grants} | ${keyGrants} |`;
-      })
-      .join('\n') + '\n'
-  );
+  const lines = [...ABILITY_NAMES]
+    .sort((a, b) => a.localeCompare(b))
+    .map((name) => {
+      const rule: AbilityRule = ABILITIES[name];
+      const grants = rule.grants.map((grant) => grant.when.name).join('; ');
+      const keyGrants = rule.keyGrants ? rule.keyGrants.map((grant) => grant.when.name).join('; ') : 'refused';
+      return `| \`${name}\` | ${rule.layer} | ${grants} | ${keyGrants} |`;
+    });
+  return `${lines.join('\n')}\n`;
 }

@@ -5,24 +5,29 @@ import {
   isInputObjectType,
   isObjectType,
   type GraphQLArgument,
+  type GraphQLInputType,
   type GraphQLField,
   type GraphQLObjectType,
   type GraphQLSchema,
 } from 'graphql';
 import { ABILITY_CHOICES, ABILITY_NAMES, type Ability, type AbilityChoiceName } from '../policy/index.js';
 
+/** Where a `@can` finds its resource without an argument. */
+type FixedSource = 'PARENT' | 'ACCOUNT' | 'SELF';
 /** Where a `@can` finds its resource (the `ResourceSource` enum of schema/authorization.graphql). */
-export type ResourceSource = 'PARENT' | 'ACCOUNT' | 'SELF' | 'ARGUMENT';
+export type ResourceSource = FixedSource | 'ARGUMENT';
 
-export interface ResourceSpec {
-  source: ResourceSource;
-  /** For ARGUMENT: the path of the ID among the arguments. */
-  argument?: readonly string[];
-  /** For ARGUMENT: the object types the ID may name; any type with a global ID when absent. */
-  types?: readonly string[];
-  /** For ARGUMENT: the source used when the argument is absent. */
-  otherwise?: Exclude<ResourceSource, 'ARGUMENT'>;
-}
+export type ResourceSpec =
+  | { source: FixedSource }
+  | {
+      source: 'ARGUMENT';
+      /** The path of the ID among the arguments. */
+      argument: readonly string[];
+      /** The object types the ID may name; any type with a global ID when absent. */
+      types?: readonly string[];
+      /** The source used when the argument is absent. */
+      otherwise?: FixedSource;
+    };
 
 /** How one field of the schema is authorized, as its SDL declares it. */
 export type Declaration =
@@ -108,17 +113,19 @@ function canDeclaration(
   const fail = (message: string) => new AuthorizationDeclarationError(`${path}: @can ${message}`);
   const resource = resourceSpec(values, type, field, context, fail);
   const { ability, abilityBy } = values as { ability?: string; abilityBy?: string };
-  if ((ability === undefined) === (abilityBy === undefined)) throw fail('needs exactly one of `ability` and `abilityBy`');
-  if (ability !== undefined) {
+  if (ability !== undefined && abilityBy === undefined) {
     if (!(ABILITY_NAMES as string[]).includes(ability)) {
       throw fail(`names the unknown ability "${ability}" (the abilities are in src/policy/abilities.ts)`);
     }
     return { kind: 'can', ability: ability as Ability, resource };
   }
-  if (!Object.hasOwn(ABILITY_CHOICES, abilityBy!)) {
-    throw fail(`names the unknown choice "${abilityBy}" (the choices are in src/policy/ability-choices.ts)`);
+  if (abilityBy !== undefined && ability === undefined) {
+    if (!Object.hasOwn(ABILITY_CHOICES, abilityBy)) {
+      throw fail(`names the unknown choice "${abilityBy}" (the choices are in src/policy/ability-choices.ts)`);
+    }
+    return { kind: 'canChosen', choice: abilityBy as AbilityChoiceName, resource };
   }
-  return { kind: 'canChosen', choice: abilityBy as AbilityChoiceName, resource };
+  throw fail('needs exactly one of `ability` and `abilityBy`');
 }
 
 function resourceSpec(
@@ -143,16 +150,17 @@ function resourceSpec(
   if (!argumentPathExists(field.args, argument)) throw fail(`names the argument "${values.argument}", which ${field.name} does not have`);
   const types = values.types as string[] | undefined;
   for (const name of types ?? []) if (!context.nodeTypes.has(name)) throw fail(`names "${name}", which is not a type with a global ID`);
-  const otherwise = values.otherwise as ResourceSpec['otherwise'] | 'ARGUMENT' | undefined;
+  const otherwise = values.otherwise as ResourceSource | undefined;
   if (otherwise === 'ARGUMENT') throw fail('cannot fall back to ARGUMENT');
   return { source, argument, ...(types ? { types } : {}), ...(otherwise ? { otherwise } : {}) };
 }
 
 function argumentPathExists(args: readonly GraphQLArgument[], [head, ...rest]: readonly string[]): boolean {
-  let type = getNamedType(args.find((arg) => arg.name === head)?.type);
+  let type: GraphQLInputType | undefined = args.find((arg) => arg.name === head)?.type;
   for (const name of rest) {
-    if (!type || !isInputObjectType(type)) return false;
-    type = getNamedType(type.getFields()[name]?.type);
+    const named = type && getNamedType(type);
+    if (!named || !isInputObjectType(named)) return false;
+    type = named.getFields()[name]?.type;
   }
   return type !== undefined;
 }

@@ -6,7 +6,7 @@ const SOURCE_TEXT = { PARENT: 'the parent object', ACCOUNT: "the caller's accoun
 /** Where the resource comes from, in words: "the RamUser at `id`", "the parent object". */
 export function describeResource(resource: ResourceSpec): string {
   if (resource.source !== 'ARGUMENT') return SOURCE_TEXT[resource.source];
-  const named = `the ${resource.types?.join(' or ') ?? 'object'} at \`${resource.argument!.join('.')}\``;
+  const named = `the ${resource.types?.join(' or ') ?? 'object'} at \`${resource.argument.join('.')}\``;
   return resource.otherwise ? `${named} (else ${SOURCE_TEXT[resource.otherwise]})` : named;
 }
 

@@ -1,5 +1,6 @@
 import type { Target } from '../access/targets.js';
 import type { SignedInContext } from '../context.js';
+import { mustExist } from '../db/must-exist.js';
 import { accountRowTarget, accountTarget, locateNode, principalRowTarget, workspaceRowTarget, type LocatedNode } from '../node-kinds.js';
 import type { MembershipRow, WorkspaceRow } from '../workspaces/workspaces.table.js';
 import type { ResourceSpec } from './declarations.js';
@@ -9,15 +10,18 @@ export type Located = Pick<LocatedNode, 'target' | 'type'> & Partial<Pick<Locate
 
 const PRINCIPAL_TYPE = { ROOT: 'RootPrincipal', USER: 'RamUser', ROLE: 'RamRole' } as const;
 
+type ParentLocator = (parent: never, ctx: SignedInContext) => Target | Promise<Target>;
+
 /** How a field finds its resource in its parent object (`@can` with resource PARENT). */
-const PARENT_LOCATORS: Record<string, (parent: any, ctx: SignedInContext) => Target | Promise<Target>> = {
+const PARENT_LOCATORS: Record<string, ParentLocator> = {
   Account: accountRowTarget,
   RootPrincipal: principalRowTarget,
   RamUser: principalRowTarget,
   RamRole: principalRowTarget,
   Workspace: (workspace: WorkspaceRow) => workspaceRowTarget(workspace),
   // A membership's fields are about its workspace.
-  Membership: async (membership: MembershipRow, ctx) => workspaceRowTarget((await ctx.loaders.workspaceById.load(membership.workspace_id))!),
+  Membership: async (membership: MembershipRow, ctx) =>
+    workspaceRowTarget(mustExist(await ctx.loaders.workspaceById.load(membership.workspace_id), 'workspace')),
 };
 
 export const PARENT_TYPES: ReadonlySet<string> = new Set(Object.keys(PARENT_LOCATORS));
@@ -34,16 +38,19 @@ export async function locate(
   parentType: string,
 ): Promise<Located> {
   switch (spec.source) {
-    case 'PARENT':
-      return { target: await PARENT_LOCATORS[parentType]!(parent, ctx), type: parentType };
+    case 'PARENT': {
+      // Declared only on types with a locator (checked when the schema is built); the parent is that type's row.
+      const locateIn = mustExist(PARENT_LOCATORS[parentType], `the parent locator of ${parentType}`);
+      return { target: await locateIn(parent as never, ctx), type: parentType };
+    }
     case 'ACCOUNT':
       return { target: accountTarget(ctx), type: 'Account' };
     case 'SELF':
       return { target: principalRowTarget(ctx.auth.principal), type: PRINCIPAL_TYPE[ctx.auth.principal.kind] };
     case 'ARGUMENT': {
-      const id = valueAt(args, spec.argument!);
+      const id = valueAt(args, spec.argument);
       if (id == null && spec.otherwise) return locate({ source: spec.otherwise }, parent, args, ctx, parentType);
-      return locateNode(ctx, id, spec.argument!.join('.'), spec.types);
+      return locateNode(ctx, id, spec.argument.join('.'), spec.types);
     }
   }
 }

@@ -31,7 +31,7 @@ export function permissionsOf(declarations: Map<string, Declaration>): Record<st
   const tree: Record<string, Record<string, Rule>> = {};
   for (const [path, declaration] of declarations) {
     const [typeName, field] = path.split('.') as [string, string];
-    (tree[typeName] ??= {})[field] = ruleFor(declaration);
+    tree[typeName] = { ...tree[typeName], [field]: ruleFor(declaration) };
   }
   return tree;
 }

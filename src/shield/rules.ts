@@ -17,7 +17,7 @@ import { locate } from './locators.js';
 
 const isActive = (ctx: RequestContext): ctx is SignedInContext => ctx.auth !== null && ctx.auth.principal.status === 'ACTIVE';
 
-type RuleBody = (parent: any, args: any, ctx: RequestContext, info: GraphQLResolveInfo) => Promise<boolean | Error>;
+type RuleBody = (parent: unknown, args: Record<string, unknown>, ctx: RequestContext, info: GraphQLResolveInfo) => Promise<boolean | Error>;
 
 /**
  * shield turns an error thrown by a rule into a plain denial (FORBIDDEN), which would tell a

@@ -9,6 +9,7 @@ import { byCreation, pageRequest, toConnection, type Cursor } from '../relay/con
 import { listMembers, listWorkspaces } from './workspaces.repository.js';
 import * as workspaces from './workspaces.service.js';
 import type { MembershipRow } from './workspaces.table.js';
+import { mustExist } from '../db/must-exist.js';
 
 const byMembership = (m: MembershipRow): Cursor => [m.created_at.toISOString(), m.principal_id];
 const byModel = (row: { model_id: string }): Cursor => ['', row.model_id];
@@ -57,11 +58,11 @@ export const workspaceResolvers: Resolvers = {
     fineTunedModels: (w, _args, ctx) => ctx.loaders.fineTunedModelsByWorkspaceId.load(w.id),
   },
   Membership: {
-    principal: async (m, _args, ctx) => (await ctx.loaders.principalById.load(m.principal_id))!,
-    workspace: async (m, _args, ctx) => (await ctx.loaders.workspaceById.load(m.workspace_id))!,
+    principal: async (m, _args, ctx) => mustExist(await ctx.loaders.principalById.load(m.principal_id), 'principal'),
+    workspace: async (m, _args, ctx) => mustExist(await ctx.loaders.workspaceById.load(m.workspace_id), 'workspace'),
     pages: (m) => m.pages as Page[],
     role: async (m, _args, ctx) => {
-      const principal = (await ctx.loaders.principalById.load(m.principal_id))!;
+      const principal = mustExist(await ctx.loaders.principalById.load(m.principal_id), 'principal');
       const policies = principal.kind === 'ROOT' ? [] : await ctx.loaders.policiesByPrincipalId.load(principal.id);
       return workspaceRole({ kind: principal.kind, policies: new Set<PolicyName>(policies) }, new Set(m.pages as Page[]));
     },

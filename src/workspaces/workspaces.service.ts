@@ -10,6 +10,7 @@ import { PAGES, type Page, type Region } from '../policy/index.js';
 import * as validate from '../validation.js';
 import * as repo from './workspaces.repository.js';
 import type { WorkspaceRow } from './workspaces.table.js';
+import { mustExist } from '../db/must-exist.js';
 
 /** Workspace and membership operations. Callers are already authorized (shield). */
 
@@ -120,7 +121,7 @@ export async function setMemberPermissions(
     throw badUserInput('input.principalId', 'register the principal in Model Studio (registerModelStudioUser) first');
   }
   const pages = [...new Set(input.pages)].filter((page): page is Page => (PAGES as readonly string[]).includes(page));
-  const workspace = (await ctx.loaders.workspaceById.load(input.workspaceId))!;
+  const workspace = mustExist(await ctx.loaders.workspaceById.load(input.workspaceId), 'workspace');
   return audited(
     ctx,
     'setMemberPermissions',
@@ -134,7 +135,7 @@ export async function setMemberPermissions(
 
 export async function removeMember(ctx: SignedInContext, input: { workspaceId: string; principalId: string }) {
   await accountPrincipal(ctx, input.principalId, 'input.principalId');
-  const workspace = (await ctx.loaders.workspaceById.load(input.workspaceId))!;
+  const workspace = mustExist(await ctx.loaders.workspaceById.load(input.workspaceId), 'workspace');
   return audited(
     ctx,
     'removeMember',
