@@ -23,14 +23,20 @@ export const databaseUrl = (name: string) => Object.assign(new URL(ADMIN_URL), {
 type RawSqlDatabase = Kysely<Record<string, never>>;
 
 export async function prepare(dataset: Dataset) {
-  const admin: RawSqlDatabase = new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: ADMIN_URL, max: 1 }) }) });
+  const admin: RawSqlDatabase = new Kysely({
+    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: ADMIN_URL, max: 1 }) }),
+  });
   const exists = await sql`select 1 from pg_database where datname = ${dataset.database}`.execute(admin);
   if (!exists.rows.length) await sql`create database ${sql.id(dataset.database)}`.execute(admin);
   await admin.destroy();
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: databaseUrl(dataset.database), max: 2 }) }) });
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: databaseUrl(dataset.database), max: 2 }) }),
+  });
   await migrateToLatest(db);
   const result = await seed(db, dataset);
-  console.log(result.skipped ? `dataset ${dataset.name}: already seeded` : `dataset ${dataset.name}: seeded in ${result.seconds.toFixed(1)} s`);
+  console.log(
+    result.skipped ? `dataset ${dataset.name}: already seeded` : `dataset ${dataset.name}: seeded in ${result.seconds.toFixed(1)} s`,
+  );
   // A dataset seeded earlier (or before a reboot) lies on disk: random key lookups would then
   // measure the disk. Read every table and index into the OS cache first, as a server that has
   // been up a while has them.
@@ -40,7 +46,9 @@ export async function prepare(dataset: Dataset) {
     select coalesce(sum(pg_prewarm(c.oid, 'read')), 0)::int as blocks
     from pg_class c join pg_namespace n on n.oid = c.relnamespace
     where n.nspname = 'public' and c.relkind in ('r', 'i')`.execute(db);
-  console.log(`dataset ${dataset.name}: ${Math.round(((warmed.rows[0]?.blocks ?? 0) * 8) / 1024)} MB read into the OS cache in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `dataset ${dataset.name}: ${Math.round(((warmed.rows[0]?.blocks ?? 0) * 8) / 1024)} MB read into the OS cache in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
   await db.destroy();
   return result;
 }
@@ -69,7 +77,16 @@ export async function waitUntilUp(url: string, timeoutMs: number): Promise<numbe
 
 export async function startServer(port: number, env: Record<string, string>): Promise<Server> {
   const child = spawn(process.execPath, ['dist/src/main.js'], {
-    env: { ...process.env, NODE_ENV: 'production', PORT: String(port), JWT_SECRET, LOG_LEVEL: 'warn', EXPOSE_STATEMENT_COUNT: 'true', MUTATION_LIMIT_PER_MINUTE: '1000000000', ...env },
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      PORT: String(port),
+      JWT_SECRET,
+      LOG_LEVEL: 'warn',
+      EXPOSE_STATEMENT_COUNT: 'true',
+      MUTATION_LIMIT_PER_MINUTE: '1000000000',
+      ...env,
+    },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}/graphql`;
@@ -109,19 +126,34 @@ export async function login(url: string, loginName: string) {
   return data.login.token;
 }
 
-
 /** The mutation mix creates and deletes keys; a run cut short leaves some behind: start clean. */
 export async function resetMutationWorkspace(dataset: Dataset) {
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: databaseUrl(dataset.database), max: 1 }) }) });
-  await sql`update api_key set deleted_at = now() where workspace_id = ${MUTATION_WORKSPACE} and description = 'bench-created' and deleted_at is null`.execute(db);
-  await sql`update workspace set api_key_count = (select count(*) from api_key where workspace_id = ${MUTATION_WORKSPACE} and deleted_at is null) where id = ${MUTATION_WORKSPACE}`.execute(db);
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: databaseUrl(dataset.database), max: 1 }) }),
+  });
+  await sql`update api_key set deleted_at = now() where workspace_id = ${MUTATION_WORKSPACE} and description = 'bench-created' and deleted_at is null`.execute(
+    db,
+  );
+  await sql`update workspace set api_key_count = (select count(*) from api_key where workspace_id = ${MUTATION_WORKSPACE} and deleted_at is null) where id = ${MUTATION_WORKSPACE}`.execute(
+    db,
+  );
   await db.destroy();
 }
 
 /** Runs the load generator in its own process (bench/load.ts) and returns its figures. */
-export async function runLoad(config: Record<string, unknown>): Promise<{ requestsPerSecond: number; total: number; p50: number; p99: number; non2xx: number; errors: number; firstError: string | null }> {
+export async function runLoad(config: Record<string, unknown>): Promise<{
+  requestsPerSecond: number;
+  total: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+  firstError: string | null;
+}> {
   const output = await new Promise<string>((resolve, reject) => {
-    const load = spawn(process.execPath, ['--import', 'tsx', 'bench/load.ts', JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const load = spawn(process.execPath, ['--import', 'tsx', 'bench/load.ts', JSON.stringify(config)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let text = '';
     load.stdout.on('data', (chunk) => (text += chunk));
     load.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`load generator exited ${code}`))));

@@ -9,7 +9,19 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { scenarios, type Scenario } from './scenarios.js';
 import { BENCH_FA_LOGIN, BENCH_ROOT_EMAIL, DATASETS, keyCount } from './dataset.js';
-import { JWT_SECRET, databaseUrl, login, prepare, resetMutationWorkspace, required, rssMb, runLoad, startServer, waitUntilUp, type Server } from './harness.js';
+import {
+  JWT_SECRET,
+  databaseUrl,
+  login,
+  prepare,
+  resetMutationWorkspace,
+  required,
+  rssMb,
+  runLoad,
+  startServer,
+  waitUntilUp,
+  type Server,
+} from './harness.js';
 
 const quick = process.argv.includes('--quick');
 const SECONDS = quick ? 4 : 15;
@@ -83,7 +95,10 @@ async function main() {
     // Shipped and allow-all alternate, round after round, so that drift hits both alike.
     const rounds: Record<'shipped' | 'allow-all', Measurement[]> = { shipped: [], 'allow-all': [] };
     for (let round = 0; round < ROUNDS; round++) {
-      for (const [authorization, server] of [['shipped', shipped], ['allow-all', allowAll]] as const) {
+      for (const [authorization, server] of [
+        ['shipped', shipped],
+        ['allow-all', allowAll],
+      ] as const) {
         if (scenario.name === 'mutations') await resetMutationWorkspace(large);
         rounds[authorization].push(await measure(server, scenario, Math.ceil(SECONDS / ROUNDS)));
       }
@@ -91,14 +106,18 @@ async function main() {
     for (const authorization of ['shipped', 'allow-all'] as const) {
       const m = combine(rounds[authorization]);
       rows.push({ scenario: scenario.name, dataset: large.name, authorization, ...m });
-      console.log(`${scenario.name.padEnd(12)} ${large.name.padEnd(5)} ${authorization.padEnd(9)} ${m.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  ${m.statements} stmts  ${m.maxRssMb.toFixed(0)} MB  errors ${m.errors + m.non2xx}${m.firstError ? ` (${m.firstError})` : ''}`);
+      console.log(
+        `${scenario.name.padEnd(12)} ${large.name.padEnd(5)} ${authorization.padEnd(9)} ${m.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  ${m.statements} stmts  ${m.maxRssMb.toFixed(0)} MB  errors ${m.errors + m.non2xx}${m.firstError ? ` (${m.firstError})` : ''}`,
+      );
     }
   }
   if (!quick) {
     for (const scenario of scenarios(tokens, keyCount(small)).filter((s) => s.name === 'modelAccess' || s.name === 'consolePage')) {
       const m = await measure(smallServer, scenario);
       rows.push({ scenario: scenario.name, dataset: small.name, authorization: 'shipped', ...m });
-      console.log(`${scenario.name.padEnd(12)} small shipped   ${m.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms`);
+      console.log(
+        `${scenario.name.padEnd(12)} small shipped   ${m.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms`,
+      );
     }
   }
 
@@ -107,7 +126,14 @@ async function main() {
   if (!quick) {
     const samples: number[] = [];
     const sampler = setInterval(() => samples.push(rssMb(shipped.pid)), 1000);
-    await measure(shipped, required(scenarios(tokens, keyCount(large)).find((s) => s.name === 'modelAccess'), 'the modelAccess scenario'), 150);
+    await measure(
+      shipped,
+      required(
+        scenarios(tokens, keyCount(large)).find((s) => s.name === 'modelAccess'),
+        'the modelAccess scenario',
+      ),
+      150,
+    );
     clearInterval(sampler);
     const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     memory = { firstMb: avg(samples.slice(30, 60)), lastMb: avg(samples.slice(-30)) };
@@ -137,7 +163,15 @@ async function main() {
           return { target: `${name} p50 large ≤ 1.25 × small`, value: ratio.toFixed(2), met: ratio <= 1.25 };
         })),
     { target: 'RSS < 300 MB', value: Math.max(...rows.map((r) => r.maxRssMb)).toFixed(0), met: rows.every((r) => r.maxRssMb < 300) },
-    ...(memory ? [{ target: 'RSS flat (last 30 s ≤ 1.10 × first 30 s)', value: `${memory.firstMb.toFixed(0)} → ${memory.lastMb.toFixed(0)} MB`, met: memory.lastMb <= memory.firstMb * 1.1 }] : []),
+    ...(memory
+      ? [
+          {
+            target: 'RSS flat (last 30 s ≤ 1.10 × first 30 s)',
+            value: `${memory.firstMb.toFixed(0)} → ${memory.lastMb.toFixed(0)} MB`,
+            met: memory.lastMb <= memory.firstMb * 1.1,
+          },
+        ]
+      : []),
     { target: 'embedded start < 3 s', value: `${(embeddedStartMs / 1000).toFixed(2)} s`, met: embeddedStartMs < 3000 },
   ];
   console.log('\nTargets:');
@@ -146,7 +180,23 @@ async function main() {
   const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD']).toString().trim();
   writeFileSync(
     'bench/results/latest.json',
-    JSON.stringify({ date: new Date().toISOString(), commit, cpus: cpus().length, quick, seconds: SECONDS, connections: CONNECTIONS, seeding, rows, targets, memory, embeddedStartMs }, null, 2),
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        commit,
+        cpus: cpus().length,
+        quick,
+        seconds: SECONDS,
+        connections: CONNECTIONS,
+        seeding,
+        rows,
+        targets,
+        memory,
+        embeddedStartMs,
+      },
+      null,
+      2,
+    ),
   );
   console.log('\nwrote bench/results/latest.json');
 }

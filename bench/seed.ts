@@ -9,7 +9,9 @@ import { BENCH_PASSWORD, SHAPE, type Dataset } from './dataset.js';
  */
 export async function seed(db: Kysely<Database>, dataset: Dataset): Promise<{ seconds: number; skipped: boolean }> {
   const started = performance.now();
-  await sql`create table if not exists bench_seed (name text primary key, accounts int not null, seeded_at timestamptz not null default now())`.execute(db);
+  await sql`create table if not exists bench_seed (name text primary key, accounts int not null, seeded_at timestamptz not null default now())`.execute(
+    db,
+  );
   const done = await sql<{ accounts: number }>`select accounts from bench_seed where name = ${dataset.name}`.execute(db);
   if (done.rows[0]?.accounts === dataset.accounts) return { seconds: 0, skipped: true };
 

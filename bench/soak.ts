@@ -15,7 +15,9 @@ const minutes = minutesArg > 0 ? Number(process.argv[minutesArg + 1]) : 10;
 const dataset = DATASETS.small;
 
 async function connectionsTo(database: string): Promise<number> {
-  const admin = new Kysely<Record<string, never>>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: ADMIN_URL, max: 1 }) }) });
+  const admin = new Kysely<Record<string, never>>({
+    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: ADMIN_URL, max: 1 }) }),
+  });
   const result = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = ${database}`.execute(admin);
   await admin.destroy();
   return required(result.rows[0], 'the count of connections').n;
@@ -46,7 +48,13 @@ while (Date.now() < deadline) {
     const seconds = Math.max(1, Math.min(30, Math.round((deadline - Date.now()) / 1000)));
     if (scenario.name === 'mutations') await resetMutationWorkspace(dataset);
     running = scenario.name;
-    const result = await runLoad({ url: server.url, seconds, amount: 200_000, ...scenario.load, connections: Math.min(8, scenario.load.connections) });
+    const result = await runLoad({
+      url: server.url,
+      seconds,
+      amount: 200_000,
+      ...scenario.load,
+      connections: Math.min(8, scenario.load.connections),
+    });
     totals.requests += result.total;
     totals.non2xx += result.non2xx;
     totals.errors += result.errors;
@@ -63,10 +71,24 @@ const first = avg(warm.slice(0, 60));
 const last = avg(warm.slice(-60));
 const checks = [
   { check: 'no 5xx (non-2xx answers)', value: String(totals.non2xx), ok: totals.non2xx === 0 },
-  { check: 'RSS flat: last minute ≤ 1.10 × first minute after warm-up', value: `${first.toFixed(0)} → ${last.toFixed(0)} MB`, ok: last <= first * 1.1 },
-  { check: 'no connection leak (server connections after ≤ pool size)', value: `${connectionsBefore} → ${connectionsAfter}`, ok: connectionsAfter <= 10 },
+  {
+    check: 'RSS flat: last minute ≤ 1.10 × first minute after warm-up',
+    value: `${first.toFixed(0)} → ${last.toFixed(0)} MB`,
+    ok: last <= first * 1.1,
+  },
+  {
+    check: 'no connection leak (server connections after ≤ pool size)',
+    value: `${connectionsBefore} → ${connectionsAfter}`,
+    ok: connectionsAfter <= 10,
+  },
 ];
-console.log(`\nSoak: ${minutes} min, ${totals.requests} requests (${(totals.requests / (minutes * 60)).toFixed(0)}/s), GraphQL errors ${totals.errors}, max RSS ${Math.max(...samples).toFixed(0)} MB`);
-console.log(`  peak RSS by scenario: ${Object.entries(peaks).map(([name, mb]) => `${name} ${mb.toFixed(0)} MB`).join(', ')}`);
+console.log(
+  `\nSoak: ${minutes} min, ${totals.requests} requests (${(totals.requests / (minutes * 60)).toFixed(0)}/s), GraphQL errors ${totals.errors}, max RSS ${Math.max(...samples).toFixed(0)} MB`,
+);
+console.log(
+  `  peak RSS by scenario: ${Object.entries(peaks)
+    .map(([name, mb]) => `${name} ${mb.toFixed(0)} MB`)
+    .join(', ')}`,
+);
 for (const c of checks) console.log(`  ${c.ok ? 'ok    ' : 'FAILED'} ${c.check}: ${c.value}`);
 process.exitCode = checks.every((c) => c.ok) ? 0 : 1;

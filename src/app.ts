@@ -62,7 +62,10 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
   });
   await apollo.start();
 
-  async function contextFor(req: Pick<IncomingMessage, 'headers' | 'socket'>, count: StatementCount | null = null): Promise<RequestContext> {
+  async function contextFor(
+    req: Pick<IncomingMessage, 'headers' | 'socket'>,
+    count: StatementCount | null = null,
+  ): Promise<RequestContext> {
     const db = count ? services.db.withPlugin(countStatements(count)) : services.db;
     const loaders = createLoaders(db);
     const header = req.headers.authorization;
@@ -113,7 +116,9 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
   });
 
   const metricsServer =
-    config.metrics.listener && config.metrics.listener !== 'main' ? createMetricsServer({ metrics, token: config.metrics.token }, logger) : null;
+    config.metrics.listener && config.metrics.listener !== 'main'
+      ? createMetricsServer({ metrics, token: config.metrics.token }, logger)
+      : null;
 
   return {
     apollo,

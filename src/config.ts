@@ -1,9 +1,7 @@
 import { z } from 'zod';
 import { parseCidr } from './policy/cidr.js';
 
-const booleanFlag = z
-  .enum(['true', 'false', '1', '0'])
-  .transform((value) => value === 'true' || value === '1');
+const booleanFlag = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
 
 const environmentSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -29,7 +27,12 @@ const environmentSchema = z.object({
   METRICS_HOST: z.string().min(1).optional(),
   TRUSTED_PROXIES: z
     .string()
-    .transform((text) => text.split(',').map((part) => part.trim()).filter(Boolean))
+    .transform((text) =>
+      text
+        .split(',')
+        .map((part) => part.trim())
+        .filter(Boolean),
+    )
     .refine((cidrs) => cidrs.every((cidr) => parseCidr(cidr) !== null), 'must be comma-separated IP addresses or CIDRs')
     .optional(),
 });

@@ -1,13 +1,7 @@
 import { GraphQLError } from 'graphql';
 
 /** The error codes of the API contract (docs/api.md). Every error the API returns has one. */
-export type ErrorCode =
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN'
-  | 'NOT_FOUND'
-  | 'BAD_USER_INPUT'
-  | 'CONFLICT'
-  | 'INTERNAL_SERVER_ERROR';
+export type ErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'BAD_USER_INPUT' | 'CONFLICT' | 'INTERNAL_SERVER_ERROR';
 
 function apiError(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}) {
   return new GraphQLError(message, { extensions: { code, ...extensions } });
@@ -22,11 +16,9 @@ export const forbidden = (message = 'You are not allowed to perform this operati
 export const notFound = (what = 'Resource') => apiError('NOT_FOUND', `${what} not found`);
 
 /** `field` names the input field at fault, as a dotted path (`input.name`). */
-export const badUserInput = (field: string, message: string) =>
-  apiError('BAD_USER_INPUT', `${field}: ${message}`, { field });
+export const badUserInput = (field: string, message: string) => apiError('BAD_USER_INPUT', `${field}: ${message}`, { field });
 
-export const conflict = (message: string, field?: string) =>
-  apiError('CONFLICT', message, field ? { field } : {});
+export const conflict = (message: string, field?: string) => apiError('CONFLICT', message, field ? { field } : {});
 
 export function isApiError(error: unknown): error is GraphQLError {
   return error instanceof GraphQLError && typeof error.extensions?.code === 'string';

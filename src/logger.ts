@@ -5,15 +5,7 @@ export function createLogger(level: string): Logger {
   return pino({
     level,
     redact: {
-      paths: [
-        'req.headers.authorization',
-        'req.headers.cookie',
-        '*.password',
-        '*.secret',
-        '*.token',
-        'variables',
-        '*.variables',
-      ],
+      paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.secret', '*.token', 'variables', '*.variables'],
       censor: '[redacted]',
     },
   });

@@ -19,7 +19,7 @@ async function main() {
   }
   const logger = createLogger(config.logLevel);
   const database = await openDatabase(
-    config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dataDir: config.dataDir }
+    config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dataDir: config.dataDir },
   );
   const applied = await migrateToLatest(database.db);
   if (applied.length) logger.info({ migrations: applied }, 'database migrated');
@@ -32,14 +32,13 @@ async function main() {
   const signer = new SessionSigner(resolveSigningKey(config.jwtSecret, config.dataDir), config.sessionTtlSeconds);
   const gateway = await createGateway({ db: database.db, config, signer, logger }, database);
   gateway.server.listen(config.port, config.host, () => {
-    logger.info(
-      { url: `http://${config.host}:${config.port}/graphql`, database: database.kind },
-      'Model Studio gateway ready',
-    );
+    logger.info({ url: `http://${config.host}:${config.port}/graphql`, database: database.kind }, 'Model Studio gateway ready');
   });
   const { listener } = config.metrics;
   if (gateway.metricsServer && listener && listener !== 'main') {
-    gateway.metricsServer.listen(listener.port, listener.host, () => logger.info({ url: `http://${listener.host}:${listener.port}/metrics` }, 'metrics ready'));
+    gateway.metricsServer.listen(listener.port, listener.host, () =>
+      logger.info({ url: `http://${listener.host}:${listener.port}/metrics` }, 'metrics ready'),
+    );
   }
 
   // SIGTERM: stop accepting, let in-flight requests finish, close the pool, exit 0.

@@ -74,14 +74,26 @@ const livePrincipal = async (ctx: SignedInContext, id: string) => {
 };
 
 /** An object that lives in a workspace: the policy decides on that workspace. */
-const inWorkspace = async (ctx: SignedInContext, row: { id: string; account_id: string; workspace_id: string }, label: string, ownerId: string) => {
+const inWorkspace = async (
+  ctx: SignedInContext,
+  row: { id: string; account_id: string; workspace_id: string },
+  label: string,
+  ownerId: string,
+) => {
   const workspace = await ctx.loaders.workspaceById.load(row.workspace_id);
   if (!workspace) throw notFound(label);
   return { resourceId: row.id, label, accountId: row.account_id, workspace, ownerId };
 };
 
 const principalKind = (type: string) =>
-  nodeKind({ type, label: 'Principal', readAbility: 'read_principal', load: livePrincipal, accountIdOf: ownAccountId, target: (_ctx, p) => principalRowTarget(p) });
+  nodeKind({
+    type,
+    label: 'Principal',
+    readAbility: 'read_principal',
+    load: livePrincipal,
+    accountIdOf: ownAccountId,
+    target: (_ctx, p) => principalRowTarget(p),
+  });
 
 export const NODE_KINDS: Record<IdKind, NodeKind> = {
   account: nodeKind({

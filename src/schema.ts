@@ -89,7 +89,10 @@ export interface SchemaOptions {
  * checks, tooling). A field without a declaration, or with a mistaken one, throws here: the
  * server does not start.
  */
-export function buildBareSchema(options: Pick<SchemaOptions, 'typeDefs'> = {}): { schema: GraphQLSchema; declarations: Map<string, Declaration> } {
+export function buildBareSchema(options: Pick<SchemaOptions, 'typeDefs'> = {}): {
+  schema: GraphQLSchema;
+  declarations: Map<string, Declaration>;
+} {
   const schema = makeExecutableSchema({ typeDefs: options.typeDefs ?? loadTypeDefs(), resolvers });
   const declarations = declarationsOf(schema);
   return { schema: withAuthorizationNotes(schema, declarations), declarations };

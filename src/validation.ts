@@ -27,8 +27,7 @@ export function text(field: string, value: string, limits: { min?: number; max: 
   return trimmed;
 }
 
-export const description = (field: string, value: string | null | undefined) =>
-  text(field, value ?? '', { max: 1000 });
+export const description = (field: string, value: string | null | undefined) => text(field, value ?? '', { max: 1000 });
 
 /** RAM user and role names: 1-64 letters, digits, dots, hyphens and underscores. */
 export function ramName(field: string, value: string): string {

@@ -1,6 +1,16 @@
 import type { Authentication } from '../auth/authentication.js';
 import type { RequestContext, SignedInContext } from '../context.js';
-import { decide, listFilter, type Ability, type Actor, type Decision, type Facts, type ListFilter, type Page, type PolicyName } from '../policy/index.js';
+import {
+  decide,
+  listFilter,
+  type Ability,
+  type Actor,
+  type Decision,
+  type Facts,
+  type ListFilter,
+  type Page,
+  type PolicyName,
+} from '../policy/index.js';
 import { membershipKey } from '../workspaces/workspaces.loaders.js';
 import type { Target } from './targets.js';
 

@@ -19,8 +19,7 @@ export async function explainAccess(
 ): Promise<AccessExplanationResult> {
   const caller = ctx.auth;
   const subject = args.principalId ? mustExist(await ctx.loaders.principalById.load(args.principalId), 'principal') : caller.principal;
-  const auth =
-    subject.id === caller.principal.id ? caller : { principal: subject, via: 'SESSION' as const, assumedBy: null, apiKey: null };
+  const auth = subject.id === caller.principal.id ? caller : { principal: subject, via: 'SESSION' as const, assumedBy: null, apiKey: null };
   // Another account's resource reads as missing here too: the explanation must not tell them apart.
   const { target } = await locateNode(ctx, args.resourceId, 'resourceId');
   const decision = decide(args.action, await loadFacts(ctx, await actorOf(ctx, auth), target));

@@ -11,7 +11,10 @@ export function createApiKeyLoaders(db: DB) {
     ),
     /** Key: `${workspaceId}/${ownerId}`. */
     apiKeysByWorkspaceOwner: new DataLoader<string, ApiKeyRow[]>(async (keys) => {
-      const rows = await findLiveApiKeysByWorkspaceOwners(db, keys.map((key) => key.split('/') as [string, string]));
+      const rows = await findLiveApiKeysByWorkspaceOwners(
+        db,
+        keys.map((key) => key.split('/') as [string, string]),
+      );
       return byKey(keys, rows, (row) => `${row.workspace_id}/${row.owner_id}`);
     }),
   };

@@ -40,9 +40,33 @@ export async function findLiveApiKeyBySecretHash(db: DB, secretHash: string): Pr
     .where('api_key.deleted_at', 'is', null)
     .executeTakeFirst();
   if (!row) return null;
-  const { id, account_id, workspace_id, owner_id, description, secret_prefix, secret_hash, model_scope, ip_allowlist, created_at, deleted_at } = row;
+  const {
+    id,
+    account_id,
+    workspace_id,
+    owner_id,
+    description,
+    secret_prefix,
+    secret_hash,
+    model_scope,
+    ip_allowlist,
+    created_at,
+    deleted_at,
+  } = row;
   return {
-    key: { id, account_id, workspace_id, owner_id, description, secret_prefix, secret_hash, model_scope, ip_allowlist, created_at, deleted_at },
+    key: {
+      id,
+      account_id,
+      workspace_id,
+      owner_id,
+      description,
+      secret_prefix,
+      secret_hash,
+      model_scope,
+      ip_allowlist,
+      created_at,
+      deleted_at,
+    },
     owner: principalFromRow(row as Record<string, unknown>),
     ownerIsMember: row.owner_is_member === true,
   };
@@ -51,12 +75,7 @@ export async function findLiveApiKeyBySecretHash(db: DB, secretHash: string): Pr
 export const findLiveApiKeysByIds = (db: DB, ids: readonly string[]) =>
   db.selectFrom('api_key').selectAll().where('id', 'in', ids).where('deleted_at', 'is', null).execute();
 
-export async function listApiKeys(
-  db: DB,
-  workspaceId: string,
-  visible: ListFilter,
-  page: PageRequest,
-): Promise<ApiKeyRow[]> {
+export async function listApiKeys(db: DB, workspaceId: string, visible: ListFilter, page: PageRequest): Promise<ApiKeyRow[]> {
   let query = db
     .selectFrom('api_key')
     .selectAll()
@@ -89,8 +108,16 @@ export async function takeApiKeySlot(db: DB, workspaceId: string): Promise<boole
 
 export const insertApiKey = (
   db: DB,
-  row: Pick<ApiKeyRow, 'account_id' | 'workspace_id' | 'owner_id' | 'description' | 'secret_prefix' | 'secret_hash' | 'model_scope' | 'ip_allowlist'>,
-) => db.insertInto('api_key').values({ id: newId('apiKey'), ...row, deleted_at: null }).returningAll().executeTakeFirstOrThrow();
+  row: Pick<
+    ApiKeyRow,
+    'account_id' | 'workspace_id' | 'owner_id' | 'description' | 'secret_prefix' | 'secret_hash' | 'model_scope' | 'ip_allowlist'
+  >,
+) =>
+  db
+    .insertInto('api_key')
+    .values({ id: newId('apiKey'), ...row, deleted_at: null })
+    .returningAll()
+    .executeTakeFirstOrThrow();
 
 /** Deletes (for good) and frees the workspace's slot. Null when already deleted. */
 export async function deleteApiKey(db: DB, id: string): Promise<ApiKeyRow | null> {
@@ -115,7 +142,13 @@ export async function findLiveApiKeysByWorkspaceOwners(db: DB, pairs: ReadonlyAr
   return db
     .selectFrom('api_key')
     .selectAll()
-    .where((eb) => eb(eb.refTuple('workspace_id', 'owner_id'), 'in', pairs.map(([w, o]) => eb.tuple(w, o))))
+    .where((eb) =>
+      eb(
+        eb.refTuple('workspace_id', 'owner_id'),
+        'in',
+        pairs.map(([w, o]) => eb.tuple(w, o)),
+      ),
+    )
     .where('deleted_at', 'is', null)
     .orderBy('created_at')
     .orderBy('id')

@@ -56,7 +56,12 @@ function validateAllowlist(entries: readonly string[]): string[] {
 
 export async function createApiKey(
   ctx: SignedInContext,
-  input: { workspaceId: string; description?: string | null; modelScope?: readonly string[] | null; ipAllowlist?: readonly string[] | null },
+  input: {
+    workspaceId: string;
+    description?: string | null;
+    modelScope?: readonly string[] | null;
+    ipAllowlist?: readonly string[] | null;
+  },
 ): Promise<CreatedApiKeyResult> {
   const description = validate.description('input.description', input.description);
   const ipAllowlist = validateAllowlist(input.ipAllowlist ?? []);

@@ -4,7 +4,8 @@ import type { PageRequest } from '../relay/connection.js';
 import type { AuditEventRow, AuditEventTable, AuditOutcome } from './audit.table.js';
 
 /** Every event says where its request came from (`requestOrigin`). */
-export type NewAuditEvent = Omit<Insertable<AuditEventTable>, 'id' | 'public_id' | 'created_at'> & Pick<AuditEventTable, 'source_ip' | 'request_id'>;
+export type NewAuditEvent = Omit<Insertable<AuditEventTable>, 'id' | 'public_id' | 'created_at'> &
+  Pick<AuditEventTable, 'source_ip' | 'request_id'>;
 
 export async function insertAuditEvent(db: DB, event: NewAuditEvent): Promise<void> {
   await db.insertInto('audit_event').values(event).execute();
@@ -15,7 +16,11 @@ export async function insertAuditEvent(db: DB, event: NewAuditEvent): Promise<vo
  * the login name named nobody. The same statement runs either way, so that the answer's timing
  * does not tell known names from unknown ones.
  */
-export async function insertLoginFailure(db: DB, principalId: string | null, event: Omit<NewAuditEvent, 'account_id' | 'resource_id'>): Promise<void> {
+export async function insertLoginFailure(
+  db: DB,
+  principalId: string | null,
+  event: Omit<NewAuditEvent, 'account_id' | 'resource_id'>,
+): Promise<void> {
   await db
     .insertInto('audit_event')
     .columns(['account_id', 'resource_id', 'actor_id', 'on_behalf_of_id', 'via', 'action', 'outcome', 'reason', 'source_ip', 'request_id'])
@@ -63,7 +68,12 @@ const AUDIT_COLUMNS = [
 
 /** One event of the account's trail by its public ID (another account's reads as missing). */
 export const findAuditEvent = (db: DB, accountId: string, publicId: string): Promise<AuditEventRow | undefined> =>
-  db.selectFrom('audit_event').select(AUDIT_COLUMNS).where('account_id', '=', accountId).where('public_id', '=', publicId).executeTakeFirst();
+  db
+    .selectFrom('audit_event')
+    .select(AUDIT_COLUMNS)
+    .where('account_id', '=', accountId)
+    .where('public_id', '=', publicId)
+    .executeTakeFirst();
 
 /** Newest first; the cursor's second part is the last event's public ID. */
 export async function listAuditEvents(db: DB, accountId: string, filter: AuditFilter, page: PageRequest): Promise<AuditEventRow[]> {

@@ -41,7 +41,14 @@ export async function audited<T>(
     const change = describe(value);
     const actor = change.actor ?? (ctx.auth ? auditActor(ctx.auth) : null);
     if (actor) {
-      await insertAuditEvent(trx, { ...actor, action, resource_id: change.resourceId, outcome: 'SUCCESS', reason: null, ...requestOrigin(ctx) });
+      await insertAuditEvent(trx, {
+        ...actor,
+        action,
+        resource_id: change.resourceId,
+        outcome: 'SUCCESS',
+        reason: null,
+        ...requestOrigin(ctx),
+      });
     }
     return value;
   });
@@ -54,7 +61,14 @@ export async function audited<T>(
 export async function recordDenial(ctx: RequestContext, action: string, resourceId: string | null, reason: string) {
   if (!ctx.auth) return;
   try {
-    await insertAuditEvent(ctx.db, { ...auditActor(ctx.auth), action, resource_id: resourceId, outcome: 'DENIED', reason, ...requestOrigin(ctx) });
+    await insertAuditEvent(ctx.db, {
+      ...auditActor(ctx.auth),
+      action,
+      resource_id: resourceId,
+      outcome: 'DENIED',
+      reason,
+      ...requestOrigin(ctx),
+    });
   } catch (error) {
     ctx.services.logger.error({ err: error, requestId: ctx.requestId, action }, 'could not record a denial in the audit trail');
   }

@@ -59,8 +59,7 @@ export async function authenticate(
     deps.loaders.principalById.load(claims.principalId),
     claims.assumedById ? deps.loaders.principalById.load(claims.assumedById) : null,
   ]);
-  const live = (p: PrincipalRow | null): p is PrincipalRow =>
-    p !== null && p.status === 'ACTIVE' && p.account_id === claims.accountId;
+  const live = (p: PrincipalRow | null): p is PrincipalRow => p !== null && p.status === 'ACTIVE' && p.account_id === claims.accountId;
   if (!live(principal)) return refused('The session is no longer valid: the principal is disabled or deleted');
   if (claims.assumedById) {
     if (principal.kind !== 'ROLE' || !live(assumedBy) || assumedBy.kind !== 'USER') {

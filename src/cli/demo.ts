@@ -35,40 +35,64 @@ export async function seedDemo(rt: Runtime): Promise<string[]> {
   const root = signUp.token;
   const as = <T = unknown>(query: string, variables: Record<string, unknown> = {}) => rt.execute<T>(query, variables, root);
 
-  const { activateModelStudio } = await as<{ activateModelStudio: { id: string } }>(`mutation { activateModelStudio(input: { region: CN_BEIJING, acceptServiceAgreement: true }) { id } }`);
+  const { activateModelStudio } = await as<{ activateModelStudio: { id: string } }>(
+    `mutation { activateModelStudio(input: { region: CN_BEIJING, acceptServiceAgreement: true }) { id } }`,
+  );
   const workspace = async (name: string) =>
-    (await as<{ createWorkspace: { id: string } }>(`mutation($n: String!) { createWorkspace(input: { name: $n, region: CN_BEIJING }) { id } }`, { n: name })).createWorkspace.id;
+    (
+      await as<{ createWorkspace: { id: string } }>(
+        `mutation($n: String!) { createWorkspace(input: { name: $n, region: CN_BEIJING }) { id } }`,
+        { n: name },
+      )
+    ).createWorkspace.id;
   const research = await workspace('research');
   const production = await workspace('production');
 
   for (const model of ['qwen-plus', 'qwen-turbo']) {
-    await as(`mutation($w: ID!, $m: ID!) { setModelAuthorization(input: { workspaceId: $w, model: $m, inference: true }) { inference } }`, { w: research, m: model });
+    await as(`mutation($w: ID!, $m: ID!) { setModelAuthorization(input: { workspaceId: $w, model: $m, inference: true }) { inference } }`, {
+      w: research,
+      m: model,
+    });
   }
-  await as(`mutation($w: ID!) { setModelRateLimit(input: { workspaceId: $w, model: "qwen-plus", requestLimit: 60, requestLimitPeriodSeconds: 60 }) { requestLimit } }`, { w: research });
+  await as(
+    `mutation($w: ID!) { setModelRateLimit(input: { workspaceId: $w, model: "qwen-plus", requestLimit: 60, requestLimitPeriodSeconds: 60 }) { requestLimit } }`,
+    { w: research },
+  );
   await as(`mutation($w: ID!) { setAllModelsAccess(input: { workspaceId: $w, mode: OPEN }) { id } }`, { w: production });
 
   const ids: Record<string, string> = {};
   for (const user of DEMO_USERS) {
-    const { createRamUser } = await as<{ createRamUser: { id: string } }>(`mutation($i: CreateRamUserInput!) { createRamUser(input: $i) { id } }`, {
-      i: { name: user.name, displayName: user.name, password: DEMO_PASSWORD },
-    });
+    const { createRamUser } = await as<{ createRamUser: { id: string } }>(
+      `mutation($i: CreateRamUserInput!) { createRamUser(input: $i) { id } }`,
+      {
+        i: { name: user.name, displayName: user.name, password: DEMO_PASSWORD },
+      },
+    );
     ids[user.name] = createRamUser.id;
     for (const policy of user.policies) {
       await as(`mutation($i: PolicyAttachmentInput!) { attachPolicy(input: $i) { id } }`, { i: { principalId: createRamUser.id, policy } });
     }
     await as(`mutation($id: ID!) { registerModelStudioUser(principalId: $id) { id } }`, { id: createRamUser.id });
     if (user.pages) {
-      await as(`mutation($w: ID!, $p: ID!, $pages: [Page!]!) { setMemberPermissions(input: { workspaceId: $w, principalId: $p, pages: $pages }) { pages } }`, {
-        w: research,
-        p: createRamUser.id,
-        pages: user.pages,
-      });
+      await as(
+        `mutation($w: ID!, $p: ID!, $pages: [Page!]!) { setMemberPermissions(input: { workspaceId: $w, principalId: $p, pages: $pages }) { pages } }`,
+        {
+          w: research,
+          p: createRamUser.id,
+          pages: user.pages,
+        },
+      );
     }
   }
-  const { createRamRole } = await as<{ createRamRole: { id: string } }>(`mutation($i: CreateRamRoleInput!) { createRamRole(input: $i) { id } }`, {
-    i: { name: 'on-call', description: 'Read-only management view, for the on-call engineer', trustedUserIds: [ids.member] },
+  const { createRamRole } = await as<{ createRamRole: { id: string } }>(
+    `mutation($i: CreateRamRoleInput!) { createRamRole(input: $i) { id } }`,
+    {
+      i: { name: 'on-call', description: 'Read-only management view, for the on-call engineer', trustedUserIds: [ids.member] },
+    },
+  );
+  await as(`mutation($i: PolicyAttachmentInput!) { attachPolicy(input: $i) { id } }`, {
+    i: { principalId: createRamRole.id, policy: 'AliyunBailianControlReadOnlyAccess' },
   });
-  await as(`mutation($i: PolicyAttachmentInput!) { attachPolicy(input: $i) { id } }`, { i: { principalId: createRamRole.id, policy: 'AliyunBailianControlReadOnlyAccess' } });
 
   const keys = [
     { label: 'default workspace (root)', workspace: activateModelStudio.id },
@@ -76,10 +100,16 @@ export async function seedDemo(rt: Runtime): Promise<string[]> {
   ];
   const lines = ['Demo account created.', ...credentials(), '', 'API keys (shown once):'];
   for (const key of keys) {
-    const { createApiKey } = await as<{ createApiKey: { secret: string } }>(`mutation($w: ID!) { createApiKey(input: { workspaceId: $w, description: "demo" }) { secret } }`, { w: key.workspace });
+    const { createApiKey } = await as<{ createApiKey: { secret: string } }>(
+      `mutation($w: ID!) { createApiKey(input: { workspaceId: $w, description: "demo" }) { secret } }`,
+      { w: key.workspace },
+    );
     lines.push(`  ${key.label}: ${createApiKey.secret}`);
   }
-  lines.push('', `Role "on-call" (${createRamRole.id}) can be assumed by member@${DEMO_ACCOUNT}: mutation { assumeRole(roleId: "${createRamRole.id}") { token } }`);
+  lines.push(
+    '',
+    `Role "on-call" (${createRamRole.id}) can be assumed by member@${DEMO_ACCOUNT}: mutation { assumeRole(roleId: "${createRamRole.id}") { token } }`,
+  );
   return lines;
 }
 

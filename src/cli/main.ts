@@ -7,7 +7,15 @@ import { seedDemo } from './demo.js';
 import { openRuntime } from './runtime.js';
 
 /** `npm run cli -- <command>` (or `model-studio-gateway <command>` once built): operator tasks. */
-const COMMANDS: Record<string, { usage: string; help: string; options: Record<string, { type: 'string' | 'boolean' }>; run(values: Record<string, string | boolean | undefined>): Promise<void> }> = {
+const COMMANDS: Record<
+  string,
+  {
+    usage: string;
+    help: string;
+    options: Record<string, { type: 'string' | 'boolean' }>;
+    run(values: Record<string, string | boolean | undefined>): Promise<void>;
+  }
+> = {
   migrate: {
     usage: 'migrate',
     help: 'Apply the database migrations (the server also does it at start).',
@@ -38,9 +46,12 @@ const COMMANDS: Record<string, { usage: string; help: string; options: Record<st
     async run(v) {
       const rt = await openRuntime();
       try {
-        const data = await rt.execute<{ signUp: { token: string; principal: { id: string } } }>(`mutation($i: SignUpInput!) { signUp(input: $i) { token principal { id } } }`, {
-          i: { accountName: v.name, email: v.email, password: v.password },
-        });
+        const data = await rt.execute<{ signUp: { token: string; principal: { id: string } } }>(
+          `mutation($i: SignUpInput!) { signUp(input: $i) { token principal { id } } }`,
+          {
+            i: { accountName: v.name, email: v.email, password: v.password },
+          },
+        );
         console.log(`Account created; root ${data.signUp.principal.id}.\n${data.signUp.token}`);
       } finally {
         await rt.close();
@@ -49,12 +60,14 @@ const COMMANDS: Record<string, { usage: string; help: string; options: Record<st
   },
   token: {
     usage: 'token --principal <principal ID>',
-    help: 'Issue a session token for a live root or RAM user (for scripts). Needs the server\'s signing key (JWT_SECRET, or the data folder\'s).',
+    help: "Issue a session token for a live root or RAM user (for scripts). Needs the server's signing key (JWT_SECRET, or the data folder's).",
     options: { principal: { type: 'string' } },
     async run(v) {
       const rt = await openRuntime();
       try {
-        const principal = await rt.gateway.contextFor({ headers: {}, socket: {} } as never).then((ctx) => ctx.loaders.principalById.load(String(v.principal ?? '')));
+        const principal = await rt.gateway
+          .contextFor({ headers: {}, socket: {} } as never)
+          .then((ctx) => ctx.loaders.principalById.load(String(v.principal ?? '')));
         if (principal?.status !== 'ACTIVE' || principal.kind === 'ROLE') {
           throw new Error('No live root or RAM user with that ID (roles are assumed: use assumeRole).');
         }
@@ -74,7 +87,9 @@ const COMMANDS: Record<string, { usage: string; help: string; options: Record<st
       if (!ABILITY_NAMES.includes(v.action as Ability)) throw new Error(`Unknown action; one of: ${ABILITY_NAMES.join(', ')}`);
       const rt = await openRuntime();
       try {
-        const principal = await rt.gateway.contextFor({ headers: {}, socket: {} } as never).then((ctx) => ctx.loaders.principalById.load(String(v.principal ?? '')));
+        const principal = await rt.gateway
+          .contextFor({ headers: {}, socket: {} } as never)
+          .then((ctx) => ctx.loaders.principalById.load(String(v.principal ?? '')));
         if (principal?.status !== 'ACTIVE' || principal.kind === 'ROLE') throw new Error('No live root or RAM user with that ID.');
         const token = (await rt.signer.issue(principal)).token;
         const data = await rt.execute<{ explainAccess: Pick<AccessExplanation, 'allowed' | 'layer' | 'reasons' | 'scope'> }>(
@@ -83,7 +98,9 @@ const COMMANDS: Record<string, { usage: string; help: string; options: Record<st
           token,
         );
         const e = data.explainAccess;
-        console.log(`${e.allowed ? 'ALLOWED' : 'DENIED'} (${e.layer} layer${e.scope ? `, scope ${e.scope}` : ''})\n  ${e.reasons.join('\n  ')}`);
+        console.log(
+          `${e.allowed ? 'ALLOWED' : 'DENIED'} (${e.layer} layer${e.scope ? `, scope ${e.scope}` : ''})\n  ${e.reasons.join('\n  ')}`,
+        );
       } finally {
         await rt.close();
       }

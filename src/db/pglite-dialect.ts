@@ -88,10 +88,9 @@ class PGliteConnection implements DatabaseConnection {
     // Without parameters the simple protocol runs, which accepts several statements (migrations).
     const result = compiled.parameters.length
       ? await this.pglite.query<R>(compiled.sql, [...compiled.parameters])
-      : ((await this.pglite.exec(compiled.sql)).at(-1) as Results<R> | undefined) ?? { rows: [], fields: [] };
+      : (((await this.pglite.exec(compiled.sql)).at(-1) as Results<R> | undefined) ?? { rows: [], fields: [] });
     const command = result.command?.toUpperCase();
-    const changes =
-      command === 'INSERT' || command === 'UPDATE' || command === 'DELETE' || command === 'MERGE';
+    const changes = command === 'INSERT' || command === 'UPDATE' || command === 'DELETE' || command === 'MERGE';
     return {
       rows: result.rows,
       ...(changes ? { numAffectedRows: BigInt(result.rowCount ?? result.affectedRows ?? 0) } : {}),

@@ -18,11 +18,20 @@ export interface ClientAddress {
  * address it saw; only what trusted proxies appended can be believed). A malformed entry stops
  * the walk at the last address that was believed.
  */
-export function clientAddress(peer: string | undefined, forwardedFor: string | string[] | undefined, trustedProxies: readonly string[]): ClientAddress {
+export function clientAddress(
+  peer: string | undefined,
+  forwardedFor: string | string[] | undefined,
+  trustedProxies: readonly string[],
+): ClientAddress {
   if (!peer) return { address: null, viaTrustedProxy: false };
   let client = plainAddress(peer);
   if (!trustedProxies.length || !ipInAllowlist(client, trustedProxies)) return { address: client, viaTrustedProxy: false };
-  const hops = [forwardedFor ?? []].flat().join(',').split(',').map((hop) => hop.trim()).filter(Boolean);
+  const hops = [forwardedFor ?? []]
+    .flat()
+    .join(',')
+    .split(',')
+    .map((hop) => hop.trim())
+    .filter(Boolean);
   for (const hop of hops.reverse()) {
     if (isIP(hop) === 0) break;
     client = plainAddress(hop);

@@ -28,9 +28,19 @@ export const DATABASE_UNAVAILABLE_MESSAGE = 'The database is unavailable; retry 
 /** SQLSTATEs of a database that is down, starting, stopping or full (classes 08 and 57P, and 53300). */
 const UNAVAILABLE_SQLSTATES = new Set(['08000', '08001', '08003', '08004', '08006', '57P01', '57P02', '57P03', '53300']);
 /** Socket errors on the way to the database. */
-const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const UNAVAILABLE_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 /** What node-postgres and pg-pool say when a connection is lost or cannot be had in time. */
-const UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed and is not queryable|Cannot use a pool after calling end|Query read timeout/i;
+const UNAVAILABLE_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed and is not queryable|Cannot use a pool after calling end|Query read timeout/i;
 
 /**
  * Whether `error`, or an error it wraps (`originalError`, `cause`, an AggregateError's `errors`),
@@ -83,7 +93,10 @@ export function errorLoggingPlugin(logger: Logger): ApolloServerPlugin<RequestCo
           for (const error of errors) {
             const code = error.extensions?.code;
             if (code === 'SERVICE_UNAVAILABLE' || isDatabaseUnavailable(error)) {
-              logger.warn({ requestId: contextValue.requestId, operationName, path: error.path, err: error.originalError ?? error }, 'database unavailable');
+              logger.warn(
+                { requestId: contextValue.requestId, operationName, path: error.path, err: error.originalError ?? error },
+                'database unavailable',
+              );
               continue;
             }
             if (typeof code === 'string' && PUBLIC_CODES.has(code)) continue;

@@ -28,7 +28,11 @@ export async function serveOperations(
     case '/readyz': {
       const up = await deps.database.ping();
       const migrated = up && (await isMigrated(deps.database.db).catch(() => false));
-      json(res, migrated ? 200 : 503, { ready: migrated, database: up ? 'up' : 'down', migrations: migrated ? 'applied' : 'pending or unknown' });
+      json(res, migrated ? 200 : 503, {
+        ready: migrated,
+        database: up ? 'up' : 'down',
+        migrations: migrated ? 'applied' : 'pending or unknown',
+      });
       return true;
     }
     default:

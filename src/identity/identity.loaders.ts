@@ -10,9 +10,7 @@ export function createIdentityLoaders(db: DB) {
     oneByKey(ids, await findPrincipalsByIds(db, ids), (row) => row.id),
   );
   return {
-    accountById: new DataLoader<string, AccountRow | null>(async (ids) =>
-      oneByKey(ids, await findAccountsByIds(db, ids), (row) => row.id),
-    ),
+    accountById: new DataLoader<string, AccountRow | null>(async (ids) => oneByKey(ids, await findAccountsByIds(db, ids), (row) => row.id)),
     principalById,
     /** Policies come with the principal (one batched statement for both). */
     policiesByPrincipalId: {

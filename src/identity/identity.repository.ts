@@ -32,11 +32,12 @@ export async function insertAccount(
   return { account, root };
 }
 
-export const findAccountsByIds = (db: DB, ids: readonly string[]) =>
-  db.selectFrom('account').selectAll().where('id', 'in', ids).execute();
+export const findAccountsByIds = (db: DB, ids: readonly string[]) => db.selectFrom('account').selectAll().where('id', 'in', ids).execute();
 
 /** A principal's policies, as one array (empty when none). */
-const policiesOfPrincipal = sql<string[]>`coalesce((select array_agg(pa.policy order by pa.policy) from policy_attachment pa where pa.principal_id = principal.id), '{}'::text[])`;
+const policiesOfPrincipal = sql<
+  string[]
+>`coalesce((select array_agg(pa.policy order by pa.policy) from policy_attachment pa where pa.principal_id = principal.id), '{}'::text[])`;
 
 /**
  * Principals with what every request asks of them next: their policies and their account's
@@ -128,7 +129,14 @@ export async function listPrincipals(
 
 export const insertPrincipal = (
   db: DB,
-  row: { kind: 'USER' | 'ROLE'; accountId: string; name: string; displayName: string | null; description: string | null; passwordHash: string | null },
+  row: {
+    kind: 'USER' | 'ROLE';
+    accountId: string;
+    name: string;
+    displayName: string | null;
+    description: string | null;
+    passwordHash: string | null;
+  },
 ) =>
   db
     .insertInto('principal')

@@ -80,8 +80,14 @@ export const identityResolvers: Resolvers = {
     deleteRamRole: (_root, { id }, ctx) => identity.setUserStatus(ctx, 'deleteRamRole', id, 'DELETED'),
     assumeRole: (_root, { roleId }, ctx) => identity.assumeRole(ctx, roleId),
     attachPolicy: async (_root, { input }, ctx) =>
-      mustExist(await ctx.loaders.principalById.load(await identity.changePolicy(ctx, 'attachPolicy', input.principalId, input.policy)), 'principal'),
+      mustExist(
+        await ctx.loaders.principalById.load(await identity.changePolicy(ctx, 'attachPolicy', input.principalId, input.policy)),
+        'principal',
+      ),
     detachPolicy: async (_root, { input }, ctx) =>
-      mustExist(await ctx.loaders.principalById.load(await identity.changePolicy(ctx, 'detachPolicy', input.principalId, input.policy)), 'principal'),
+      mustExist(
+        await ctx.loaders.principalById.load(await identity.changePolicy(ctx, 'detachPolicy', input.principalId, input.policy)),
+        'principal',
+      ),
   },
 };

@@ -23,10 +23,7 @@ function rethrowNameConflict(error: unknown, field: string, what: string): never
   throw error;
 }
 
-export async function signUp(
-  ctx: RequestContext,
-  input: { accountName: string; email: string; password: string },
-): Promise<IssuedSession> {
+export async function signUp(ctx: RequestContext, input: { accountName: string; email: string; password: string }): Promise<IssuedSession> {
   const limits = ctx.services.config.authLimits;
   await enforce(
     ctx.db,
@@ -86,7 +83,13 @@ export async function login(ctx: RequestContext, input: { loginName: string; pas
   // Unknown names cost the same as known ones: one hash check, one audit statement.
   const valid = await verifyPassword(input.password, principal?.password_hash ?? (await decoyHash(ctx.services.config.passwordHashCost)));
   if (!principal || !valid) {
-    await insertLoginFailure(ctx.db, principal?.id ?? null, { ...loginCaller(ctx, principal), action: 'login', outcome: 'DENIED', reason: 'wrong password', ...requestOrigin(ctx) });
+    await insertLoginFailure(ctx.db, principal?.id ?? null, {
+      ...loginCaller(ctx, principal),
+      action: 'login',
+      outcome: 'DENIED',
+      reason: 'wrong password',
+      ...requestOrigin(ctx),
+    });
     throw unauthenticated(INVALID_LOGIN);
   }
   await attempt.release();
@@ -94,7 +97,14 @@ export async function login(ctx: RequestContext, input: { loginName: string; pas
   const session = await ctx.services.signer.issue(principal);
   // It is them: the principal acts, through the session it has just opened.
   const actor = { principal, via: 'SESSION' as const, assumedBy: null, apiKey: null };
-  await insertAuditEvent(ctx.db, { ...auditActor(actor), action: 'login', resource_id: principal.id, outcome: 'SUCCESS', reason: null, ...requestOrigin(ctx) });
+  await insertAuditEvent(ctx.db, {
+    ...auditActor(actor),
+    action: 'login',
+    resource_id: principal.id,
+    outcome: 'SUCCESS',
+    reason: null,
+    ...requestOrigin(ctx),
+  });
   return session;
 }
 

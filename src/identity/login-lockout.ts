@@ -35,8 +35,16 @@ export async function reserveLoginAttempt(
   sourceAddress: string | null,
 ): Promise<LoginReservation> {
   const name = loginName.toLowerCase();
-  const perNetwork: Limit = { key: `login-failures:${name}:${sourceNetworkKey(sourceAddress)}`, max: limits.failedLoginsBeforeLockout, windowSeconds: LOCKOUT_WINDOW_SECONDS };
-  const perName: Limit = { key: `login-failures:${name}`, max: limits.failedLoginsBeforeLockout * UNDER_ATTACK_FACTOR, windowSeconds: LOCKOUT_WINDOW_SECONDS };
+  const perNetwork: Limit = {
+    key: `login-failures:${name}:${sourceNetworkKey(sourceAddress)}`,
+    max: limits.failedLoginsBeforeLockout,
+    windowSeconds: LOCKOUT_WINDOW_SECONDS,
+  };
+  const perName: Limit = {
+    key: `login-failures:${name}`,
+    max: limits.failedLoginsBeforeLockout * UNDER_ATTACK_FACTOR,
+    windowSeconds: LOCKOUT_WINDOW_SECONDS,
+  };
 
   const network = await hit(db, perNetwork);
   if (network.hits > perNetwork.max) {

@@ -21,8 +21,15 @@ export async function listKnowledgeBases(db: DB, workspaceId: string, page: Page
   return query.execute();
 }
 
-export const insertKnowledgeBase = (db: DB, row: Pick<KnowledgeBaseRow, 'account_id' | 'workspace_id' | 'name' | 'description' | 'created_by'>) =>
-  db.insertInto('knowledge_base').values({ id: newId('knowledgeBase'), ...row }).returningAll().executeTakeFirstOrThrow();
+export const insertKnowledgeBase = (
+  db: DB,
+  row: Pick<KnowledgeBaseRow, 'account_id' | 'workspace_id' | 'name' | 'description' | 'created_by'>,
+) =>
+  db
+    .insertInto('knowledge_base')
+    .values({ id: newId('knowledgeBase'), ...row })
+    .returningAll()
+    .executeTakeFirstOrThrow();
 
 export const deleteKnowledgeBase = (db: DB, id: string) =>
   db.deleteFrom('knowledge_base').where('id', '=', id).returningAll().executeTakeFirst();

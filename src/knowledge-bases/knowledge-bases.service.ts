@@ -5,10 +5,7 @@ import { conflict, notFound } from '../errors.js';
 import * as validate from '../validation.js';
 import * as repo from './knowledge-bases.repository.js';
 
-export async function createKnowledgeBase(
-  ctx: SignedInContext,
-  input: { workspaceId: string; name: string; description?: string | null },
-) {
+export async function createKnowledgeBase(ctx: SignedInContext, input: { workspaceId: string; name: string; description?: string | null }) {
   const name = validate.resourceName('input.name', input.name);
   const description = validate.description('input.description', input.description);
   const actor = ctx.auth.principal;

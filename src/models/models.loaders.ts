@@ -1,12 +1,7 @@
 import DataLoader from 'dataloader';
 import type { DB } from '../db/database.js';
 import { byKey, oneByKey } from '../db/group-rows.js';
-import {
-  findAuthorizations,
-  findFineTunedModelsByWorkspaceIds,
-  findModelsByIds,
-  findRateLimits,
-} from './models.repository.js';
+import { findAuthorizations, findFineTunedModelsByWorkspaceIds, findModelsByIds, findRateLimits } from './models.repository.js';
 import type { ModelAuthorizationRow, ModelRateLimitRow, ModelRow } from './models.table.js';
 
 /** Key of a per-workspace model row: `${workspaceId}/${modelId}`. */
@@ -18,9 +13,7 @@ const splitKey = (key: string) => {
 
 export function createModelLoaders(db: DB) {
   return {
-    modelById: new DataLoader<string, ModelRow | null>(async (ids) =>
-      oneByKey(ids, await findModelsByIds(db, ids), (row) => row.id),
-    ),
+    modelById: new DataLoader<string, ModelRow | null>(async (ids) => oneByKey(ids, await findModelsByIds(db, ids), (row) => row.id)),
     fineTunedModelsByWorkspaceId: new DataLoader<string, ModelRow[]>(async (ids) =>
       byKey(ids, await findFineTunedModelsByWorkspaceIds(db, ids), (row) => row.workspace_id ?? ''),
     ),

@@ -8,19 +8,26 @@ import type { PrincipalView } from '../identity/identity.table.js';
 import type { WorkspaceRow } from '../workspaces/workspaces.table.js';
 import type { ModelAuthorizationRow, ModelRateLimitRow, ModelRow } from './models.table.js';
 
-export const findModelsByIds = (db: DB, ids: readonly string[]) =>
-  db.selectFrom('model').selectAll().where('id', 'in', ids).execute();
+export const findModelsByIds = (db: DB, ids: readonly string[]) => db.selectFrom('model').selectAll().where('id', 'in', ids).execute();
 
-export const listStandardModels = (db: DB) =>
-  db.selectFrom('model').selectAll().where('workspace_id', 'is', null).orderBy('id').execute();
+export const listStandardModels = (db: DB) => db.selectFrom('model').selectAll().where('workspace_id', 'is', null).orderBy('id').execute();
 
 export const findFineTunedModelsByWorkspaceIds = (db: DB, workspaceIds: readonly string[]) =>
   db.selectFrom('model').selectAll().where('workspace_id', 'in', workspaceIds).orderBy('id').execute();
 
-export const insertFineTunedModel = (db: DB, row: Pick<ModelRow, 'id' | 'display_name' | 'account_id' | 'workspace_id' | 'base_model_id'>) =>
+export const insertFineTunedModel = (
+  db: DB,
+  row: Pick<ModelRow, 'id' | 'display_name' | 'account_id' | 'workspace_id' | 'base_model_id'>,
+) =>
   db
     .insertInto('model')
-    .values({ ...row, description: `Fine-tuned from ${row.base_model_id}.`, supports_inference: true, supports_finetune: false, supports_deploy: true })
+    .values({
+      ...row,
+      description: `Fine-tuned from ${row.base_model_id}.`,
+      supports_inference: true,
+      supports_finetune: false,
+      supports_deploy: true,
+    })
     .returningAll()
     .executeTakeFirstOrThrow();
 
@@ -66,7 +73,12 @@ export async function listAuthorizations(
 
 /** Per-workspace rows are ordered by model ID; the cursor's second part is the last model ID. */
 export function listRateLimits(db: DB, workspaceId: string, page: PageRequest): Promise<ModelRateLimitRow[]> {
-  let query = db.selectFrom('model_rate_limit').selectAll().where('workspace_id', '=', workspaceId).orderBy('model_id').limit(page.limit + 1);
+  let query = db
+    .selectFrom('model_rate_limit')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .orderBy('model_id')
+    .limit(page.limit + 1);
   if (page.after) query = query.where('model_id', '>', page.after[1]);
   return query.execute();
 }
@@ -75,7 +87,13 @@ export async function findAuthorizations(db: DB, pairs: ReadonlyArray<readonly [
   return db
     .selectFrom('model_authorization')
     .selectAll()
-    .where((eb) => eb(eb.refTuple('workspace_id', 'model_id'), 'in', pairs.map(([w, m]) => eb.tuple(w, m))))
+    .where((eb) =>
+      eb(
+        eb.refTuple('workspace_id', 'model_id'),
+        'in',
+        pairs.map(([w, m]) => eb.tuple(w, m)),
+      ),
+    )
     .execute();
 }
 
@@ -83,7 +101,13 @@ export async function findRateLimits(db: DB, pairs: ReadonlyArray<readonly [stri
   return db
     .selectFrom('model_rate_limit')
     .selectAll()
-    .where((eb) => eb(eb.refTuple('workspace_id', 'model_id'), 'in', pairs.map(([w, m]) => eb.tuple(w, m))))
+    .where((eb) =>
+      eb(
+        eb.refTuple('workspace_id', 'model_id'),
+        'in',
+        pairs.map(([w, m]) => eb.tuple(w, m)),
+      ),
+    )
     .execute();
 }
 
@@ -154,7 +178,19 @@ export interface ModelCallFactsRow {
   ownerIsMember: boolean;
 }
 
-const API_KEY_COLUMNS = ['id', 'account_id', 'workspace_id', 'owner_id', 'description', 'secret_prefix', 'secret_hash', 'model_scope', 'ip_allowlist', 'created_at', 'deleted_at'] as const;
+const API_KEY_COLUMNS = [
+  'id',
+  'account_id',
+  'workspace_id',
+  'owner_id',
+  'description',
+  'secret_prefix',
+  'secret_hash',
+  'model_scope',
+  'ip_allowlist',
+  'created_at',
+  'deleted_at',
+] as const;
 const WORKSPACE_COLUMNS = ['id', 'account_id', 'region', 'kind', 'name', 'all_models_open', 'api_key_count', 'created_at'] as const;
 
 function pick<T>(row: Record<string, unknown>, prefix: string, columns: readonly string[]): T {
@@ -189,7 +225,13 @@ export async function findModelCall(db: DB, secretHash: string, modelId: string)
       'rl.usage_limit_period_seconds',
       'rl.updated_at as rate_limit_updated_at',
       eb
-        .exists(eb.selectFrom('membership').select(sql`1`.as('one')).whereRef('membership.workspace_id', '=', 'w.id').whereRef('membership.principal_id', '=', 'k.owner_id'))
+        .exists(
+          eb
+            .selectFrom('membership')
+            .select(sql`1`.as('one'))
+            .whereRef('membership.workspace_id', '=', 'w.id')
+            .whereRef('membership.principal_id', '=', 'k.owner_id'),
+        )
         .as('owner_is_member'),
     ])
     .where('k.secret_hash', '=', secretHash)
@@ -203,7 +245,12 @@ export async function findModelCall(db: DB, secretHash: string, modelId: string)
     owner: principalFromRow(raw),
     workspace,
     model: row.model_id
-      ? { id: row.model_id, account_id: row.model_account_id, workspace_id: row.model_workspace_id, supports_inference: row.model_supports_inference === true }
+      ? {
+          id: row.model_id,
+          account_id: row.model_account_id,
+          workspace_id: row.model_workspace_id,
+          supports_inference: row.model_supports_inference === true,
+        }
       : null,
     inferenceAuthorized: row.authorized_inference === true,
     rateLimit: row.rate_limit_updated_at

@@ -16,7 +16,8 @@ export const modelResolvers: Resolvers = {
   ModelAuthorization: {
     model: async (a, _args, ctx) => mustExist(await ctx.loaders.modelById.load(a.model_id), 'model'),
     // While the workspace is open to all, inference is on for every standard model.
-    inference: async (a, _args, ctx) => a.inference || mustExist(await ctx.loaders.workspaceById.load(a.workspace_id), 'workspace').all_models_open,
+    inference: async (a, _args, ctx) =>
+      a.inference || mustExist(await ctx.loaders.workspaceById.load(a.workspace_id), 'workspace').all_models_open,
     updatedAt: (a) => a.updated_at,
   },
   ModelRateLimit: {

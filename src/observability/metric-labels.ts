@@ -26,7 +26,11 @@ const KNOWN_OUTCOMES = new Set<string>([
 ]);
 
 /** The root field the operation asks for, if it asks for one field of the schema; `multiple` or `invalid` otherwise. */
-export function operationLabel(schema: GraphQLSchema, document: DocumentNode | undefined, operation: OperationDefinitionNode | undefined | null): string {
+export function operationLabel(
+  schema: GraphQLSchema,
+  document: DocumentNode | undefined,
+  operation: OperationDefinitionNode | undefined | null,
+): string {
   const rootType = operation && schema.getRootType(operation.operation);
   if (!document || !operation || !rootType) return INVALID_OPERATION;
   const names = new Set(rootFieldNames(operation, document));

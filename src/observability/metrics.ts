@@ -7,7 +7,12 @@ export function createMetrics(pool: () => { total: number; idle: number; waiting
   const labels = ['operation', 'type', 'outcome'] as const;
   const metrics = {
     registry,
-    requests: new Counter({ name: 'gateway_graphql_requests_total', help: 'GraphQL requests by root field', labelNames: labels, registers: [registry] }),
+    requests: new Counter({
+      name: 'gateway_graphql_requests_total',
+      help: 'GraphQL requests by root field',
+      labelNames: labels,
+      registers: [registry],
+    }),
     latency: new Histogram({
       name: 'gateway_graphql_request_duration_seconds',
       help: 'GraphQL request latency by root field',

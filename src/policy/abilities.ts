@@ -1,14 +1,4 @@
-import {
-  anyone,
-  both,
-  hasPage,
-  hasPolicy,
-  isMember,
-  isRoot,
-  isTrustedByRole,
-  ownsResource,
-  type Condition,
-} from './conditions.js';
+import { anyone, both, hasPage, hasPolicy, isMember, isRoot, isTrustedByRole, ownsResource, type Condition } from './conditions.js';
 import { MANAGEMENT_WRITERS, type Layer, type PolicyName } from './vocabulary.js';
 
 /** How much of a list an allowed caller sees. */
@@ -35,17 +25,9 @@ const management = (when: Condition, scope?: Scope): Grant => ({ when, layer: 'M
 const data = (when: Condition, scope?: Scope): Grant => ({ when, layer: 'DATA', ...(scope ? { scope } : {}) });
 const policies = (names: readonly PolicyName[], scope?: Scope) => names.map((name) => management(hasPolicy(name), scope));
 
-const MANAGEMENT_READERS: PolicyName[] = [
-  ...MANAGEMENT_WRITERS,
-  'AliyunBailianControlReadOnlyAccess',
-  'AliyunBailianReadOnlyAccess',
-];
+const MANAGEMENT_READERS: PolicyName[] = [...MANAGEMENT_WRITERS, 'AliyunBailianControlReadOnlyAccess', 'AliyunBailianReadOnlyAccess'];
 const DATA_WRITERS: PolicyName[] = ['AliyunBailianFullAccess', 'AliyunBailianDataFullAccess'];
-const DATA_READERS: PolicyName[] = [
-  ...DATA_WRITERS,
-  'AliyunBailianReadOnlyAccess',
-  'AliyunBailianDataReadOnlyAccess',
-];
+const DATA_READERS: PolicyName[] = [...DATA_WRITERS, 'AliyunBailianReadOnlyAccess', 'AliyunBailianDataReadOnlyAccess'];
 /** Data permissions need a data policy and membership of the workspace (docs/domain.md). */
 const dataPolicyAndMembership = (names: readonly PolicyName[]) => names.map((name) => data(both(hasPolicy(name), isMember)));
 
@@ -58,7 +40,7 @@ const rootAsData = data(isRoot);
  */
 export const ABILITIES = {
   read_account: {
-    description: 'Read one\'s own account (name, creation time)',
+    description: "Read one's own account (name, creation time)",
     layer: 'MANAGEMENT',
     grants: [management(anyone)],
     keyGrants: [data(anyone)],
@@ -181,34 +163,17 @@ export const ABILITIES = {
   read_api_key: {
     description: 'Read one API key (its metadata, never its secret)',
     layer: 'MANAGEMENT',
-    grants: [
-      root,
-      ...policies(MANAGEMENT_READERS),
-      data(hasPage('ADMINISTRATOR')),
-      data(hasPage('API_KEY')),
-      data(ownsResource),
-    ],
+    grants: [root, ...policies(MANAGEMENT_READERS), data(hasPage('ADMINISTRATOR')), data(hasPage('API_KEY')), data(ownsResource)],
   },
   delete_api_key: {
     description: 'Delete an API key',
     layer: 'MANAGEMENT',
-    grants: [
-      root,
-      ...policies(MANAGEMENT_WRITERS),
-      data(hasPage('ADMINISTRATOR')),
-      data(hasPage('API_KEY')),
-      data(ownsResource),
-    ],
+    grants: [root, ...policies(MANAGEMENT_WRITERS), data(hasPage('ADMINISTRATOR')), data(hasPage('API_KEY')), data(ownsResource)],
   },
   manage_knowledge_bases: {
     description: 'Create or delete a knowledge base in a workspace',
     layer: 'DATA',
-    grants: [
-      rootAsData,
-      data(hasPage('ADMINISTRATOR')),
-      data(hasPage('KNOWLEDGE_BASE')),
-      ...dataPolicyAndMembership(DATA_WRITERS),
-    ],
+    grants: [rootAsData, data(hasPage('ADMINISTRATOR')), data(hasPage('KNOWLEDGE_BASE')), ...dataPolicyAndMembership(DATA_WRITERS)],
     keyGrants: [rootAsData, ...dataPolicyAndMembership(DATA_WRITERS)],
   },
   read_knowledge_bases: {

@@ -30,7 +30,7 @@ export const ABILITY_CHOICES = {
     },
   },
   explainAccess: {
-    description: "`explain_access_for_others` when `principalId` names someone, else `read_principal` on oneself",
+    description: '`explain_access_for_others` when `principalId` names someone, else `read_principal` on oneself',
     choose: (args) => (args.principalId ? 'explain_access_for_others' : 'read_principal'),
   },
   policyAttachment: {

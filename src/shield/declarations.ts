@@ -93,7 +93,8 @@ function declarationOf(
   const authenticated = directiveOn(schema, 'authenticated', field.astNode);
   if (authenticated) {
     // Console-only operations are abilities without key grants (`@can`), not a credential check.
-    if (authenticated.via === 'SESSION') throw new AuthorizationDeclarationError(`${path}: @authenticated(via: SESSION) is not supported; use @can`);
+    if (authenticated.via === 'SESSION')
+      throw new AuthorizationDeclarationError(`${path}: @authenticated(via: SESSION) is not supported; use @can`);
     found.push({ kind: 'authenticated', via: (authenticated.via as 'API_KEY' | undefined) ?? null });
   }
   if (directiveOn(schema, 'withParent', field.astNode)) found.push({ kind: 'withParent', declaredOn: 'field' });

@@ -12,12 +12,7 @@ export const findWorkspacesByIds = (db: DB, ids: readonly string[]) =>
   db.selectFrom('workspace').selectAll().where('id', 'in', ids).execute();
 
 export const findActivation = (db: DB, accountId: string, region: Region) =>
-  db
-    .selectFrom('region_activation')
-    .selectAll()
-    .where('account_id', '=', accountId)
-    .where('region', '=', region)
-    .executeTakeFirst();
+  db.selectFrom('region_activation').selectAll().where('account_id', '=', accountId).where('region', '=', region).executeTakeFirst();
 
 export const findDefaultWorkspace = (db: DB, accountId: string, region: Region) =>
   db
@@ -97,18 +92,18 @@ export async function findMemberships(db: DB, pairs: ReadonlyArray<readonly [str
   return db
     .selectFrom('membership')
     .selectAll()
-    .where((eb) => eb(eb.refTuple('workspace_id', 'principal_id'), 'in', pairs.map(([w, p]) => eb.tuple(w, p))))
+    .where((eb) =>
+      eb(
+        eb.refTuple('workspace_id', 'principal_id'),
+        'in',
+        pairs.map(([w, p]) => eb.tuple(w, p)),
+      ),
+    )
     .execute();
 }
 
 export const findMembershipsByPrincipalIds = (db: DB, principalIds: readonly string[]) =>
-  db
-    .selectFrom('membership')
-    .selectAll()
-    .where('principal_id', 'in', principalIds)
-    .orderBy('created_at')
-    .orderBy('workspace_id')
-    .execute();
+  db.selectFrom('membership').selectAll().where('principal_id', 'in', principalIds).orderBy('created_at').orderBy('workspace_id').execute();
 
 /** A page of members, each with its principal (one statement for the whole page). */
 export async function listMembers(
@@ -153,15 +148,9 @@ export const upsertMembership = (db: DB, row: { accountId: string; workspaceId: 
   db
     .insertInto('membership')
     .values({ account_id: row.accountId, workspace_id: row.workspaceId, principal_id: row.principalId, pages: row.pages })
-    .onConflict((oc) =>
-      oc.columns(['workspace_id', 'principal_id']).doUpdateSet({ pages: row.pages, updated_at: sql`now()` }),
-    )
+    .onConflict((oc) => oc.columns(['workspace_id', 'principal_id']).doUpdateSet({ pages: row.pages, updated_at: sql`now()` }))
     .returningAll()
     .executeTakeFirstOrThrow();
 
 export const deleteMembership = (db: DB, workspaceId: string, principalId: string) =>
-  db
-    .deleteFrom('membership')
-    .where('workspace_id', '=', workspaceId)
-    .where('principal_id', '=', principalId)
-    .executeTakeFirst();
+  db.deleteFrom('membership').where('workspace_id', '=', workspaceId).where('principal_id', '=', principalId).executeTakeFirst();

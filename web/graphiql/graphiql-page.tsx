@@ -33,7 +33,8 @@ const DEFAULT_QUERY = `# Sign in above, then run with Ctrl-Enter (⌘-Enter).
 // Monaco's language services run in workers bundled next to the page (see scripts/build-graphiql.mjs).
 (globalThis as { MonacoEnvironment?: unknown }).MonacoEnvironment = {
   getWorker(_workerId: string, label: string) {
-    const url = label === 'json' ? __GRAPHIQL_WORKERS__.json : label === 'graphql' ? __GRAPHIQL_WORKERS__.graphql : __GRAPHIQL_WORKERS__.editor;
+    const url =
+      label === 'json' ? __GRAPHIQL_WORKERS__.json : label === 'graphql' ? __GRAPHIQL_WORKERS__.graphql : __GRAPHIQL_WORKERS__.editor;
     return new Worker(url, { name: `monaco-${label}` });
   },
 };
@@ -128,7 +129,10 @@ function SignInBar({ session, onChange }: { session: Session | null; onChange(se
         { query: '{ viewer { credential principal { kind name } account { name } } }' },
         new Headers({ authorization: `Bearer ${token}` }),
       );
-      const viewer = result.data?.viewer as { credential: string; principal: { kind: string; name: string }; account: { name: string } } | null | undefined;
+      const viewer = result.data?.viewer as
+        | { credential: string; principal: { kind: string; name: string }; account: { name: string } }
+        | null
+        | undefined;
       if (!viewer) throw new Error(firstError(result) ?? 'The gateway refused this token');
       const kind = viewer.credential === 'API_KEY' ? 'API key' : 'token';
       return { token, label: `${viewer.principal.name} (${viewer.account.name}, ${kind})`, expiresAt: null };
@@ -213,12 +217,13 @@ function GraphiQLPage() {
   // at each request. A header set in GraphiQL's headers editor wins over the signed-in token.
   const fetcher = useMemo<Fetcher>(
     // The JSON is GraphQL's wire format of an ExecutionResult (plain objects for the errors).
-    () => async (params, options): Promise<FetcherResult> => {
-      const headers = new Headers();
-      for (const [name, value] of Object.entries(options?.headers ?? {})) headers.set(name, String(value));
-      if (token.current && !headers.has('authorization')) headers.set('authorization', `Bearer ${token.current}`);
-      return (await post(params, headers)) as unknown as FetcherResult;
-    },
+    () =>
+      async (params, options): Promise<FetcherResult> => {
+        const headers = new Headers();
+        for (const [name, value] of Object.entries(options?.headers ?? {})) headers.set(name, String(value));
+        if (token.current && !headers.has('authorization')) headers.set('authorization', `Bearer ${token.current}`);
+        return (await post(params, headers)) as unknown as FetcherResult;
+      },
     [],
   );
 
