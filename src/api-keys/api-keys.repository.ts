@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { DB } from '../db/database.js';
+import { pickColumns } from '../db/pick-columns.js';
 import type { ListFilter } from '../policy/index.js';
 import { joinedPrincipalColumns, principalFromRow } from '../identity/identity.repository.js';
 import type { PrincipalView } from '../identity/identity.table.js';
@@ -14,62 +15,50 @@ export interface FoundApiKey {
   ownerIsMember: boolean;
 }
 
+const API_KEY_COLUMNS = [
+  'id',
+  'account_id',
+  'workspace_id',
+  'owner_id',
+  'description',
+  'secret_prefix',
+  'secret_hash',
+  'model_scope',
+  'ip_allowlist',
+  'created_at',
+  'deleted_at',
+] as const;
+
 /**
- * A live key by the hash of its secret, with its owner, the owner's policies and whether the
- * owner is a member of the key's workspace (the authentication path: one statement).
+ * What every statement that authenticates a key selects, the key being `keyAlias`: the key's
+ * columns, its owner's (with `principal` and `account` joined) and whether the owner is a member
+ * of the key's workspace. `foundApiKeyFromRow` reads them back.
  */
+export const foundApiKeyColumns = (keyAlias: string) => [
+  ...API_KEY_COLUMNS.map((column) => sql.ref(`${keyAlias}.${column}`).as(`key__${column}`)),
+  ...joinedPrincipalColumns,
+  sql<boolean>`exists (select 1 from membership where membership.workspace_id = ${sql.ref(`${keyAlias}.workspace_id`)} and membership.principal_id = ${sql.ref(`${keyAlias}.owner_id`)})`.as(
+    'owner_is_member',
+  ),
+];
+
+export const foundApiKeyFromRow = (row: Record<string, unknown>): FoundApiKey => ({
+  key: pickColumns<ApiKeyRow>(row, 'key__', API_KEY_COLUMNS),
+  owner: principalFromRow(row),
+  ownerIsMember: row.owner_is_member === true,
+});
+
+/** A live key by the hash of its secret, with its owner and standing (the authentication path: one statement). */
 export async function findLiveApiKeyBySecretHash(db: DB, secretHash: string): Promise<FoundApiKey | null> {
   const row = await db
-    .selectFrom('api_key')
-    .innerJoin('principal', 'principal.id', 'api_key.owner_id')
+    .selectFrom('api_key as k')
+    .innerJoin('principal', 'principal.id', 'k.owner_id')
     .innerJoin('account', 'account.id', 'principal.account_id')
-    .selectAll('api_key')
-    .select(joinedPrincipalColumns)
-    .select((eb) =>
-      eb
-        .exists(
-          eb
-            .selectFrom('membership')
-            .select(sql`1`.as('one'))
-            .whereRef('membership.workspace_id', '=', 'api_key.workspace_id')
-            .whereRef('membership.principal_id', '=', 'api_key.owner_id'),
-        )
-        .as('owner_is_member'),
-    )
-    .where('api_key.secret_hash', '=', secretHash)
-    .where('api_key.deleted_at', 'is', null)
+    .select(foundApiKeyColumns('k'))
+    .where('k.secret_hash', '=', secretHash)
+    .where('k.deleted_at', 'is', null)
     .executeTakeFirst();
-  if (!row) return null;
-  const {
-    id,
-    account_id,
-    workspace_id,
-    owner_id,
-    description,
-    secret_prefix,
-    secret_hash,
-    model_scope,
-    ip_allowlist,
-    created_at,
-    deleted_at,
-  } = row;
-  return {
-    key: {
-      id,
-      account_id,
-      workspace_id,
-      owner_id,
-      description,
-      secret_prefix,
-      secret_hash,
-      model_scope,
-      ip_allowlist,
-      created_at,
-      deleted_at,
-    },
-    owner: principalFromRow(row as Record<string, unknown>),
-    ownerIsMember: row.owner_is_member === true,
-  };
+  return row ? foundApiKeyFromRow(row as Record<string, unknown>) : null;
 }
 
 export const findLiveApiKeysByIds = (db: DB, ids: readonly string[]) =>

@@ -2,9 +2,8 @@ import { sql } from 'kysely';
 import type { DB } from '../db/database.js';
 import { prepared } from '../db/prepared-statements.js';
 import type { PageRequest } from '../relay/connection.js';
-import type { ApiKeyRow } from '../api-keys/api-keys.table.js';
-import { joinedPrincipalColumns, principalFromRow } from '../identity/identity.repository.js';
-import type { PrincipalView } from '../identity/identity.table.js';
+import { foundApiKeyColumns, foundApiKeyFromRow, type FoundApiKey } from '../api-keys/api-keys.repository.js';
+import { pickColumns } from '../db/pick-columns.js';
 import type { WorkspaceRow } from '../workspaces/workspaces.table.js';
 import type { ModelAuthorizationRow, ModelRateLimitRow, ModelRow } from './models.table.js';
 
@@ -168,34 +167,15 @@ export const upsertRateLimit = (db: DB, row: Omit<ModelRateLimitRow, 'updated_at
 export const deleteRateLimit = (db: DB, workspaceId: string, modelId: string) =>
   db.deleteFrom('model_rate_limit').where('workspace_id', '=', workspaceId).where('model_id', '=', modelId).executeTakeFirst();
 
-export interface ModelCallFactsRow {
-  key: ApiKeyRow;
-  owner: PrincipalView;
+/** The key as authentication finds it, with every fact of a call of the model. */
+export interface ModelCallFactsRow extends FoundApiKey {
   workspace: WorkspaceRow;
   model: Pick<ModelRow, 'id' | 'account_id' | 'workspace_id' | 'supports_inference'> | null;
   inferenceAuthorized: boolean;
   rateLimit: ModelRateLimitRow | null;
-  ownerIsMember: boolean;
 }
 
-const API_KEY_COLUMNS = [
-  'id',
-  'account_id',
-  'workspace_id',
-  'owner_id',
-  'description',
-  'secret_prefix',
-  'secret_hash',
-  'model_scope',
-  'ip_allowlist',
-  'created_at',
-  'deleted_at',
-] as const;
 const WORKSPACE_COLUMNS = ['id', 'account_id', 'region', 'kind', 'name', 'all_models_open', 'api_key_count', 'created_at'] as const;
-
-function pick<T>(row: Record<string, unknown>, prefix: string, columns: readonly string[]): T {
-  return Object.fromEntries(columns.map((column) => [column, row[`${prefix}${column}`]])) as T;
-}
 
 /**
  * The inference proxy's hot path in one statement: the live key with its owner, the key's
@@ -210,10 +190,9 @@ export async function findModelCall(db: DB, secretHash: string, modelId: string)
     .leftJoin('model as m', (join) => join.on('m.id', '=', modelId))
     .leftJoin('model_authorization as ma', (join) => join.onRef('ma.workspace_id', '=', 'w.id').on('ma.model_id', '=', modelId))
     .leftJoin('model_rate_limit as rl', (join) => join.onRef('rl.workspace_id', '=', 'w.id').on('rl.model_id', '=', modelId))
-    .select(API_KEY_COLUMNS.map((column) => sql.ref(`k.${column}`).as(`key__${column}`)))
+    .select(foundApiKeyColumns('k'))
     .select(WORKSPACE_COLUMNS.map((column) => sql.ref(`w.${column}`).as(`workspace__${column}`)))
-    .select(joinedPrincipalColumns)
-    .select((eb) => [
+    .select([
       'm.id as model_id',
       'm.account_id as model_account_id',
       'm.workspace_id as model_workspace_id',
@@ -224,25 +203,15 @@ export async function findModelCall(db: DB, secretHash: string, modelId: string)
       'rl.usage_limit',
       'rl.usage_limit_period_seconds',
       'rl.updated_at as rate_limit_updated_at',
-      eb
-        .exists(
-          eb
-            .selectFrom('membership')
-            .select(sql`1`.as('one'))
-            .whereRef('membership.workspace_id', '=', 'w.id')
-            .whereRef('membership.principal_id', '=', 'k.owner_id'),
-        )
-        .as('owner_is_member'),
     ])
     .where('k.secret_hash', '=', secretHash)
     .where('k.deleted_at', 'is', null);
   const [row] = (await db.executeQuery(prepared('model_call', query.compile()))).rows;
   if (!row) return null;
   const raw = row as Record<string, unknown>;
-  const workspace = pick<WorkspaceRow>(raw, 'workspace__', WORKSPACE_COLUMNS);
+  const workspace = pickColumns<WorkspaceRow>(raw, 'workspace__', WORKSPACE_COLUMNS);
   return {
-    key: pick<ApiKeyRow>(raw, 'key__', API_KEY_COLUMNS),
-    owner: principalFromRow(raw),
+    ...foundApiKeyFromRow(raw),
     workspace,
     model: row.model_id
       ? {
@@ -265,6 +234,5 @@ export async function findModelCall(db: DB, secretHash: string, modelId: string)
           updated_at: row.rate_limit_updated_at,
         }
       : null,
-    ownerIsMember: row.owner_is_member === true,
   };
 }
