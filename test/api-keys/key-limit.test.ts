@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { TestUser } from '../helpers/fixtures.js';
-import { outcomeOf } from '../helpers/graphql-client.js';
+import { dataOf, outcomeOf } from '../helpers/graphql-client.js';
 import {
   CREATE_API_KEY,
   apiKeyIds,
@@ -13,11 +13,16 @@ import {
   type ModelStudioAccount,
 } from '../helpers/model-studio-fixtures.js';
 import { gatewayForThisFile } from '../helpers/test-gateway.js';
+import { defined } from '../helpers/assertions.js';
 
 const t = gatewayForThisFile();
 
 const createKeyRequest = (token: string, workspaceId: string, description = '') =>
-  t.client.request(CREATE_API_KEY, { w: workspaceId, scope: [], ips: [], d: description }, { token });
+  t.client.request<{ createApiKey: { secret: string; apiKey: { id: string } } | null }>(
+    CREATE_API_KEY,
+    { w: workspaceId, scope: [], ips: [], d: description },
+    { token },
+  );
 
 /** docs/domain.md: at most 20 keys per workspace, whoever owns them; deleting one frees its slot. */
 describe('the 20-key limit per workspace', () => {
@@ -49,7 +54,7 @@ describe('the 20-key limit per workspace', () => {
 
   it('deleting one key frees exactly one slot', async () => {
     const [first] = await apiKeyIds(t.client, account.token, account.W);
-    await deleteKey(t.client, account.token, first!);
+    await deleteKey(t.client, account.token, defined(first, 'a key of W'));
     expect(await apiKeyIds(t.client, account.token, account.W)).toHaveLength(19);
     expect(outcomeOf(await createKeyRequest(keyManager.token, account.W, 'takes the freed slot'))).toBe('OK');
     expectError(await createKeyRequest(account.token, account.W), 'CONFLICT');
@@ -73,15 +78,13 @@ describe('the 20-key limit per workspace', () => {
   it('10 concurrent createApiKey at 15 keys: exactly 5 succeed, W ends with 20', async () => {
     const w3 = await createWorkspace(t.client, account.token, 'W3');
     for (let i = 0; i < 15; i++) await createKey(t.client, account.token, w3);
-    const results = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => createKeyRequest(account.token, w3, `race-${i}`)),
-    );
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => createKeyRequest(account.token, w3, `race-${i}`)));
     const outcomes = results.map(outcomeOf);
     expect(outcomes.filter((o) => o === 'OK')).toHaveLength(5);
     expect(outcomes.filter((o) => o === 'CONFLICT')).toHaveLength(5);
     const ids = await apiKeyIds(t.client, account.token, w3);
     expect(ids).toHaveLength(20);
-    const winners = results.filter((r) => outcomeOf(r) === 'OK').map((r) => r.data.createApiKey.apiKey.id);
+    const winners = results.filter((r) => outcomeOf(r) === 'OK').map((r) => defined(dataOf(r).createApiKey, 'a created key').apiKey.id);
     expect(ids).toEqual(expect.arrayContaining(winners));
     expectError(await createKeyRequest(account.token, w3), 'CONFLICT');
   });
@@ -90,7 +93,9 @@ describe('the 20-key limit per workspace', () => {
     const w4 = await createWorkspace(t.client, account.token, 'W4');
     const keys = [];
     for (let i = 0; i < 20; i++) keys.push(await createKey(t.client, account.token, w4));
-    const deletions = keys.slice(0, 3).map((k) => t.client.request(`mutation($id: ID!) { deleteApiKey(id: $id) { id } }`, { id: k.id }, { token: account.token }));
+    const deletions = keys
+      .slice(0, 3)
+      .map((k) => t.client.request(`mutation($id: ID!) { deleteApiKey(id: $id) { id } }`, { id: k.id }, { token: account.token }));
     const creations = Array.from({ length: 6 }, () => createKeyRequest(account.token, w4));
     const results = await Promise.all([...deletions, ...creations]);
     expect(results.slice(0, 3).map(outcomeOf)).toEqual(['OK', 'OK', 'OK']);

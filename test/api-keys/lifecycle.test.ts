@@ -47,11 +47,27 @@ describe('API key lifecycle', () => {
     ['the owner is removed from W', 'KEY_INACTIVE', () => removeMember(t.client, account.token, account.W, owner.id)],
     // Added back with no page permission at all: page permissions never restrict keys.
     ['the owner is added back (no pages)', 'ALLOWED', () => setPages(t.client, account.token, account.W, owner.id, [])],
-    ['the owner is disabled', 'KEY_INACTIVE', () => t.client.ok(`mutation($id: ID!) { disableRamUser(id: $id) { status } }`, { id: owner.id }, account.token)],
-    ['the owner is enabled again', 'ALLOWED', () => t.client.ok(`mutation($id: ID!) { enableRamUser(id: $id) { status } }`, { id: owner.id }, account.token)],
+    [
+      'the owner is disabled',
+      'KEY_INACTIVE',
+      () => t.client.ok(`mutation($id: ID!) { disableRamUser(id: $id) { status } }`, { id: owner.id }, account.token),
+    ],
+    [
+      'the owner is enabled again',
+      'ALLOWED',
+      () => t.client.ok(`mutation($id: ID!) { enableRamUser(id: $id) { status } }`, { id: owner.id }, account.token),
+    ],
     ['another member is removed', 'ALLOWED', () => removeMember(t.client, account.token, account.W, bystander.id)],
-    ['another member is disabled', 'ALLOWED', () => t.client.ok(`mutation($id: ID!) { disableRamUser(id: $id) { id } }`, { id: bystander.id }, account.token)],
-    ['the owner is deleted', 'UNAUTHENTICATED', () => t.client.ok(`mutation($id: ID!) { deleteRamUser(id: $id) { status } }`, { id: owner.id }, account.token)],
+    [
+      'another member is disabled',
+      'ALLOWED',
+      () => t.client.ok(`mutation($id: ID!) { disableRamUser(id: $id) { id } }`, { id: bystander.id }, account.token),
+    ],
+    [
+      'the owner is deleted',
+      'UNAUTHENTICATED',
+      () => t.client.ok(`mutation($id: ID!) { deleteRamUser(id: $id) { status } }`, { id: owner.id }, account.token),
+    ],
     [
       'a new user with the same name is created, registered and added to W',
       'UNAUTHENTICATED',
@@ -108,16 +124,30 @@ describe('API keys owned by a RAM role', () => {
     account = await modelStudioAccount(t.client);
     await authorizeModel(t.client, account.token, account.W, MODEL);
     assumer = await createUser(t.client, account.token);
-    const role = await t.client.ok(`mutation($u: ID!) { createRamRole(input: { name: "key-maker", trustedUserIds: [$u] }) { id } }`, { u: assumer.id }, account.token);
+    const role = await t.client.ok<{ createRamRole: { id: string } }>(
+      `mutation($u: ID!) { createRamRole(input: { name: "key-maker", trustedUserIds: [$u] }) { id } }`,
+      { u: assumer.id },
+      account.token,
+    );
     roleId = role.createRamRole.id;
     await registerUser(t.client, account.token, roleId);
     await setPages(t.client, account.token, account.W, roleId, ['API_KEY']);
-    roleToken = (await t.client.ok(`mutation($id: ID!) { assumeRole(roleId: $id) { token } }`, { id: roleId }, assumer.token)).assumeRole.token;
+    roleToken = (
+      await t.client.ok<{ assumeRole: { token: string } }>(
+        `mutation($id: ID!) { assumeRole(roleId: $id) { token } }`,
+        { id: roleId },
+        assumer.token,
+      )
+    ).assumeRole.token;
     roleKey = await createKey(t.client, roleToken, account.W);
   });
 
   it('the key belongs to the role, not to the user who assumed it', async () => {
-    const data = await t.client.ok(`query($id: ID!) { node(id: $id) { ... on ApiKey { owner { id kind } } } }`, { id: roleKey.id }, account.token);
+    const data = await t.client.ok<{ node: { owner: unknown } }>(
+      `query($id: ID!) { node(id: $id) { ... on ApiKey { owner { id kind } } } }`,
+      { id: roleKey.id },
+      account.token,
+    );
     expect(data.node.owner).toEqual({ id: roleId, kind: 'RAM_ROLE' });
   });
 
@@ -126,14 +156,25 @@ describe('API keys owned by a RAM role', () => {
     ['nothing changed yet', 'ALLOWED', async () => {}],
     ['the role is removed from W', 'KEY_INACTIVE', () => removeMember(t.client, account.token, account.W, roleId)],
     ['the role is added back', 'ALLOWED', () => setPages(t.client, account.token, account.W, roleId, [])],
-    ['the assuming user is disabled', 'ALLOWED', () => t.client.ok(`mutation($id: ID!) { disableRamUser(id: $id) { id } }`, { id: assumer.id }, account.token)],
-    ['the assuming user is enabled again', 'ALLOWED', () => t.client.ok(`mutation($id: ID!) { enableRamUser(id: $id) { id } }`, { id: assumer.id }, account.token)],
+    [
+      'the assuming user is disabled',
+      'ALLOWED',
+      () => t.client.ok(`mutation($id: ID!) { disableRamUser(id: $id) { id } }`, { id: assumer.id }, account.token),
+    ],
+    [
+      'the assuming user is enabled again',
+      'ALLOWED',
+      () => t.client.ok(`mutation($id: ID!) { enableRamUser(id: $id) { id } }`, { id: assumer.id }, account.token),
+    ],
     [
       'the role is deleted',
       'UNAUTHENTICATED',
       async () => {
         // The role session works right up to the deletion.
-        expect((await t.client.ok(`{ viewer { principal { id } } }`, {}, roleToken)).viewer.principal.id).toBe(roleId);
+        expect(
+          (await t.client.ok<{ viewer: { principal: { id: string } } }>(`{ viewer { principal { id } } }`, {}, roleToken)).viewer.principal
+            .id,
+        ).toBe(roleId);
         await t.client.ok(`mutation($id: ID!) { deleteRamRole(id: $id) { id } }`, { id: roleId }, account.token);
       },
     ],

@@ -14,6 +14,7 @@ import {
   type ModelStudioAccount,
 } from '../helpers/model-studio-fixtures.js';
 import { gatewayForThisFile } from '../helpers/test-gateway.js';
+import { defined } from '../helpers/assertions.js';
 
 // The tests speak for an inference proxy on 127.0.0.1 that passes its client's address as sourceIp.
 const t = gatewayForThisFile({ trustedProxies: ['127.0.0.1/32'] });
@@ -83,7 +84,11 @@ describe('API key model scope and IP allowlist', () => {
     });
 
     it('a malformed sourceIp is BAD_USER_INPUT naming sourceIp', async () => {
-      const result = await t.client.request(`query { modelAccess(model: "qwen-max", sourceIp: "10.0.0.300") { allowed } }`, {}, { token: restricted.secret });
+      const result = await t.client.request(
+        `query { modelAccess(model: "qwen-max", sourceIp: "10.0.0.300") { allowed } }`,
+        {},
+        { token: restricted.secret },
+      );
       expectError(result, 'BAD_USER_INPUT', 'sourceIp');
     });
 
@@ -106,7 +111,16 @@ describe('API key model scope and IP allowlist', () => {
       thirtyCallable = many(30, prefix);
       await t.database.db
         .insertInto('model')
-        .values(thirtyCallable.map((id) => ({ id, display_name: id, description: '', supports_inference: true, supports_finetune: false, supports_deploy: false })))
+        .values(
+          thirtyCallable.map((id) => ({
+            id,
+            display_name: id,
+            description: '',
+            supports_inference: true,
+            supports_finetune: false,
+            supports_deploy: false,
+          })),
+        )
         .execute();
       openWorkspace = await createWorkspace(t.client, account.token, 'open-to-all');
       await setAllModels(t.client, account.token, openWorkspace, 'OPEN');
@@ -130,19 +144,31 @@ describe('API key model scope and IP allowlist', () => {
       const workspaceId = where === 'OPEN' ? openWorkspace : account.W;
       const before = await apiKeyIds(t.client, account.token, workspaceId);
       const { modelScope = [], ipAllowlist = [] } = input();
-      const result = await t.client.request(CREATE_API_KEY, { w: workspaceId, scope: modelScope, ips: ipAllowlist, d: '' }, { token: account.token });
+      const result = await t.client.request<{ createApiKey: unknown }>(
+        CREATE_API_KEY,
+        { w: workspaceId, scope: modelScope, ips: ipAllowlist, d: '' },
+        { token: account.token },
+      );
       expectError(result, 'BAD_USER_INPUT', field);
       expect(result.data?.createApiKey ?? null).toBeNull();
       expect(await apiKeyIds(t.client, account.token, workspaceId)).toEqual(before);
     });
 
     it('the limits themselves are accepted: 30 callable models, 20 CIDRs', async () => {
-      const key = await t.client.ok(CREATE_API_KEY, { w: openWorkspace, scope: thirtyCallable, ips: cidrs(20), d: 'at the limits' }, account.token);
+      const key = await t.client.ok<{ createApiKey: { secret: string; apiKey: { modelScope: string[]; ipAllowlist: string[] } } }>(
+        CREATE_API_KEY,
+        { w: openWorkspace, scope: thirtyCallable, ips: cidrs(20), d: 'at the limits' },
+        account.token,
+      );
       expect(key.createApiKey.apiKey.modelScope).toHaveLength(30);
       expect(key.createApiKey.apiKey.ipAllowlist).toHaveLength(20);
-      expect(await modelCall(t.client, key.createApiKey.secret, thirtyCallable[29]!, '10.19.1.1')).toBe('ALLOWED');
+      expect(await modelCall(t.client, key.createApiKey.secret, defined(thirtyCallable[29], 'the 30th callable model'), '10.19.1.1')).toBe(
+        'ALLOWED',
+      );
       expect(await modelCall(t.client, key.createApiKey.secret, 'qwen-max', '10.19.1.1')).toBe('OUTSIDE_KEY_SCOPE');
-      expect(await modelCall(t.client, key.createApiKey.secret, thirtyCallable[0]!, '10.20.1.1')).toBe('SOURCE_IP_NOT_ALLOWED');
+      expect(await modelCall(t.client, key.createApiKey.secret, defined(thirtyCallable[0], 'the first callable model'), '10.20.1.1')).toBe(
+        'SOURCE_IP_NOT_ALLOWED',
+      );
     });
   });
 });

@@ -21,8 +21,14 @@ import {
   type ModelStudioAccount,
 } from '../helpers/model-studio-fixtures.js';
 import { gatewayForThisFile } from '../helpers/test-gateway.js';
+import { defined } from '../helpers/assertions.js';
 
 const t = gatewayForThisFile();
+
+interface AuditConnection {
+  edges: Array<{ cursor: string; node: AuditEventView }>;
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+}
 
 /** docs/domain.md "Audit": every successful change and every denied attempt is recorded; nobody edits the trail. */
 describe('audit trail', () => {
@@ -46,44 +52,151 @@ describe('audit trail', () => {
     type Actor = 'root' | 'fa' | 'admin' | 'keyMember';
     const tokenOf = (actor: Actor) => ({ root: account.token, fa: fa.token, admin: admin.token, keyMember: keyMember.token })[actor];
     const idOf = (actor: Actor) => ({ root: account.rootId, fa: fa.id, admin: admin.id, keyMember: keyMember.id })[actor];
-    const ok = (actor: Actor, query: string, variables: Record<string, unknown>) => t.client.ok(query, variables, tokenOf(actor));
+    const ok = <T = unknown>(actor: Actor, query: string, variables: Record<string, unknown>) =>
+      t.client.ok<T>(query, variables, tokenOf(actor));
+    /** The data of a mutation that answers `{ id }` under its own name. */
+    type Created<Field extends string> = Record<Field, { id: string }>;
 
     // [action, actor, perform → the resource the event must name]
     const cases: Array<[string, Actor, () => Promise<string>]> = [
-      ['activateModelStudio', 'root', async () => (await ok('root', `mutation { activateModelStudio(input: { region: EU_CENTRAL_1, acceptServiceAgreement: true }) { id } }`, {})).activateModelStudio.id],
-      ['createWorkspace', 'fa', async () => (await ok('fa', CREATE_WORKSPACE, { n: uniqueName('audited'), r: 'CN_BEIJING' })).createWorkspace.id],
-      ['renameWorkspace', 'root', async () => (await ok('root', `mutation($w: ID!) { renameWorkspace(input: { workspaceId: $w, name: "W-renamed" }) { id } }`, { w: account.W })).renameWorkspace.id],
-      ['createRamUser', 'root', async () => (await ok('root', `mutation($n: String!) { createRamUser(input: { name: $n, displayName: "x", password: "correct horse battery staple" }) { id } }`, { n: uniqueName('u') })).createRamUser.id],
+      [
+        'activateModelStudio',
+        'root',
+        async () =>
+          (
+            await ok<Created<'activateModelStudio'>>(
+              'root',
+              `mutation { activateModelStudio(input: { region: EU_CENTRAL_1, acceptServiceAgreement: true }) { id } }`,
+              {},
+            )
+          ).activateModelStudio.id,
+      ],
+      [
+        'createWorkspace',
+        'fa',
+        async () =>
+          (await ok<Created<'createWorkspace'>>('fa', CREATE_WORKSPACE, { n: uniqueName('audited'), r: 'CN_BEIJING' })).createWorkspace.id,
+      ],
+      [
+        'renameWorkspace',
+        'root',
+        async () =>
+          (
+            await ok<Created<'renameWorkspace'>>(
+              'root',
+              `mutation($w: ID!) { renameWorkspace(input: { workspaceId: $w, name: "W-renamed" }) { id } }`,
+              { w: account.W },
+            )
+          ).renameWorkspace.id,
+      ],
+      [
+        'createRamUser',
+        'root',
+        async () =>
+          (
+            await ok<Created<'createRamUser'>>(
+              'root',
+              `mutation($n: String!) { createRamUser(input: { name: $n, displayName: "x", password: "correct horse battery staple" }) { id } }`,
+              { n: uniqueName('u') },
+            )
+          ).createRamUser.id,
+      ],
       [
         'registerModelStudioUser',
         'fa',
         async () => {
           const user = await createUser(t.client, account.token);
-          return (await ok('fa', `mutation($id: ID!) { registerModelStudioUser(principalId: $id) { id } }`, { id: user.id })).registerModelStudioUser.id;
+          return (
+            await ok<Created<'registerModelStudioUser'>>('fa', `mutation($id: ID!) { registerModelStudioUser(principalId: $id) { id } }`, {
+              id: user.id,
+            })
+          ).registerModelStudioUser.id;
         },
       ],
-      ['setMemberPermissions', 'admin', async () => (await ok('admin', SET_MEMBER_PERMISSIONS, { w: account.W, p: plain.id, pages: ['MODEL_EXPERIENCE', 'BATCH_INFERENCE'] }), account.W)],
+      [
+        'setMemberPermissions',
+        'admin',
+        async () => {
+          await ok('admin', SET_MEMBER_PERMISSIONS, { w: account.W, p: plain.id, pages: ['MODEL_EXPERIENCE', 'BATCH_INFERENCE'] });
+          return account.W;
+        },
+      ],
       [
         'removeMember',
         'admin',
         async () => {
           const member = await modelStudioUser(t.client, account, { workspaceId: account.W });
-          await ok('admin', `mutation($w: ID!, $p: ID!) { removeMember(input: { workspaceId: $w, principalId: $p }) { id } }`, { w: account.W, p: member.id });
+          await ok('admin', `mutation($w: ID!, $p: ID!) { removeMember(input: { workspaceId: $w, principalId: $p }) { id } }`, {
+            w: account.W,
+            p: member.id,
+          });
           return account.W;
         },
       ],
-      ['setModelAuthorization', 'fa', async () => (await ok('fa', SET_MODEL_AUTHORIZATION, { w: account.W, m: 'qwen-plus', i: true, f: true, d: null }), account.W)],
-      ['setAllModelsAccess', 'root', async () => (await ok('root', `mutation($w: ID!) { setAllModelsAccess(input: { workspaceId: $w, mode: CLOSE }) { id } }`, { w: account.W })).setAllModelsAccess.id],
-      ['setModelRateLimit', 'root', async () => (await ok('root', `mutation($w: ID!) { setModelRateLimit(input: { workspaceId: $w, model: "qwen-plus", usageLimit: 1000, usageLimitPeriodSeconds: 60 }) { usageLimit } }`, { w: account.W }), account.W)],
-      ['deleteModelRateLimit', 'root', async () => (await ok('root', `mutation($w: ID!) { deleteModelRateLimit(input: { workspaceId: $w, model: "qwen-plus" }) { id } }`, { w: account.W })).deleteModelRateLimit.id],
-      ['createFineTunedModel', 'root', async () => (await ok('root', `mutation($w: ID!) { createFineTunedModel(input: { workspaceId: $w, baseModel: "qwen-plus", suffix: "audit" }) { id } }`, { w: account.W })).createFineTunedModel.id],
+      [
+        'setModelAuthorization',
+        'fa',
+        async () => {
+          await ok('fa', SET_MODEL_AUTHORIZATION, { w: account.W, m: 'qwen-plus', i: true, f: true, d: null });
+          return account.W;
+        },
+      ],
+      [
+        'setAllModelsAccess',
+        'root',
+        async () =>
+          (
+            await ok<Created<'setAllModelsAccess'>>(
+              'root',
+              `mutation($w: ID!) { setAllModelsAccess(input: { workspaceId: $w, mode: CLOSE }) { id } }`,
+              { w: account.W },
+            )
+          ).setAllModelsAccess.id,
+      ],
+      [
+        'setModelRateLimit',
+        'root',
+        async () => {
+          await ok(
+            'root',
+            `mutation($w: ID!) { setModelRateLimit(input: { workspaceId: $w, model: "qwen-plus", usageLimit: 1000, usageLimitPeriodSeconds: 60 }) { usageLimit } }`,
+            { w: account.W },
+          );
+          return account.W;
+        },
+      ],
+      [
+        'deleteModelRateLimit',
+        'root',
+        async () =>
+          (
+            await ok<Created<'deleteModelRateLimit'>>(
+              'root',
+              `mutation($w: ID!) { deleteModelRateLimit(input: { workspaceId: $w, model: "qwen-plus" }) { id } }`,
+              { w: account.W },
+            )
+          ).deleteModelRateLimit.id,
+      ],
+      [
+        'createFineTunedModel',
+        'root',
+        async () =>
+          (
+            await ok<Created<'createFineTunedModel'>>(
+              'root',
+              `mutation($w: ID!) { createFineTunedModel(input: { workspaceId: $w, baseModel: "qwen-plus", suffix: "audit" }) { id } }`,
+              { w: account.W },
+            )
+          ).createFineTunedModel.id,
+      ],
       ['createApiKey', 'keyMember', async () => (await createKey(t.client, keyMember.token, account.W)).id],
       [
         'deleteApiKey',
         'keyMember',
         async () => {
           const key = await createKey(t.client, account.token, account.W);
-          return (await ok('keyMember', `mutation($id: ID!) { deleteApiKey(id: $id) { id } }`, { id: key.id })).deleteApiKey.id;
+          return (await ok<Created<'deleteApiKey'>>('keyMember', `mutation($id: ID!) { deleteApiKey(id: $id) { id } }`, { id: key.id }))
+            .deleteApiKey.id;
         },
       ],
       ['createKnowledgeBase', 'admin', async () => createKnowledgeBase(t.client, admin.token, account.W)],
@@ -92,7 +205,9 @@ describe('audit trail', () => {
         'admin',
         async () => {
           const kb = await createKnowledgeBase(t.client, account.token, account.W);
-          return (await ok('admin', `mutation($id: ID!) { deleteKnowledgeBase(id: $id) { id } }`, { id: kb })).deleteKnowledgeBase.id;
+          return (
+            await ok<Created<'deleteKnowledgeBase'>>('admin', `mutation($id: ID!) { deleteKnowledgeBase(id: $id) { id } }`, { id: kb })
+          ).deleteKnowledgeBase.id;
         },
       ],
     ];
@@ -115,8 +230,20 @@ describe('audit trail', () => {
     const cases: Array<[string, string, () => TestUser, string, Record<string, unknown> | (() => Record<string, unknown>)]> = [
       ['createWorkspace', 'a plain member', () => plain, CREATE_WORKSPACE, { n: 'nope', r: 'CN_BEIJING' }],
       ['createApiKey', 'a plain member', () => plain, CREATE_API_KEY, () => ({ w: account.W, scope: [], ips: [], d: '' })],
-      ['setModelAuthorization', 'a workspace administrator', () => admin, SET_MODEL_AUTHORIZATION, () => ({ w: account.W, m: 'qwen-max', i: true, f: null, d: null })],
-      ['createKnowledgeBase', 'an AliyunBailianFullAccess non-member', () => fa, CREATE_KNOWLEDGE_BASE, () => ({ w: account.W, n: 'nope' })],
+      [
+        'setModelAuthorization',
+        'a workspace administrator',
+        () => admin,
+        SET_MODEL_AUTHORIZATION,
+        () => ({ w: account.W, m: 'qwen-max', i: true, f: null, d: null }),
+      ],
+      [
+        'createKnowledgeBase',
+        'an AliyunBailianFullAccess non-member',
+        () => fa,
+        CREATE_KNOWLEDGE_BASE,
+        () => ({ w: account.W, n: 'nope' }),
+      ],
     ];
 
     it.each(cases)('%s by %s: FORBIDDEN, recorded as DENIED with a reason, and no SUCCESS', async (action, _who, who, query, variables) => {
@@ -126,7 +253,7 @@ describe('audit trail', () => {
       expect(outcomeOf(result)).toBe('FORBIDDEN');
       const event = await newest(action);
       expect(event).toMatchObject({ action, actorId: actor.id, outcome: 'DENIED', via: 'SESSION' });
-      expect(event!.reason).toEqual(expect.stringMatching(/\S/));
+      expect(defined(event, `the newest ${action} event`).reason).toEqual(expect.stringMatching(/\S/));
       expect(await auditEvents(t.client, account.token, { action, outcome: 'SUCCESS' })).toEqual(successesBefore);
     });
 
@@ -141,7 +268,12 @@ describe('audit trail', () => {
   it('a change made through an API key is recorded with via API_KEY and the key owner as actor', async () => {
     const key = await createKey(t.client, account.token, account.W);
     const kb = await createKnowledgeBase(t.client, key.secret, account.W, uniqueName('by-key'));
-    expect(await newest('createKnowledgeBase')).toMatchObject({ actorId: account.rootId, via: 'API_KEY', resourceId: kb, outcome: 'SUCCESS' });
+    expect(await newest('createKnowledgeBase')).toMatchObject({
+      actorId: account.rootId,
+      via: 'API_KEY',
+      resourceId: kb,
+      outcome: 'SUCCESS',
+    });
   });
 
   describe('role sessions', () => {
@@ -151,19 +283,31 @@ describe('audit trail', () => {
 
     beforeAll(async () => {
       assumer = await createUser(t.client, account.token, uniqueName('assumer'));
-      const role = await t.client.ok(
+      const role = await t.client.ok<{ createRamRole: { id: string } }>(
         `mutation($u: ID!, $n: String!) { createRamRole(input: { name: $n, trustedUserIds: [$u] }) { id } }`,
         { u: assumer.id, n: uniqueName('ops') },
         account.token,
       );
       roleId = role.createRamRole.id;
       await attachPolicy(t.client, account.token, roleId, 'AliyunBailianFullAccess');
-      roleToken = (await t.client.ok(`mutation($id: ID!) { assumeRole(roleId: $id) { token } }`, { id: roleId }, assumer.token)).assumeRole.token;
+      roleToken = (
+        await t.client.ok<{ assumeRole: { token: string } }>(
+          `mutation($id: ID!) { assumeRole(roleId: $id) { token } }`,
+          { id: roleId },
+          assumer.token,
+        )
+      ).assumeRole.token;
     });
 
     it("a role session's successful change names the role as actor and the assuming user as onBehalfOf", async () => {
       const w = await createWorkspace(t.client, roleToken, uniqueName('by-role'));
-      expect(await newest('createWorkspace')).toMatchObject({ actorId: roleId, onBehalfOfId: assumer.id, via: 'SESSION', resourceId: w, outcome: 'SUCCESS' });
+      expect(await newest('createWorkspace')).toMatchObject({
+        actorId: roleId,
+        onBehalfOfId: assumer.id,
+        via: 'SESSION',
+        resourceId: w,
+        outcome: 'SUCCESS',
+      });
     });
 
     it("a role session's denied attempt carries onBehalfOf too", async () => {
@@ -176,7 +320,7 @@ describe('audit trail', () => {
       expect(await newest('createRamUser')).toMatchObject({ actorId: roleId, onBehalfOfId: assumer.id, outcome: 'DENIED' });
     });
 
-    it('filters by actor find the role session\'s events', async () => {
+    it("filters by actor find the role session's events", async () => {
       const events = await auditEvents(t.client, account.token, { actorId: roleId });
       expect(events.length).toBeGreaterThanOrEqual(2);
       expect(events.every((e) => e.actorId === roleId && e.onBehalfOfId === assumer.id)).toBe(true);
@@ -190,8 +334,18 @@ describe('audit trail', () => {
       ['createWorkspace', 'a duplicate name (CONFLICT)', CREATE_WORKSPACE, () => ({ n: 'W-renamed', r: 'CN_BEIJING' })],
       ['createApiKey', 'a bad CIDR', CREATE_API_KEY, () => ({ w: account.W, scope: [], ips: ['10.0.0.0/40'], d: '' })],
       ['createApiKey', 'a model scope not callable', CREATE_API_KEY, () => ({ w: account.W, scope: ['qwen-turbo'], ips: [], d: '' })],
-      ['setModelAuthorization', 'the default workspace', SET_MODEL_AUTHORIZATION, () => ({ w: account.D, m: 'qwen-max', i: false, f: null, d: null })],
-      ['setModelAuthorization', 'a capability the model lacks', SET_MODEL_AUTHORIZATION, () => ({ w: account.W, m: 'qwen-max', i: null, f: true, d: null })],
+      [
+        'setModelAuthorization',
+        'the default workspace',
+        SET_MODEL_AUTHORIZATION,
+        () => ({ w: account.D, m: 'qwen-max', i: false, f: null, d: null }),
+      ],
+      [
+        'setModelAuthorization',
+        'a capability the model lacks',
+        SET_MODEL_AUTHORIZATION,
+        () => ({ w: account.W, m: 'qwen-max', i: null, f: true, d: null }),
+      ],
       ['createKnowledgeBase', 'an empty name', CREATE_KNOWLEDGE_BASE, () => ({ w: account.W, n: '' })],
       [
         'setMemberPermissions',
@@ -215,16 +369,24 @@ describe('audit trail', () => {
 
   describe('the audit_event table is append-only at the database level', () => {
     const snapshot = () =>
-      sql<{ rows: string }>`select count(*)::text || ':' || coalesce(md5(string_agg(a::text, '|' order by id)), '') as rows from audit_event a`
+      sql<{
+        rows: string;
+      }>`select count(*)::text || ':' || coalesce(md5(string_agg(a::text, '|' order by id)), '') as rows from audit_event a`
         .execute(t.database.db)
-        .then((r) => r.rows[0]!.rows);
+        .then((r) => defined(r.rows[0], 'the snapshot row').rows);
 
     it.each([
-      ['UPDATE of one row', () => t.database.db.updateTable('audit_event').set({ outcome: 'SUCCESS', reason: null }).where('outcome', '=', 'DENIED').execute()],
+      [
+        'UPDATE of one row',
+        () => t.database.db.updateTable('audit_event').set({ outcome: 'SUCCESS', reason: null }).where('outcome', '=', 'DENIED').execute(),
+      ],
       ['UPDATE of every row', () => t.database.db.updateTable('audit_event').set({ action: 'tampered' }).execute()],
       ['DELETE of one account', () => t.database.db.deleteFrom('audit_event').where('account_id', '=', account.accountId).execute()],
       ['DELETE of everything', () => t.database.db.deleteFrom('audit_event').execute()],
-      ['UPDATE inside a transaction', () => t.database.db.transaction().execute((trx) => trx.updateTable('audit_event').set({ actor_id: null }).execute())],
+      [
+        'UPDATE inside a transaction',
+        () => t.database.db.transaction().execute((trx) => trx.updateTable('audit_event').set({ actor_id: null }).execute()),
+      ],
       ['TRUNCATE', () => sql`truncate audit_event`.execute(t.database.db)],
     ])('%s is rejected and changes nothing', async (_case, attempt) => {
       const before = await snapshot();
@@ -234,32 +396,42 @@ describe('audit trail', () => {
     });
 
     it('the API offers no way to edit an event either', async () => {
-      const schema = await t.client.ok(`{ __schema { mutationType { fields { name } } } }`, {}, account.token);
-      const mutations: string[] = schema.__schema.mutationType.fields.map((f: { name: string }) => f.name);
+      const schema = await t.client.ok<{ __schema: { mutationType: { fields: Array<{ name: string }> } } }>(
+        `{ __schema { mutationType { fields { name } } } }`,
+        {},
+        account.token,
+      );
+      const mutations: string[] = schema.__schema.mutationType.fields.map((f) => f.name);
       expect(mutations.filter((name) => /audit/i.test(name))).toEqual([]);
     });
   });
 
   describe('pagination', () => {
     const page = async (first: number, after: string | null, filter: Record<string, unknown> = {}) =>
-      (await t.client.ok(AUDIT_EVENTS, { first, after, filter }, account.token)).auditEvents;
+      (await t.client.ok<{ auditEvents: AuditConnection }>(AUDIT_EVENTS, { first, after, filter }, account.token)).auditEvents;
     /** The trail's order, read from the database: the public IDs tell none. */
     let order = new Map<string, bigint>();
     async function readOrder() {
-      const rows = await t.database.db.selectFrom('audit_event').select(['public_id', sql<string>`cast(id as text)`.as('id')]).execute();
+      const rows = await t.database.db
+        .selectFrom('audit_event')
+        .select(['public_id', sql<string>`cast(id as text)`.as('id')])
+        .execute();
       order = new Map(rows.map((row) => [`aud_${row.public_id}`, BigInt(row.id)]));
     }
-    const seq = (e: AuditEventView) => order.get(e.id)!;
+    const seq = (e: AuditEventView) => defined(order.get(e.id), `the order of ${e.id}`);
 
     async function walk(pageSize: number, filter: Record<string, unknown> = {}, between?: () => Promise<void>) {
       const seen: AuditEventView[] = [];
       let after: string | null = null;
       for (let i = 0; i < 100; i++) {
-        const connection: any = await page(pageSize, after, filter);
+        const connection: AuditConnection = await page(pageSize, after, filter);
         expect(connection.edges.length).toBeLessThanOrEqual(pageSize);
-        seen.push(...connection.edges.map((e: any) => e.node));
+        seen.push(...connection.edges.map((e) => e.node));
         if (!connection.pageInfo.hasNextPage) {
-          expect(await page(pageSize, connection.pageInfo.endCursor ?? after, filter)).toMatchObject({ edges: [], pageInfo: { hasNextPage: false } });
+          expect(await page(pageSize, connection.pageInfo.endCursor ?? after, filter)).toMatchObject({
+            edges: [],
+            pageInfo: { hasNextPage: false },
+          });
           return seen;
         }
         after = connection.pageInfo.endCursor;
@@ -281,8 +453,10 @@ describe('audit trail', () => {
       expect(walked.map((e) => e.id)).toEqual(all.map((e) => e.id).slice(0, walked.length));
       expect(new Set(walked.map((e) => e.id)).size).toBe(walked.length);
       for (let i = 1; i < walked.length; i++) {
-        expect(seq(walked[i - 1]!)).toBeGreaterThan(seq(walked[i]!));
-        expect(Date.parse(walked[i - 1]!.createdAt)).toBeGreaterThanOrEqual(Date.parse(walked[i]!.createdAt));
+        const previous = defined(walked[i - 1], `walked event ${i - 1}`);
+        const current = defined(walked[i], `walked event ${i}`);
+        expect(seq(previous)).toBeGreaterThan(seq(current));
+        expect(Date.parse(previous.createdAt)).toBeGreaterThanOrEqual(Date.parse(current.createdAt));
       }
     });
 
@@ -299,24 +473,31 @@ describe('audit trail', () => {
 
     it('events written while paging appear neither twice nor inside later pages', async () => {
       const firstPage = await page(5, null);
-      const newestBefore = firstPage.edges[0].node.id;
+      const firstNode = defined(firstPage.edges[0], 'the first edge of the first page').node;
+      const newestBefore = firstNode.id;
       const walked = await walk(5, {}, async () => {
         for (let i = 0; i < 6; i++) await createKnowledgeBase(t.client, account.token, account.W, uniqueName('during'));
       });
       await readOrder();
       expect(new Set(walked.map((e) => e.id)).size).toBe(walked.length);
-      expect(walked[0]!.id).toBe(newestBefore);
-      expect(walked.filter((e) => seq(e) > seq(firstPage.edges[0].node))).toEqual([]);
+      expect(defined(walked[0], 'the first walked event').id).toBe(newestBefore);
+      expect(walked.filter((e) => seq(e) > seq(firstNode))).toEqual([]);
     });
 
     it('node(id) of an event answers the same event', async () => {
-      const [event] = await auditEvents(t.client, account.token, {}, 1);
-      const data = await t.client.ok(
+      const event = defined((await auditEvents(t.client, account.token, {}, 1))[0], 'the newest event');
+      const data = await t.client.ok<{ node: unknown }>(
         `query($id: ID!) { node(id: $id) { id ... on AuditEvent { action actorId resourceId outcome } } }`,
-        { id: event!.id },
+        { id: event.id },
         account.token,
       );
-      expect(data.node).toEqual({ id: event!.id, action: event!.action, actorId: event!.actorId, resourceId: event!.resourceId, outcome: event!.outcome });
+      expect(data.node).toEqual({
+        id: event.id,
+        action: event.action,
+        actorId: event.actorId,
+        resourceId: event.resourceId,
+        outcome: event.outcome,
+      });
     });
 
     it.each([

@@ -42,7 +42,11 @@ function newest(path: string): number {
 /** Builds the bundle when it is missing or older than its sources. */
 function ensureBundle() {
   const manifest = join(GRAPHIQL_BUNDLE_DIR, 'manifest.json');
-  const sources = Math.max(newest(join(ROOT, 'web', 'graphiql')), newest(join(ROOT, 'scripts', 'build-graphiql.mjs')), newest(join(ROOT, 'package-lock.json')));
+  const sources = Math.max(
+    newest(join(ROOT, 'web', 'graphiql')),
+    newest(join(ROOT, 'scripts', 'build-graphiql.mjs')),
+    newest(join(ROOT, 'package-lock.json')),
+  );
   if (existsSync(manifest) && statSync(manifest).mtimeMs >= sources) return;
   execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-graphiql.mjs')], { cwd: ROOT, stdio: 'inherit' });
 }
@@ -94,7 +98,8 @@ describe.skipIf(unavailable !== null)('GraphiQL in a browser', () => {
       const url = request.url();
       requested.push(url);
       if (!url.startsWith(`${origin}/`) && !url.startsWith('data:') && !url.startsWith('blob:')) foreignRequests.push(url);
-      if (url === t.url && request.method() === 'POST') graphqlRequests.push({ authorization: request.headers().authorization, body: request.postData() ?? '' });
+      if (url === t.url && request.method() === 'POST')
+        graphqlRequests.push({ authorization: request.headers().authorization, body: request.postData() ?? '' });
     });
     context.on('response', (response) => {
       if (response.status() >= 400) failedResponses.push(`${response.status()} ${response.url()}`);
@@ -112,7 +117,11 @@ describe.skipIf(unavailable !== null)('GraphiQL in a browser', () => {
 
   it('signs a root in from the sign-in bar and runs a query with its token', { timeout: 120_000 }, async () => {
     const root = await signUp(t.client);
-    await t.client.ok(`mutation { activateModelStudio(input: { region: CN_BEIJING, acceptServiceAgreement: true }) { id } }`, {}, root.token);
+    await t.client.ok(
+      `mutation { activateModelStudio(input: { region: CN_BEIJING, acceptServiceAgreement: true }) { id } }`,
+      {},
+      root.token,
+    );
 
     const response = await page.goto(t.url.replace(/\/graphql$/, '/graphiql'));
     expect(response?.status()).toBe(200);
@@ -135,7 +144,11 @@ describe.skipIf(unavailable !== null)('GraphiQL in a browser', () => {
     await page.keyboard.press('ControlOrMeta+A');
     await page.keyboard.press('Delete');
     await page.keyboard.insertText(query);
-    const editorText = () => page.locator('.graphiql-query-editor .view-lines').first().evaluate((el) => (el.textContent ?? '').replace(/\u00a0/g, ' '));
+    const editorText = () =>
+      page
+        .locator('.graphiql-query-editor .view-lines')
+        .first()
+        .evaluate((el) => (el.textContent ?? '').replace(/\u00a0/g, ' '));
     await expect.poll(editorText).toBe(query);
 
     await page.locator('.graphiql-execute-button').click();

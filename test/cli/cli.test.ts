@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { testDatabaseKind } from '../helpers/test-database.js';
+import { defined } from '../helpers/assertions.js';
 
 const run = promisify(execFile);
 const dataDir = mkdtempSync(join(tmpdir(), 'cli-test-'));
@@ -34,7 +35,7 @@ describe.skipIf(testDatabaseKind() !== 'pglite')('the command line', () => {
     // The workspace administrator of "research" may manage its members; the newcomer may not.
     const { PGlite } = await import('@electric-sql/pglite');
     const db = await PGlite.create({ dataDir });
-    const ids = async (sqlText: string) => (await db.query<{ id: string }>(sqlText)).rows[0]!.id;
+    const ids = async (sqlText: string) => defined((await db.query<{ id: string }>(sqlText)).rows[0], `a row of ${sqlText}`).id;
     const research = await ids(`select id from workspace where name = 'research'`);
     const admin = await ids(`select id from principal where name = 'ws-admin'`);
     const newcomer = await ids(`select id from principal where name = 'newcomer'`);

@@ -9,7 +9,11 @@ const t = gatewayForThisFile();
 describe('unexpected errors leak nothing', () => {
   it('a database failure answers INTERNAL_SERVER_ERROR with a request id, and the rest of the response is served', async () => {
     const root = await signUp(t.client);
-    const w = await t.client.ok(`mutation { activateModelStudio(input: { region: CN_BEIJING, acceptServiceAgreement: true }) { id } }`, {}, root.token);
+    const w = await t.client.ok<{ activateModelStudio: { id: string } }>(
+      `mutation { activateModelStudio(input: { region: CN_BEIJING, acceptServiceAgreement: true }) { id } }`,
+      {},
+      root.token,
+    );
     // Break one table under the running server: its field fails, its siblings do not.
     await sql`alter table knowledge_base rename to knowledge_base_gone`.execute(t.database.db);
     try {
@@ -24,7 +28,8 @@ describe('unexpected errors leak nothing', () => {
       expect(error.extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR', requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
       expect(error.message).toBe('Internal server error');
       const text = JSON.stringify(result);
-      for (const leak of ['knowledge_base', 'relation', 'select', 'stack', '/work/', 'node_modules', 'at ']) expect(text).not.toContain(leak);
+      for (const leak of ['knowledge_base', 'relation', 'select', 'stack', '/work/', 'node_modules', 'at '])
+        expect(text).not.toContain(leak);
     } finally {
       await sql`alter table knowledge_base_gone rename to knowledge_base`.execute(t.database.db);
     }

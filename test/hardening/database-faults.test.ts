@@ -108,7 +108,7 @@ async function until(condition: () => Promise<boolean>, timeoutMs: number, what:
   }
 }
 
-describe.skipIf(testDatabaseKind() !== 'postgres')('database faults (a PostgreSQL of the test\'s own, gateway as a process)', () => {
+describe.skipIf(testDatabaseKind() !== 'postgres')("database faults (a PostgreSQL of the test's own, gateway as a process)", () => {
   let postgres: PrivatePostgres | undefined;
   let server: ServerProcess | undefined;
   let client: GraphQLClient;
@@ -172,8 +172,14 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database faults (a PostgreSQ
       expect(health.ms).toBeLessThan(BOUND_MS);
       const viewer = await client.request(VIEWER, {}, { token: root.token });
       expect(viewer).toMatchObject({ status: 503, data: undefined, errors: [UNAVAILABLE] });
-      expect(await call(baseUrl, 'modelAccess', credentials)).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE', message: UNAVAILABLE.message });
-      const write = await client.request(SIGN_UP, { i: { accountName: `x-${unique()}`, email: `x-${unique()}@example.com`, password: PASSWORD } });
+      expect(await call(baseUrl, 'modelAccess', credentials)).toMatchObject({
+        status: 503,
+        code: 'SERVICE_UNAVAILABLE',
+        message: UNAVAILABLE.message,
+      });
+      const write = await client.request(SIGN_UP, {
+        i: { accountName: `x-${unique()}`, email: `x-${unique()}@example.com`, password: PASSWORD },
+      });
       expect(write).toMatchObject({ status: 503, data: { signUp: null }, errors: [{ ...UNAVAILABLE, path: ['signUp'] }] });
       await new Promise((r) => setTimeout(r, 2_000));
       expect(alive()).toBe(true);
@@ -195,7 +201,10 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database faults (a PostgreSQ
     const during = samples.filter((s) => s.started > crashed && s.started + s.ms < restarting);
     const report = { all: summary(samples), duringOutage: summary(during) };
     // Every request was answered (no reset, no hang), in bounded time.
-    expect(samples.filter((s) => typeof s.status !== 'number'), JSON.stringify(report)).toEqual([]);
+    expect(
+      samples.filter((s) => typeof s.status !== 'number'),
+      JSON.stringify(report),
+    ).toEqual([]);
     expect(Math.max(...samples.map((s) => s.ms))).toBeLessThan(BOUND_MS);
     // Requests made while the database was down said so, and nothing else.
     expect(during.length).toBeGreaterThan(20);
@@ -204,17 +213,22 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database faults (a PostgreSQ
       else expect(s, JSON.stringify(s)).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE', message: UNAVAILABLE.message });
     }
     // Requests cut by the crash itself may fail, but only with SERVICE_UNAVAILABLE.
-    expect(samples.filter((s) => !['OK', 'SERVICE_UNAVAILABLE', 'ok', 'unavailable'].includes(s.code)), JSON.stringify(report)).toEqual([]);
+    expect(
+      samples.filter((s) => !['OK', 'SERVICE_UNAVAILABLE', 'ok', 'unavailable'].includes(s.code)),
+      JSON.stringify(report),
+    ).toEqual([]);
   }, 90_000);
 
-  it('a database that does not answer: requests fail after the pool\'s connection timeout (5 s), not later; service resumes when it answers again', async () => {
+  it("a database that does not answer: requests fail after the pool's connection timeout (5 s), not later; service resumes when it answers again", async () => {
     await privatePostgres().ensureStarted();
     // Drop the gateway's pooled connections, so that every request needs a new one; then freeze
     // the postmaster: it accepts TCP connections (in the kernel's backlog) but never answers.
     const admin = new pg.Client({ connectionString: privatePostgres().url });
     await admin.connect();
     try {
-      await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where pid <> pg_backend_pid() and backend_type = $1', ['client backend']);
+      await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where pid <> pg_backend_pid() and backend_type = $1', [
+        'client backend',
+      ]);
     } finally {
       await admin.end();
     }
@@ -224,7 +238,9 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database faults (a PostgreSQ
     try {
       samples = await Promise.all([
         healthz(),
-        ...Array.from({ length: 15 }, (_, i) => call(baseUrl, defined((['viewer', 'modelAccess', 'signUp'] as const)[i % 3], 'a kind of request'), credentials)),
+        ...Array.from({ length: 15 }, (_, i) =>
+          call(baseUrl, defined((['viewer', 'modelAccess', 'signUp'] as const)[i % 3], 'a kind of request'), credentials),
+        ),
       ]);
       expect(alive()).toBe(true);
     } finally {

@@ -160,8 +160,10 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('graceful shutdown on SIGTERM
     server = await startServerProcess(postgresUrl(), { NODE_ENV: 'production', LOG_LEVEL: 'warn' });
     const client = new GraphQLClient(server.url);
     const name = `gone-${randomBytes(4).toString('hex')}`;
-    const { signUp } = await client.ok(SIGN_UP, { i: { accountName: name, email: `${name}@example.com`, password: PASSWORD } });
-    const { activateModelStudio } = await client.ok(
+    const { signUp } = await client.ok<{ signUp: { token: string } }>(SIGN_UP, {
+      i: { accountName: name, email: `${name}@example.com`, password: PASSWORD },
+    });
+    const { activateModelStudio } = await client.ok<{ activateModelStudio: { id: string } }>(
       `mutation { activateModelStudio(input: { region: CN_BEIJING, acceptServiceAgreement: true }) { id } }`,
       {},
       signUp.token,
@@ -177,7 +179,10 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('graceful shutdown on SIGTERM
         query: `query($w: ID!) { workspace(id: $w) { id members(first: 10) { edges { node { role } } } modelAuthorizations(first: 10) { edges { node { inference } } } } }`,
         variables: { w: activateModelStudio.id },
       });
-      const req = request(server.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${signUp.token}` } });
+      const req = request(server.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${signUp.token}` },
+      });
       req.on('error', () => {}); // the test hangs up on purpose
       req.end(body);
       await new Promise((r) => setTimeout(r, 500)); // the server is waiting on the lock

@@ -52,7 +52,12 @@ interface Answer {
   body: { data?: unknown; errors?: Array<{ message: string; extensions?: { code?: string } }> };
 }
 
-async function send(init: { method: 'GET' | 'POST'; search?: Record<string, string>; headers?: Record<string, string>; body?: string }): Promise<Answer> {
+async function send(init: {
+  method: 'GET' | 'POST';
+  search?: Record<string, string>;
+  headers?: Record<string, string>;
+  body?: string;
+}): Promise<Answer> {
   const url = new URL(t.url);
   for (const [key, value] of Object.entries(init.search ?? {})) url.searchParams.set(key, value);
   const response = await fetch(url, { method: init.method, headers: init.headers ?? {}, body: init.body ?? null });
@@ -147,10 +152,19 @@ describe('POST', () => {
     const target = new URL(t.url);
     // fetch always labels a string body text/plain; node:http sends none unless told.
     const status = await new Promise<number>((resolve, reject) => {
-      const req = request({ host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers: { 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
-        res.resume();
-        res.once('end', () => resolve(res.statusCode ?? 0));
-      });
+      const req = request(
+        {
+          host: target.hostname,
+          port: target.port,
+          path: target.pathname,
+          method: 'POST',
+          headers: { 'content-length': String(Buffer.byteLength(body)) },
+        },
+        (res) => {
+          res.resume();
+          res.once('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
       req.once('error', reject);
       req.end(body);
     });
@@ -187,7 +201,11 @@ describe('POST', () => {
   });
 
   it('PUT answers 405 with the allowed methods', async () => {
-    const response = await fetch(t.url, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
+    const response = await fetch(t.url, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: '{"query":"{ __typename }"}',
+    });
     expect(response.status).toBe(405);
     expect(response.headers.get('allow')).toMatch(/GET, POST/);
   });

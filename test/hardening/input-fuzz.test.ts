@@ -5,6 +5,7 @@ import { createUser, signUp, type TestAccount } from '../helpers/fixtures.js';
 import { gatewayForThisFile } from '../helpers/test-gateway.js';
 import { fingerprint } from '../matrix/world.js';
 import { argumentsFor, connectionArguments, connectionOperations, operationFor } from './schema-inputs.js';
+import { defined } from '../helpers/assertions.js';
 
 /**
  * Random, hostile input for every mutation, every query with arguments and every connection's
@@ -15,9 +16,17 @@ import { argumentsFor, connectionArguments, connectionOperations, operationFor }
  */
 const t = gatewayForThisFile();
 const schema = buildBareSchema().schema;
-const CLIENT_ERRORS = new Set(['BAD_USER_INPUT', 'NOT_FOUND', 'CONFLICT', 'FORBIDDEN', 'UNAUTHENTICATED', 'RATE_LIMITED', 'GRAPHQL_VALIDATION_FAILED']);
-const mutations = Object.keys(schema.getMutationType()!.getFields());
-const queries = Object.values(schema.getQueryType()!.getFields())
+const CLIENT_ERRORS = new Set([
+  'BAD_USER_INPUT',
+  'NOT_FOUND',
+  'CONFLICT',
+  'FORBIDDEN',
+  'UNAUTHENTICATED',
+  'RATE_LIMITED',
+  'GRAPHQL_VALIDATION_FAILED',
+]);
+const mutations = Object.keys(defined(schema.getMutationType(), 'the Mutation type').getFields());
+const queries = Object.values(defined(schema.getQueryType(), 'the Query type').getFields())
   .filter((field) => field.args.length > 0)
   .map((field) => field.name);
 const RUNS = { numRuns: 12, seed: 20261128 };
@@ -28,11 +37,35 @@ let known: string[] = [];
 
 beforeAll(async () => {
   root = await signUp(t.client);
-  const d = await t.client.ok(`mutation { activateModelStudio(input: { region: CN_BEIJING, acceptServiceAgreement: true }) { id } }`, {}, root.token);
-  workspaceId = (await t.client.ok(`mutation { createWorkspace(input: { name: "fuzz", region: CN_BEIJING }) { id } }`, {}, root.token)).createWorkspace.id;
+  const d = await t.client.ok<{ activateModelStudio: { id: string } }>(
+    `mutation { activateModelStudio(input: { region: CN_BEIJING, acceptServiceAgreement: true }) { id } }`,
+    {},
+    root.token,
+  );
+  workspaceId = (
+    await t.client.ok<{ createWorkspace: { id: string } }>(
+      `mutation { createWorkspace(input: { name: "fuzz", region: CN_BEIJING }) { id } }`,
+      {},
+      root.token,
+    )
+  ).createWorkspace.id;
   const user = await createUser(t.client, root.token);
-  const key = await t.client.ok(`mutation($w: ID!) { createApiKey(input: { workspaceId: $w }) { apiKey { id } } }`, { w: workspaceId }, root.token);
-  known = [d.activateModelStudio.id, workspaceId, user.id, key.createApiKey.apiKey.id, root.rootId, root.accountId, 'qwen-max', 'qwen-plus'];
+  const key = await t.client.ok<{ createApiKey: { apiKey: { id: string } } }>(
+    `mutation
+($w: ID!) { createApiKey(input: { workspaceId: $w }) { apiKey { id } } }`,
+    { w: workspaceId },
+    root.token,
+  );
+  known = [
+    d.activateModelStudio.id,
+    workspaceId,
+    user.id,
+    key.createApiKey.apiKey.id,
+    root.rootId,
+    root.accountId,
+    'qwen-max',
+    'qwen-plus',
+  ];
 });
 
 /** Sends the operation (anonymously without a token): only client-error codes, and nothing changed when refused. */
@@ -53,27 +86,43 @@ describe.each([
   ['the root', () => root.token],
   ['an anonymous caller', () => null],
 ])('hostile input from %s', (_caller, token) => {
-  it.each(mutations)('mutation %s', async (mutation) => {
-    const query = operationFor(schema, 'Mutation', mutation);
-    await fc.assert(
-      fc.asyncProperty(argumentsFor(schema, 'Mutation', mutation, known), (variables) => expectOnlyClientErrors(query, variables, token())),
-      RUNS,
-    );
-  }, 120_000);
+  it.each(mutations)(
+    'mutation %s',
+    async (mutation) => {
+      const query = operationFor(schema, 'Mutation', mutation);
+      await fc.assert(
+        fc.asyncProperty(argumentsFor(schema, 'Mutation', mutation, known), (variables) =>
+          expectOnlyClientErrors(query, variables, token()),
+        ),
+        RUNS,
+      );
+    },
+    120_000,
+  );
 
-  it.each(queries)('query %s', async (field) => {
-    const query = operationFor(schema, 'Query', field);
-    await fc.assert(
-      fc.asyncProperty(argumentsFor(schema, 'Query', field, known), (variables) => expectOnlyClientErrors(query, variables, token())),
-      { ...RUNS, numRuns: 25 },
-    );
-  }, 120_000);
+  it.each(queries)(
+    'query %s',
+    async (field) => {
+      const query = operationFor(schema, 'Query', field);
+      await fc.assert(
+        fc.asyncProperty(argumentsFor(schema, 'Query', field, known), (variables) => expectOnlyClientErrors(query, variables, token())),
+        { ...RUNS, numRuns: 25 },
+      );
+    },
+    120_000,
+  );
 
-  it.each(connectionOperations(schema))('cursor of %s', async (_connection, query) => {
-    const variables = query.includes('$workspaceId') ? connectionArguments.map((args) => ({ ...args, workspaceId })) : connectionArguments;
-    await fc.assert(
-      fc.asyncProperty(variables, (values) => expectOnlyClientErrors(query, values, token())),
-      { ...RUNS, numRuns: 25 },
-    );
-  }, 120_000);
+  it.each(connectionOperations(schema))(
+    'cursor of %s',
+    async (_connection, query) => {
+      const variables = query.includes('$workspaceId')
+        ? connectionArguments.map((args) => ({ ...args, workspaceId }))
+        : connectionArguments;
+      await fc.assert(
+        fc.asyncProperty(variables, (values) => expectOnlyClientErrors(query, values, token())),
+        { ...RUNS, numRuns: 25 },
+      );
+    },
+    120_000,
+  );
 });

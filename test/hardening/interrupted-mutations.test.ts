@@ -72,42 +72,58 @@ const cases: Case[] = [
     name: 'signUp',
     fault: ['audit_event', 'insert'],
     written: 'the account and its root',
-    run: () => t.client.request(`mutation { signUp(input: { accountName: "half-written", email: "half@example.com", password: "correct horse battery staple" }) { token } }`),
+    run: () =>
+      t.client.request(
+        `mutation { signUp(input: { accountName: "half-written", email: "half@example.com", password: "correct horse battery staple" }) { token } }`,
+      ),
   },
   {
     name: 'activateModelStudio',
     fault: ['workspace', 'insert'],
     written: 'the activation and a workspace slot',
-    run: () => t.client.request(`mutation { activateModelStudio(input: { region: CN_BEIJING, acceptServiceAgreement: true }) { id } }`, {}, { token: root.token }),
+    run: () =>
+      t.client.request(
+        `mutation { activateModelStudio(input: { region: CN_BEIJING, acceptServiceAgreement: true }) { id } }`,
+        {},
+        { token: root.token },
+      ),
   },
   {
     name: 'setAllModelsAccess CLOSE',
     fault: ['model_authorization', 'update'],
-    written: 'the workspace\'s all-models flag',
-    run: () => t.client.request(`mutation($w: ID!) { setAllModelsAccess(input: { workspaceId: $w, mode: CLOSE }) { id } }`, { w: account.W }, { token: account.token }),
+    written: "the workspace's all-models flag",
+    run: () =>
+      t.client.request(
+        `mutation($w: ID!) { setAllModelsAccess(input: { workspaceId: $w, mode: CLOSE }) { id } }`,
+        { w: account.W },
+        { token: account.token },
+      ),
   },
   {
     name: 'deleteRamUser',
     fault: ['audit_event', 'insert'],
-    written: 'the user\'s deletion, memberships and keys',
+    written: "the user's deletion, memberships and keys",
     run: () => t.client.request(`mutation($id: ID!) { deleteRamUser(id: $id) { id } }`, { id: userToDelete.id }, { token: account.token }),
   },
 ];
 
 describe('a fault in the middle of a multi-step mutation', () => {
-  it.each(cases)('$name: a failure after $written answers INTERNAL_SERVER_ERROR and writes nothing; it succeeds without the fault', async ({ fault, run }) => {
-    const before = await databaseFingerprint(t.database.db);
-    faultyTable = await injectFault(t.database.db, ...fault);
+  it.each(cases)(
+    '$name: a failure after $written answers INTERNAL_SERVER_ERROR and writes nothing; it succeeds without the fault',
+    async ({ fault, run }) => {
+      const before = await databaseFingerprint(t.database.db);
+      faultyTable = await injectFault(t.database.db, ...fault);
 
-    const failed = await run();
-    expect(failed.errors?.map((e) => e.extensions?.code)).toEqual(['INTERNAL_SERVER_ERROR']);
-    expect(JSON.stringify(failed)).not.toContain('injected');
-    expect(await databaseFingerprint(t.database.db)).toEqual(before);
+      const failed = await run();
+      expect(failed.errors?.map((e) => e.extensions?.code)).toEqual(['INTERNAL_SERVER_ERROR']);
+      expect(JSON.stringify(failed)).not.toContain('injected');
+      expect(await databaseFingerprint(t.database.db)).toEqual(before);
 
-    await sql`drop trigger injected_fault on ${sql.table(fault[0])}`.execute(t.database.db);
-    faultyTable = null;
-    const retried = await run();
-    expect(retried.errors).toBeUndefined();
-    expect(await databaseFingerprint(t.database.db)).not.toEqual(before);
-  });
+      await sql`drop trigger injected_fault on ${sql.table(fault[0])}`.execute(t.database.db);
+      faultyTable = null;
+      const retried = await run();
+      expect(retried.errors).toBeUndefined();
+      expect(await databaseFingerprint(t.database.db)).not.toEqual(before);
+    },
+  );
 });

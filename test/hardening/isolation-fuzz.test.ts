@@ -36,20 +36,59 @@ let b: Side;
 async function buildAccount(label: string): Promise<Side & { names: string[] }> {
   const root = await signUp(t.client, `${label}-${Date.now().toString(36)}`);
   const c = t.client;
-  const d = (await c.ok(`mutation { activateModelStudio(input: { region: CN_BEIJING, acceptServiceAgreement: true }) { id } }`, {}, root.token)).activateModelStudio.id;
-  const w = (await c.ok(`mutation($n: String!) { createWorkspace(input: { name: $n, region: CN_BEIJING }) { id } }`, { n: `${label}-workspace` }, root.token)).createWorkspace.id;
+  const d = (
+    await c.ok<{ activateModelStudio: { id: string } }>(
+      `mutation { activateModelStudio(input: { region: CN_BEIJING, acceptServiceAgreement: true }) { id } }`,
+      {},
+      root.token,
+    )
+  ).activateModelStudio.id;
+  const w = (
+    await c.ok<{ createWorkspace: { id: string } }>(
+      `mutation($n: String!) { createWorkspace(input: { name: $n, region: CN_BEIJING }) { id } }`,
+      { n: `${label}-workspace` },
+      root.token,
+    )
+  ).createWorkspace.id;
   const world = { client: c, root } as never;
   const fa = await createUser(c, root.token, `${label}-fa`);
   await attachPolicy(c, root.token, fa.id, 'AliyunBailianFullAccess');
   const member = await registeredUser(world);
   await setPages(c, root.token, w, member.id, ['ADMINISTRATOR']);
-  const key = await c.ok(`mutation($w: ID!) { createApiKey(input: { workspaceId: $w, description: "${label}-key" }) { secret apiKey { id prefix } } }`, { w }, root.token);
-  const kb = await c.ok(`mutation($w: ID!) { createKnowledgeBase(input: { workspaceId: $w, name: "${label}-kb" }) { id } }`, { w }, root.token);
-  const role = await c.ok(`mutation { createRamRole(input: { name: "${label}-role" }) { id } }`, {}, root.token);
-  const events = await c.ok(`{ auditEvents(first: 1) { edges { node { id } } } }`, {}, root.token);
+  const key = await c.ok<{ createApiKey: { secret: string; apiKey: { id: string; prefix: string } } }>(
+    `mutation($w: ID!) { createApiKey(input: { workspaceId: $w, description: "${label}-key" }) { secret apiKey { id prefix } } }`,
+    { w },
+    root.token,
+  );
+  const kb = await c.ok<{ createKnowledgeBase: { id: string } }>(
+    `mutation($w: ID!) { createKnowledgeBase(input: { workspaceId: $w, name: "${label}-kb" }) { id } }`,
+    { w },
+    root.token,
+  );
+  const role = await c.ok<{ createRamRole: { id: string } }>(
+    `mutation { createRamRole(input: { name: "${label}-role" }) { id } }`,
+    {},
+    root.token,
+  );
+  const events = await c.ok<{ auditEvents: { edges: Array<{ node: { id: string } }> } }>(
+    `{ auditEvents(first: 1) { edges { node { id } } } }`,
+    {},
+    root.token,
+  );
   return {
     tokens: [root.token, fa.token, member.token, key.createApiKey.secret],
-    ids: [root.accountId, root.rootId, d, w, fa.id, member.id, key.createApiKey.apiKey.id, kb.createKnowledgeBase.id, role.createRamRole.id, events.auditEvents.edges[0].node.id],
+    ids: [
+      root.accountId,
+      root.rootId,
+      d,
+      w,
+      fa.id,
+      member.id,
+      key.createApiKey.apiKey.id,
+      kb.createKnowledgeBase.id,
+      role.createRamRole.id,
+      defined(events.auditEvents.edges[0], 'the newest audit event').node.id,
+    ],
     secrets: [key.createApiKey.apiKey.prefix],
     names: [label],
   };
@@ -100,7 +139,9 @@ function randomQuery(seed: number, ids: string[]): { query: string; variables: R
       return `{ __typename ${fragments.join(' ')} }`;
     }
     if (!isObjectType(type)) return '';
-    const fields = Object.values(type.getFields()).filter((f) => depth < 4 || isScalarType(getNamedType(f.type)) || isEnumType(getNamedType(f.type)));
+    const fields = Object.values(type.getFields()).filter(
+      (f) => depth < 4 || isScalarType(getNamedType(f.type)) || isEnumType(getNamedType(f.type)),
+    );
     const chosen = fields.filter((f) => f.name === 'id' || next() < 0.45);
     const parts = chosen.map((f) => `${f.name}${argsFor(f)} ${selectionOf(getNamedType(f.type), depth + 1)}`);
     return `{ __typename ${parts.join(' ')} }`;
@@ -124,6 +165,5 @@ describe('tenant isolation under random queries', () => {
       }),
       { numRuns: 300, seed: 424242 },
     );
-
   }, 240_000);
 });

@@ -24,7 +24,15 @@ async function post(url: string, token: string, query: string) {
 }
 
 const userCount = async (t: TestGateway, accountId: string) =>
-  Number((await t.database.db.selectFrom('principal').where('account_id', '=', accountId).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  Number(
+    (
+      await t.database.db
+        .selectFrom('principal')
+        .where('account_id', '=', accountId)
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 describe('per-principal mutation throttling', () => {
   let t: TestGateway;
@@ -82,7 +90,9 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('the count is shared by every
 
   it('mutations through one process use up the limit in the other', async () => {
     const root = await signUp(t.client);
-    const other = await startServerProcess(defined(t.databaseUrl, 'the URL of the test database (PostgreSQL runs only)'), { MUTATION_LIMIT_PER_MINUTE: String(LIMIT) });
+    const other = await startServerProcess(defined(t.databaseUrl, 'the URL of the test database (PostgreSQL runs only)'), {
+      MUTATION_LIMIT_PER_MINUTE: String(LIMIT),
+    });
     try {
       for (let i = 0; i < LIMIT; i++) expect((await post(t.url, root.token, `mutation { ${CREATE_USER(`p${i}`)} }`)).status).toBe(200);
       const viaOther = await post(other.url, root.token, `mutation { ${CREATE_USER('q')} }`);

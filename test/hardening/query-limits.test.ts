@@ -20,7 +20,10 @@ function deepQuery(depth: number) {
 describe('over-limit queries are refused before they run', () => {
   const attacks = [
     { name: 'depth', query: deepQuery(QUERY_LIMITS.maxDepth + 8) },
-    { name: 'aliases', query: `{ ${Array.from({ length: QUERY_LIMITS.maxAliases + 5 }, (_, i) => `a${i}: viewer { credential }`).join(' ')} }` },
+    {
+      name: 'aliases',
+      query: `{ ${Array.from({ length: QUERY_LIMITS.maxAliases + 5 }, (_, i) => `a${i}: viewer { credential }`).join(' ')} }`,
+    },
     { name: 'directives', query: `{ viewer ${'@include(if: true) '.repeat(QUERY_LIMITS.maxDirectives + 5)}{ credential } }` },
     { name: 'tokens', query: `{ viewer { ${'credential '.repeat(QUERY_LIMITS.maxTokens)} } }` },
     {
@@ -31,7 +34,10 @@ describe('over-limit queries are refused before they run', () => {
 
   it.each(attacks)('$name', async ({ query }) => {
     const root = await signUp(t.client);
-    const before = await t.database.db.selectFrom('audit_event').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const before = await t.database.db
+      .selectFrom('audit_event')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     const started = performance.now();
     const response = await fetch(t.url, {
       method: 'POST',
@@ -47,7 +53,10 @@ describe('over-limit queries are refused before they run', () => {
     // No statement beyond authentication was issued.
     expect(Number(response.headers.get('x-sql-statements'))).toBeLessThanOrEqual(1);
     expect(elapsed).toBeGreaterThan(0);
-    const after = await t.database.db.selectFrom('audit_event').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const after = await t.database.db
+      .selectFrom('audit_event')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     expect(Number(after.n)).toBe(Number(before.n));
   });
 

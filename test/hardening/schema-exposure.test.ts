@@ -15,8 +15,14 @@ describe('configuration', () => {
   });
 
   it('each can be turned on in production, or off in development', () => {
-    expect(loadConfig({ ...PRODUCTION, INTROSPECTION: 'true', SCHEMA_SUGGESTIONS: '1' })).toMatchObject({ introspection: true, schemaSuggestions: true });
-    expect(loadConfig({ NODE_ENV: 'development', INTROSPECTION: 'false', SCHEMA_SUGGESTIONS: '0' })).toMatchObject({ introspection: false, schemaSuggestions: false });
+    expect(loadConfig({ ...PRODUCTION, INTROSPECTION: 'true', SCHEMA_SUGGESTIONS: '1' })).toMatchObject({
+      introspection: true,
+      schemaSuggestions: true,
+    });
+    expect(loadConfig({ NODE_ENV: 'development', INTROSPECTION: 'false', SCHEMA_SUGGESTIONS: '0' })).toMatchObject({
+      introspection: false,
+      schemaSuggestions: false,
+    });
     expect(() => loadConfig({ SCHEMA_SUGGESTIONS: 'maybe' })).toThrow(/SCHEMA_SUGGESTIONS/);
   });
 });
@@ -25,8 +31,15 @@ const INTROSPECTION_QUERY = '{ __schema { queryType { name } } }';
 const TYPO_QUERY = '{ viewr { principal { id } } }';
 
 async function post(gateway: TestGateway, query: string) {
-  const response = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
-  return { status: response.status, body: (await response.json()) as { data?: unknown; errors?: Array<{ message: string; extensions?: { code?: string } }> } };
+  const response = await fetch(gateway.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query }),
+  });
+  return {
+    status: response.status,
+    body: (await response.json()) as { data?: unknown; errors?: Array<{ message: string; extensions?: { code?: string } }> },
+  };
 }
 
 describe('through the API', () => {

@@ -11,6 +11,7 @@ import {
   type GraphQLInputType,
   type GraphQLSchema,
 } from 'graphql';
+import { defined } from '../helpers/assertions.js';
 
 /**
  * Characters PostgreSQL cannot store (NUL; lone surrogates, which UTF-8 cannot encode), and
@@ -37,7 +38,18 @@ export const numberPastBigint = fc
 export const hostileString = fc.oneof(
   fc.string({ maxLength: 80 }),
   fc.string({ unit: 'grapheme', maxLength: 40 }),
-  fc.constantFrom('', ' ', '\u0000', 'a'.repeat(65), 'x'.repeat(1001), "'; drop table account; --", '<script>', '../../etc/passwd', '%00', '🦄'.repeat(30)),
+  fc.constantFrom(
+    '',
+    ' ',
+    '\u0000',
+    'a'.repeat(65),
+    'x'.repeat(1001),
+    "'; drop table account; --",
+    '<script>',
+    '../../etc/passwd',
+    '%00',
+    '🦄'.repeat(30),
+  ),
   // Often: a single such character must never get past validation.
   { arbitrary: stringWithHostileCharacter, weight: 3 },
   fc.string({ minLength: 2000, maxLength: 5000 }),
@@ -47,7 +59,15 @@ export const hostileString = fc.oneof(
 export const hostileId = (known: string[]) =>
   fc.oneof(
     hostileString,
-    fc.constantFrom('llm-0000000000000000', 'usr_00000000000000000000', 'rol_00000000000000000000', 'key_00000000000000000000', 'kb_00000000000000000000', 'acc_00000000000000000000', 'aud_1'),
+    fc.constantFrom(
+      'llm-0000000000000000',
+      'usr_00000000000000000000',
+      'rol_00000000000000000000',
+      'key_00000000000000000000',
+      'kb_00000000000000000000',
+      'acc_00000000000000000000',
+      'aud_1',
+    ),
     numberPastBigint.map((n) => `aud_${n}`),
     numberPastBigint,
     // Often: an existing resource takes the request past the ID checks to the other fields.
@@ -57,12 +77,23 @@ export const hostileId = (known: string[]) =>
 /** Timestamps over JavaScript's whole range (years -271821 to 275760), most of them outside PostgreSQL's, and its special values. */
 const hostileTimestamp = fc.oneof(
   fc.date({ noInvalidDate: true }).map((date) => date.toISOString()),
-  fc.constantFrom('-infinity', 'infinity', 'epoch', 'now', '0000-01-01T00:00:00.000Z', '-200000-01-01T00:00:00.000Z', '+275760-09-13T00:00:00.000Z'),
+  fc.constantFrom(
+    '-infinity',
+    'infinity',
+    'epoch',
+    'now',
+    '0000-01-01T00:00:00.000Z',
+    '-200000-01-01T00:00:00.000Z',
+    '+275760-09-13T00:00:00.000Z',
+  ),
 );
 
 /** Forged cursors: the base64url JSON pair this server issues, with a hostile timestamp, number or text in it. */
 export const hostileCursor = fc
-  .tuple(fc.oneof(hostileTimestamp, fc.constant(''), stringWithHostileCharacter), fc.oneof(stringWithHostileCharacter, numberPastBigint, hostileId([])))
+  .tuple(
+    fc.oneof(hostileTimestamp, fc.constant(''), stringWithHostileCharacter),
+    fc.oneof(stringWithHostileCharacter, numberPastBigint, hostileId([])),
+  )
   .map((pair) => Buffer.from(JSON.stringify(pair)).toString('base64url'));
 
 /** An arbitrary value of a GraphQL input type, hostile within what GraphQL itself accepts. */
@@ -93,9 +124,15 @@ export function arbitraryFor(type: GraphQLInputType, known: string[], depth = 0)
   return isNonNullType(type) ? value : fc.option(value, { nil: null });
 }
 
+/** The definition of a root field; throws when the schema has no such root type or field. */
+function rootField(schema: GraphQLSchema, root: 'Query' | 'Mutation', field: string) {
+  const type = defined(root === 'Query' ? schema.getQueryType() : schema.getMutationType(), `the ${root} type`);
+  return defined(type.getFields()[field], `${root}.${field}`);
+}
+
 /** Arbitrary variables for a root field's arguments. */
 export function argumentsFor(schema: GraphQLSchema, root: 'Query' | 'Mutation', field: string, known: string[]) {
-  const definition = (root === 'Query' ? schema.getQueryType() : schema.getMutationType())!.getFields()[field]!;
+  const definition = rootField(schema, root, field);
   return fc.record(Object.fromEntries(definition.args.map((arg) => [arg.name, arbitraryFor(arg.type, known)])));
 }
 
@@ -125,7 +162,7 @@ export function connectionOperations(schema: GraphQLSchema): Array<[string, stri
 
 /** `mutation($a: T!, …) { field(a: $a, …) { __typename } }` for any root field. */
 export function operationFor(schema: GraphQLSchema, root: 'Query' | 'Mutation', field: string): string {
-  const definition = (root === 'Query' ? schema.getQueryType() : schema.getMutationType())!.getFields()[field]!;
+  const definition = rootField(schema, root, field);
   const params = definition.args.map((arg) => `$${arg.name}: ${arg.type.toString()}`).join(', ');
   const args = definition.args.map((arg) => `${arg.name}: $${arg.name}`).join(', ');
   const named = getNamedType(definition.type);

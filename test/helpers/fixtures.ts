@@ -13,12 +13,12 @@ export interface TestAccount {
 }
 
 export async function signUp(client: GraphQLClient, name = `acme-${unique()}`): Promise<TestAccount> {
-  const data = await client.ok(
+  const data = await client.ok<{ signUp: { token: string; principal: { id: string } } }>(
     `mutation($input: SignUpInput!) { signUp(input: $input) { token principal { id } } }`,
     { input: { accountName: name, email: `${name}@example.com`, password: PASSWORD } },
   );
-  const token = data.signUp.token as string;
-  const me = await client.ok(`{ viewer { account { id } } }`, {}, token);
+  const token = data.signUp.token;
+  const me = await client.ok<{ viewer: { account: { id: string } } }>(`{ viewer { account { id } } }`, {}, token);
   return { accountName: name, email: `${name}@example.com`, token, rootId: data.signUp.principal.id, accountId: me.viewer.account.id };
 }
 
@@ -31,7 +31,7 @@ export interface TestUser {
 
 /** A RAM user created by `adminToken`, signed in. */
 export async function createUser(client: GraphQLClient, adminToken: string, name = `user-${unique()}`): Promise<TestUser> {
-  const data = await client.ok(
+  const data = await client.ok<{ createRamUser: { id: string; loginName: string } }>(
     `mutation($input: CreateRamUserInput!) { createRamUser(input: $input) { id loginName } }`,
     { input: { name, displayName: name, password: PASSWORD } },
     adminToken,
@@ -41,7 +41,7 @@ export async function createUser(client: GraphQLClient, adminToken: string, name
 }
 
 export async function login(client: GraphQLClient, loginName: string, password = PASSWORD): Promise<string> {
-  const data = await client.ok(`mutation($input: LoginInput!) { login(input: $input) { token } }`, {
+  const data = await client.ok<{ login: { token: string } }>(`mutation($input: LoginInput!) { login(input: $input) { token } }`, {
     input: { loginName, password },
   });
   return data.login.token;
@@ -67,7 +67,7 @@ export async function createRole(
   trustedUserIds: string[] = [],
   name = `role-${unique()}`,
 ): Promise<TestRole> {
-  const data = await client.ok(
+  const data = await client.ok<{ createRamRole: TestRole }>(
     `mutation($input: CreateRamRoleInput!) { createRamRole(input: $input) { id name } }`,
     { input: { name, description: `test role ${name}`, trustedUserIds } },
     adminToken,
@@ -77,7 +77,11 @@ export async function createRole(
 
 /** A role session token: `userToken` assumes `roleId`. */
 export async function assumeRole(client: GraphQLClient, userToken: string, roleId: string): Promise<string> {
-  const data = await client.ok(`mutation($id: ID!) { assumeRole(roleId: $id) { token } }`, { id: roleId }, userToken);
+  const data = await client.ok<{ assumeRole: { token: string } }>(
+    `mutation($id: ID!) { assumeRole(roleId: $id) { token } }`,
+    { id: roleId },
+    userToken,
+  );
   return data.assumeRole.token;
 }
 

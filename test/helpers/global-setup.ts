@@ -40,7 +40,9 @@ export default async function setup(project: TestProject) {
     return () => rmSync(file, { force: true });
   }
 
-  const admin: RawSqlDatabase = new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: postgresUrl, max: 1 }) }) });
+  const admin: RawSqlDatabase = new Kysely({
+    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: postgresUrl, max: 1 }) }),
+  });
   try {
     await sql`select 1`.execute(admin);
   } catch (error) {
@@ -52,7 +54,9 @@ export default async function setup(project: TestProject) {
   await sql`create database ${sql.id(template)}`.execute(admin);
   const url = new URL(postgresUrl);
   url.pathname = `/${template}`;
-  const templateDb: RawSqlDatabase = new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url.toString(), max: 1 }) }) });
+  const templateDb: RawSqlDatabase = new Kysely({
+    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url.toString(), max: 1 }) }),
+  });
   await migrateToLatest(templateDb);
   await templateDb.destroy();
   project.provide('databaseTemplate', template);

@@ -4,7 +4,7 @@ export interface GraphQLErrorShape {
   extensions?: { code?: string; field?: string; [key: string]: unknown };
 }
 
-export interface GraphQLResponse<T = any> {
+export interface GraphQLResponse<T = unknown> {
   status: number;
   data: T | null | undefined;
   errors: GraphQLErrorShape[] | undefined;
@@ -14,7 +14,7 @@ export interface GraphQLResponse<T = any> {
 export class GraphQLClient {
   constructor(readonly url: string) {}
 
-  async request<T = any>(
+  async request<T = unknown>(
     query: string,
     variables: Record<string, unknown> = {},
     options: { token?: string | undefined; headers?: Record<string, string> } = {},
@@ -33,7 +33,7 @@ export class GraphQLClient {
   }
 
   /** The data of a request that must succeed; throws with the errors otherwise. */
-  async ok<T = any>(query: string, variables: Record<string, unknown> = {}, token?: string): Promise<T> {
+  async ok<T = unknown>(query: string, variables: Record<string, unknown> = {}, token?: string): Promise<T> {
     const result = await this.request<T>(query, variables, { token });
     if (result.errors?.length || !result.data) {
       throw new Error(`Expected success, got ${JSON.stringify(result.errors)}`);
@@ -56,3 +56,11 @@ export function firstError(result: GraphQLResponse<unknown>): GraphQLErrorShape 
 
 /** The code of the first error of a response that must have failed (throws when there is no error). */
 export const errorCode = (result: GraphQLResponse<unknown>): string | undefined => firstError(result).extensions?.code;
+
+/** The data of a response that must have data; throws a clear assertion error (with the errors) when it has none. */
+export function dataOf<T>(result: GraphQLResponse<T>): T {
+  if (result.data === undefined || result.data === null) {
+    throw new Error(`Expected the response to carry data, got errors ${JSON.stringify(result.errors)}`);
+  }
+  return result.data;
+}

@@ -4,6 +4,7 @@ import { expect } from 'vitest';
 import { PAGES, type Page } from '../../src/policy/vocabulary.js';
 import { attachPolicy, createUser, signUp, type TestAccount, type TestUser } from './fixtures.js';
 import { outcomeOf, type GraphQLClient, type GraphQLErrorShape, type GraphQLResponse } from './graphql-client.js';
+import { defined } from './assertions.js';
 
 /**
  * Model Studio fixtures for the API tests: every helper speaks GraphQL over HTTP, as a
@@ -47,7 +48,7 @@ export function expectError(result: GraphQLResponse, code: string, field?: strin
 // Accounts, regions, workspaces, members
 
 export async function activateRegion(client: GraphQLClient, rootToken: string, region: Region = 'CN_BEIJING'): Promise<string> {
-  const data = await client.ok(
+  const data = await client.ok<{ activateModelStudio: { id: string; kind: string } }>(
     `mutation($r: Region!) { activateModelStudio(input: { region: $r, acceptServiceAgreement: true }) { id kind } }`,
     { r: region },
     rootToken,
@@ -57,6 +58,10 @@ export async function activateRegion(client: GraphQLClient, rootToken: string, r
 }
 
 export const CREATE_WORKSPACE = `mutation($n: String!, $r: Region!) { createWorkspace(input: { name: $n, region: $r }) { id name region kind } }`;
+/** The data of CREATE_WORKSPACE. */
+export interface CreateWorkspaceData {
+  createWorkspace: { id: string; name: string; region: string; kind: string };
+}
 
 export async function createWorkspace(
   client: GraphQLClient,
@@ -64,14 +69,22 @@ export async function createWorkspace(
   name = uniqueName('ws'),
   region: Region = 'CN_BEIJING',
 ): Promise<string> {
-  const data = await client.ok(CREATE_WORKSPACE, { n: name, r: region }, token);
+  const data = await client.ok<CreateWorkspaceData>(CREATE_WORKSPACE, { n: name, r: region }, token);
   return data.createWorkspace.id;
 }
 
 /** The workspaces `token` may list (at most 100), oldest first. */
-export async function listWorkspaces(client: GraphQLClient, token: string): Promise<Array<{ id: string; name: string; region: string; kind: string }>> {
-  const data = await client.ok(`{ workspaces(first: 100) { edges { node { id name region kind } } } }`, {}, token);
-  return data.workspaces.edges.map((e: { node: unknown }) => e.node);
+export async function listWorkspaces(
+  client: GraphQLClient,
+  token: string,
+): Promise<Array<{ id: string; name: string; region: string; kind: string }>> {
+  type WorkspaceView = { id: string; name: string; region: string; kind: string };
+  const data = await client.ok<{ workspaces: { edges: Array<{ node: WorkspaceView }> } }>(
+    `{ workspaces(first: 100) { edges { node { id name region kind } } } }`,
+    {},
+    token,
+  );
+  return data.workspaces.edges.map((e) => e.node);
 }
 
 export interface ModelStudioAccount extends TestAccount {
@@ -98,8 +111,12 @@ export const SET_MEMBER_PERMISSIONS = `mutation($w: ID!, $p: ID!, $pages: [Page!
 }`;
 
 export async function setPages(client: GraphQLClient, token: string, workspaceId: string, principalId: string, pages: readonly string[]) {
-  const data = await client.ok(SET_MEMBER_PERMISSIONS, { w: workspaceId, p: principalId, pages }, token);
-  return data.setMemberPermissions.pages as string[];
+  const data = await client.ok<{ setMemberPermissions: { pages: string[] } }>(
+    SET_MEMBER_PERMISSIONS,
+    { w: workspaceId, p: principalId, pages },
+    token,
+  );
+  return data.setMemberPermissions.pages;
 }
 
 export const REMOVE_MEMBER = `mutation($w: ID!, $p: ID!) { removeMember(input: { workspaceId: $w, principalId: $p }) { id } }`;
@@ -149,7 +166,7 @@ export async function authorizeModel(
   model: string,
   flags: { inference?: boolean; finetune?: boolean; deploy?: boolean } = { inference: true },
 ) {
-  const data = await client.ok(
+  const data = await client.ok<{ setModelAuthorization: { inference: boolean; finetune: boolean; deploy: boolean } }>(
     SET_MODEL_AUTHORIZATION,
     { w: workspaceId, m: model, i: flags.inference ?? null, f: flags.finetune ?? null, d: flags.deploy ?? null },
     token,
@@ -160,7 +177,11 @@ export async function authorizeModel(
 export const SET_ALL_MODELS_ACCESS = `mutation($w: ID!, $mode: AllModelsAccessMode!) { setAllModelsAccess(input: { workspaceId: $w, mode: $mode }) { id allModelsOpen } }`;
 
 export async function setAllModels(client: GraphQLClient, token: string, workspaceId: string, mode: 'OPEN' | 'CLOSE') {
-  const data = await client.ok(SET_ALL_MODELS_ACCESS, { w: workspaceId, mode }, token);
+  const data = await client.ok<{ setAllModelsAccess: { id: string; allModelsOpen: boolean } }>(
+    SET_ALL_MODELS_ACCESS,
+    { w: workspaceId, mode },
+    token,
+  );
   return data.setAllModelsAccess;
 }
 
@@ -177,7 +198,10 @@ export async function modelAuthorizations(
     token,
   );
   return Object.fromEntries(
-    data.workspace.modelAuthorizations.edges.map((e) => [e.node.model.id, { inference: e.node.inference, finetune: e.node.finetune, deploy: e.node.deploy }]),
+    data.workspace.modelAuthorizations.edges.map((e) => [
+      e.node.model.id,
+      { inference: e.node.inference, finetune: e.node.finetune, deploy: e.node.deploy },
+    ]),
   );
 }
 
@@ -190,9 +214,13 @@ export const MODEL_ACCESS = `query($m: ID!, $ip: String) {
  * KEY_INACTIVE, MODEL_NOT_AUTHORIZED, …) or, when the request itself fails, its error code.
  */
 export async function modelCall(client: GraphQLClient, secret: string, model: string, sourceIp?: string): Promise<string> {
-  const result = await client.request(MODEL_ACCESS, { m: model, ip: sourceIp ?? null }, { token: secret });
+  const result = await client.request<{ modelAccess: { allowed: boolean; reason: string } }>(
+    MODEL_ACCESS,
+    { m: model, ip: sourceIp ?? null },
+    { token: secret },
+  );
   if (result.errors?.length) return outcomeOf(result);
-  const access = result.data.modelAccess;
+  const access = defined(result.data, `the modelAccess answer for ${model}`).modelAccess;
   expect(access.allowed, `allowed and reason disagree for ${model}`).toBe(access.reason === 'ALLOWED');
   return access.reason;
 }
@@ -215,7 +243,7 @@ export async function createKey(
   workspaceId: string,
   options: { modelScope?: string[]; ipAllowlist?: string[]; description?: string } = {},
 ): Promise<CreatedKey> {
-  const data = await client.ok(
+  const data = await client.ok<{ createApiKey: { secret: string; apiKey: { id: string } } }>(
     CREATE_API_KEY,
     { w: workspaceId, scope: options.modelScope ?? [], ips: options.ipAllowlist ?? [], d: options.description ?? '' },
     token,
@@ -241,8 +269,13 @@ export async function apiKeyIds(client: GraphQLClient, token: string, workspaceI
 
 export const CREATE_KNOWLEDGE_BASE = `mutation($w: ID!, $n: String!) { createKnowledgeBase(input: { workspaceId: $w, name: $n }) { id name } }`;
 
-export async function createKnowledgeBase(client: GraphQLClient, token: string, workspaceId: string, name = uniqueName('kb')): Promise<string> {
-  const data = await client.ok(CREATE_KNOWLEDGE_BASE, { w: workspaceId, n: name }, token);
+export async function createKnowledgeBase(
+  client: GraphQLClient,
+  token: string,
+  workspaceId: string,
+  name = uniqueName('kb'),
+): Promise<string> {
+  const data = await client.ok<{ createKnowledgeBase: { id: string } }>(CREATE_KNOWLEDGE_BASE, { w: workspaceId, n: name }, token);
   return data.createKnowledgeBase.id;
 }
 
@@ -282,8 +315,8 @@ export async function auditEvents(
   filter: Partial<Pick<AuditEventView, 'action' | 'actorId' | 'resourceId' | 'outcome'>> = {},
   first = 100,
 ): Promise<AuditEventView[]> {
-  const data = await client.ok(AUDIT_EVENTS, { first, filter }, token);
-  return data.auditEvents.edges.map((e: { node: AuditEventView }) => e.node);
+  const data = await client.ok<{ auditEvents: { edges: Array<{ node: AuditEventView }> } }>(AUDIT_EVENTS, { first, filter }, token);
+  return data.auditEvents.edges.map((e) => e.node);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -304,7 +337,9 @@ const TENANT_TABLES = [
 
 /** A digest of a table's rows that match `where`: equal digests, equal rows. */
 export async function tableDigest(db: QueryExecutorProvider, table: string, where: RawBuilder<unknown> = sql`true`): Promise<string> {
-  const result = await sql<{ digest: string | null }>`select md5(string_agg(t::text, '|' order by t::text)) as digest from ${sql.table(table)} t where ${where}`.execute(db);
+  const result = await sql<{
+    digest: string | null;
+  }>`select md5(string_agg(t::text, '|' order by t::text)) as digest from ${sql.table(table)} t where ${where}`.execute(db);
   return result.rows[0]?.digest ?? 'empty';
 }
 

@@ -102,7 +102,18 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   let destroyed = false;
 
   const start = () =>
-    run('pg_ctl', ['-D', dir, '-l', join(dir, 'log'), '-o', `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir}`, '-w', '-t', '60', 'start']);
+    run('pg_ctl', [
+      '-D',
+      dir,
+      '-l',
+      join(dir, 'log'),
+      '-o',
+      `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir}`,
+      '-w',
+      '-t',
+      '60',
+      'start',
+    ]);
   const stop = async (mode: 'fast' | 'immediate' = 'fast') => {
     if (frozen) thaw();
     await run('pg_ctl', ['-D', dir, '-m', mode, '-w', '-t', '60', 'stop']);
@@ -155,7 +166,10 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     async ensureStarted() {
       thaw();
       // pg_ctl status: 0 when running, 3 when not.
-      const running = await run('pg_ctl', ['-D', dir, 'status']).then(() => true, () => false);
+      const running = await run('pg_ctl', ['-D', dir, 'status']).then(
+        () => true,
+        () => false,
+      );
       if (!running) await start();
     },
     freeze() {

@@ -15,7 +15,9 @@ export async function openTestDatabase(): Promise<DatabaseHandle & { url?: strin
   }
   const adminUrl = inject('postgresUrl');
   const name = `gateway_test_${randomBytes(6).toString('hex')}`;
-  const admin = new Kysely<Record<string, never>>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: adminUrl, max: 1 }) }) });
+  const admin = new Kysely<Record<string, never>>({
+    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: adminUrl, max: 1 }) }),
+  });
   await sql`create database ${sql.id(name)} template ${sql.id(template)}`.execute(admin);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;

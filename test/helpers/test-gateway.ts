@@ -37,7 +37,10 @@ export async function startTestGateway(overrides: Partial<Config> = {}, options:
     throw new Error('startTestGateway: the configuration has no jwtSecret');
   }
   const signer = new SessionSigner(config.jwtSecret, config.sessionTtlSeconds);
-  const gateway = await createGateway({ db: database.db, config, signer, logger: options.logger ?? createLogger(config.logLevel) }, database);
+  const gateway = await createGateway(
+    { db: database.db, config, signer, logger: options.logger ?? createLogger(config.logLevel) },
+    database,
+  );
   await new Promise<void>((resolve) => gateway.server.listen(0, '127.0.0.1', resolve));
   const { port } = gateway.server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}/graphql`;
@@ -73,4 +76,3 @@ export function gatewayForThisFile(overrides: Partial<Config> = {}): TestGateway
     },
   });
 }
-

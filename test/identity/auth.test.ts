@@ -10,15 +10,19 @@ import {
   type TestAccount,
   type TestUser,
 } from '../helpers/fixtures.js';
+import { dataOf, firstError } from '../helpers/graphql-client.js';
 import { gatewayForThisFile } from '../helpers/test-gateway.js';
-import { VIEWER, expectError, uniqueName } from './support.js';
+import { VIEWER, expectError, uniqueName, type ViewerData } from './support.js';
 
 /** signUp and login through the API, and how a principal's status governs its sessions. */
 const t = gatewayForThisFile();
 
 const LOGIN = `mutation($input: LoginInput!) { login(input: $input) { token expiresAt principal { id kind name } } }`;
-const loginAs = (loginName: string, password = PASSWORD) => t.client.request(LOGIN, { input: { loginName, password } });
-const viewerOf = (token: string) => t.client.request(VIEWER, {}, { token });
+interface LoginData {
+  login: { token: string; expiresAt: string; principal: { id: string; kind: string; name: string } };
+}
+const loginAs = (loginName: string, password = PASSWORD) => t.client.request<LoginData>(LOGIN, { input: { loginName, password } });
+const viewerOf = (token: string) => t.client.request<ViewerData>(VIEWER, {}, { token });
 
 let account: TestAccount;
 let invalidLoginMessage: string;
@@ -27,29 +31,29 @@ beforeAll(async () => {
   account = await signUp(t.client);
   const wrong = await loginAs(account.email, 'not the right password');
   expectError(wrong, 'UNAUTHENTICATED', { dataField: 'login' });
-  invalidLoginMessage = wrong.errors![0]!.message;
+  invalidLoginMessage = firstError(wrong).message;
 });
 
 describe('signUp', () => {
   it('creates an account whose root session works at once', async () => {
     const name = uniqueName('signup');
-    const result = await t.client.request(
+    const result = await t.client.request<{ signUp: { token: string; expiresAt: string; principal: { id: string } } }>(
       `mutation($input: SignUpInput!) { signUp(input: $input) { token expiresAt principal { id kind name status ... on RootPrincipal { email } } } }`,
       { input: { accountName: name, email: `${name}@Example.com`, password: PASSWORD } },
     );
     expect(result.errors).toBeUndefined();
-    const session = result.data.signUp;
+    const session = dataOf(result).signUp;
     expect(session.principal).toMatchObject({ kind: 'ROOT', name, status: 'ACTIVE', email: `${name}@Example.com` });
     expect(session.principal.id).toMatch(/^rt_/);
     expect(Date.parse(session.expiresAt)).toBeGreaterThan(Date.now());
 
-    const me = await t.client.request(
+    const me = await t.client.request<{ viewer: unknown }>(
       `{ viewer { principal { id kind } account { id name } isSuperAdministrator credential policies assumedBy { id } } }`,
       {},
       { token: session.token },
     );
     expect(me.errors).toBeUndefined();
-    expect(me.data.viewer).toMatchObject({
+    expect(dataOf(me).viewer).toMatchObject({
       principal: { id: session.principal.id, kind: 'ROOT' },
       account: { name },
       isSuperAdministrator: true,
@@ -66,20 +70,20 @@ describe('login as the root', () => {
   it('signs in with the e-mail address and the right password', async () => {
     const result = await loginAs(account.email);
     expect(result.errors).toBeUndefined();
-    expect(result.data.login.principal).toEqual({ id: account.rootId, kind: 'ROOT', name: account.accountName });
-    const expiresAt = Date.parse(result.data.login.expiresAt);
+    expect(dataOf(result).login.principal).toEqual({ id: account.rootId, kind: 'ROOT', name: account.accountName });
+    const expiresAt = Date.parse(dataOf(result).login.expiresAt);
     expect(expiresAt).toBeGreaterThan(Date.now() + 60_000);
     expect(expiresAt).toBeLessThanOrEqual(Date.now() + t.config.sessionTtlSeconds * 1000 + 5_000);
-    const me = await viewerOf(result.data.login.token);
+    const me = await viewerOf(dataOf(result).login.token);
     expect(me.errors).toBeUndefined();
-    expect(me.data.viewer.principal.id).toBe(account.rootId);
+    expect(dataOf(me).viewer.principal.id).toBe(account.rootId);
   });
 
   it('matches the e-mail address case-insensitively', async () => {
     for (const variant of [account.email.toUpperCase(), account.email.replace(/^./, (c) => c.toUpperCase())]) {
       const result = await loginAs(variant);
       expect(result.errors, variant).toBeUndefined();
-      expect(result.data.login.principal.id).toBe(account.rootId);
+      expect(dataOf(result).login.principal.id).toBe(account.rootId);
     }
   });
 
@@ -88,14 +92,14 @@ describe('login as the root', () => {
     expectError(wrong, 'UNAUTHENTICATED', { dataField: 'login' });
     const unknown = await loginAs(`nobody-${account.accountName}@example.com`);
     expectError(unknown, 'UNAUTHENTICATED', { dataField: 'login' });
-    expect(wrong.errors![0]!.message).toBe(invalidLoginMessage);
-    expect(unknown.errors![0]!.message).toBe(invalidLoginMessage);
+    expect(firstError(wrong).message).toBe(invalidLoginMessage);
+    expect(firstError(unknown).message).toBe(invalidLoginMessage);
   });
 
   it('does not sign the root in by its account name', async () => {
     const result = await loginAs(account.accountName);
     expectError(result, 'UNAUTHENTICATED', { dataField: 'login' });
-    expect(result.errors![0]!.message).toBe(invalidLoginMessage);
+    expect(firstError(result).message).toBe(invalidLoginMessage);
   });
 });
 
@@ -109,14 +113,15 @@ describe('login as a RAM user', () => {
     expect(user.loginName).toBe(`${user.name}@${account.accountName}`);
     const result = await loginAs(`${user.name}@${account.accountName}`);
     expect(result.errors).toBeUndefined();
-    expect(result.data.login.principal).toEqual({ id: user.id, kind: 'RAM_USER', name: user.name });
-    const me = await t.client.request(
-      `{ viewer { principal { id kind ... on RamUser { loginName } } account { id } credential policies isSuperAdministrator } }`,
+    expect(dataOf(result).login.principal).toEqual({ id: user.id, kind: 'RAM_USER', name: user.name });
+    const me = await t.client.request<{ viewer: unknown }>(
+      `{ viewer { principal { id kind ... on RamUser { loginName } }
+ account { id } credential policies isSuperAdministrator } }`,
       {},
-      { token: result.data.login.token },
+      { token: dataOf(result).login.token },
     );
     expect(me.errors).toBeUndefined();
-    expect(me.data.viewer).toEqual({
+    expect(dataOf(me).viewer).toEqual({
       principal: { id: user.id, kind: 'RAM_USER', loginName: user.loginName },
       account: { id: account.accountId },
       credential: 'SESSION',
@@ -125,7 +130,7 @@ describe('login as a RAM user', () => {
     });
   });
 
-  it.each([
+  it.each<[string, () => [string, string]]>([
     ['a wrong password', () => [user.loginName, 'wrong password 123']],
     ['an unknown user name in a known account', () => [`nobody-${user.name}@${account.accountName}`, PASSWORD]],
     ['a known user name in an unknown account', () => [`${user.name}@no-such-account-${account.accountName}`, PASSWORD]],
@@ -133,9 +138,9 @@ describe('login as a RAM user', () => {
     ['an empty password', () => [user.loginName, '']],
   ])('refuses %s with the same UNAUTHENTICATED message', async (_case, credentials) => {
     const [loginName, password] = credentials();
-    const result = await loginAs(loginName!, password!);
+    const result = await loginAs(loginName, password);
     expectError(result, 'UNAUTHENTICATED', { dataField: 'login' });
-    expect(result.errors![0]!.message).toBe(invalidLoginMessage);
+    expect(firstError(result).message).toBe(invalidLoginMessage);
   });
 
   it("does not sign in another account's user with this account's suffix", async () => {
@@ -143,7 +148,7 @@ describe('login as a RAM user', () => {
     const stranger = await createUser(t.client, other.token, uniqueName('stranger'));
     const result = await loginAs(`${stranger.name}@${account.accountName}`);
     expectError(result, 'UNAUTHENTICATED', { dataField: 'login' });
-    expect(result.errors![0]!.message).toBe(invalidLoginMessage);
+    expect(firstError(result).message).toBe(invalidLoginMessage);
     // …while its own login name works.
     expect((await loginAs(stranger.loginName)).errors).toBeUndefined();
   });
@@ -155,23 +160,23 @@ describe('a disabled RAM user', () => {
     expect((await viewerOf(user.token)).errors).toBeUndefined();
 
     await changeStatus(t.client, account.token, 'disableRamUser', user.id);
-    expect((await ramSnapshot(t.client, account.token)).users[user.id]!.status).toBe('DISABLED');
+    expect((await ramSnapshot(t.client, account.token)).users[user.id]?.status).toBe('DISABLED');
 
     expectError(await viewerOf(user.token), 'UNAUTHENTICATED');
     expectError(await loginAs(user.loginName), 'UNAUTHENTICATED', { dataField: 'login' });
     // A wrong password for a disabled user reads exactly as for anyone else.
     const wrong = await loginAs(user.loginName, 'wrong password 123');
     expectError(wrong, 'UNAUTHENTICATED');
-    expect(wrong.errors![0]!.message).toBe(invalidLoginMessage);
+    expect(firstError(wrong).message).toBe(invalidLoginMessage);
 
     await changeStatus(t.client, account.token, 'enableRamUser', user.id);
-    expect((await ramSnapshot(t.client, account.token)).users[user.id]!.status).toBe('ACTIVE');
+    expect((await ramSnapshot(t.client, account.token)).users[user.id]?.status).toBe('ACTIVE');
     const again = await viewerOf(user.token);
     expect(again.errors).toBeUndefined();
-    expect(again.data.viewer.principal.id).toBe(user.id);
+    expect(dataOf(again).viewer.principal.id).toBe(user.id);
     const fresh = await loginAs(user.loginName);
     expect(fresh.errors).toBeUndefined();
-    expect((await viewerOf(fresh.data.login.token)).data.viewer.principal.id).toBe(user.id);
+    expect(dataOf(await viewerOf(dataOf(fresh).login.token)).viewer.principal.id).toBe(user.id);
   });
 
   it('cannot use a RAM administrator policy while disabled: UNAUTHENTICATED, not FORBIDDEN, and nothing changes', async () => {
@@ -187,7 +192,11 @@ describe('a disabled RAM user', () => {
       { token: admin.token },
     );
     expectError(create, 'UNAUTHENTICATED', { dataField: 'createRamUser' });
-    const disable = await t.client.request(`mutation($id: ID!) { disableRamUser(id: $id) { id } }`, { id: victim.id }, { token: admin.token });
+    const disable = await t.client.request(
+      `mutation($id: ID!) { disableRamUser(id: $id) { id } }`,
+      { id: victim.id },
+      { token: admin.token },
+    );
     expectError(disable, 'UNAUTHENTICATED', { dataField: 'disableRamUser' });
     const attach = await t.client.request(
       `mutation { attachPolicy(input: { principalId: "${victim.id}", policy: AliyunRAMFullAccess }) { id } }`,
@@ -214,14 +223,18 @@ describe('a deleted RAM user', () => {
     expectError(create, 'UNAUTHENTICATED', { dataField: 'createRamRole' });
     const result = await loginAs(user.loginName);
     expectError(result, 'UNAUTHENTICATED', { dataField: 'login' });
-    expect(result.errors![0]!.message).toBe(invalidLoginMessage);
+    expect(firstError(result).message).toBe(invalidLoginMessage);
     expect((await ramSnapshot(t.client, account.token)).users[user.id]).toBeUndefined();
   });
 
   it('cannot be brought back by enableRamUser', async () => {
     const user = await createUser(t.client, account.token, uniqueName('gone2'));
     await changeStatus(t.client, account.token, 'deleteRamUser', user.id);
-    const enable = await t.client.request(`mutation($id: ID!) { enableRamUser(id: $id) { id status } }`, { id: user.id }, { token: account.token });
+    const enable = await t.client.request(
+      `mutation($id: ID!) { enableRamUser(id: $id) { id status } }`,
+      { id: user.id },
+      { token: account.token },
+    );
     expectError(enable, 'NOT_FOUND', { dataField: 'enableRamUser' });
     expectError(await viewerOf(user.token), 'UNAUTHENTICATED');
     expectError(await loginAs(user.loginName), 'UNAUTHENTICATED');
@@ -232,7 +245,11 @@ describe('the root', () => {
   it('cannot be disabled, deleted or given policies: its ID is not a RAM user ID', async () => {
     const before = await ramSnapshot(t.client, account.token);
     for (const mutation of ['disableRamUser', 'deleteRamUser', 'deleteRamRole']) {
-      const result = await t.client.request(`mutation($id: ID!) { ${mutation}(id: $id) { id } }`, { id: account.rootId }, { token: account.token });
+      const result = await t.client.request(
+        `mutation($id: ID!) { ${mutation}(id: $id) { id } }`,
+        { id: account.rootId },
+        { token: account.token },
+      );
       expectError(result, 'BAD_USER_INPUT', { field: 'id', dataField: mutation });
     }
     const attach = await t.client.request(
@@ -241,7 +258,7 @@ describe('the root', () => {
       { token: account.token },
     );
     expectError(attach, 'BAD_USER_INPUT', { field: 'input.principalId', dataField: 'attachPolicy' });
-    expect((await viewerOf(account.token)).data.viewer.principal.id).toBe(account.rootId);
+    expect(dataOf(await viewerOf(account.token)).viewer.principal.id).toBe(account.rootId);
     expect(await ramSnapshot(t.client, account.token)).toEqual(before);
   });
 });
@@ -250,10 +267,9 @@ describe('no credentials', () => {
   it('reaches signUp and login only', async () => {
     expectError(await t.client.request(VIEWER), 'UNAUTHENTICATED');
     expectError(await t.client.request(`{ account { id } }`), 'UNAUTHENTICATED');
-    const create = await t.client.request(
-      `mutation($input: CreateRamUserInput!) { createRamUser(input: $input) { id } }`,
-      { input: { name: uniqueName('anon'), displayName: 'anon', password: PASSWORD } },
-    );
+    const create = await t.client.request(`mutation($input: CreateRamUserInput!) { createRamUser(input: $input) { id } }`, {
+      input: { name: uniqueName('anon'), displayName: 'anon', password: PASSWORD },
+    });
     expectError(create, 'UNAUTHENTICATED', { dataField: 'createRamUser' });
     expect((await loginAs(account.email)).errors).toBeUndefined();
     // Logging in again does not end earlier sessions.

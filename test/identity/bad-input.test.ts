@@ -10,7 +10,7 @@ import {
   type TestRole,
   type TestUser,
 } from '../helpers/fixtures.js';
-import { firstError, type GraphQLResponse } from '../helpers/graphql-client.js';
+import { dataOf, firstError, type GraphQLResponse } from '../helpers/graphql-client.js';
 import { gatewayForThisFile } from '../helpers/test-gateway.js';
 import { expectError, uniqueName } from './support.js';
 
@@ -78,9 +78,13 @@ describe('createRamUser', () => {
     const name = `${uniqueName('b')}${'x'.repeat(64)}`.slice(0, 64);
     const input = { name, displayName: `A display name ${'y'.repeat(64)}`.slice(0, 64), password: 'twelve-chars' };
     expect(input.password).toHaveLength(12);
-    const result = await t.client.request(CREATE_USER, { input }, { token: account.token });
+    const result = await t.client.request<{ createRamUser: { id: string; name: string } }>(
+      CREATE_USER,
+      { input },
+      { token: account.token },
+    );
     expect(result.errors).toBeUndefined();
-    expect(result.data.createRamUser.name).toBe(name);
+    expect(dataOf(result).createRamUser.name).toBe(name);
     const login = await t.client.request(LOGIN, { input: { loginName: `${name}@${account.accountName}`, password: 'twelve-chars' } });
     expect(login.errors).toBeUndefined();
   });
@@ -167,13 +171,13 @@ describe('createRamRole', () => {
   });
 
   it('accepts a 1,000-character description', async () => {
-    const result = await t.client.request(
+    const result = await t.client.request<{ createRamRole: { description: string } }>(
       `mutation($input: CreateRamRoleInput!) { createRamRole(input: $input) { description } }`,
       { input: { name: uniqueName('long'), description: 'd'.repeat(1000) } },
       { token: account.token },
     );
     expect(result.errors).toBeUndefined();
-    expect(result.data.createRamRole.description).toHaveLength(1000);
+    expect(dataOf(result).createRamRole.description).toHaveLength(1000);
   });
 
   it('refuses an extra input field: BAD_USER_INPUT, nothing written', async () => {
@@ -186,8 +190,10 @@ describe('createRamRole', () => {
 });
 
 describe('malformed and mistyped IDs', () => {
-  const byId = (field: string, arg = 'id') => (id: string) =>
-    t.client.request(`mutation($id: ID!) { ${field}(${arg}: $id) { __typename } }`, { id }, { token: account.token });
+  const byId =
+    (field: string, arg = 'id') =>
+    (id: string) =>
+      t.client.request(`mutation($id: ID!) { ${field}(${arg}: $id) { __typename } }`, { id }, { token: account.token });
   const policy = (field: string) => (id: string) =>
     t.client.request(
       `mutation($id: ID!) { ${field}(input: { principalId: $id, policy: AliyunBailianControlReadOnlyAccess }) { id } }`,
@@ -321,11 +327,11 @@ describe('signUp', () => {
     const result = await t.client.request(SIGN_UP, { input: { ...base, email: email() } });
     expectError(result, 'CONFLICT', { field: 'input.email', dataField: 'signUp' });
     await expectNothingWritten(base);
-    const login = await t.client.request(
+    const login = await t.client.request<{ login: { principal: { id: string } } }>(
       `mutation($input: LoginInput!) { login(input: $input) { principal { id } } }`,
       { input: { loginName: account.email, password: PASSWORD } },
     );
-    expect(login.data.login.principal.id).toBe(account.rootId);
+    expect(dataOf(login).login.principal.id).toBe(account.rootId);
   });
 
   it('refuses an extra input field: BAD_USER_INPUT, nothing written', async () => {

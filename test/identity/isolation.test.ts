@@ -10,7 +10,7 @@ import {
   type TestAccount,
   type TestUser,
 } from '../helpers/fixtures.js';
-import { firstError, type GraphQLResponse } from '../helpers/graphql-client.js';
+import { dataOf, firstError, type GraphQLResponse } from '../helpers/graphql-client.js';
 import { gatewayForThisFile } from '../helpers/test-gateway.js';
 import { expectError, uniqueName } from './support.js';
 
@@ -36,7 +36,12 @@ let ramAdminB: TestUser;
 let plainB: TestUser;
 let roleSessionB: string;
 
-const MISSING = { user: 'usr_zzzzzzzzzzzzzzzzzzzz', role: 'rol_zzzzzzzzzzzzzzzzzzzz', root: 'rt_zzzzzzzzzzzzzzzzzzzz', account: 'acc_zzzzzzzzzzzzzzzzzzzz' };
+const MISSING = {
+  user: 'usr_zzzzzzzzzzzzzzzzzzzz',
+  role: 'rol_zzzzzzzzzzzzzzzzzzzz',
+  root: 'rt_zzzzzzzzzzzzzzzzzzzz',
+  account: 'acc_zzzzzzzzzzzzzzzzzzzz',
+};
 
 beforeAll(async () => {
   A = await signUp(t.client);
@@ -55,7 +60,11 @@ beforeAll(async () => {
   plainB = await createUser(t.client, B.token, uniqueName('b-plain'));
   const roleB = await createRole(t.client, B.token, [plainB.id], uniqueName('b-role'));
   await attachPolicy(t.client, B.token, roleB.id, 'AliyunRAMFullAccess');
-  const assumed = await t.client.ok(`mutation($id: ID!) { assumeRole(roleId: $id) { token } }`, { id: roleB.id }, plainB.token);
+  const assumed = await t.client.ok<{ assumeRole: { token: string } }>(
+    `mutation($id: ID!) { assumeRole(roleId: $id) { token } }`,
+    { id: roleB.id },
+    plainB.token,
+  );
   roleSessionB = assumed.assumeRole.token;
 });
 
@@ -78,10 +87,34 @@ const CASES: ForeignCase[] = [
   { name: 'enableRamUser', field: 'enableRamUser', target: () => disabledUserA.id, missing: MISSING.user, run: byId('enableRamUser') },
   { name: 'deleteRamUser', field: 'deleteRamUser', target: () => userA.id, missing: MISSING.user, run: byId('deleteRamUser') },
   { name: 'deleteRamRole', field: 'deleteRamRole', target: () => roleA, missing: MISSING.role, run: byId('deleteRamRole') },
-  { name: 'attachPolicy (non-data) to a user', field: 'attachPolicy', target: () => userA.id, missing: MISSING.user, run: policy('attachPolicy', 'AliyunRAMFullAccess') },
-  { name: 'attachPolicy (data) to a role', field: 'attachPolicy', target: () => roleA, missing: MISSING.role, run: policy('attachPolicy', 'AliyunBailianDataReadOnlyAccess') },
-  { name: 'detachPolicy (non-data) from a user', field: 'detachPolicy', target: () => userA.id, missing: MISSING.user, run: policy('detachPolicy', 'AliyunBailianControlReadOnlyAccess') },
-  { name: 'detachPolicy (data) from a role', field: 'detachPolicy', target: () => roleA, missing: MISSING.role, run: policy('detachPolicy', 'AliyunBailianDataFullAccess') },
+  {
+    name: 'attachPolicy (non-data) to a user',
+    field: 'attachPolicy',
+    target: () => userA.id,
+    missing: MISSING.user,
+    run: policy('attachPolicy', 'AliyunRAMFullAccess'),
+  },
+  {
+    name: 'attachPolicy (data) to a role',
+    field: 'attachPolicy',
+    target: () => roleA,
+    missing: MISSING.role,
+    run: policy('attachPolicy', 'AliyunBailianDataReadOnlyAccess'),
+  },
+  {
+    name: 'detachPolicy (non-data) from a user',
+    field: 'detachPolicy',
+    target: () => userA.id,
+    missing: MISSING.user,
+    run: policy('detachPolicy', 'AliyunBailianControlReadOnlyAccess'),
+  },
+  {
+    name: 'detachPolicy (data) from a role',
+    field: 'detachPolicy',
+    target: () => roleA,
+    missing: MISSING.role,
+    run: policy('detachPolicy', 'AliyunBailianDataFullAccess'),
+  },
   {
     name: 'assumeRole',
     field: 'assumeRole',
@@ -104,35 +137,46 @@ const CALLERS: Array<[string, () => string]> = [
   ["B's root", () => B.token],
   ["B's RAM user with AliyunRAMFullAccess and AliyunBailianFullAccess", () => ramAdminB.token],
   ["B's plain RAM user", () => plainB.token],
-  ["a role session of B holding AliyunRAMFullAccess", () => roleSessionB],
+  ['a role session of B holding AliyunRAMFullAccess', () => roleSessionB],
 ];
 
 const MATRIX = CASES.flatMap((c) => CALLERS.map(([caller, token]) => ({ ...c, caller, token })));
 
 describe("another account's identities", () => {
-  it.each(MATRIX)('$name as $caller: NOT_FOUND exactly like a missing ID, nothing changes', async ({ field, target, missing, run, token }) => {
-    const before = await ramSnapshot(t.client, A.token);
+  it.each(MATRIX)(
+    '$name as $caller: NOT_FOUND exactly like a missing ID, nothing changes',
+    async ({ field, target, missing, run, token }) => {
+      const before = await ramSnapshot(t.client, A.token);
 
-    const foreign = await run(token(), target());
-    expectError(foreign, 'NOT_FOUND', { dataField: field });
-    expect(JSON.stringify(foreign)).not.toContain(target());
-    const nowhere = await run(token(), missing);
-    expectError(nowhere, 'NOT_FOUND', { dataField: field });
-    expect(firstError(foreign).message).toBe(firstError(nowhere).message);
-    expect(foreign.errors).toHaveLength(1);
-    expect(firstError(foreign).extensions).toEqual(firstError(nowhere).extensions);
+      const foreign = await run(token(), target());
+      expectError(foreign, 'NOT_FOUND', { dataField: field });
+      expect(JSON.stringify(foreign)).not.toContain(target());
+      const nowhere = await run(token(), missing);
+      expectError(nowhere, 'NOT_FOUND', { dataField: field });
+      expect(firstError(foreign).message).toBe(firstError(nowhere).message);
+      expect(foreign.errors).toHaveLength(1);
+      expect(firstError(foreign).extensions).toEqual(firstError(nowhere).extensions);
 
-    expect(await ramSnapshot(t.client, A.token)).toEqual(before);
-  });
+      expect(await ramSnapshot(t.client, A.token)).toEqual(before);
+    },
+  );
 
   it('the targets are alive and well in account A (so NOT_FOUND above is isolation, not absence)', async () => {
     const snapshot = await ramSnapshot(t.client, A.token);
     expect(snapshot.users[userA.id]).toEqual({ name: userA.name, status: 'ACTIVE', policies: ['AliyunBailianControlReadOnlyAccess'] });
     expect(snapshot.users[disabledUserA.id]).toMatchObject({ status: 'DISABLED' });
-    expect(snapshot.roles[roleA]).toMatchObject({ status: 'ACTIVE', policies: ['AliyunBailianDataFullAccess'], trustedUserIds: [userA.id] });
-    const node = await t.client.request(`query($id: ID!) { node(id: $id) { id ... on RamUser { status } } }`, { id: userA.id }, { token: A.token });
+    expect(snapshot.roles[roleA]).toMatchObject({
+      status: 'ACTIVE',
+      policies: ['AliyunBailianDataFullAccess'],
+      trustedUserIds: [userA.id],
+    });
+    const node = await t.client.request<{ node: unknown }>(
+      `query($id: ID!) { node(id: $id) { id ... on RamUser { status } } }`,
+      { id: userA.id },
+      { token: A.token },
+    );
     expect(node.errors).toBeUndefined();
-    expect(node.data.node).toEqual({ id: userA.id, status: 'ACTIVE' });
+    expect(dataOf(node).node).toEqual({ id: userA.id, status: 'ACTIVE' });
   });
 
   it("createRamRole cannot trust another account's user: the same BAD_USER_INPUT as a user that does not exist", async () => {
@@ -157,16 +201,23 @@ describe("another account's identities", () => {
       ramUsers(first: 100) { edges { node { id } } }
       ramRoles(first: 100) { edges { node { id } } }`;
     const query = `{ ${ramQuery} modelStudioUsers(first: 100) { edges { node { id } } } } }`;
+    /** What both queries answer (the role session's leaves out modelStudioUsers, which is then not read). */
+    type AccountLists = { account: { id: string; ramUsers: IdConnection; ramRoles: IdConnection; modelStudioUsers: IdConnection } };
     // The role session holds AliyunRAMFullAccess only, which does not read the Model Studio user list.
-    for (const [token, withModelStudio] of [[B.token, true], [ramAdminB.token, true], [roleSessionB, false]] as const) {
-      const result = await t.client.request(withModelStudio ? query : `{ ${ramQuery} } }`, {}, { token });
+    for (const [token, withModelStudio] of [
+      [B.token, true],
+      [ramAdminB.token, true],
+      [roleSessionB, false],
+    ] as const) {
+      const result = await t.client.request<AccountLists>(withModelStudio ? query : `{ ${ramQuery} } }`, {}, { token });
       expect(result.errors).toBeUndefined();
-      expect(result.data.account.id).toBe(B.accountId);
-      expect(ids(result.data.account.ramUsers)).toEqual(sorted([ramAdminB.id, plainB.id]));
-      expect(ids(result.data.account.ramRoles)).toHaveLength(1);
-      if (withModelStudio) expect(ids(result.data.account.modelStudioUsers)).toEqual([B.rootId]);
+      const { account } = dataOf(result);
+      expect(account.id).toBe(B.accountId);
+      expect(ids(account.ramUsers)).toEqual(sorted([ramAdminB.id, plainB.id]));
+      expect(ids(account.ramRoles)).toHaveLength(1);
+      if (withModelStudio) expect(ids(account.modelStudioUsers)).toEqual([B.rootId]);
     }
-    const a = await t.client.ok(query, {}, A.token);
+    const a = await t.client.ok<AccountLists>(query, {}, A.token);
     expect(ids(a.account.ramUsers)).toEqual(sorted([userA.id, disabledUserA.id]));
     expect(ids(a.account.ramRoles)).toEqual([roleA]);
     expect(ids(a.account.modelStudioUsers)).toEqual(sorted([A.rootId, userA.id]));
@@ -175,12 +226,12 @@ describe("another account's identities", () => {
   it("the reverse holds too: A's root cannot touch B's principals", async () => {
     const before = await ramSnapshot(t.client, B.token);
     expectError(await byId('disableRamUser')(A.token, plainB.id), 'NOT_FOUND', { dataField: 'disableRamUser' });
-    expectError(await policy('attachPolicy', 'AliyunBailianDataFullAccess')(A.token, ramAdminB.id), 'NOT_FOUND', { dataField: 'attachPolicy' });
-    expectError(
-      await t.client.request(`query($id: ID!) { node(id: $id) { id } }`, { id: B.accountId }, { token: A.token }),
-      'NOT_FOUND',
-      { dataField: 'node' },
-    );
+    expectError(await policy('attachPolicy', 'AliyunBailianDataFullAccess')(A.token, ramAdminB.id), 'NOT_FOUND', {
+      dataField: 'attachPolicy',
+    });
+    expectError(await t.client.request(`query($id: ID!) { node(id: $id) { id } }`, { id: B.accountId }, { token: A.token }), 'NOT_FOUND', {
+      dataField: 'node',
+    });
     expect(await ramSnapshot(t.client, B.token)).toEqual(before);
   });
 });

@@ -10,6 +10,12 @@ import { uniqueName } from './support.js';
  */
 const t = gatewayForThisFile();
 
+/** A partial answer: what is denied is null, the rest is served. */
+interface ViewerAndAccount {
+  viewer: { principal: { id: string } | null } | null;
+  account: { id: string; ramUsers: { edges: Array<{ node: { id: string } }> } | null } | null;
+}
+
 let account: TestAccount;
 let plain: TestUser;
 
@@ -20,7 +26,7 @@ beforeAll(async () => {
 
 describe('denied identity fields in an otherwise allowed response', () => {
   it('a plain user sees the FORBIDDEN error for account.ramUsers (current behaviour, asserted concretely)', async () => {
-    const result = await t.client.request(
+    const result = await t.client.request<ViewerAndAccount>(
       `{ viewer { principal { id } } account { id ramUsers { edges { node { id } } } } }`,
       {},
       { token: plain.token },
@@ -30,7 +36,7 @@ describe('denied identity fields in an otherwise allowed response', () => {
   });
 
   it('a denied account.ramUsers leaves viewer and account.id served', async () => {
-    const result = await t.client.request(
+    const result = await t.client.request<ViewerAndAccount>(
       `{ viewer { principal { id } } account { id ramUsers { edges { node { id } } } } }`,
       {},
       { token: plain.token },
@@ -43,11 +49,9 @@ describe('denied identity fields in an otherwise allowed response', () => {
   it("assumeRole asked for the role's policies hands over the session token and the policies", async () => {
     const role = await createRole(t.client, account.token, [plain.id], uniqueName('role'));
     await attachPolicy(t.client, account.token, role.id, 'AliyunBailianControlReadOnlyAccess');
-    const result = await t.client.request(
-      `mutation($id: ID!) { assumeRole(roleId: $id) { token principal { id policies } } }`,
-      { id: role.id },
-      { token: plain.token },
-    );
+    const result = await t.client.request<{
+      assumeRole: { token: string | null; principal: { id: string; policies: string[] | null } | null } | null;
+    }>(`mutation($id: ID!) { assumeRole(roleId: $id) { token principal { id policies } } }`, { id: role.id }, { token: plain.token });
     expect(typeof result.data?.assumeRole?.token).toBe('string');
     expect(result.data?.assumeRole?.principal?.policies).toEqual(['AliyunBailianControlReadOnlyAccess']);
   });

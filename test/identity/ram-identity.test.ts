@@ -13,7 +13,7 @@ import {
   type TestAccount,
 } from '../helpers/fixtures.js';
 import { defined } from '../helpers/assertions.js';
-import type { GraphQLResponse } from '../helpers/graphql-client.js';
+import { dataOf, type GraphQLResponse } from '../helpers/graphql-client.js';
 import { gatewayForThisFile } from '../helpers/test-gateway.js';
 import { expectError, uniqueName } from './support.js';
 
@@ -36,30 +36,57 @@ const NON_DATA = 'AliyunBailianControlReadOnlyAccess';
 // prettier-ignore
 const MATRIX: Record<string, { row: 6 | 7 | 8; cells: Record<Column, Expected> }> = {
   //                                           ROOT      FA        CFA       RO        RAM       RAM_ROLE      NM        X          X_RAM
-  createRamUser:                { row: 6, cells: { ROOT: 'A', FA: 'D', CFA: 'D', RO: 'D', RAM: 'A', RAM_ROLE: 'A', NM: 'D', X: 'OWN', X_RAM: 'OWN' } },
-  disableRamUser:               { row: 6, cells: { ROOT: 'A', FA: 'D', CFA: 'D', RO: 'D', RAM: 'A', RAM_ROLE: 'A', NM: 'D', X: 'NF',  X_RAM: 'NF'  } },
-  enableRamUser:                { row: 6, cells: { ROOT: 'A', FA: 'D', CFA: 'D', RO: 'D', RAM: 'A', RAM_ROLE: 'A', NM: 'D', X: 'NF',  X_RAM: 'NF'  } },
-  deleteRamUser:                { row: 6, cells: { ROOT: 'A', FA: 'D', CFA: 'D', RO: 'D', RAM: 'A', RAM_ROLE: 'A', NM: 'D', X: 'NF',  X_RAM: 'NF'  } },
-  createRamRole:                { row: 6, cells: { ROOT: 'A', FA: 'D', CFA: 'D', RO: 'D', RAM: 'A', RAM_ROLE: 'A', NM: 'D', X: 'OWN', X_RAM: 'OWN' } },
-  deleteRamRole:                { row: 6, cells: { ROOT: 'A', FA: 'D', CFA: 'D', RO: 'D', RAM: 'A', RAM_ROLE: 'A', NM: 'D', X: 'NF',  X_RAM: 'NF'  } },
-  attachNonDataPolicyToUser:    { row: 7, cells: { ROOT: 'A', FA: 'D', CFA: 'D', RO: 'D', RAM: 'A', RAM_ROLE: 'A', NM: 'D', X: 'NF',  X_RAM: 'NF'  } },
-  detachNonDataPolicyFromUser:  { row: 7, cells: { ROOT: 'A', FA: 'D', CFA: 'D', RO: 'D', RAM: 'A', RAM_ROLE: 'A', NM: 'D', X: 'NF',  X_RAM: 'NF'  } },
-  attachNonDataPolicyToRole:    { row: 7, cells: { ROOT: 'A', FA: 'D', CFA: 'D', RO: 'D', RAM: 'A', RAM_ROLE: 'A', NM: 'D', X: 'NF',  X_RAM: 'NF'  } },
-  detachNonDataPolicyFromRole:  { row: 7, cells: { ROOT: 'A', FA: 'D', CFA: 'D', RO: 'D', RAM: 'A', RAM_ROLE: 'A', NM: 'D', X: 'NF',  X_RAM: 'NF'  } },
-  attachDataFullToUser:         { row: 8, cells: { ROOT: 'A', FA: 'D', CFA: 'D', RO: 'D', RAM: 'D', RAM_ROLE: 'D', NM: 'D', X: 'NF',  X_RAM: 'NF'  } },
-  detachDataFullFromUser:       { row: 8, cells: { ROOT: 'A', FA: 'D', CFA: 'D', RO: 'D', RAM: 'D', RAM_ROLE: 'D', NM: 'D', X: 'NF',  X_RAM: 'NF'  } },
-  attachDataReadOnlyToRole:     { row: 8, cells: { ROOT: 'A', FA: 'D', CFA: 'D', RO: 'D', RAM: 'D', RAM_ROLE: 'D', NM: 'D', X: 'NF',  X_RAM: 'NF'  } },
-  detachDataReadOnlyFromRole:   { row: 8, cells: { ROOT: 'A', FA: 'D', CFA: 'D', RO: 'D', RAM: 'D', RAM_ROLE: 'D', NM: 'D', X: 'NF',  X_RAM: 'NF'  } },
+  createRamUser: { row: 6, cells: { ROOT: 'A', FA: 'D', CFA: 'D', RO: 'D', RAM: 'A', RAM_ROLE: 'A', NM: 'D', X: 'OWN', X_RAM: 'OWN' } },
+  disableRamUser: { row: 6, cells: { ROOT: 'A', FA: 'D', CFA: 'D', RO: 'D', RAM: 'A', RAM_ROLE: 'A', NM: 'D', X: 'NF', X_RAM: 'NF' } },
+  enableRamUser: { row: 6, cells: { ROOT: 'A', FA: 'D', CFA: 'D', RO: 'D', RAM: 'A', RAM_ROLE: 'A', NM: 'D', X: 'NF', X_RAM: 'NF' } },
+  deleteRamUser: { row: 6, cells: { ROOT: 'A', FA: 'D', CFA: 'D', RO: 'D', RAM: 'A', RAM_ROLE: 'A', NM: 'D', X: 'NF', X_RAM: 'NF' } },
+  createRamRole: { row: 6, cells: { ROOT: 'A', FA: 'D', CFA: 'D', RO: 'D', RAM: 'A', RAM_ROLE: 'A', NM: 'D', X: 'OWN', X_RAM: 'OWN' } },
+  deleteRamRole: { row: 6, cells: { ROOT: 'A', FA: 'D', CFA: 'D', RO: 'D', RAM: 'A', RAM_ROLE: 'A', NM: 'D', X: 'NF', X_RAM: 'NF' } },
+  attachNonDataPolicyToUser: {
+    row: 7,
+    cells: { ROOT: 'A', FA: 'D', CFA: 'D', RO: 'D', RAM: 'A', RAM_ROLE: 'A', NM: 'D', X: 'NF', X_RAM: 'NF' },
+  },
+  detachNonDataPolicyFromUser: {
+    row: 7,
+    cells: { ROOT: 'A', FA: 'D', CFA: 'D', RO: 'D', RAM: 'A', RAM_ROLE: 'A', NM: 'D', X: 'NF', X_RAM: 'NF' },
+  },
+  attachNonDataPolicyToRole: {
+    row: 7,
+    cells: { ROOT: 'A', FA: 'D', CFA: 'D', RO: 'D', RAM: 'A', RAM_ROLE: 'A', NM: 'D', X: 'NF', X_RAM: 'NF' },
+  },
+  detachNonDataPolicyFromRole: {
+    row: 7,
+    cells: { ROOT: 'A', FA: 'D', CFA: 'D', RO: 'D', RAM: 'A', RAM_ROLE: 'A', NM: 'D', X: 'NF', X_RAM: 'NF' },
+  },
+  attachDataFullToUser: {
+    row: 8,
+    cells: { ROOT: 'A', FA: 'D', CFA: 'D', RO: 'D', RAM: 'D', RAM_ROLE: 'D', NM: 'D', X: 'NF', X_RAM: 'NF' },
+  },
+  detachDataFullFromUser: {
+    row: 8,
+    cells: { ROOT: 'A', FA: 'D', CFA: 'D', RO: 'D', RAM: 'D', RAM_ROLE: 'D', NM: 'D', X: 'NF', X_RAM: 'NF' },
+  },
+  attachDataReadOnlyToRole: {
+    row: 8,
+    cells: { ROOT: 'A', FA: 'D', CFA: 'D', RO: 'D', RAM: 'D', RAM_ROLE: 'D', NM: 'D', X: 'NF', X_RAM: 'NF' },
+  },
+  detachDataReadOnlyFromRole: {
+    row: 8,
+    cells: { ROOT: 'A', FA: 'D', CFA: 'D', RO: 'D', RAM: 'D', RAM_ROLE: 'D', NM: 'D', X: 'NF', X_RAM: 'NF' },
+  },
 };
 
 const PRINCIPAL_FIELDS = `id kind status policies`;
+
+/** The data of an identity mutation: under its field, the principal with PRINCIPAL_FIELDS. */
+type PrincipalData = Record<string, { id: string; kind: string; status: string; policies: string[] } | undefined>;
 
 interface Operation {
   /** The mutation field, whose data must be null when denied. */
   field: string;
   /** Sets up a fresh target in account A (as A's root); returns its ID. */
   prepare(): Promise<string | undefined>;
-  run(token: string, target: string | undefined): Promise<GraphQLResponse>;
+  run(token: string, target: string | undefined): Promise<GraphQLResponse<PrincipalData>>;
   /** Account A after the allowed call, from A before it. */
   effect(before: RamSnapshot, target: string | undefined, data: Record<string, { id: string } | undefined>): RamSnapshot;
   /** What the allowed call returns about its principal. */
@@ -226,7 +253,11 @@ describe('the columns hold what they name', () => {
       X_RAM: { kind: 'RAM_USER', policies: ['AliyunRAMFullAccess'] },
     };
     for (const column of COLUMNS) {
-      const me = await t.client.ok(`{ viewer { principal { kind } policies account { id } } }`, {}, tokens[column]);
+      const me = await t.client.ok<{ viewer: { principal: { kind: string }; policies: string[]; account: { id: string } } }>(
+        `{ viewer { principal { kind } policies account { id } } }`,
+        {},
+        tokens[column],
+      );
       expect({ kind: me.viewer.principal.kind, policies: me.viewer.policies }, column).toEqual(expected[column]);
       expect(me.viewer.account.id, column).toBe(column.startsWith('X') ? B.accountId : A.accountId);
     }
@@ -251,19 +282,20 @@ describe('permission matrix rows 6-8 (identity administration)', () => {
 
     if (expected === 'A') {
       expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
-      const returned = result.data[op.field];
+      const data = dataOf(result);
+      const returned = defined(data[op.field], `the data of ${op.field}`);
       const { kind, status, policy } = op.returns(target);
       expect(returned).toMatchObject({ kind, status });
       if (operation !== 'createRamUser' && operation !== 'createRamRole') expect(returned.id).toBe(target);
       if (policy) expect(returned.policies.includes(policy[0])).toBe(policy[1]);
-      expect(after).toEqual(op.effect(before, target, result.data));
+      expect(after).toEqual(op.effect(before, target, data));
       expect(await ramSnapshot(t.client, B.token)).toEqual(otherBefore);
       return;
     }
     if (expected === 'OWN') {
       // Names are per account: the other account's principal creates in its own account only.
       expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
-      const created = result.data[op.field].id as string;
+      const created = defined(dataOf(result)[op.field], `the data of ${op.field}`).id;
       expect(after).toEqual(before);
       const otherAfter = await ramSnapshot(t.client, B.token);
       expect(Object.keys(otherAfter.users).length + Object.keys(otherAfter.roles).length).toBe(

@@ -11,15 +11,21 @@ import {
   type TestAccount,
   type TestUser,
 } from '../helpers/fixtures.js';
+import { dataOf } from '../helpers/graphql-client.js';
 import { gatewayForThisFile } from '../helpers/test-gateway.js';
-import { VIEWER, expectError, payloadOf, uniqueName } from './support.js';
+import { VIEWER, expectError, payloadOf, uniqueName, type ViewerData } from './support.js';
 
 /** RAM roles: who may assume them, what a role session acts as, and when it ends. */
 const t = gatewayForThisFile();
 
 const ASSUME = `mutation($id: ID!) { assumeRole(roleId: $id) { token expiresAt principal { id kind name } } }`;
-const assume = (token: string, roleId: string) => t.client.request(ASSUME, { id: roleId }, { token });
-const viewerOf = (token: string) => t.client.request(VIEWER, {}, { token });
+const assume = (token: string, roleId: string) =>
+  t.client.request<{ assumeRole: { token: string; expiresAt: string; principal: { id: string; kind: string; name: string } } }>(
+    ASSUME,
+    { id: roleId },
+    { token },
+  );
+const viewerOf = (token: string) => t.client.request<ViewerData>(VIEWER, {}, { token });
 const createUserAs = (token: string) =>
   t.client.request(
     `mutation($input: CreateRamUserInput!) { createRamUser(input: $input) { id } }`,
@@ -46,18 +52,25 @@ describe('createRamRole', () => {
     const a = await createUser(t.client, account.token, uniqueName('ta'));
     const b = await createUser(t.client, account.token, uniqueName('tb'));
     const name = uniqueName('ops');
-    const result = await t.client.request(
+    const result = await t.client.request<{ createRamRole: { id: string; trustedUsers: Array<{ id: string }> } }>(
       `mutation($input: CreateRamRoleInput!) { createRamRole(input: $input) {
          id kind name description status policies registeredInModelStudio trustedUsers { id } } }`,
       { input: { name, description: 'Operations on call', trustedUserIds: [a.id, b.id, a.id] } },
       { token: account.token },
     );
     expect(result.errors).toBeUndefined();
-    const role = result.data.createRamRole;
-    expect(role).toMatchObject({ kind: 'RAM_ROLE', name, description: 'Operations on call', status: 'ACTIVE', policies: [], registeredInModelStudio: false });
+    const role = dataOf(result).createRamRole;
+    expect(role).toMatchObject({
+      kind: 'RAM_ROLE',
+      name,
+      description: 'Operations on call',
+      status: 'ACTIVE',
+      policies: [],
+      registeredInModelStudio: false,
+    });
     expect(role.id).toMatch(/^rol_/);
     const byId = (x: string, y: string) => x.localeCompare(y);
-    expect(role.trustedUsers.map((u: { id: string }) => u.id).sort(byId)).toEqual([a.id, b.id].sort(byId));
+    expect(role.trustedUsers.map((u) => u.id).sort(byId)).toEqual([a.id, b.id].sort(byId));
     const snapshot = await ramSnapshot(t.client, account.token);
     expect(snapshot.roles[role.id]).toEqual({ name, status: 'ACTIVE', policies: [], trustedUserIds: [a.id, b.id].sort(byId) });
   });
@@ -77,20 +90,20 @@ describe('assumeRole', () => {
 
     const result = await assume(user.token, role.id);
     expect(result.errors).toBeUndefined();
-    const session = result.data.assumeRole;
+    const session = dataOf(result).assumeRole;
     expect(session.principal).toEqual({ id: role.id, kind: 'RAM_ROLE', name: role.name });
     const expiresAt = Date.parse(session.expiresAt);
     expect(expiresAt).toBeGreaterThan(Date.now());
     expect(expiresAt).toBeLessThanOrEqual(Date.now() + t.config.sessionTtlSeconds * 1000 + 5_000);
     expect(payloadOf(session.token)).toMatchObject({ sub: role.id, acc: account.accountId });
 
-    const me = await t.client.request(
+    const me = await t.client.request<{ viewer: unknown }>(
       `{ viewer { principal { id kind policies } assumedBy { id loginName } policies credential isSuperAdministrator account { id } } }`,
       {},
       { token: session.token },
     );
     expect(me.errors).toBeUndefined();
-    expect(me.data.viewer).toEqual({
+    expect(dataOf(me).viewer).toEqual({
       principal: { id: role.id, kind: 'RAM_ROLE', policies: ['AliyunBailianControlReadOnlyAccess'] },
       assumedBy: { id: user.id, loginName: user.loginName },
       policies: ['AliyunBailianControlReadOnlyAccess'],
@@ -110,7 +123,7 @@ describe('assumeRole', () => {
   it('a role holding AliyunBailianFullAccess makes its session a super administrator', async () => {
     const { user, role } = await roleWithTrustee(['AliyunBailianFullAccess']);
     const token = await assumeRole(t.client, user.token, role.id);
-    const me = await t.client.ok(`{ viewer { isSuperAdministrator policies } }`, {}, token);
+    const me = await t.client.ok<{ viewer: unknown }>(`{ viewer { isSuperAdministrator policies } }`, {}, token);
     expect(me.viewer).toEqual({ isSuperAdministrator: true, policies: ['AliyunBailianFullAccess'] });
   });
 
@@ -158,7 +171,7 @@ describe('a role session ends', () => {
     expectError(await assume(user.token, roleId), 'NOT_FOUND', { dataField: 'assumeRole' });
     expect((await ramSnapshot(t.client, account.token)).roles[roleId]).toBeUndefined();
     // The user's own session is unaffected.
-    expect((await viewerOf(user.token)).data.viewer.principal.id).toBe(user.id);
+    expect(dataOf(await viewerOf(user.token)).viewer.principal.id).toBe(user.id);
   });
 
   it('when the assuming user is disabled (and works again once the user is enabled)', async () => {
@@ -175,7 +188,7 @@ describe('a role session ends', () => {
     await changeStatus(t.client, account.token, 'enableRamUser', trustee.id);
     const again = await viewerOf(session);
     expect(again.errors).toBeUndefined();
-    expect(again.data.viewer).toMatchObject({ principal: { id: role.id }, assumedBy: { id: trustee.id } });
+    expect(dataOf(again).viewer).toMatchObject({ principal: { id: role.id }, assumedBy: { id: trustee.id } });
   });
 
   it('when the assuming user is deleted, for good', async () => {

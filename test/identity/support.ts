@@ -19,10 +19,23 @@ export function expectError(result: GraphQLResponse, code: string, options: { fi
   const error = firstError(result);
   expect(error.extensions?.code, JSON.stringify(result.errors)).toBe(code);
   if (options.field !== undefined) expect(error.extensions?.field).toBe(options.field);
-  if (options.dataField !== undefined) expect(result.data?.[options.dataField] ?? null).toBeNull();
+  if (options.dataField !== undefined) {
+    const data = result.data;
+    const value = typeof data === 'object' && data !== null ? (data as Record<string, unknown>)[options.dataField] : undefined;
+    expect(value ?? null).toBeNull();
+  }
 }
 
 export const VIEWER = `{ viewer { principal { id kind name } credential assumedBy { id } policies } }`;
+/** The data VIEWER answers. */
+export interface ViewerData {
+  viewer: {
+    principal: { id: string; kind: string; name: string };
+    credential: string;
+    assumedBy: { id: string } | null;
+    policies: string[];
+  };
+}
 
 export interface TokenOptions {
   sub: string;

@@ -11,6 +11,7 @@ import {
   type TestAccount,
   type TestUser,
 } from '../helpers/fixtures.js';
+import { dataOf } from '../helpers/graphql-client.js';
 import { gatewayForThisFile } from '../helpers/test-gateway.js';
 import {
   AUDIENCE,
@@ -23,6 +24,7 @@ import {
   unsignedCopy,
   withAlteredSignature,
   withPayload,
+  type ViewerData,
 } from './support.js';
 
 /** Session tokens and API keys the gateway did not issue, or no longer honours, are UNAUTHENTICATED. */
@@ -33,8 +35,8 @@ let other: TestAccount;
 let user: TestUser;
 let roleId: string;
 
-const viewerWithHeader = (authorization: string) => t.client.request(VIEWER, {}, { headers: { authorization } });
-const viewerWith = (token: string) => t.client.request(VIEWER, {}, { token });
+const viewerWithHeader = (authorization: string) => t.client.request<ViewerData>(VIEWER, {}, { headers: { authorization } });
+const viewerWith = (token: string) => t.client.request<ViewerData>(VIEWER, {}, { token });
 
 beforeAll(async () => {
   account = await signUp(t.client);
@@ -48,7 +50,7 @@ describe('hand-made tokens', () => {
     const token = await signToken({ sub: user.id, acc: account.accountId });
     const result = await viewerWith(token);
     expect(result.errors).toBeUndefined();
-    expect(result.data.viewer.principal).toMatchObject({ id: user.id, kind: 'RAM_USER' });
+    expect(dataOf(result).viewer.principal).toMatchObject({ id: user.id, kind: 'RAM_USER' });
   });
 
   it("the gateway's own token carries the documented claims", async () => {
@@ -59,13 +61,22 @@ describe('hand-made tokens', () => {
 
   const REFUSED: Array<[string, () => Promise<string>]> = [
     ['a changed signature byte', async () => withAlteredSignature(user.token)],
-    ['a signature by another key', async () => signToken({ sub: user.id, acc: account.accountId, secret: `${'x'.repeat(40)}-another-key` })],
+    [
+      'a signature by another key',
+      async () => signToken({ sub: user.id, acc: account.accountId, secret: `${'x'.repeat(40)}-another-key` }),
+    ],
     ['no signature at all', async () => `${user.token.split('.').slice(0, 2).join('.')}.`],
     ['alg: none', async () => unsignedCopy(user.token)],
     ['alg: none, claiming the root', async () => unsignedCopy(await signToken({ sub: account.rootId, acc: account.accountId }))],
-    ['a payload swapped for the root\'s, with the user\'s signature', async () => withPayload(user.token, { ...payloadOf(user.token), sub: account.rootId })],
+    [
+      "a payload swapped for the root's, with the user's signature",
+      async () => withPayload(user.token, { ...payloadOf(user.token), sub: account.rootId }),
+    ],
     ['the right key but another issuer', async () => signToken({ sub: user.id, acc: account.accountId, issuer: 'someone-else' })],
-    ['the right key but another audience', async () => signToken({ sub: user.id, acc: account.accountId, audience: 'model-studio-gateway/api' })],
+    [
+      'the right key but another audience',
+      async () => signToken({ sub: user.id, acc: account.accountId, audience: 'model-studio-gateway/api' }),
+    ],
     ['the right key but another algorithm (HS512)', async () => signToken({ sub: user.id, acc: account.accountId, alg: 'HS512' })],
     ['an expired token', async () => signToken({ sub: user.id, acc: account.accountId, expiresIn: -60 })],
     ['a token without expiry', async () => signToken({ sub: user.id, acc: account.accountId, omit: ['exp'] })],
@@ -104,7 +115,7 @@ describe('hand-made tokens', () => {
     const token = await assumeRole(t.client, user.token, roleId);
     const result = await viewerWith(token);
     expect(result.errors).toBeUndefined();
-    expect(result.data.viewer).toMatchObject({ principal: { id: roleId, kind: 'RAM_ROLE' }, assumedBy: { id: user.id } });
+    expect(dataOf(result).viewer).toMatchObject({ principal: { id: roleId, kind: 'RAM_ROLE' }, assumedBy: { id: user.id } });
   });
 });
 
@@ -125,7 +136,7 @@ describe('the Authorization header', () => {
   it('accepts the documented form', async () => {
     const result = await viewerWithHeader(`Bearer ${user.token}`);
     expect(result.errors).toBeUndefined();
-    expect(result.data.viewer.principal.id).toBe(user.id);
+    expect(dataOf(result).viewer.principal.id).toBe(user.id);
   });
 });
 
@@ -147,15 +158,20 @@ describe('genuine API keys', () => {
   let rootKey: string;
 
   beforeAll(async () => {
-    const activated = await t.client.ok(
+    const activated = await t.client.ok<{ activateModelStudio: { id: string } }>(
       `mutation { activateModelStudio(input: { region: CN_BEIJING, acceptServiceAgreement: true }) { id } }`,
       {},
       account.token,
     );
-    const workspaceId = activated.activateModelStudio.id as string;
+    const workspaceId = activated.activateModelStudio.id;
     const createKey = async (token: string) =>
-      (await t.client.ok(`mutation($w: ID!) { createApiKey(input: { workspaceId: $w }) { secret } }`, { w: workspaceId }, token))
-        .createApiKey.secret as string;
+      (
+        await t.client.ok<{ createApiKey: { secret: string } }>(
+          `mutation($w: ID!) { createApiKey(input: { workspaceId: $w }) { secret } }`,
+          { w: workspaceId },
+          token,
+        )
+      ).createApiKey.secret;
     rootKey = await createKey(account.token);
     // A key owner who, in the console, may administer RAM identities and create keys.
     keyOwner = await createUser(t.client, account.token, uniqueName('key-owner'));
@@ -173,10 +189,13 @@ describe('genuine API keys', () => {
 
   it('authenticate as their owner but reach no identity administration (FORBIDDEN), whoever owns them', async () => {
     const before = await ramSnapshot(t.client, account.token);
-    for (const [key, owner] of [[rootKey, account.rootId], [ownerKey, keyOwner.id]] as const) {
-      const me = await t.client.request(`{ viewer { principal { id } credential } }`, {}, { token: key });
+    for (const [key, owner] of [
+      [rootKey, account.rootId],
+      [ownerKey, keyOwner.id],
+    ] as const) {
+      const me = await t.client.request<{ viewer: unknown }>(`{ viewer { principal { id } credential } }`, {}, { token: key });
       expect(me.errors).toBeUndefined();
-      expect(me.data.viewer).toEqual({ principal: { id: owner }, credential: 'API_KEY' });
+      expect(dataOf(me).viewer).toEqual({ principal: { id: owner }, credential: 'API_KEY' });
       expectError(await createUserWith(key), 'FORBIDDEN', { dataField: 'createRamUser' });
       const attach = await t.client.request(
         `mutation($id: ID!) { attachPolicy(input: { principalId: $id, policy: AliyunBailianFullAccess }) { id } }`,
@@ -184,12 +203,15 @@ describe('genuine API keys', () => {
         { token: key },
       );
       expectError(attach, 'FORBIDDEN', { dataField: 'attachPolicy' });
-      expectError(await t.client.request(`mutation($id: ID!) { disableRamUser(id: $id) { id } }`, { id: user.id }, { token: key }), 'FORBIDDEN');
+      expectError(
+        await t.client.request(`mutation($id: ID!) { disableRamUser(id: $id) { id } }`, { id: user.id }, { token: key }),
+        'FORBIDDEN',
+      );
     }
     expect(await ramSnapshot(t.client, account.token)).toEqual(before);
   });
 
-  it("stop authenticating identity operations while the owner is disabled (UNAUTHENTICATED) and for good once it is deleted", async () => {
+  it('stop authenticating identity operations while the owner is disabled (UNAUTHENTICATED) and for good once it is deleted', async () => {
     await changeStatus(t.client, account.token, 'disableRamUser', keyOwner.id);
     expectError(await createUserWith(ownerKey), 'UNAUTHENTICATED', { dataField: 'createRamUser' });
     expectError(await t.client.request(`{ account { id } }`, {}, { token: ownerKey }), 'UNAUTHENTICATED');

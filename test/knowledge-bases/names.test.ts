@@ -63,7 +63,11 @@ describe('knowledge base names', () => {
     ['65 characters', 'k'.repeat(65)],
   ])('a %s name is BAD_USER_INPUT naming input.name', async (_case, name) => {
     const before = await names(account.W);
-    expectError(await t.client.request(CREATE_KNOWLEDGE_BASE, { w: account.W, n: name }, { token: account.token }), 'BAD_USER_INPUT', 'input.name');
+    expectError(
+      await t.client.request(CREATE_KNOWLEDGE_BASE, { w: account.W, n: name }, { token: account.token }),
+      'BAD_USER_INPUT',
+      'input.name',
+    );
     expect(await names(account.W)).toEqual(before);
   });
 });

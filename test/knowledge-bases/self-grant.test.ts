@@ -37,14 +37,22 @@ describe('AliyunBailianFullAccess self-grant of membership', () => {
   };
 
   it('before: createKnowledgeBase in W is FORBIDDEN and creates nothing', async () => {
-    const result = await t.client.request(CREATE_KNOWLEDGE_BASE, { w: account.W, n: 'fa-before' }, { token: fa.token });
+    const result = await t.client.request<{ createKnowledgeBase: { id: string } | null }>(
+      CREATE_KNOWLEDGE_BASE,
+      { w: account.W, n: 'fa-before' },
+      { token: fa.token },
+    );
     expectError(result, 'FORBIDDEN');
     expect(result.data?.createKnowledgeBase ?? null).toBeNull();
     expect(await kbNames(account.token)).toEqual(['root-kb']);
   });
 
-  it("before: W is readable (management view) but its knowledgeBases are FORBIDDEN at their path", async () => {
-    const result = await t.client.request(KNOWLEDGE_BASES, { w: account.W }, { token: fa.token });
+  it('before: W is readable (management view) but its knowledgeBases are FORBIDDEN at their path', async () => {
+    // A partial answer: the workspace is served, its knowledgeBases are not.
+    type PartialKnowledgeBases = {
+      workspace: { id: string; knowledgeBases: KnowledgeBasesData['workspace']['knowledgeBases'] | null } | null;
+    };
+    const result = await t.client.request<PartialKnowledgeBases>(KNOWLEDGE_BASES, { w: account.W }, { token: fa.token });
     expect(result.data?.workspace?.id).toBe(account.W);
     expect(result.data?.workspace?.knowledgeBases).toBeNull();
     expect(result.errors).toHaveLength(1);
@@ -53,19 +61,31 @@ describe('AliyunBailianFullAccess self-grant of membership', () => {
   });
 
   it('before: deleteKnowledgeBase of W is FORBIDDEN and the knowledge base stays', async () => {
-    const result = await t.client.request(`mutation($id: ID!) { deleteKnowledgeBase(id: $id) { id } }`, { id: rootKb }, { token: fa.token });
+    const result = await t.client.request(
+      `mutation($id: ID!) { deleteKnowledgeBase(id: $id) { id } }`,
+      { id: rootKb },
+      { token: fa.token },
+    );
     expectError(result, 'FORBIDDEN');
     expect(await kbNames(account.token)).toEqual(['root-kb']);
   });
 
   it('adds itself as a member of W (no page permission at all)', async () => {
-    const data = await t.client.ok(SET_MEMBER_PERMISSIONS, { w: account.W, p: fa.id, pages: [] }, fa.token);
+    const data = await t.client.ok<{ setMemberPermissions: unknown }>(
+      SET_MEMBER_PERMISSIONS,
+      { w: account.W, p: fa.id, pages: [] },
+      fa.token,
+    );
     expect(data.setMemberPermissions).toMatchObject({ pages: [], principal: { id: fa.id }, role: 'SUPER_ADMINISTRATOR' });
-    const me = await t.client.ok(`{ viewer { memberships { workspace { id } pages } } }`, {}, fa.token);
+    const me = await t.client.ok<{ viewer: { memberships: unknown } }>(
+      `{ viewer { memberships { workspace { id } pages } } }`,
+      {},
+      fa.token,
+    );
     expect(me.viewer.memberships).toEqual([{ workspace: { id: account.W }, pages: [] }]);
   });
 
-  it('after: reads W\'s knowledge bases and creates and deletes one', async () => {
+  it("after: reads W's knowledge bases and creates and deletes one", async () => {
     expect(await kbNames(fa.token)).toEqual(['root-kb']);
     const kb = await createKnowledgeBase(t.client, fa.token, account.W, 'fa-after');
     expect(await kbNames(fa.token)).toEqual(['fa-after', 'root-kb']);
@@ -75,7 +95,11 @@ describe('AliyunBailianFullAccess self-grant of membership', () => {
 
   it('membership of W gives nothing in another sub-workspace W2', async () => {
     const w2 = (
-      await t.client.ok(`mutation { createWorkspace(input: { name: "W2", region: CN_BEIJING }) { id } }`, {}, account.token)
+      await t.client.ok<{ createWorkspace: { id: string } }>(
+        `mutation { createWorkspace(input: { name: "W2", region: CN_BEIJING }) { id } }`,
+        {},
+        account.token,
+      )
     ).createWorkspace.id;
     const result = await t.client.request(CREATE_KNOWLEDGE_BASE, { w: w2, n: 'fa-w2' }, { token: fa.token });
     expectError(result, 'FORBIDDEN');
@@ -104,7 +128,8 @@ describe('self-grant by other management policies', () => {
     ['AliyunRAMFullAccess', [], 'FORBIDDEN', 'FORBIDDEN', 'FORBIDDEN'],
   ] as const)('%s giving itself %j: add itself %s, then read %s, create %s', async (policy, pages, add, read, create) => {
     const user = await modelStudioUser(t.client, account, { policies: [policy] });
-    const kbCode = async () => outcomeOf(await t.client.request(CREATE_KNOWLEDGE_BASE, { w: account.W, n: `kb-${user.name}` }, { token: user.token }));
+    const kbCode = async () =>
+      outcomeOf(await t.client.request(CREATE_KNOWLEDGE_BASE, { w: account.W, n: `kb-${user.name}` }, { token: user.token }));
     expect(await kbCode()).toBe('FORBIDDEN');
 
     expect(outcomeOf(await t.client.request(SET_MEMBER_PERMISSIONS, { w: account.W, p: user.id, pages }, { token: user.token }))).toBe(add);

@@ -15,15 +15,53 @@ const NAMES_NO_RESOURCE = new Set(['1', '2', '4', '6.createRamUser', '6.createRa
 
 /** Each operation of OPERATIONS and the matrix row it performs. */
 const OPERATION_ROWS: Record<string, number> = {
-  '1': 1, '2': 2, '3': 3, '4': 4, '5': 5,
-  '6.createRamUser': 6, '6.disableRamUser': 6, '6.enableRamUser': 6, '6.deleteRamUser': 6, '6.createRamRole': 6, '6.deleteRamRole': 6,
-  '7': 7, '7.detach': 7, '8': 8, '8.detach': 8, '9': 9, '10': 10, '11': 11, '11.take': 11, '12': 12, '13': 13,
-  '14': 14, '14.all': 14, '15': 15, '15.delete': 15, '16': 16, '16.rateLimit': 16, '17': 17, '18': 18, '19': 19,
-  '20': 20, '21': 21, '22': 22, '22.delete': 22, '23': 23, '24': 24, '25': 25,
+  '1': 1,
+  '2': 2,
+  '3': 3,
+  '4': 4,
+  '5': 5,
+  '6.createRamUser': 6,
+  '6.disableRamUser': 6,
+  '6.enableRamUser': 6,
+  '6.deleteRamUser': 6,
+  '6.createRamRole': 6,
+  '6.deleteRamRole': 6,
+  '7': 7,
+  '7.detach': 7,
+  '8': 8,
+  '8.detach': 8,
+  '9': 9,
+  '10': 10,
+  '11': 11,
+  '11.take': 11,
+  '12': 12,
+  '13': 13,
+  '14': 14,
+  '14.all': 14,
+  '15': 15,
+  '15.delete': 15,
+  '16': 16,
+  '16.rateLimit': 16,
+  '17': 17,
+  '18': 18,
+  '19': 19,
+  '20': 20,
+  '21': 21,
+  '22': 22,
+  '22.delete': 22,
+  '23': 23,
+  '24': 24,
+  '25': 25,
 };
 
 function apiCell(operation: string, row: number, column: ColumnName): Expected {
-  const cell = expectedCell(defined(PERMISSION_MATRIX.find((r) => r.row === row), `permission matrix row ${row}`), column);
+  const cell = expectedCell(
+    defined(
+      PERMISSION_MATRIX.find((r) => r.row === row),
+      `permission matrix row ${row}`,
+    ),
+    column,
+  );
   if (column === 'X') {
     if (row === 21) return '-'; // X cannot own a key in A's workspace: there is nothing to delete.
     if (NAMES_NO_RESOURCE.has(operation)) return 'ISO';

@@ -16,8 +16,13 @@ const t = gatewayForThisFile({ trustedProxies: ['127.0.0.1/32'] });
 let w: World;
 
 const createKey = async (token: string, workspaceId: string, extra: Record<string, unknown> = {}) =>
-  (await t.client.ok(`mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret apiKey { id } } }`, { i: { workspaceId, ...extra } }, token))
-    .createApiKey as { secret: string; apiKey: { id: string } };
+  (
+    await t.client.ok<{ createApiKey: { secret: string; apiKey: { id: string } } }>(
+      `mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret apiKey { id } } }`,
+      { i: { workspaceId, ...extra } },
+      token,
+    )
+  ).createApiKey;
 
 /** A member of W holding `policies`, with the API_KEY page so that it can make its own key. */
 async function memberKey(policies: string[], pages: string[] = ['API_KEY']) {
@@ -43,9 +48,14 @@ describe('knowledge bases through an API key need a data policy and membership',
   ];
 
   it.each(table)('$owner: read $read, create $write', async ({ owner, policies, pages, otherWorkspace, read, write }) => {
-    const secret =
-      owner.startsWith('ROOT') ? (await createKey(w.root.token, otherWorkspace ? w.W2 : w.W)).secret : (await memberKey(defined(policies, `the policies of ${owner}`), pages)).key.secret;
-    const listed = await t.client.request(`query($w: ID!) { workspace(id: $w) { knowledgeBases { edges { node { id } } } } }`, { w: w.W }, { token: secret });
+    const secret = owner.startsWith('ROOT')
+      ? (await createKey(w.root.token, otherWorkspace ? w.W2 : w.W)).secret
+      : (await memberKey(defined(policies, `the policies of ${owner}`), pages)).key.secret;
+    const listed = await t.client.request(
+      `query($w: ID!) { workspace(id: $w) { knowledgeBases { edges { node { id } } } } }`,
+      { w: w.W },
+      { token: secret },
+    );
     expect(outcomeOf(listed)).toBe(read);
     const before = await fingerprint(w.db, w.root.accountId);
     const created = await t.client.request(
@@ -60,7 +70,9 @@ describe('knowledge bases through an API key need a data policy and membership',
 
 describe('API keys never reach the management layer', () => {
   const managementRows = new Set([1, 2, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18, 19, 20, 24, 25]);
-  const operations = Object.entries(API_EXPECTATIONS).filter(([, { row }]) => managementRows.has(row)).map(([operation, { row }]) => ({ operation, row }));
+  const operations = Object.entries(API_EXPECTATIONS)
+    .filter(([, { row }]) => managementRows.has(row))
+    .map(([operation, { row }]) => ({ operation, row }));
   const owners = ['ROOT', 'FA'] as const;
   const cells = owners.flatMap((owner) => operations.map((o) => ({ ...o, owner })));
 
@@ -85,8 +97,10 @@ describe('API keys never reach the management layer', () => {
 describe('what a key may call (modelAccess)', () => {
   const ACCESS = `query($m: ID!, $ip: String) { modelAccess(model: $m, sourceIp: $ip) { allowed reason rateLimit { requestLimit } } }`;
   const access = async (secret: string, model: string, ip?: string) => {
-    const result = await t.client.request(ACCESS, { m: model, ip }, { token: secret });
-    return result.errors ? { code: outcomeOf(result) } : result.data.modelAccess;
+    const result = await t.client.request<{
+      modelAccess: { allowed: boolean; reason: string; rateLimit: { requestLimit: number | null } | null };
+    }>(ACCESS, { m: model, ip }, { token: secret });
+    return result.errors ? { code: outcomeOf(result) } : defined(result.data, `the modelAccess answer for ${model}`).modelAccess;
   };
 
   it('a default-workspace key calls every standard model, with no rate limit', async () => {
@@ -99,7 +113,11 @@ describe('what a key may call (modelAccess)', () => {
   it("a sub-workspace key calls what is authorized there, with the workspace's rate limit", async () => {
     const { secret } = await createKey(w.root.token, w.W2);
     expect(await access(secret, 'qwen-vl-max')).toMatchObject({ allowed: false, reason: 'MODEL_NOT_AUTHORIZED' });
-    await t.client.ok(`mutation($w: ID!) { setModelAuthorization(input: { workspaceId: $w, model: "qwen-vl-max", inference: true }) { inference } }`, { w: w.W2 }, w.root.token);
+    await t.client.ok(
+      `mutation($w: ID!) { setModelAuthorization(input: { workspaceId: $w, model: "qwen-vl-max", inference: true }) { inference } }`,
+      { w: w.W2 },
+      w.root.token,
+    );
     expect(await access(secret, 'qwen-vl-max')).toEqual({ allowed: true, reason: 'ALLOWED', rateLimit: null });
     await t.client.ok(
       `mutation($w: ID!) { setModelRateLimit(input: { workspaceId: $w, model: "qwen-vl-max", requestLimit: 7, requestLimitPeriodSeconds: 60 }) { requestLimit } }`,
@@ -107,20 +125,31 @@ describe('what a key may call (modelAccess)', () => {
       w.root.token,
     );
     expect(await access(secret, 'qwen-vl-max')).toEqual({ allowed: true, reason: 'ALLOWED', rateLimit: { requestLimit: 7 } });
-    await t.client.ok(`mutation($w: ID!) { setAllModelsAccess(input: { workspaceId: $w, mode: CLOSE }) { id } }`, { w: w.W2 }, w.root.token);
+    await t.client.ok(
+      `mutation($w: ID!) { setAllModelsAccess(input: { workspaceId: $w, mode: CLOSE }) { id } }`,
+      { w: w.W2 },
+      w.root.token,
+    );
     expect(await access(secret, 'qwen-vl-max')).toMatchObject({ allowed: false, reason: 'MODEL_NOT_AUTHORIZED' });
   });
 
   it("fine-tuned models: callable with their workspace's keys only", async () => {
-    await t.client.ok(`mutation($w: ID!) { setModelAuthorization(input: { workspaceId: $w, model: "qwen-turbo", finetune: true }) { finetune } }`, { w: w.W }, w.root.token);
-    const tuned = await t.client.ok(
+    await t.client.ok(
+      `mutation($w: ID!) { setModelAuthorization(input: { workspaceId: $w, model: "qwen-turbo", finetune: true }) { finetune } }`,
+      { w: w.W },
+      w.root.token,
+    );
+    const tuned = await t.client.ok<{ createFineTunedModel: { id: string } }>(
       `mutation($w: ID!) { createFineTunedModel(input: { workspaceId: $w, baseModel: "qwen-turbo", suffix: "support" }) { id } }`,
       { w: w.W },
       w.root.token,
     );
-    const model = tuned.createFineTunedModel.id as string;
+    const model = tuned.createFineTunedModel.id;
     expect(await access((await createKey(w.root.token, w.W)).secret, model)).toMatchObject({ allowed: true, reason: 'ALLOWED' });
-    expect(await access((await createKey(w.root.token, w.W2)).secret, model)).toMatchObject({ allowed: false, reason: 'MODEL_NOT_AUTHORIZED' });
+    expect(await access((await createKey(w.root.token, w.W2)).secret, model)).toMatchObject({
+      allowed: false,
+      reason: 'MODEL_NOT_AUTHORIZED',
+    });
   });
 
   it('a key scope and an IP allowlist narrow what the workspace allows', async () => {
@@ -132,7 +161,11 @@ describe('what a key may call (modelAccess)', () => {
   });
 
   it("the owner's standing: removed or disabled pauses the key, deleted ends it; the root's key is unaffected", async () => {
-    await t.client.ok(`mutation($w: ID!) { setModelAuthorization(input: { workspaceId: $w, model: "qwen-max", inference: true }) { inference } }`, { w: w.W }, w.root.token);
+    await t.client.ok(
+      `mutation($w: ID!) { setModelAuthorization(input: { workspaceId: $w, model: "qwen-max", inference: true }) { inference } }`,
+      { w: w.W },
+      w.root.token,
+    );
     // M's key: page permissions never restrict keys (M holds no API_KEY page once the key exists).
     const { user, key } = await memberKey([], ['API_KEY']);
     await setPages(t.client, w.root.token, w.W, user.id, []);
@@ -142,7 +175,11 @@ describe('what a key may call (modelAccess)', () => {
       expect(await access(rootKey.secret, 'qwen-max')).toMatchObject({ allowed: true });
     };
     await check({ allowed: true, reason: 'ALLOWED' });
-    await t.client.ok(`mutation($w: ID!, $p: ID!) { removeMember(input: { workspaceId: $w, principalId: $p }) { id } }`, { w: w.W, p: user.id }, w.root.token);
+    await t.client.ok(
+      `mutation($w: ID!, $p: ID!) { removeMember(input: { workspaceId: $w, principalId: $p }) { id } }`,
+      { w: w.W, p: user.id },
+      w.root.token,
+    );
     await check({ allowed: false, reason: 'KEY_INACTIVE' });
     await setPages(t.client, w.root.token, w.W, user.id, []);
     await check({ allowed: true, reason: 'ALLOWED' });

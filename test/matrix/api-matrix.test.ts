@@ -17,14 +17,27 @@ let rootKeyInW: string;
 
 beforeAll(async () => {
   w = await buildWorld(t.client, t.database.db);
-  const key = await t.client.ok(`mutation($w: ID!) { createApiKey(input: { workspaceId: $w }) { apiKey { id } } }`, { w: w.W }, w.root.token);
+  const key = await t.client.ok<{ createApiKey: { apiKey: { id: string } } }>(
+    `mutation($w: ID!) { createApiKey(input: { workspaceId: $w }) { apiKey { id } } }`,
+    { w: w.W },
+    w.root.token,
+  );
   rootKeyInW = key.createApiKey.apiKey.id;
 }, 120_000);
 
 const CODE: Partial<Record<Expected, string>> = { D: 'FORBIDDEN', NF: 'NOT_FOUND', BAD: 'BAD_USER_INPUT' };
 
 /** IDs of account A that must never reach account X. */
-const accountAIds = (w: World) => [w.root.accountId, w.root.rootId, w.D, w.W, w.W2, ...Object.values(w.actors).filter((a) => a.column !== 'X').map((a) => a.principalId)];
+const accountAIds = (w: World) => [
+  w.root.accountId,
+  w.root.rootId,
+  w.D,
+  w.W,
+  w.W2,
+  ...Object.values(w.actors)
+    .filter((a) => a.column !== 'X')
+    .map((a) => a.principalId),
+];
 
 /** The data that checkScope reads: `workspaces` (row 4) or the workspace's API keys (row 19). */
 interface ScopeData {
@@ -64,7 +77,8 @@ async function runCell(operation: string, actor: MatrixActor, expected: Expected
 
   if (allowed) {
     expect(code, JSON.stringify(result.errors)).toBe('OK');
-    checkScope(operation, expected, actor, result);
+    // Rows 4 and 19, the ones checkScope reads, query the shape ScopeData describes.
+    checkScope(operation, expected, actor, result as GraphQLResponse<ScopeData>);
   } else if (expected === 'ISO') {
     const text = JSON.stringify(result);
     for (const id of accountAIds(w)) expect(text).not.toContain(id);

@@ -43,7 +43,13 @@ async function register(client: GraphQLClient, rootToken: string, principalId: s
   await client.ok(`mutation($id: ID!) { registerModelStudioUser(principalId: $id) { id } }`, { id: principalId }, rootToken);
 }
 
-export async function setPages(client: GraphQLClient, rootToken: string, workspaceId: string, principalId: string, pages: readonly string[]) {
+export async function setPages(
+  client: GraphQLClient,
+  rootToken: string,
+  workspaceId: string,
+  principalId: string,
+  pages: readonly string[],
+) {
   await client.ok(
     `mutation($w: ID!, $p: ID!, $pages: [Page!]!) { setMemberPermissions(input: { workspaceId: $w, principalId: $p, pages: $pages }) { pages } }`,
     { w: workspaceId, p: principalId, pages },
@@ -74,25 +80,38 @@ async function userActor(base: Omit<World, 'actors' | 'roleActors'>, column: Col
 /** A role holding the column's policies and memberships, assumed by a plain trusted user. */
 async function roleActor(base: Omit<World, 'actors' | 'roleActors'>, column: ColumnName): Promise<MatrixActor> {
   const assumer = await createUser(base.client, base.root.token, unique(`as-${column.toLowerCase()}`));
-  const role = await base.client.ok(
+  const role = await base.client.ok<{ createRamRole: { id: string } }>(
     `mutation($input: CreateRamRoleInput!) { createRamRole(input: $input) { id } }`,
     { input: { name: unique(`role-${column.toLowerCase()}`), trustedUserIds: [assumer.id] } },
     base.root.token,
   );
-  const roleId = role.createRamRole.id as string;
+  const roleId = role.createRamRole.id;
   await grant(base, roleId, column);
-  const session = await base.client.ok(`mutation($id: ID!) { assumeRole(roleId: $id) { token } }`, { id: roleId }, assumer.token);
+  const session = await base.client.ok<{ assumeRole: { token: string } }>(
+    `mutation($id: ID!) { assumeRole(roleId: $id) { token } }`,
+    { id: roleId },
+    assumer.token,
+  );
   return { column, token: session.assumeRole.token, principalId: roleId, variant: 'role' };
 }
 
 export async function buildWorld(client: GraphQLClient, db: DB): Promise<World> {
   const root = await signUp(client, unique('acct-a'));
   const other = await signUp(client, unique('acct-x'));
-  const d = await client.ok(`mutation { activateModelStudio(input: { region: CN_BEIJING, acceptServiceAgreement: true }) { id } }`, {}, root.token);
+  const d = await client.ok<{ activateModelStudio: { id: string } }>(
+    `mutation { activateModelStudio(input: { region: CN_BEIJING, acceptServiceAgreement: true }) { id } }`,
+    {},
+    root.token,
+  );
   const mk = async (name: string) =>
-    (await client.ok(`mutation($n: String!) { createWorkspace(input: { name: $n, region: CN_BEIJING }) { id } }`, { n: name }, root.token))
-      .createWorkspace.id as string;
-  const base = { client, db, root, other, D: d.activateModelStudio.id as string, W: await mk('W'), W2: await mk('W2') };
+    (
+      await client.ok<{ createWorkspace: { id: string } }>(
+        `mutation($n: String!) { createWorkspace(input: { name: $n, region: CN_BEIJING }) { id } }`,
+        { n: name },
+        root.token,
+      )
+    ).createWorkspace.id;
+  const base = { client, db, root, other, D: d.activateModelStudio.id, W: await mk('W'), W2: await mk('W2') };
 
   const userColumns = COLUMN_NAMES.filter((c) => c !== 'ROOT' && c !== 'X');
   const users = await Promise.all(userColumns.map((c) => userActor(base, c)));
@@ -113,7 +132,9 @@ export async function fingerprint(db: DB, accountId: string): Promise<string> {
 
 /** Account A's audit outcomes recorded after `sinceId` (the highest id seen before the request). */
 export async function auditOutcomesSince(db: DB, accountId: string, sinceId: string): Promise<string[]> {
-  const result = await sql<{ outcome: string }>`select outcome from audit_event where account_id = ${accountId} and id > cast(${sinceId} as bigint) order by id`.execute(db);
+  const result = await sql<{
+    outcome: string;
+  }>`select outcome from audit_event where account_id = ${accountId} and id > cast(${sinceId} as bigint) order by id`.execute(db);
   return result.rows.map((r) => r.outcome);
 }
 

@@ -62,13 +62,20 @@ describe('setAllModelsAccess', () => {
     await setAllModels(t.client, account.token, account.W, 'OPEN');
     await t.database.db
       .insertInto('model')
-      .values({ id: newModel, display_name: 'Qwen New', description: 'Added after OPEN.', supports_inference: true, supports_finetune: false, supports_deploy: false })
+      .values({
+        id: newModel,
+        display_name: 'Qwen New',
+        description: 'Added after OPEN.',
+        supports_inference: true,
+        supports_finetune: false,
+        supports_deploy: false,
+      })
       .execute();
 
-    const catalog = await t.client.ok(`{ models { id } }`, {}, account.token);
-    expect(catalog.models.map((m: { id: string }) => m.id)).toContain(newModel);
+    const catalog = await t.client.ok<{ models: Array<{ id: string }> }>(`{ models { id } }`, {}, account.token);
+    expect(catalog.models.map((m) => m.id)).toContain(newModel);
     expect(await modelCall(t.client, key.secret, newModel)).toBe('ALLOWED');
-    const authorizations = await t.client.ok(
+    const authorizations = await t.client.ok<{ workspace: { allModelsOpen: boolean } }>(
       `query($w: ID!) { workspace(id: $w) { allModelsOpen } }`,
       { w: account.W },
       account.token,
@@ -83,7 +90,14 @@ describe('setAllModelsAccess', () => {
     const later = uniqueName('qwen-later');
     await t.database.db
       .insertInto('model')
-      .values({ id: later, display_name: 'Qwen Later', description: '', supports_inference: true, supports_finetune: false, supports_deploy: false })
+      .values({
+        id: later,
+        display_name: 'Qwen Later',
+        description: '',
+        supports_inference: true,
+        supports_finetune: false,
+        supports_deploy: false,
+      })
       .execute();
     expect(await modelCall(t.client, key.secret, later)).toBe('MODEL_NOT_AUTHORIZED');
     await authorizeModel(t.client, account.token, account.W, later, { inference: true });

@@ -33,17 +33,25 @@ describe('default workspace', () => {
   });
 
   it('the catalog holds the standard models of docs/domain.md', () => {
-    expect(standardModels).toEqual(expect.arrayContaining(['qwen-max', 'qwen-plus', 'qwen-turbo', 'qwen-vl-max', 'text-embedding-v3', 'deepseek-r1']));
+    expect(standardModels).toEqual(
+      expect.arrayContaining(['qwen-max', 'qwen-plus', 'qwen-turbo', 'qwen-vl-max', 'text-embedding-v3', 'deepseek-r1']),
+    );
   });
 
   const everyModelCallable = async (secret: string) => {
-    const answers = Object.fromEntries(await Promise.all(standardModels.map(async (m) => [m, await modelCall(t.client, secret, m)] as const)));
+    const answers = Object.fromEntries(
+      await Promise.all(standardModels.map(async (m) => [m, await modelCall(t.client, secret, m)] as const)),
+    );
     expect(answers).toEqual(Object.fromEntries(standardModels.map((m) => [m, 'ALLOWED'])));
-    const limited = await t.client.ok(`query($m: ID!) { modelAccess(model: $m) { rateLimit { requestLimit } workspace { id kind } } }`, { m: 'qwen-max' }, secret);
+    const limited = await t.client.ok<{ modelAccess: unknown }>(
+      `query($m: ID!) { modelAccess(model: $m) { rateLimit { requestLimit } workspace { id kind } } }`,
+      { m: 'qwen-max' },
+      secret,
+    );
     expect(limited.modelAccess).toEqual({ rateLimit: null, workspace: { id: account.D, kind: 'DEFAULT' } });
   };
 
-  it("every standard model is callable with a default-workspace key, no rate limit, no authorization needed", async () => {
+  it('every standard model is callable with a default-workspace key, no rate limit, no authorization needed', async () => {
     await everyModelCallable(key.secret);
   });
 
@@ -67,24 +75,31 @@ describe('default workspace', () => {
     ['setAllModelsAccess OPEN', SET_ALL_MODELS_ACCESS, { mode: 'OPEN' }],
   ];
 
-  it.each(restrictions)('%s on D answers BAD_USER_INPUT naming input.workspaceId, even for the root, and changes nothing', async (_name, query, variables) => {
-    const before = await auditEvents(t.client, account.token, { outcome: 'SUCCESS' });
-    const result = await t.client.request(query, { w: account.D, ...variables }, { token: account.token });
-    expectError(result, 'BAD_USER_INPUT', 'input.workspaceId');
+  it.each(restrictions)(
+    '%s on D answers BAD_USER_INPUT naming input.workspaceId, even for the root, and changes nothing',
+    async (_name, query, variables) => {
+      const before = await auditEvents(t.client, account.token, { outcome: 'SUCCESS' });
+      const result = await t.client.request(query, { w: account.D, ...variables }, { token: account.token });
+      expectError(result, 'BAD_USER_INPUT', 'input.workspaceId');
 
-    const workspace = await t.client.ok(
-      `query($w: ID!) { workspace(id: $w) { kind allModelsOpen modelAuthorizations { edges { node { model { id } } } } rateLimits { edges { node { model { id } } } } } }`,
-      { w: account.D },
-      account.token,
-    );
-    expect(workspace.workspace).toMatchObject({ kind: 'DEFAULT', modelAuthorizations: { edges: [] }, rateLimits: { edges: [] } });
-    await everyModelCallable(key.secret);
-    expect(await auditEvents(t.client, account.token, { outcome: 'SUCCESS' })).toEqual(before);
-  });
+      const workspace = await t.client.ok<{ workspace: unknown }>(
+        `query($w: ID!) { workspace(id: $w) { kind allModelsOpen modelAuthorizations { edges { node { model { id } } } } rateLimits { edges { node { model { id } } } } } }`,
+        { w: account.D },
+        account.token,
+      );
+      expect(workspace.workspace).toMatchObject({ kind: 'DEFAULT', modelAuthorizations: { edges: [] }, rateLimits: { edges: [] } });
+      await everyModelCallable(key.secret);
+      expect(await auditEvents(t.client, account.token, { outcome: 'SUCCESS' })).toEqual(before);
+    },
+  );
 
   it('an AliyunBailianFullAccess holder is refused the same way', async () => {
     const fa = await modelStudioUser(t.client, account, { policies: ['AliyunBailianFullAccess'] });
-    const result = await t.client.request(SET_MODEL_AUTHORIZATION, { w: account.D, m: 'qwen-max', i: false, f: null, d: null }, { token: fa.token });
+    const result = await t.client.request(
+      SET_MODEL_AUTHORIZATION,
+      { w: account.D, m: 'qwen-max', i: false, f: null, d: null },
+      { token: fa.token },
+    );
     expectError(result, 'BAD_USER_INPUT', 'input.workspaceId');
     await everyModelCallable(key.secret);
   });

@@ -47,10 +47,19 @@ describe('fine-tuned models', () => {
 
   it('fine-tunes qwen-plus in W once finetune is authorized', async () => {
     await authorizeModel(t.client, account.token, account.W, 'qwen-plus', { finetune: true });
-    const data = await t.client.ok(CREATE_FINE_TUNED, { w: account.W, b: 'qwen-plus', s: 'support' }, account.token);
+    const data = await t.client.ok<{ createFineTunedModel: { id: string; workspaceId: string; baseModel: { id: string } } }>(
+      CREATE_FINE_TUNED,
+      { w: account.W, b: 'qwen-plus', s: 'support' },
+      account.token,
+    );
     expect(data.createFineTunedModel).toMatchObject({ workspaceId: account.W, baseModel: { id: 'qwen-plus' } });
     fineTuned = data.createFineTunedModel.id;
-    const listed = await t.client.ok(`query($w: ID!) { workspace(id: $w) { fineTunedModels { id } } }`, { w: account.W }, account.token);
+    const listed = await t.client.ok<{ workspace: { fineTunedModels: unknown } }>(
+      `query
+($w: ID!) { workspace(id: $w) { fineTunedModels { id } } }`,
+      { w: account.W },
+      account.token,
+    );
     expect(listed.workspace.fineTunedModels).toEqual([{ id: fineTuned }]);
   });
 
@@ -60,11 +69,11 @@ describe('fine-tuned models', () => {
     ['W3 (open to all)', 'MODEL_NOT_AUTHORIZED'],
     ['D', 'MODEL_NOT_AUTHORIZED'],
     ['another account', 'MODEL_NOT_FOUND'],
-  ] as const)("with a key of %s the fine-tuned model answers %s", async (workspace, expected) => {
+  ] as const)('with a key of %s the fine-tuned model answers %s', async (workspace, expected) => {
     expect(await modelCall(t.client, keys[workspace].secret, fineTuned)).toBe(expected);
   });
 
-  it("needs no authorization in its own workspace: still callable after W closes all models", async () => {
+  it('needs no authorization in its own workspace: still callable after W closes all models', async () => {
     await setAllModels(t.client, account.token, account.W, 'CLOSE');
     expect(await modelCall(t.client, keys.W.secret, 'qwen-plus')).toBe('MODEL_NOT_AUTHORIZED');
     expect(await modelCall(t.client, keys.W.secret, fineTuned)).toBe('ALLOWED');

@@ -15,7 +15,10 @@ const sink = new Writable({
 let t: TestGateway;
 
 beforeAll(async () => {
-  t = await startTestGateway({}, { logger: pino({ level: 'info', redact: { paths: ['req.headers.authorization'], censor: '[redacted]' } }, sink) });
+  t = await startTestGateway(
+    {},
+    { logger: pino({ level: 'info', redact: { paths: ['req.headers.authorization'], censor: '[redacted]' } }, sink) },
+  );
 });
 afterAll(() => t?.close());
 
@@ -46,20 +49,30 @@ describe('operations endpoints', () => {
 describe('the log', () => {
   it('has a line per request with its request id and principal, and never a password, token or key secret', async () => {
     const root = await signUp(t.client);
-    const key = await t.client.ok(
+    const key = await t.client.ok<{ activateModelStudio: { id: string } }>(
       `mutation { activateModelStudio(input: { region: EU_CENTRAL_1, acceptServiceAgreement: true }) { id } }`,
       {},
       root.token,
     );
     const secret = (
-      await t.client.ok(`mutation($w: ID!) { createApiKey(input: { workspaceId: $w }) { secret } }`, { w: key.activateModelStudio.id }, root.token)
-    ).createApiKey.secret as string;
+      await t.client.ok<{ createApiKey: { secret: string } }>(
+        `mutation($w: ID!) { createApiKey(input: { workspaceId: $w }) { secret } }`,
+        { w: key.activateModelStudio.id },
+        root.token,
+      )
+    ).createApiKey.secret;
     await t.client.request(`{ modelAccess(model: "qwen-max") { allowed } }`, {}, { token: secret });
-    await t.client.request(`mutation($i: LoginInput!) { login(input: $i) { token } }`, { i: { loginName: root.email, password: 'a wrong password' } });
+    await t.client.request(`mutation($i: LoginInput!) { login(input: $i) { token } }`, {
+      i: { loginName: root.email, password: 'a wrong password' },
+    });
 
     const requests = lines.map((line) => JSON.parse(line)).filter((entry) => entry.msg === 'graphql request');
     const modelAccessLine = requests.find((entry) => entry.operation === 'modelAccess');
-    expect(modelAccessLine).toMatchObject({ via: 'API_KEY', requestId: expect.stringMatching(/^[0-9a-f-]{36}$/), principalId: root.rootId });
+    expect(modelAccessLine).toMatchObject({
+      via: 'API_KEY',
+      requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      principalId: root.rootId,
+    });
     const log = lines.join('\n');
     for (const leak of [PASSWORD, 'a wrong password', root.token, secret, secret.slice(3)]) expect(log).not.toContain(leak);
   });

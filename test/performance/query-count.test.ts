@@ -20,14 +20,26 @@ async function statementsFor(query: string, variables: Record<string, unknown>, 
 
 async function workspaceWithMembers(rootToken: string, name: string, count: number) {
   const c = t.client;
-  const w = (await c.ok(`mutation($n: String!) { createWorkspace(input: { name: $n, region: CN_BEIJING }) { id } }`, { n: name }, rootToken)).createWorkspace.id;
-  for (let i = 0; i < count; i++) {
-    const id = (await c.ok(
-      `mutation($i: CreateRamUserInput!) { createRamUser(input: $i) { id } }`,
-      { i: { name: `${name}-u${i}`, displayName: `U${i}`, password: 'a long enough password' } },
+  const w = (
+    await c.ok<{ createWorkspace: { id: string } }>(
+      `mutation($n: String!) { createWorkspace(input: { name: $n, region: CN_BEIJING }) { id } }`,
+      { n: name },
       rootToken,
-    )).createRamUser.id;
-    await c.ok(`mutation($id: ID!) { registerModelStudioUser(principalId: $id) { id } }`, { id }, rootToken);
+    )
+  ).createWorkspace.id;
+  for (let i = 0; i < count; i++) {
+    const id = (
+      await c.ok<{ createRamUser: { id: string } }>(
+        `mutation($i: CreateRamUserInput!) { createRamUser(input: $i) { id } }`,
+        { i: { name: `${name}-u${i}`, displayName: `U${i}`, password: 'a long enough password' } },
+        rootToken,
+      )
+    ).createRamUser.id;
+    await c.ok<{ registerModelStudioUser: { id: string } }>(
+      `mutation($id: ID!) { registerModelStudioUser(principalId: $id) { id } }`,
+      { id },
+      rootToken,
+    );
     await c.ok(
       `mutation($w: ID!, $p: ID!) { setMemberPermissions(input: { workspaceId: $w, principalId: $p, pages: [API_KEY, MODEL_EXPERIENCE] }) { pages } }`,
       { w, p: id },
@@ -35,16 +47,28 @@ async function workspaceWithMembers(rootToken: string, name: string, count: numb
     );
   }
   for (const model of ['qwen-max', 'qwen-plus', 'qwen-turbo']) {
-    await c.ok(`mutation($w: ID!, $m: ID!) { setModelAuthorization(input: { workspaceId: $w, model: $m, inference: true }) { inference } }`, { w, m: model }, rootToken);
+    await c.ok(
+      `mutation($w: ID!, $m: ID!) { setModelAuthorization(input: { workspaceId: $w, model: $m, inference: true }) { inference } }`,
+      { w, m: model },
+      rootToken,
+    );
   }
-  await c.ok(`mutation($w: ID!) { createApiKey(input: { workspaceId: $w }) { secret } }`, { w }, rootToken);
-  return w as string;
+  await c.ok<{ createApiKey: { secret: string } }>(
+    `mutation($w: ID!) { createApiKey(input: { workspaceId: $w }) { secret } }`,
+    { w },
+    rootToken,
+  );
+  return w;
 }
 
 describe('statements per request are constant in list sizes', () => {
   it('consolePage costs the same with 10 and with 100 members, at most 6 statements', async () => {
     const root = await signUp(t.client);
-    await t.client.ok(`mutation { activateModelStudio(input: { region: CN_BEIJING, acceptServiceAgreement: true }) { id } }`, {}, root.token);
+    await t.client.ok<{ activateModelStudio: { id: string } }>(
+      `mutation { activateModelStudio(input: { region: CN_BEIJING, acceptServiceAgreement: true }) { id } }`,
+      {},
+      root.token,
+    );
     const small = await workspaceWithMembers(root.token, 'small', 10);
     const large = await workspaceWithMembers(root.token, 'large', 100);
     const fa = await createUser(t.client, root.token);
@@ -62,9 +86,21 @@ describe('statements per request are constant in list sizes', () => {
 describe('the inference proxy path', () => {
   it('modelAccess with an API key costs one statement, authentication included', async () => {
     const root = await signUp(t.client);
-    const d = await t.client.ok(`mutation { activateModelStudio(input: { region: US_EAST_1, acceptServiceAgreement: true }) { id } }`, {}, root.token);
-    const key = await t.client.ok(`mutation($w: ID!) { createApiKey(input: { workspaceId: $w }) { secret } }`, { w: d.activateModelStudio.id }, root.token);
-    const statements = await statementsFor(`{ modelAccess(model: "qwen-max") { allowed reason rateLimit { requestLimit } workspace { id kind } } }`, {}, key.createApiKey.secret);
+    const d = await t.client.ok<{ activateModelStudio: { id: string } }>(
+      `mutation { activateModelStudio(input: { region: US_EAST_1, acceptServiceAgreement: true }) { id } }`,
+      {},
+      root.token,
+    );
+    const key = await t.client.ok<{ createApiKey: { secret: string } }>(
+      `mutation($w: ID!) { createApiKey(input: { workspaceId: $w }) { secret } }`,
+      { w: d.activateModelStudio.id },
+      root.token,
+    );
+    const statements = await statementsFor(
+      `{ modelAccess(model: "qwen-max") { allowed reason rateLimit { requestLimit } workspace { id kind } } }`,
+      {},
+      key.createApiKey.secret,
+    );
     expect(statements).toBe(1);
   });
 });

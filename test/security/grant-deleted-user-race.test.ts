@@ -8,6 +8,7 @@ import {
   type ModelStudioAccount,
 } from '../helpers/model-studio-fixtures.js';
 import { gatewayForThisFile } from '../helpers/test-gateway.js';
+import { defined } from '../helpers/assertions.js';
 
 const t = gatewayForThisFile();
 
@@ -39,24 +40,34 @@ describe('deleteRamUser racing grants to the same user', () => {
           { token: account.token },
         ),
       ]);
-      expect(outcomeOf(deletion!)).toBe('OK');
+      expect(outcomeOf(defined(deletion, 'the deletion'))).toBe('OK');
       // Each grant either happened before the deletion (which then removed it) or was refused.
       for (const grant of grants) expect(['OK', 'NOT_FOUND', 'UNAUTHENTICATED', 'FORBIDDEN']).toContain(outcomeOf(grant));
       deleted.push(user.id);
     }
 
-    const view = await t.client.ok(
+    const view = await t.client.ok<{
+      workspace: {
+        members: { edges: Array<{ node: { principal: { id: string } } }> };
+        apiKeys: { edges: Array<{ node: { owner: { id: string } } }> };
+      };
+    }>(
       `query($w: ID!) { workspace(id: $w) {
         members(first: 100) { edges { node { principal { id } } } }
         apiKeys(first: 100) { edges { node { owner { id } } } } } }`,
       { w: account.W },
       account.token,
     );
-    const members: string[] = view.workspace.members.edges.map((e: any) => e.node.principal.id);
-    const keyOwners: string[] = view.workspace.apiKeys.edges.map((e: any) => e.node.owner.id);
+    const members: string[] = view.workspace.members.edges.map((e) => e.node.principal.id);
+    const keyOwners: string[] = view.workspace.apiKeys.edges.map((e) => e.node.owner.id);
     const db = t.database.db;
     const policies = await db.selectFrom('policy_attachment').select('principal_id').where('principal_id', 'in', deleted).execute();
-    const liveKeys = await db.selectFrom('api_key').select('id').where('workspace_id', '=', account.W).where('deleted_at', 'is', null).execute();
+    const liveKeys = await db
+      .selectFrom('api_key')
+      .select('id')
+      .where('workspace_id', '=', account.W)
+      .where('deleted_at', 'is', null)
+      .execute();
     const workspace = await db.selectFrom('workspace').select('api_key_count').where('id', '=', account.W).executeTakeFirstOrThrow();
     expect({
       deletedMembers: members.filter((id) => deleted.includes(id)),

@@ -5,6 +5,7 @@ import { loadConfig } from '../../src/config.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { testDatabaseKind } from '../helpers/test-database.js';
 import { startTestGateway, TEST_JWT_SECRET, type TestGateway } from '../helpers/test-gateway.js';
+import { defined } from '../helpers/assertions.js';
 
 const PRODUCTION = { NODE_ENV: 'production', JWT_SECRET: TEST_JWT_SECRET };
 const TOKEN = 'a-metrics-token-long-enough';
@@ -16,7 +17,7 @@ function gatewayWith(env: Record<string, string>) {
   const holder: { t?: TestGateway } = {};
   beforeAll(async () => (holder.t = await startTestGateway({ metrics: metricsFor(env) })));
   afterAll(() => holder.t?.close());
-  return () => holder.t!.url.replace('/graphql', '');
+  return () => defined(holder.t, 'the gateway').url.replace('/graphql', '');
 }
 
 async function freePort(): Promise<number> {
@@ -69,8 +70,9 @@ describe('/metrics with METRICS_PORT (in process)', () => {
   let metricsUrl: string;
   beforeAll(async () => {
     t = await startTestGateway({ metrics: metricsFor({ ...PRODUCTION, METRICS_PORT: '0', METRICS_TOKEN: TOKEN }) });
-    await new Promise<void>((resolve) => t.gateway.metricsServer!.listen(0, '127.0.0.1', resolve));
-    metricsUrl = `http://127.0.0.1:${(t.gateway.metricsServer!.address() as AddressInfo).port}/metrics`;
+    const metricsServer = defined(t.gateway.metricsServer, 'the metrics server');
+    await new Promise<void>((resolve) => metricsServer.listen(0, '127.0.0.1', resolve));
+    metricsUrl = `http://127.0.0.1:${(metricsServer.address() as AddressInfo).port}/metrics`;
   });
   afterAll(() => t?.close());
 
@@ -84,13 +86,17 @@ describe('/metrics with METRICS_PORT (in process)', () => {
 });
 
 describe.skipIf(testDatabaseKind() !== 'postgres')('/metrics with METRICS_PORT and METRICS_HOST (server process, PostgreSQL)', () => {
-  let holder: TestGateway;
-  let server: ServerProcess;
+  let holder: TestGateway | undefined;
+  let server: ServerProcess | undefined;
   let metricsPort: number;
   beforeAll(async () => {
     holder = await startTestGateway();
     metricsPort = await freePort();
-    server = await startServerProcess(holder.databaseUrl!, { NODE_ENV: 'production', METRICS_PORT: String(metricsPort), METRICS_HOST: '127.0.0.1' });
+    server = await startServerProcess(defined(holder.databaseUrl, 'the database URL'), {
+      NODE_ENV: 'production',
+      METRICS_PORT: String(metricsPort),
+      METRICS_HOST: '127.0.0.1',
+    });
   });
   afterAll(async () => {
     await server?.stop();
@@ -98,7 +104,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('/metrics with METRICS_PORT a
   });
 
   it('serves /metrics on 127.0.0.1:METRICS_PORT only', async () => {
-    expect((await get(`${server.url.replace('/graphql', '')}/metrics`)).status).toBe(404);
+    expect((await get(`${defined(server, 'the server process').url.replace('/graphql', '')}/metrics`)).status).toBe(404);
     const response = await get(`http://127.0.0.1:${metricsPort}/metrics`);
     expect(response.status).toBe(200);
     expect(await response.text()).toContain('gateway_graphql_request_duration_seconds');

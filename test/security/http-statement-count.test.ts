@@ -32,20 +32,27 @@ describe('the x-sql-statements header is off unless asked for', () => {
   });
 });
 
-describe('with the header enabled, another account\'s IDs cost what made-up ones cost', () => {
+describe("with the header enabled, another account's IDs cost what made-up ones cost", () => {
   let t: TestGateway;
   let other: { workspaceId: string; apiKeyId: string };
   let callers: Array<{ name: string; token: string }>;
   beforeAll(async () => {
     t = await startTestGateway({ exposeStatementCount: true });
     const owner = await signUp(t.client);
-    const workspaceId = (await t.client.ok(
-      `mutation { activateModelStudio(input: { region: CN_BEIJING, acceptServiceAgreement: true }) { id } }`,
-      {},
-      owner.token,
-    )).activateModelStudio.id as string;
-    const apiKeyId = (await t.client.ok(`mutation($w: ID!) { createApiKey(input: { workspaceId: $w }) { apiKey { id } } }`, { w: workspaceId }, owner.token))
-      .createApiKey.apiKey.id as string;
+    const workspaceId = (
+      await t.client.ok<{ activateModelStudio: { id: string } }>(
+        `mutation { activateModelStudio(input: { region: CN_BEIJING, acceptServiceAgreement: true }) { id } }`,
+        {},
+        owner.token,
+      )
+    ).activateModelStudio.id;
+    const apiKeyId = (
+      await t.client.ok<{ createApiKey: { apiKey: { id: string } } }>(
+        `mutation($w: ID!) { createApiKey(input: { workspaceId: $w }) { apiKey { id } } }`,
+        { w: workspaceId },
+        owner.token,
+      )
+    ).createApiKey.apiKey.id;
     other = { workspaceId, apiKeyId };
     const prober: TestAccount = await signUp(t.client);
     const admin = await createUser(t.client, prober.token);

@@ -2,32 +2,43 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { signUp } from '../helpers/fixtures.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+import { defined } from '../helpers/assertions.js';
 
 /** A key of a default workspace (every standard model callable) that may be used from `ipAllowlist` only. */
 async function keyFor(t: TestGateway, ipAllowlist: string[]): Promise<string> {
   const root = await signUp(t.client);
-  const w = (await t.client.ok(`mutation { activateModelStudio(input: { region: CN_BEIJING, acceptServiceAgreement: true }) { id } }`, {}, root.token))
-    .activateModelStudio.id;
-  return (await t.client.ok(`mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret } }`, { i: { workspaceId: w, ipAllowlist } }, root.token))
-    .createApiKey.secret;
+  const w = (
+    await t.client.ok<{ activateModelStudio: { id: string } }>(
+      `mutation { activateModelStudio(input: { region: CN_BEIJING, acceptServiceAgreement: true }) { id } }`,
+      {},
+      root.token,
+    )
+  ).activateModelStudio.id;
+  return (
+    await t.client.ok<{ createApiKey: { secret: string } }>(
+      `mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret } }`,
+      { i: { workspaceId: w, ipAllowlist } },
+      root.token,
+    )
+  ).createApiKey.secret;
 }
 
 /** modelAccess's reason for qwen-max, with the given `sourceIp` argument and X-Forwarded-For header. */
 async function reason(t: TestGateway, key: string, options: { sourceIp?: string; forwardedFor?: string }) {
-  const result = await t.client.request(
+  const result = await t.client.request<{ modelAccess: { allowed: boolean; reason: string } }>(
     `query($ip: String) { modelAccess(model: "qwen-max", sourceIp: $ip) { allowed reason } }`,
     { ip: options.sourceIp ?? null },
     { token: key, headers: options.forwardedFor ? { 'x-forwarded-for': options.forwardedFor } : {} },
   );
   expect(result.errors).toBeUndefined();
-  return result.data.modelAccess.reason as string;
+  return defined(result.data, 'the modelAccess data').modelAccess.reason;
 }
 
 function gatewayWith(env: Record<string, string>) {
   const holder: { t?: TestGateway } = {};
   beforeAll(async () => (holder.t = await startTestGateway({ trustedProxies: loadConfig(env).trustedProxies })));
   afterAll(() => holder.t?.close());
-  return () => holder.t!;
+  return () => defined(holder.t, 'the gateway');
 }
 
 describe('without TRUSTED_PROXIES (the default), the client is the socket peer (127.0.0.1 here)', () => {

@@ -1,9 +1,10 @@
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, signUp, type TestAccount } from '../helpers/fixtures.js';
-import type { GraphQLResponse } from '../helpers/graphql-client.js';
+import { firstError, type GraphQLResponse } from '../helpers/graphql-client.js';
 import { gatewayForThisFile } from '../helpers/test-gateway.js';
 import { fingerprint } from '../matrix/world.js';
+import { defined } from '../helpers/assertions.js';
 
 /**
  * Input PostgreSQL itself would refuse (NUL, lone surrogates, numbers past bigint, timestamps
@@ -18,7 +19,11 @@ let workspaceId: string;
 
 beforeAll(async () => {
   root = await signUp(t.client);
-  const activated = await t.client.ok(`mutation { activateModelStudio(input: { region: CN_BEIJING, acceptServiceAgreement: true }) { id } }`, {}, root.token);
+  const activated = await t.client.ok<{ activateModelStudio: { id: string } }>(
+    `mutation { activateModelStudio(input: { region: CN_BEIJING, acceptServiceAgreement: true }) { id } }`,
+    {},
+    root.token,
+  );
   workspaceId = activated.activateModelStudio.id;
 });
 
@@ -77,7 +82,11 @@ const CASES: Record<string, Case> = {
     variables: () => ({ w: workspaceId, after: cursor('', NUL) }),
     field: 'after',
   },
-  'auditEvents, a cursor whose number is past bigint': { query: AUDIT, variables: () => ({ after: cursor('', '9223372036854775808') }), field: 'after' },
+  'auditEvents, a cursor whose number is past bigint': {
+    query: AUDIT,
+    variables: () => ({ after: cursor('', '9223372036854775808') }),
+    field: 'after',
+  },
   'node, an audit event ID whose number is past bigint': {
     query: `query($id: ID!) { node(id: $id) { id } }`,
     variables: () => ({ id: 'aud_9223372036854775808' }),
@@ -108,28 +117,32 @@ const CASES: Record<string, Case> = {
 /** Every table's rows for the account, and how many accounts exist (an anonymous sign-up adds one). */
 async function state(): Promise<string> {
   const accounts = await sql<{ n: string }>`select cast(count(*) as text) as n from account`.execute(t.database.db);
-  return `${accounts.rows[0]!.n} ${await fingerprint(t.database.db, root.accountId)}`;
+  return `${defined(accounts.rows[0], 'the account count').n} ${await fingerprint(t.database.db, root.accountId)}`;
 }
 
 describe('input PostgreSQL would refuse', () => {
-  it.each(Object.entries(CASES))('%s: BAD_USER_INPUT naming the field, nothing written', async (_case, { query, variables, anonymous, field }) => {
-    const before = await state();
-    const result: GraphQLResponse = await t.client.request(query, variables(), { token: anonymous ? undefined : root.token });
-    expect(result.errors?.[0]?.extensions?.code, JSON.stringify(result.errors)).toBe('BAD_USER_INPUT');
-    expect(result.errors![0]!.extensions!.field).toBe(field);
-    expect(result.errors![0]!.message).toContain(field);
-    expect(result.status).toBeLessThan(500);
-    expect(await state()).toBe(before);
-  });
+  it.each(Object.entries(CASES))(
+    '%s: BAD_USER_INPUT naming the field, nothing written',
+    async (_case, { query, variables, anonymous, field }) => {
+      const before = await state();
+      const result: GraphQLResponse = await t.client.request(query, variables(), { token: anonymous ? undefined : root.token });
+      expect(result.errors?.[0]?.extensions?.code, JSON.stringify(result.errors)).toBe('BAD_USER_INPUT');
+      expect(firstError(result).extensions?.field).toBe(field);
+      expect(firstError(result).message).toContain(field);
+      expect(result.status).toBeLessThan(500);
+      expect(await state()).toBe(before);
+    },
+  );
 });
 
 describe('what stays accepted', () => {
   it('a cursor the server issued pages on; cursors dated in the years 1 and 9999 are fine', async () => {
     await t.client.ok(`mutation { createWorkspace(input: { name: "second", region: CN_BEIJING }) { id } }`, {}, root.token);
     const page = `query($after: String) { workspaces(first: 1, after: $after) { edges { node { name } } pageInfo { endCursor } } }`;
-    const first = await t.client.ok(page, {}, root.token);
-    const second = await t.client.ok(page, { after: first.workspaces.pageInfo.endCursor }, root.token);
-    expect(second.workspaces.edges.map((e: { node: { name: string } }) => e.node.name)).toEqual(['second']);
+    type WorkspacesPage = { workspaces: { edges: Array<{ node: { name: string } }>; pageInfo: { endCursor: string | null } } };
+    const first = await t.client.ok<WorkspacesPage>(page, {}, root.token);
+    const second = await t.client.ok<WorkspacesPage>(page, { after: first.workspaces.pageInfo.endCursor }, root.token);
+    expect(second.workspaces.edges.map((e) => e.node.name)).toEqual(['second']);
     for (const at of ['0001-01-01T00:00:00.000Z', '9999-12-31T23:59:59.999Z']) {
       const result = await t.client.request(page, { after: cursor(at, 'llm-aaaaaaaaaaaaaaaa') }, { token: root.token });
       expect(result.errors, at).toBeUndefined();
@@ -137,11 +150,17 @@ describe('what stays accepted', () => {
   });
 
   it('audit event IDs and cursors the server issued, and the largest bigint in an ID', async () => {
-    const events = await t.client.ok(AUDIT, {}, root.token);
-    const [newest] = events.auditEvents.edges;
-    expect((await t.client.ok(`query($id: ID!) { node(id: $id) { id } }`, { id: newest.node.id }, root.token)).node.id).toBe(newest.node.id);
+    const events = await t.client.ok<{ auditEvents: { edges: Array<{ cursor: string; node: { id: string } }> } }>(AUDIT, {}, root.token);
+    const newest = defined(events.auditEvents.edges[0], 'the newest audit event');
+    expect(
+      (await t.client.ok<{ node: { id: string } }>(`query($id: ID!) { node(id: $id) { id } }`, { id: newest.node.id }, root.token)).node.id,
+    ).toBe(newest.node.id);
     expect((await t.client.request(AUDIT, { after: newest.cursor }, { token: root.token })).errors).toBeUndefined();
-    const largest = await t.client.request(`query($id: ID!) { node(id: $id) { id } }`, { id: 'aud_9223372036854775807' }, { token: root.token });
+    const largest = await t.client.request(
+      `query($id: ID!) { node(id: $id) { id } }`,
+      { id: 'aud_9223372036854775807' },
+      { token: root.token },
+    );
     // Whatever the audit IDs' format says of it, its number is not refused for its size.
     expect(largest.errors?.[0]?.extensions?.code).not.toBe('INTERNAL_SERVER_ERROR');
     expect(largest.errors?.[0]?.message ?? '').not.toContain('too large');

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { attachPolicy, changeStatus, detachPolicy, type TestUser } from '../helpers/fixtures.js';
-import { outcomeOf } from '../helpers/graphql-client.js';
+import { firstError, outcomeOf } from '../helpers/graphql-client.js';
 import {
   authorizeModel,
   createKey,
@@ -35,12 +35,13 @@ describe("a key without its owner's standing authenticates nothing", () => {
   });
 
   /** What the key reads: the workspace list, its workspace, and that workspace's models and limits. */
-  const reads = (W: string) => ({
-    workspaces: [`{ workspaces { edges { node { id } } } }`, {}],
-    workspace: [`query($w: ID!) { workspace(id: $w) { id name } }`, { w: W }],
-    modelAuthorizations: [`query($w: ID!) { workspace(id: $w) { modelAuthorizations { edges { node { inference } } } } }`, { w: W }],
-    rateLimits: [`query($w: ID!) { workspace(id: $w) { rateLimits { edges { node { requestLimit } } } } }`, { w: W }],
-  }) as Record<string, [string, Record<string, unknown>]>;
+  const reads = (W: string) =>
+    ({
+      workspaces: [`{ workspaces { edges { node { id } } } }`, {}],
+      workspace: [`query($w: ID!) { workspace(id: $w) { id name } }`, { w: W }],
+      modelAuthorizations: [`query($w: ID!) { workspace(id: $w) { modelAuthorizations { edges { node { inference } } } } }`, { w: W }],
+      rateLimits: [`query($w: ID!) { workspace(id: $w) { rateLimits { edges { node { requestLimit } } } } }`, { w: W }],
+    }) as Record<string, [string, Record<string, unknown>]>;
 
   async function outcomes(secret: string) {
     const answers: Record<string, string> = {};
@@ -48,7 +49,7 @@ describe("a key without its owner's standing authenticates nothing", () => {
       const result = await t.client.request(query, variables, { token: secret });
       answers[name] = outcomeOf(result);
       if (answers[name] === 'UNAUTHENTICATED') {
-        expect(result.errors![0]!.message).toMatch(/^The API key is inactive/);
+        expect(firstError(result).message).toMatch(/^The API key is inactive/);
         expect(JSON.stringify(result.data ?? null)).not.toContain(account.W);
       }
     }
@@ -91,7 +92,12 @@ describe("a key without its owner's standing authenticates nothing", () => {
     expect(await outcomes(key.secret)).toEqual(all('UNAUTHENTICATED'));
     expect(await modelCall(t.client, key.secret, MODEL)).toBe('KEY_INACTIVE');
     // Asked together with modelAccess, the other fields still refuse the key.
-    const mixed = await t.client.request(`query($m: ID!) { modelAccess(model: $m) { reason } workspaces { edges { node { id } } } }`, { m: MODEL }, { token: key.secret });
+    const mixed = await t.client.request<{ modelAccess: { reason: string } | null; workspaces: unknown }>(
+      `query
+($m: ID!) { modelAccess(model: $m) { reason } workspaces { edges { node { id } } } }`,
+      { m: MODEL },
+      { token: key.secret },
+    );
     expect(mixed.data?.modelAccess).toEqual({ reason: 'KEY_INACTIVE' });
     expect(mixed.data?.workspaces ?? null).toBeNull();
     expect(outcomeOf(mixed)).toBe('UNAUTHENTICATED');

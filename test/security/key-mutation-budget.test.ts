@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD } from '../helpers/fixtures.js';
-import { outcomeOf, type GraphQLResponse } from '../helpers/graphql-client.js';
-import { DELETE_API_KEY, createKey, modelStudioAccount, type CreatedKey, type ModelStudioAccount } from '../helpers/model-studio-fixtures.js';
+import { firstError, outcomeOf, type GraphQLResponse } from '../helpers/graphql-client.js';
+import {
+  DELETE_API_KEY,
+  createKey,
+  modelStudioAccount,
+  type CreatedKey,
+  type ModelStudioAccount,
+} from '../helpers/model-studio-fixtures.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
 /**
@@ -44,7 +50,7 @@ describe('per-credential mutation budgets', () => {
     }
     const throttled = await viaKey();
     expect429(throttled);
-    expect(throttled.errors![0]!.message).toMatch(/per API key/);
+    expect(firstError(throttled).message).toMatch(/per API key/);
     // The owner's session still has its own two mutations.
     expect(outcomeOf(await viaSession())).toBe('OK');
     expect(outcomeOf(await viaSession())).toBe('OK');
@@ -54,7 +60,9 @@ describe('per-credential mutation budgets', () => {
     expect429(await viaSession());
     const revoked = await t.client.request(DELETE_API_KEY, { id: key.id }, { token: root.token });
     expect(outcomeOf(revoked)).toBe('OK');
-    expect((await t.client.request(`{ viewer { principal { id } } }`, {}, { token: key.secret })).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect((await t.client.request(`{ viewer { principal { id } } }`, {}, { token: key.secret })).errors?.[0]?.extensions?.code).toBe(
+      'UNAUTHENTICATED',
+    );
   });
 
   it("revoking mutations have a budget per credential too, which a key's revocations do not touch", async () => {

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { testDatabaseKind } from '../helpers/test-database.js';
 import { TEST_JWT_SECRET } from '../helpers/test-gateway.js';
+import { defined } from '../helpers/assertions.js';
 
 const run = promisify(execFile);
 const dataDir = mkdtempSync(join(tmpdir(), 'demo-production-'));
@@ -14,7 +15,14 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 /** The demo's users share a password printed in the README: production must never get them. */
 describe.skipIf(testDatabaseKind() !== 'pglite')('seed-demo under NODE_ENV=production', () => {
   it('is refused with a clear message and a non-zero exit, and creates no account', async () => {
-    const env = { ...process.env, NODE_ENV: 'production', JWT_SECRET: TEST_JWT_SECRET, DATABASE_URL: '', DATA_DIR: dataDir, PASSWORD_HASH_COST: '10' };
+    const env = {
+      ...process.env,
+      NODE_ENV: 'production',
+      JWT_SECRET: TEST_JWT_SECRET,
+      DATABASE_URL: '',
+      DATA_DIR: dataDir,
+      PASSWORD_HASH_COST: '10',
+    };
     const result = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'seed-demo'], { env }).then(
       (done) => ({ ...done, code: 0 }),
       (error: { stdout: string; stderr: string; code: number }) => error,
@@ -27,6 +35,6 @@ describe.skipIf(testDatabaseKind() !== 'pglite')('seed-demo under NODE_ENV=produ
     const db = await PGlite.create({ dataDir });
     const accounts = await db.query<{ n: number }>(`select count(*)::int as n from account`);
     await db.close();
-    expect(accounts.rows[0]!.n).toBe(0);
+    expect(defined(accounts.rows[0], 'the account count').n).toBe(0);
   }, 60_000);
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, createUser, signUp, type TestUser } from '../helpers/fixtures.js';
-import { outcomeOf } from '../helpers/graphql-client.js';
+import { dataOf, outcomeOf } from '../helpers/graphql-client.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
 const LOGIN = `mutation($i: LoginInput!) { login(input: $i) { token } }`;
@@ -26,7 +26,7 @@ describe("failed logins lock the name for the failing network, not for the owner
   afterAll(() => t?.close());
 
   const loginFrom = (address: string, loginName: string, password: string) =>
-    t.client.request(LOGIN, { i: { loginName, password } }, { headers: { 'x-forwarded-for': address } });
+    t.client.request<{ login: { token: string } }>(LOGIN, { i: { loginName, password } }, { headers: { 'x-forwarded-for': address } });
   const fail = async (address: string, loginName: string) => {
     expect(outcomeOf(await loginFrom(address, loginName, 'a wrong password'))).toBe('UNAUTHENTICATED');
   };
@@ -36,7 +36,7 @@ describe("failed logins lock the name for the failing network, not for the owner
     expect(outcomeOf(await loginFrom('203.0.113.200', user.loginName, PASSWORD))).toBe('RATE_LIMITED');
     const owner = await loginFrom('198.51.100.4', user.loginName, PASSWORD);
     expect(outcomeOf(owner)).toBe('OK');
-    expect(owner.data.login.token).toMatch(/^ey/);
+    expect(dataOf(owner).login.token).toMatch(/^ey/);
     expect(outcomeOf(await loginFrom('203.0.113.7', user.loginName, PASSWORD))).toBe('RATE_LIMITED');
   });
 

@@ -41,10 +41,18 @@ describe('per-address login and sign-up limits count an IPv6 /64 as one address'
   it('logins: the 4th within a minute from one /64 is refused, whatever address of it; another /64 is not', async () => {
     const outcomes: string[] = [];
     for (let i = 1; i <= 4; i++) {
-      outcomes.push(outcomeOf(await t.client.request(LOGIN, { i: { loginName: `nobody-${i}@example.com`, password: PASSWORD } }, from(`2001:db8:1:1::${i}`))));
+      outcomes.push(
+        outcomeOf(
+          await t.client.request(LOGIN, { i: { loginName: `nobody-${i}@example.com`, password: PASSWORD } }, from(`2001:db8:1:1::${i}`)),
+        ),
+      );
     }
     expect(outcomes).toEqual(['UNAUTHENTICATED', 'UNAUTHENTICATED', 'UNAUTHENTICATED', 'RATE_LIMITED']);
-    const elsewhere = await t.client.request(LOGIN, { i: { loginName: 'nobody@example.com', password: PASSWORD } }, from('2001:db8:1:2::1'));
+    const elsewhere = await t.client.request(
+      LOGIN,
+      { i: { loginName: 'nobody@example.com', password: PASSWORD } },
+      from('2001:db8:1:2::1'),
+    );
     expect(outcomeOf(elsewhere)).toBe('UNAUTHENTICATED');
   });
 

@@ -4,6 +4,7 @@ import { startServerProcess, type ServerProcess } from '../helpers/server-proces
 import { testDatabaseKind } from '../helpers/test-database.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 import { signUp } from '../helpers/fixtures.js';
+import { defined } from '../helpers/assertions.js';
 
 const LOGIN = `mutation($i: LoginInput!) { login(input: $i) { token } }`;
 const ATTEMPTS = 40;
@@ -11,7 +12,8 @@ const ATTEMPTS = 40;
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length / 2;
-  return sorted.length % 2 ? sorted[Math.floor(middle)]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  const at = (index: number) => defined(sorted[index], `value ${index} of ${sorted.length}`);
+  return sorted.length % 2 ? at(Math.floor(middle)) : (at(middle - 1) + at(middle)) / 2;
 };
 
 /**
@@ -20,14 +22,15 @@ const median = (values: number[]) => {
  */
 describe.skipIf(testDatabaseKind() !== 'postgres')('login timing does not reveal whether a name exists', () => {
   let t: TestGateway;
-  let server: ServerProcess;
+  let server: ServerProcess | undefined;
   let knownName: string;
 
   beforeAll(async () => {
     t = await startTestGateway();
-    server = await startServerProcess(t.databaseUrl!, { PASSWORD_HASH_COST: '15' });
+    const started = await startServerProcess(defined(t.databaseUrl, 'the database URL'), { PASSWORD_HASH_COST: '15' });
+    server = started;
     // Signed up through the server process, so that its hash has the production cost too.
-    knownName = (await signUp(new GraphQLClient(server.url))).email;
+    knownName = (await signUp(new GraphQLClient(started.url))).email;
   });
   afterAll(async () => {
     await server?.stop();
@@ -35,7 +38,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('login timing does not reveal
   });
 
   it('the median failed login of a known name and of an unknown one are within 15%', async () => {
-    const client = new GraphQLClient(server.url);
+    const client = new GraphQLClient(defined(server, 'the server process').url);
     const timed = async (loginName: string) => {
       const started = performance.now();
       const result = await client.request(LOGIN, { i: { loginName, password: 'not the password at all' } });
@@ -57,16 +60,19 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('login timing does not reveal
         unknown.push(await timed(unknownName(2 * i + 1)));
         known.push(await timed(knownName));
       }
-      return { ratio: median(unknown) / median(known), detail: `median unknown ${median(unknown).toFixed(1)} ms, known ${median(known).toFixed(1)} ms` };
+      return {
+        ratio: median(unknown) / median(known),
+        detail: `median unknown ${median(unknown).toFixed(1)} ms, known ${median(known).toFixed(1)} ms`,
+      };
     };
     // The suite runs files side by side on few cores: a burst of another file's work can skew one
     // run, so up to three are made. A real difference (twice the time, before the fix) shows in every one.
     const runs = [];
     for (let run = 0; run < 3; run++) {
       runs.push(await measure());
-      if (Math.abs(Math.log(runs.at(-1)!.ratio)) < Math.log(1.15)) break;
+      if (Math.abs(Math.log(defined(runs.at(-1), 'the latest run').ratio)) < Math.log(1.15)) break;
     }
-    const last = runs.at(-1)!;
+    const last = defined(runs.at(-1), 'the latest run');
     expect(last.ratio, runs.map((r) => r.detail).join('; ')).toBeGreaterThan(1 / 1.15);
     expect(last.ratio, runs.map((r) => r.detail).join('; ')).toBeLessThan(1.15);
   }, 90_000);

@@ -41,7 +41,11 @@ const WORKSPACES = {
 const OTHER_PRINCIPAL = 'principal-other-of-a';
 
 /** Row `row` of the permission matrix (it must exist). */
-const rowOf = (row: number): MatrixRow => defined(PERMISSION_MATRIX.find((r) => r.row === row), `permission matrix row ${row}`);
+const rowOf = (row: number): MatrixRow =>
+  defined(
+    PERMISSION_MATRIX.find((r) => r.row === row),
+    `permission matrix row ${row}`,
+  );
 const byName = (a: string, b: string) => a.localeCompare(b);
 
 type Principal = Pick<ColumnDefinition, 'kind' | 'policies' | 'pages'> & { account?: 'A' | 'X' };
@@ -193,7 +197,9 @@ describe('column X: another account reads as not found, whatever it holds', () =
     policies: ['AliyunBailianFullAccess', 'AliyunRAMFullAccess', 'AliyunBailianDataFullAccess'],
     pages: ['ADMINISTRATOR', 'API_KEY', 'KNOWLEDGE_BASE'],
   };
-  const cells = PERMISSION_MATRIX.flatMap((matrixRow) => abilitiesOf(matrixRow).map((ability) => ({ row: matrixRow.row, ability, matrixRow })));
+  const cells = PERMISSION_MATRIX.flatMap((matrixRow) =>
+    abilitiesOf(matrixRow).map((ability) => ({ row: matrixRow.row, ability, matrixRow })),
+  );
   it.each(cells)('row $row $ability as a RAM user of X with every policy', ({ matrixRow, ability }) => {
     expectCell(decide(ability, factsFor(matrixRow, mighty, 'user-of-x')), 'NOT_FOUND');
   });
@@ -231,16 +237,25 @@ describe('API keys never reach management-layer operations', () => {
     expect([...new Set(cells.map((c) => c.row))]).toEqual([...ROWS_REFUSED_TO_API_KEYS]);
   });
 
-  it.each(cells)('row $row $ability with a key of W owned by $owner (role: $asRole): FORBIDDEN', ({ matrixRow, ability, owner, asRole }) => {
-    const facts = factsFor(matrixRow, COLUMNS[owner], principalIdOf(owner, asRole), { asRole, apiKeyWorkspace: 'W' });
-    expectCell(decide(ability, facts), 'D');
-  });
+  it.each(cells)(
+    'row $row $ability with a key of W owned by $owner (role: $asRole): FORBIDDEN',
+    ({ matrixRow, ability, owner, asRole }) => {
+      const facts = factsFor(matrixRow, COLUMNS[owner], principalIdOf(owner, asRole), { asRole, apiKeyWorkspace: 'W' });
+      expectCell(decide(ability, facts), 'D');
+    },
+  );
 });
 
 describe('knowledge bases through an API key', () => {
   const cells = KEY_KNOWLEDGE_BASE_MATRIX.flatMap((entry) => [
     { ...entry, operation: 'read' as const, ability: 'read_knowledge_bases' as const, matrixRow: rowOf(23), expected: entry.expect.read },
-    { ...entry, operation: 'manage' as const, ability: 'manage_knowledge_bases' as const, matrixRow: rowOf(22), expected: entry.expect.manage },
+    {
+      ...entry,
+      operation: 'manage' as const,
+      ability: 'manage_knowledge_bases' as const,
+      matrixRow: rowOf(22),
+      expected: entry.expect.manage,
+    },
   ]);
 
   it.each(cells)('$owner: $operation $expected', ({ principal, keyWorkspace, ability, matrixRow, expected }) => {
@@ -305,7 +320,13 @@ describe('model calls through decideModelCall', () => {
 
   it("the root's key is unaffected by membership changes, including its own absence from W", () => {
     for (const state of ['REMOVED', 'OTHERS_CHANGED'] as const) {
-      const c: ModelCallCase = { case: 'root', key: { workspace: 'W', owner: 'ROOT', ownerState: state }, model: 'qwen-plus', inference: 'AUTHORIZED', expect: 'ALLOWED' };
+      const c: ModelCallCase = {
+        case: 'root',
+        key: { workspace: 'W', owner: 'ROOT', ownerState: state },
+        model: 'qwen-plus',
+        inference: 'AUTHORIZED',
+        expect: 'ALLOWED',
+      };
       expect(decideModelCall(modelCallFacts(c)), state).toBe('ALLOWED');
     }
   });

@@ -32,7 +32,8 @@ function describedThings(): Array<{ path: string; description: string | null | u
       }
     }
     if (isInputObjectType(type)) {
-      for (const field of Object.values(type.getFields())) things.push({ path: `${type.name}.${field.name}`, description: field.description });
+      for (const field of Object.values(type.getFields()))
+        things.push({ path: `${type.name}.${field.name}`, description: field.description });
     }
     if (isEnumType(type)) {
       for (const value of type.getValues()) things.push({ path: `${type.name}.${value.name}`, description: value.description });

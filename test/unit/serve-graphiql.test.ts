@@ -97,7 +97,13 @@ describe('serveGraphiQL', () => {
     expect(head.headers.get('content-length')).toBe('6');
     expect((await fetch(`${base}/graphiql`, { method: 'POST' })).status).toBe(405);
 
-    for (const path of ['/graphiql/assets/not-listed.js', '/graphiql/assets/..%2Fsecret.txt', '/graphiql/assets/%E0%A4%A', '/graphiql/manifest.json', '/graphiql/assets/constructor']) {
+    for (const path of [
+      '/graphiql/assets/not-listed.js',
+      '/graphiql/assets/..%2Fsecret.txt',
+      '/graphiql/assets/%E0%A4%A',
+      '/graphiql/manifest.json',
+      '/graphiql/assets/constructor',
+    ]) {
       const res = await fetch(base + path);
       expect(res.status, path).toBe(404);
       expect(await res.text()).not.toContain('secret');

@@ -15,21 +15,33 @@ describe('activation per region', () => {
     const d = await activateRegion(t.client, account.token, 'CN_HONGKONG');
     const result = await t.client.request(ACTIVATE, { r: 'CN_HONGKONG', a: true }, { token: account.token });
     expectError(result, 'CONFLICT');
-    expect(await listWorkspaces(t.client, account.token)).toEqual([{ id: d, name: 'Default Workspace', region: 'CN_HONGKONG', kind: 'DEFAULT' }]);
+    expect(await listWorkspaces(t.client, account.token)).toEqual([
+      { id: d, name: 'Default Workspace', region: 'CN_HONGKONG', kind: 'DEFAULT' },
+    ]);
   });
 
   it('two concurrent activations of one region: exactly one succeeds', async () => {
     const account = await signUp(t.client);
-    const results = await Promise.all([1, 2].map(() => t.client.request(ACTIVATE, { r: 'EU_CENTRAL_1', a: true }, { token: account.token })));
+    const results = await Promise.all(
+      [1, 2].map(() => t.client.request(ACTIVATE, { r: 'EU_CENTRAL_1', a: true }, { token: account.token })),
+    );
     expect(results.map(outcomeOf).sort()).toEqual(['CONFLICT', 'OK']);
     expect(await listWorkspaces(t.client, account.token)).toHaveLength(1);
   });
 
   it('without accepting the service agreement: BAD_USER_INPUT, nothing activated', async () => {
     const account = await signUp(t.client);
-    expectError(await t.client.request(ACTIVATE, { r: 'US_EAST_1', a: false }, { token: account.token }), 'BAD_USER_INPUT', 'input.acceptServiceAgreement');
+    expectError(
+      await t.client.request(ACTIVATE, { r: 'US_EAST_1', a: false }, { token: account.token }),
+      'BAD_USER_INPUT',
+      'input.acceptServiceAgreement',
+    );
     expect(await listWorkspaces(t.client, account.token)).toEqual([]);
-    expectError(await t.client.request(CREATE_WORKSPACE, { n: 'w', r: 'US_EAST_1' }, { token: account.token }), 'BAD_USER_INPUT', 'input.region');
+    expectError(
+      await t.client.request(CREATE_WORKSPACE, { n: 'w', r: 'US_EAST_1' }, { token: account.token }),
+      'BAD_USER_INPUT',
+      'input.region',
+    );
   });
 
   it.each([
@@ -48,7 +60,11 @@ describe('activation per region', () => {
     const first = await signUp(t.client);
     await activateRegion(t.client, first.token, 'AP_SOUTHEAST_1');
     const second = await signUp(t.client);
-    expectError(await t.client.request(CREATE_WORKSPACE, { n: 'team', r: 'AP_SOUTHEAST_1' }, { token: second.token }), 'BAD_USER_INPUT', 'input.region');
+    expectError(
+      await t.client.request(CREATE_WORKSPACE, { n: 'team', r: 'AP_SOUTHEAST_1' }, { token: second.token }),
+      'BAD_USER_INPUT',
+      'input.region',
+    );
     // And the second account can still activate it for itself.
     await activateRegion(t.client, second.token, 'AP_SOUTHEAST_1');
   });

@@ -56,7 +56,10 @@ type Operation = [
   sessionCode?: string | null,
 ];
 
-const op = (query: string, variables: (ids: Ids, own: Own) => Record<string, unknown>) => (ids: Ids, own: Own) => ({ query, variables: variables(ids, own) });
+const op = (query: string, variables: (ids: Ids, own: Own) => Record<string, unknown>) => (ids: Ids, own: Own) => ({
+  query,
+  variables: variables(ids, own),
+});
 const NODE = `query($id: ID!) { node(id: $id) { id } }`;
 const EXPLAIN = `query($r: ID!, $p: ID) { explainAccess(action: read_workspace, resourceId: $r, principalId: $p) { allowed reasons } }`;
 
@@ -70,46 +73,124 @@ const OPERATIONS: Operation[] = [
   ['node(root id)', op(NODE, (ids) => ({ id: ids.root }))],
   ['node(account id)', op(NODE, (ids) => ({ id: ids.account }))],
   ['node(audit event id)', op(NODE, (ids) => ({ id: ids.auditEvent }))],
-  ['renameWorkspace', op(`mutation($w: ID!) { renameWorkspace(input: { workspaceId: $w, name: "pwned" }) { id } }`, (ids) => ({ w: ids.workspace }))],
+  [
+    'renameWorkspace',
+    op(`mutation($w: ID!) { renameWorkspace(input: { workspaceId: $w, name: "pwned" }) { id } }`, (ids) => ({ w: ids.workspace })),
+  ],
   [
     'setMemberPermissions (their workspace, my principal)',
-    op(`mutation($w: ID!, $p: ID!) { setMemberPermissions(input: { workspaceId: $w, principalId: $p, pages: [ADMINISTRATOR] }) { pages } }`, (ids, own) => ({ w: ids.workspace, p: own.principal })),
+    op(
+      `mutation($w: ID!, $p: ID!) { setMemberPermissions(input: { workspaceId: $w, principalId: $p, pages: [ADMINISTRATOR] }) { pages } }`,
+      (ids, own) => ({ w: ids.workspace, p: own.principal }),
+    ),
   ],
   [
     'setMemberPermissions (my workspace, their principal)',
-    op(`mutation($w: ID!, $p: ID!) { setMemberPermissions(input: { workspaceId: $w, principalId: $p, pages: [ADMINISTRATOR] }) { pages } }`, (ids, own) => ({ w: own.workspace, p: ids.principal })),
+    op(
+      `mutation($w: ID!, $p: ID!) { setMemberPermissions(input: { workspaceId: $w, principalId: $p, pages: [ADMINISTRATOR] }) { pages } }`,
+      (ids, own) => ({ w: own.workspace, p: ids.principal }),
+    ),
   ],
-  ['removeMember (their workspace, their member)', op(`mutation($w: ID!, $p: ID!) { removeMember(input: { workspaceId: $w, principalId: $p }) { id } }`, (ids) => ({ w: ids.workspace, p: ids.principal }))],
-  ['removeMember (my workspace, their principal)', op(`mutation($w: ID!, $p: ID!) { removeMember(input: { workspaceId: $w, principalId: $p }) { id } }`, (ids, own) => ({ w: own.workspace, p: ids.principal }))],
-  ['setModelAuthorization', op(`mutation($w: ID!) { setModelAuthorization(input: { workspaceId: $w, model: "qwen-max", inference: true }) { inference } }`, (ids) => ({ w: ids.workspace }))],
-  ['setAllModelsAccess', op(`mutation($w: ID!) { setAllModelsAccess(input: { workspaceId: $w, mode: OPEN }) { id } }`, (ids) => ({ w: ids.workspace }))],
+  [
+    'removeMember (their workspace, their member)',
+    op(`mutation($w: ID!, $p: ID!) { removeMember(input: { workspaceId: $w, principalId: $p }) { id } }`, (ids) => ({
+      w: ids.workspace,
+      p: ids.principal,
+    })),
+  ],
+  [
+    'removeMember (my workspace, their principal)',
+    op(`mutation($w: ID!, $p: ID!) { removeMember(input: { workspaceId: $w, principalId: $p }) { id } }`, (ids, own) => ({
+      w: own.workspace,
+      p: ids.principal,
+    })),
+  ],
+  [
+    'setModelAuthorization',
+    op(
+      `mutation($w: ID!) { setModelAuthorization(input: { workspaceId: $w, model: "qwen-max", inference: true }) { inference } }`,
+      (ids) => ({ w: ids.workspace }),
+    ),
+  ],
+  [
+    'setAllModelsAccess',
+    op(`mutation($w: ID!) { setAllModelsAccess(input: { workspaceId: $w, mode: OPEN }) { id } }`, (ids) => ({ w: ids.workspace })),
+  ],
   [
     'setModelRateLimit',
-    op(`mutation($w: ID!) { setModelRateLimit(input: { workspaceId: $w, model: "qwen-max", requestLimit: 1, requestLimitPeriodSeconds: 60 }) { requestLimit } }`, (ids) => ({ w: ids.workspace })),
+    op(
+      `mutation($w: ID!) { setModelRateLimit(input: { workspaceId: $w, model: "qwen-max", requestLimit: 1, requestLimitPeriodSeconds: 60 }) { requestLimit } }`,
+      (ids) => ({ w: ids.workspace }),
+    ),
   ],
-  ['deleteModelRateLimit', op(`mutation($w: ID!) { deleteModelRateLimit(input: { workspaceId: $w, model: "qwen-max" }) { id } }`, (ids) => ({ w: ids.workspace }))],
-  ['createFineTunedModel', op(`mutation($w: ID!) { createFineTunedModel(input: { workspaceId: $w, baseModel: "qwen-plus", suffix: "x" }) { id } }`, (ids) => ({ w: ids.workspace }))],
+  [
+    'deleteModelRateLimit',
+    op(`mutation($w: ID!) { deleteModelRateLimit(input: { workspaceId: $w, model: "qwen-max" }) { id } }`, (ids) => ({ w: ids.workspace })),
+  ],
+  [
+    'createFineTunedModel',
+    op(`mutation($w: ID!) { createFineTunedModel(input: { workspaceId: $w, baseModel: "qwen-plus", suffix: "x" }) { id } }`, (ids) => ({
+      w: ids.workspace,
+    })),
+  ],
   ['createApiKey', op(`mutation($w: ID!) { createApiKey(input: { workspaceId: $w }) { secret } }`, (ids) => ({ w: ids.workspace }))],
   ['deleteApiKey', op(`mutation($id: ID!) { deleteApiKey(id: $id) { id } }`, (ids) => ({ id: ids.apiKey }))],
-  ['createKnowledgeBase', op(`mutation($w: ID!) { createKnowledgeBase(input: { workspaceId: $w, name: "x" }) { id } }`, (ids) => ({ w: ids.workspace }))],
-  ['deleteKnowledgeBase', op(`mutation($id: ID!) { deleteKnowledgeBase(id: $id) { id } }`, (ids) => ({ id: ids.knowledgeBase }))],
-  ['registerModelStudioUser', op(`mutation($id: ID!) { registerModelStudioUser(principalId: $id) { id } }`, (ids) => ({ id: ids.principal }))],
-  ['disableRamUser', op(`mutation($id: ID!) { disableRamUser(id: $id) { id } }`, (ids) => ({ id: ids.principal }))],
-  ['attachPolicy', op(`mutation($id: ID!) { attachPolicy(input: { principalId: $id, policy: AliyunBailianFullAccess }) { id } }`, (ids) => ({ id: ids.principal }))],
-  ['assumeRole', op(`mutation($id: ID!) { assumeRole(roleId: $id) { token } }`, (ids) => ({ id: ids.role }))],
-  ['createRamRole trusting their user', op(`mutation($u: ID!) { createRamRole(input: { name: "spy", trustedUserIds: [$u] }) { id } }`, (ids) => ({ u: ids.principal })), 'BAD_USER_INPUT'],
   [
-    'createApiKey scoped to their fine-tuned model',
-    op(`mutation($w: ID!, $m: String!) { createApiKey(input: { workspaceId: $w, modelScope: [$m] }) { secret } }`, (ids, own) => ({ w: own.workspace, m: ids.fineTunedModel })),
+    'createKnowledgeBase',
+    op(`mutation($w: ID!) { createKnowledgeBase(input: { workspaceId: $w, name: "x" }) { id } }`, (ids) => ({ w: ids.workspace })),
+  ],
+  ['deleteKnowledgeBase', op(`mutation($id: ID!) { deleteKnowledgeBase(id: $id) { id } }`, (ids) => ({ id: ids.knowledgeBase }))],
+  [
+    'registerModelStudioUser',
+    op(`mutation($id: ID!) { registerModelStudioUser(principalId: $id) { id } }`, (ids) => ({ id: ids.principal })),
+  ],
+  ['disableRamUser', op(`mutation($id: ID!) { disableRamUser(id: $id) { id } }`, (ids) => ({ id: ids.principal }))],
+  [
+    'attachPolicy',
+    op(`mutation($id: ID!) { attachPolicy(input: { principalId: $id, policy: AliyunBailianFullAccess }) { id } }`, (ids) => ({
+      id: ids.principal,
+    })),
+  ],
+  ['assumeRole', op(`mutation($id: ID!) { assumeRole(roleId: $id) { token } }`, (ids) => ({ id: ids.role }))],
+  [
+    'createRamRole trusting their user',
+    op(`mutation($u: ID!) { createRamRole(input: { name: "spy", trustedUserIds: [$u] }) { id } }`, (ids) => ({ u: ids.principal })),
     'BAD_USER_INPUT',
   ],
-  ['setModelAuthorization of their fine-tuned model', op(`mutation($w: ID!, $m: ID!) { setModelAuthorization(input: { workspaceId: $w, model: $m, inference: true }) { inference } }`, (ids, own) => ({ w: own.workspace, m: ids.fineTunedModel }))],
+  [
+    'createApiKey scoped to their fine-tuned model',
+    op(`mutation($w: ID!, $m: String!) { createApiKey(input: { workspaceId: $w, modelScope: [$m] }) { secret } }`, (ids, own) => ({
+      w: own.workspace,
+      m: ids.fineTunedModel,
+    })),
+    'BAD_USER_INPUT',
+  ],
+  [
+    'setModelAuthorization of their fine-tuned model',
+    op(
+      `mutation($w: ID!, $m: ID!) { setModelAuthorization(input: { workspaceId: $w, model: $m, inference: true }) { inference } }`,
+      (ids, own) => ({ w: own.workspace, m: ids.fineTunedModel }),
+    ),
+  ],
   [
     'setModelRateLimit of their fine-tuned model',
-    op(`mutation($w: ID!, $m: ID!) { setModelRateLimit(input: { workspaceId: $w, model: $m, requestLimit: 1, requestLimitPeriodSeconds: 1 }) { requestLimit } }`, (ids, own) => ({ w: own.workspace, m: ids.fineTunedModel })),
+    op(
+      `mutation($w: ID!, $m: ID!) { setModelRateLimit(input: { workspaceId: $w, model: $m, requestLimit: 1, requestLimitPeriodSeconds: 1 }) { requestLimit } }`,
+      (ids, own) => ({ w: own.workspace, m: ids.fineTunedModel }),
+    ),
   ],
-  ['createFineTunedModel from their fine-tuned model', op(`mutation($w: ID!, $m: ID!) { createFineTunedModel(input: { workspaceId: $w, baseModel: $m, suffix: "x" }) { id } }`, (ids, own) => ({ w: own.workspace, m: ids.fineTunedModel }))],
-  ['modelAccess(their fine-tuned model)', op(`query($m: ID!) { modelAccess(model: $m) { allowed reason } }`, (ids) => ({ m: ids.fineTunedModel })), null],
+  [
+    'createFineTunedModel from their fine-tuned model',
+    op(
+      `mutation($w: ID!, $m: ID!) { createFineTunedModel(input: { workspaceId: $w, baseModel: $m, suffix: "x" }) { id } }`,
+      (ids, own) => ({ w: own.workspace, m: ids.fineTunedModel }),
+    ),
+  ],
+  [
+    'modelAccess(their fine-tuned model)',
+    op(`query($m: ID!) { modelAccess(model: $m) { allowed reason } }`, (ids) => ({ m: ids.fineTunedModel })),
+    null,
+  ],
   ['explainAccess(resourceId: their workspace)', op(EXPLAIN, (ids) => ({ r: ids.workspace, p: null }))],
   ['explainAccess(resourceId: their API key)', op(EXPLAIN, (ids) => ({ r: ids.apiKey, p: null }))],
   ['explainAccess(resourceId: their knowledge base)', op(EXPLAIN, (ids) => ({ r: ids.knowledgeBase, p: null }))],
@@ -136,9 +217,13 @@ describe('cross-account isolation', () => {
     aKey = await createKey(t.client, a.token, a.W);
     const aKb = await createKnowledgeBase(t.client, a.token, a.W, 'secret-kb');
     await authorizeModel(t.client, a.token, a.W, 'qwen-plus', { finetune: true });
-    const aModel = await t.client.ok(`mutation($w: ID!) { createFineTunedModel(input: { workspaceId: $w, baseModel: "qwen-plus", suffix: "secret" }) { id } }`, { w: a.W }, a.token);
+    const aModel = await t.client.ok<{ createFineTunedModel: { id: string } }>(
+      `mutation($w: ID!) { createFineTunedModel(input: { workspaceId: $w, baseModel: "qwen-plus", suffix: "secret" }) { id } }`,
+      { w: a.W },
+      a.token,
+    );
     const [aEvent] = await auditEvents(t.client, a.token, {}, 1);
-    const role = await t.client.ok(
+    const role = await t.client.ok<{ createRamRole: { id: string } }>(
       `mutation($u: ID!) { createRamRole(input: { name: "ops", trustedUserIds: [$u] }) { id } }`,
       { u: aUser.id },
       a.token,
@@ -151,7 +236,7 @@ describe('cross-account isolation', () => {
       account: a.accountId,
       apiKey: aKey.id,
       knowledgeBase: aKb,
-      auditEvent: defined(aEvent, "an audit event of account A").id,
+      auditEvent: defined(aEvent, 'an audit event of account A').id,
       fineTunedModel: aModel.createFineTunedModel.id,
     };
     missing = {
@@ -167,7 +252,11 @@ describe('cross-account isolation', () => {
     };
 
     // A member of B's W too, so that data operations in B's W reach the check of A's IDs.
-    const bFa = await modelStudioUser(t.client, b, { workspaceId: b.W, pages: ['ADMINISTRATOR'], policies: ['AliyunBailianFullAccess', 'AliyunRAMFullAccess'] });
+    const bFa = await modelStudioUser(t.client, b, {
+      workspaceId: b.W,
+      pages: ['ADMINISTRATOR'],
+      policies: ['AliyunBailianFullAccess', 'AliyunRAMFullAccess'],
+    });
     const bMember = await modelStudioUser(t.client, b, { workspaceId: b.W, pages: [] });
     own = { workspace: b.W, principal: bMember.id };
     const bKey = await createKey(t.client, b.token, b.W);
@@ -189,7 +278,10 @@ describe('cross-account isolation', () => {
 
   /** The response with the IDs it was asked about blanked out (a message may echo the name it was given). */
   const shape = (r: GraphQLResponse, ids: Ids) => {
-    let text = JSON.stringify({ data: r.data, errors: r.errors?.map((e) => ({ message: e.message, path: e.path, extensions: e.extensions })) });
+    let text = JSON.stringify({
+      data: r.data,
+      errors: r.errors?.map((e) => ({ message: e.message, path: e.path, extensions: e.extensions })),
+    });
     for (const id of Object.values(ids)) text = text.split(id).join('<id>');
     return JSON.parse(text);
   };
@@ -200,14 +292,14 @@ describe('cross-account isolation', () => {
       const withMissing = build(missing, own);
       const withForeign = build(foreign, own);
       const m = await t.client.request(withMissing.query, withMissing.variables, { token: caller.token });
-      const f = await t.client.request(withForeign.query, withForeign.variables, { token: caller.token });
+      const f = await t.client.request<Record<string, unknown>>(withForeign.query, withForeign.variables, { token: caller.token });
 
       // A console session is told "not found"; an API key may be refused earlier, for being a key,
       // but then exactly as it is for a missing ID (compared below).
       if (caller.session && sessionCode) expect(f.errors?.[0]?.extensions?.code).toBe(sessionCode);
       if (f.errors?.length) {
         const rootField = Object.keys(f.data ?? {})[0];
-        if (rootField) expect(f.data[rootField]).toBeNull();
+        if (rootField) expect(f.data?.[rootField]).toBeNull();
       }
       expect(shape(f, foreign)).toEqual(shape(m, missing));
     });
@@ -235,7 +327,12 @@ describe('cross-account isolation', () => {
 
   it("A's audit trail shows nothing of B", async () => {
     const bPrincipals = new Set([b.rootId]);
-    const bUsers = await t.client.ok(`{ account { ramUsers(first: 100) { edges { node { id } } } } }`, {}, b.token);
+    const bUsers = await t.client.ok<{ account: { ramUsers: { edges: Array<{ node: { id: string } }> } } }>(
+      `{ account
+ { ramUsers(first: 100) { edges { node { id } } } } }`,
+      {},
+      b.token,
+    );
     for (const edge of bUsers.account.ramUsers.edges) bPrincipals.add(edge.node.id);
     const events = await auditEvents(t.client, a.token);
     expect(events.length).toBeGreaterThan(0);
@@ -267,6 +364,8 @@ describe('cross-account isolation', () => {
     expect(events.filter((e) => e.outcome === 'SUCCESS' && Object.values(foreign).includes(e.resourceId ?? ''))).toEqual([]);
     for (const actorId of aPrincipals) expect(await auditEvents(t.client, b.token, { actorId })).toEqual([]);
     expect(await auditEvents(t.client, b.token, { resourceId: a.W, outcome: 'SUCCESS' })).toEqual([]);
-    expect(await auditEvents(t.client, b.token, { action: 'createApiKey' })).not.toContainEqual(expect.objectContaining({ resourceId: aKey.id }));
+    expect(await auditEvents(t.client, b.token, { action: 'createApiKey' })).not.toContainEqual(
+      expect.objectContaining({ resourceId: aKey.id }),
+    );
   });
 });

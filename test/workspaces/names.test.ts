@@ -1,8 +1,15 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { signUp, type TestAccount } from '../helpers/fixtures.js';
 import { defined } from '../helpers/assertions.js';
-import { firstError, outcomeOf } from '../helpers/graphql-client.js';
-import { CREATE_WORKSPACE, activateRegion, createWorkspace, expectError, listWorkspaces } from '../helpers/model-studio-fixtures.js';
+import { dataOf, firstError, outcomeOf } from '../helpers/graphql-client.js';
+import {
+  CREATE_WORKSPACE,
+  type CreateWorkspaceData,
+  activateRegion,
+  createWorkspace,
+  expectError,
+  listWorkspaces,
+} from '../helpers/model-studio-fixtures.js';
 import { gatewayForThisFile } from '../helpers/test-gateway.js';
 
 const t = gatewayForThisFile();
@@ -35,7 +42,7 @@ describe('workspace names', () => {
   });
 
   it('the same name in another activated region is fine', async () => {
-    const data = await t.client.ok(CREATE_WORKSPACE, { n: 'team', r: 'AP_SOUTHEAST_1' }, account.token);
+    const data = await t.client.ok<CreateWorkspaceData>(CREATE_WORKSPACE, { n: 'team', r: 'AP_SOUTHEAST_1' }, account.token);
     expect(data.createWorkspace).toMatchObject({ name: 'team', region: 'AP_SOUTHEAST_1', kind: 'SUB' });
     expect(data.createWorkspace.id).not.toBe(team);
   });
@@ -43,7 +50,7 @@ describe('workspace names', () => {
   it('the same name in another account is fine', async () => {
     const stranger = await signUp(t.client);
     await activateRegion(t.client, stranger.token, 'CN_BEIJING');
-    const data = await t.client.ok(CREATE_WORKSPACE, { n: 'team', r: 'CN_BEIJING' }, stranger.token);
+    const data = await t.client.ok<CreateWorkspaceData>(CREATE_WORKSPACE, { n: 'team', r: 'CN_BEIJING' }, stranger.token);
     expect(data.createWorkspace.name).toBe('team');
   });
 
@@ -57,13 +64,15 @@ describe('workspace names', () => {
   it('renaming to a name used only in another region is fine, and frees the old name', async () => {
     await createWorkspace(t.client, account.token, 'sg-only', 'AP_SOUTHEAST_1');
     await t.client.ok(RENAME, { w: other, n: 'sg-only' }, account.token);
-    const data = await t.client.ok(CREATE_WORKSPACE, { n: 'other', r: 'CN_BEIJING' }, account.token);
+    const data = await t.client.ok<CreateWorkspaceData>(CREATE_WORKSPACE, { n: 'other', r: 'CN_BEIJING' }, account.token);
     expect(data.createWorkspace.name).toBe('other');
   });
 
   it('five concurrent createWorkspace with the same name: exactly one succeeds, the others are CONFLICT', async () => {
     const results = await Promise.all(
-      [1, 2, 3, 4, 5].map(() => t.client.request(CREATE_WORKSPACE, { n: 'contested', r: 'CN_BEIJING' }, { token: account.token })),
+      [1, 2, 3, 4, 5].map(() =>
+        t.client.request<CreateWorkspaceData>(CREATE_WORKSPACE, { n: 'contested', r: 'CN_BEIJING' }, { token: account.token }),
+      ),
     );
     expect(results.map(outcomeOf).sort()).toEqual(['CONFLICT', 'CONFLICT', 'CONFLICT', 'CONFLICT', 'OK']);
     const contested = (await listWorkspaces(t.client, account.token)).filter((w) => w.name === 'contested');
@@ -72,7 +81,7 @@ describe('workspace names', () => {
       results.find((r) => outcomeOf(r) === 'OK'),
       'the successful createWorkspace',
     );
-    expect(contested[0]?.id).toBe(winner.data.createWorkspace.id);
+    expect(contested[0]?.id).toBe(dataOf(winner).createWorkspace.id);
   });
 
   it('a failed duplicate does not use up a workspace slot', async () => {

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { signUp, type TestAccount } from '../helpers/fixtures.js';
 import { defined } from '../helpers/assertions.js';
-import { outcomeOf } from '../helpers/graphql-client.js';
+import { dataOf, outcomeOf } from '../helpers/graphql-client.js';
 import {
   CREATE_WORKSPACE,
+  type CreateWorkspaceData,
   activateRegion,
   createWorkspace,
   expectError,
@@ -29,7 +30,11 @@ describe('the 20-workspace limit', () => {
     const before = await listWorkspaces(t.client, account.token);
     expect(before.filter((w) => w.kind === 'DEFAULT')).toHaveLength(1);
 
-    const result = await t.client.request(CREATE_WORKSPACE, { n: 'one-too-many', r: 'CN_BEIJING' }, { token: account.token });
+    const result = await t.client.request<{ createWorkspace: CreateWorkspaceData['createWorkspace'] | null }>(
+      CREATE_WORKSPACE,
+      { n: 'one-too-many', r: 'CN_BEIJING' },
+      { token: account.token },
+    );
     expectError(result, 'CONFLICT');
     expect(result.data?.createWorkspace ?? null).toBeNull();
     expect(await listWorkspaces(t.client, account.token)).toEqual(before);
@@ -46,12 +51,21 @@ describe('the 20-workspace limit', () => {
     );
     expectError(activation, 'CONFLICT');
     expect(await listWorkspaces(t.client, account.token)).toEqual(before);
-    expectError(await t.client.request(CREATE_WORKSPACE, { n: 'virginia', r: 'US_EAST_1' }, { token: account.token }), 'BAD_USER_INPUT', 'input.region');
+    expectError(
+      await t.client.request(CREATE_WORKSPACE, { n: 'virginia', r: 'US_EAST_1' }, { token: account.token }),
+      'BAD_USER_INPUT',
+      'input.region',
+    );
 
     // Renaming still works at the limit (it takes no slot).
-    const renamed = await t.client.ok(
+    const renamed = await t.client.ok<{ renameWorkspace: { name: string } }>(
       `mutation($w: ID!) { renameWorkspace(input: { workspaceId: $w, name: "sub-1-renamed" }) { name } }`,
-      { w: defined(before.find((w) => w.name === 'sub-1'), 'the workspace sub-1').id },
+      {
+        w: defined(
+          before.find((w) => w.name === 'sub-1'),
+          'the workspace sub-1',
+        ).id,
+      },
       account.token,
     );
     expect(renamed.renameWorkspace.name).toBe('sub-1-renamed');
@@ -60,15 +74,19 @@ describe('the 20-workspace limit', () => {
   it('two concurrent createWorkspace at 19 workspaces: exactly one succeeds, the account ends with 20', async () => {
     const account = await accountWith(18);
     const results = await Promise.all(
-      ['race-a', 'race-b'].map((n) => t.client.request(CREATE_WORKSPACE, { n, r: 'CN_BEIJING' }, { token: account.token })),
+      ['race-a', 'race-b'].map((n) =>
+        t.client.request<CreateWorkspaceData>(CREATE_WORKSPACE, { n, r: 'CN_BEIJING' }, { token: account.token }),
+      ),
     );
     expect(results.map(outcomeOf).sort()).toEqual(['CONFLICT', 'OK']);
     const after = await listWorkspaces(t.client, account.token);
     expect(after).toHaveLength(20);
-    const winner = defined(
-      results.find((r) => outcomeOf(r) === 'OK'),
-      'the successful createWorkspace',
-    ).data.createWorkspace.name;
+    const winner = dataOf(
+      defined(
+        results.find((r) => outcomeOf(r) === 'OK'),
+        'the successful createWorkspace',
+      ),
+    ).createWorkspace.name;
     expect(after.filter((w) => w.name.startsWith('race-')).map((w) => w.name)).toEqual([winner]);
   });
 
