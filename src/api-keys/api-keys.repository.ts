@@ -1,11 +1,12 @@
 import { sql } from 'kysely';
 import type { DB } from '../db/database.js';
+import { pairIn } from '../db/row-comparisons.js';
 import { pickColumns } from '../db/pick-columns.js';
 import type { ListFilter } from '../policy/index.js';
 import { joinedPrincipalColumns, principalFromRow } from '../identity/identity.repository.js';
 import type { PrincipalView } from '../identity/identity.table.js';
 import { newId } from '../ids.js';
-import { creationCursor, type PageRequest } from '../relay/connection.js';
+import { afterCreation, type PageRequest } from '../relay/connection.js';
 import type { ApiKeyRow } from './api-keys.table.js';
 
 /** A live key with what decides whether its owner still stands behind it. */
@@ -74,10 +75,7 @@ export async function listApiKeys(db: DB, workspaceId: string, visible: ListFilt
     .orderBy('id')
     .limit(page.limit + 1);
   if (visible.kind === 'OWNED_BY') query = query.where('owner_id', '=', visible.principalId);
-  if (page.after) {
-    const { createdAt, id } = creationCursor(page.after);
-    query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), '>', eb.tuple(createdAt, id)));
-  }
+  if (page.after) query = query.where(afterCreation(page.after, ['created_at', 'id']));
   return query.execute();
 }
 
@@ -131,13 +129,7 @@ export async function findLiveApiKeysByWorkspaceOwners(db: DB, pairs: ReadonlyAr
   return db
     .selectFrom('api_key')
     .selectAll()
-    .where((eb) =>
-      eb(
-        eb.refTuple('workspace_id', 'owner_id'),
-        'in',
-        pairs.map(([w, o]) => eb.tuple(w, o)),
-      ),
-    )
+    .where(pairIn(['workspace_id', 'owner_id'], pairs))
     .where('deleted_at', 'is', null)
     .orderBy('created_at')
     .orderBy('id')

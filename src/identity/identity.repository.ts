@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { DB } from '../db/database.js';
 import { newId } from '../ids.js';
 import type { PolicyName } from '../policy/index.js';
-import { creationCursor, type PageRequest } from '../relay/connection.js';
+import { afterCreation, type PageRequest } from '../relay/connection.js';
 import type { AccountRow, PrincipalKind, PrincipalRow, PrincipalStatus, PrincipalView } from './identity.table.js';
 
 export async function insertAccount(
@@ -120,10 +120,7 @@ export async function listPrincipals(
     .limit(page.limit + 1);
   if (filter.kind) query = query.where('kind', '=', filter.kind);
   if (filter.registeredOnly) query = query.where('model_studio_registered_at', 'is not', null);
-  if (page.after) {
-    const { createdAt, id } = creationCursor(page.after);
-    query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), '>', eb.tuple(createdAt, id)));
-  }
+  if (page.after) query = query.where(afterCreation(page.after, ['created_at', 'id']));
   return query.execute();
 }
 

@@ -1,6 +1,6 @@
 import type { DB } from '../db/database.js';
 import { newId } from '../ids.js';
-import { creationCursor, type PageRequest } from '../relay/connection.js';
+import { afterCreation, type PageRequest } from '../relay/connection.js';
 import type { KnowledgeBaseRow } from './knowledge-bases.table.js';
 
 export const findKnowledgeBasesByIds = (db: DB, ids: readonly string[]) =>
@@ -14,10 +14,7 @@ export async function listKnowledgeBases(db: DB, workspaceId: string, page: Page
     .orderBy('created_at')
     .orderBy('id')
     .limit(page.limit + 1);
-  if (page.after) {
-    const { createdAt, id } = creationCursor(page.after);
-    query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), '>', eb.tuple(createdAt, id)));
-  }
+  if (page.after) query = query.where(afterCreation(page.after, ['created_at', 'id']));
   return query.execute();
 }
 

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { DB } from '../db/database.js';
+import { pairIn } from '../db/row-comparisons.js';
 import { prepared } from '../db/prepared-statements.js';
 import type { PageRequest } from '../relay/connection.js';
 import { foundApiKeyColumns, foundApiKeyFromRow, type FoundApiKey } from '../api-keys/api-keys.repository.js';
@@ -86,13 +87,7 @@ export async function findAuthorizations(db: DB, pairs: ReadonlyArray<readonly [
   return db
     .selectFrom('model_authorization')
     .selectAll()
-    .where((eb) =>
-      eb(
-        eb.refTuple('workspace_id', 'model_id'),
-        'in',
-        pairs.map(([w, m]) => eb.tuple(w, m)),
-      ),
-    )
+    .where(pairIn(['workspace_id', 'model_id'], pairs))
     .execute();
 }
 
@@ -100,13 +95,7 @@ export async function findRateLimits(db: DB, pairs: ReadonlyArray<readonly [stri
   return db
     .selectFrom('model_rate_limit')
     .selectAll()
-    .where((eb) =>
-      eb(
-        eb.refTuple('workspace_id', 'model_id'),
-        'in',
-        pairs.map(([w, m]) => eb.tuple(w, m)),
-      ),
-    )
+    .where(pairIn(['workspace_id', 'model_id'], pairs))
     .execute();
 }
 

@@ -1,3 +1,4 @@
+import { pairAfter } from '../db/row-comparisons.js';
 import { badUserInput } from '../errors.js';
 import { isNumberPastBigint, isStorableText } from '../limits/postgres-bounds.js';
 
@@ -75,6 +76,12 @@ export const byCreation = (row: { created_at: Date; id: string }): Cursor => [ro
  * which it cannot parse.
  */
 const ISSUED_TIMESTAMP = /^(?!0000)\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** The rows after a creation cursor, in (creation time, ID) order: `columns` name the two. */
+export function afterCreation(cursor: Cursor, columns: readonly [string, string]) {
+  const { createdAt, id } = creationCursor(cursor);
+  return pairAfter(columns, [createdAt, id]);
+}
 
 /** Parses a creation cursor's timestamp, refusing a forged one: any timestamp but those `byCreation` issues. */
 export function creationCursor(cursor: Cursor): { createdAt: Date; id: string } {

@@ -1,11 +1,12 @@
 import { sql } from 'kysely';
 import type { DB } from '../db/database.js';
+import { pairIn } from '../db/row-comparisons.js';
 import type { ListFilter } from '../policy/index.js';
 import { joinedPrincipalColumns, principalFromRow } from '../identity/identity.repository.js';
 import type { PrincipalView } from '../identity/identity.table.js';
 import { newId } from '../ids.js';
 import type { Page, Region } from '../policy/index.js';
-import { creationCursor, type PageRequest } from '../relay/connection.js';
+import { afterCreation, type PageRequest } from '../relay/connection.js';
 import type { MembershipRow, WorkspaceRow } from './workspaces.table.js';
 
 export const findWorkspacesByIds = (db: DB, ids: readonly string[]) =>
@@ -79,10 +80,7 @@ export async function listWorkspaces(
       ),
     );
   }
-  if (page.after) {
-    const { createdAt, id } = creationCursor(page.after);
-    query = query.where((eb) => eb(eb.refTuple('workspace.created_at', 'workspace.id'), '>', eb.tuple(createdAt, id)));
-  }
+  if (page.after) query = query.where(afterCreation(page.after, ['workspace.created_at', 'workspace.id']));
   return query.execute();
 }
 
@@ -92,13 +90,7 @@ export async function findMemberships(db: DB, pairs: ReadonlyArray<readonly [str
   return db
     .selectFrom('membership')
     .selectAll()
-    .where((eb) =>
-      eb(
-        eb.refTuple('workspace_id', 'principal_id'),
-        'in',
-        pairs.map(([w, p]) => eb.tuple(w, p)),
-      ),
-    )
+    .where(pairIn(['workspace_id', 'principal_id'], pairs))
     .execute();
 }
 
@@ -121,10 +113,7 @@ export async function listMembers(
     .orderBy('membership.created_at')
     .orderBy('membership.principal_id')
     .limit(page.limit + 1);
-  if (page.after) {
-    const { createdAt, id } = creationCursor(page.after);
-    query = query.where((eb) => eb(eb.refTuple('membership.created_at', 'membership.principal_id'), '>', eb.tuple(createdAt, id)));
-  }
+  if (page.after) query = query.where(afterCreation(page.after, ['membership.created_at', 'membership.principal_id']));
   const rows = await query.execute();
   return rows.map((row) => {
     const { workspace_id, principal_id, account_id, pages, created_at, updated_at } = row;
