@@ -73,17 +73,21 @@ const livePrincipal = async (ctx: SignedInContext, id: string) => {
   return principal?.status === 'DELETED' ? null : principal;
 };
 
-/** An object that lives in a workspace: the policy decides on that workspace. */
-const inWorkspace = async (
-  ctx: SignedInContext,
-  row: { id: string; account_id: string; workspace_id: string },
-  label: string,
-  ownerId: string,
-) => {
-  const workspace = await ctx.loaders.workspaceById.load(row.workspace_id);
-  if (!workspace) throw notFound(label);
-  return { resourceId: row.id, label, accountId: row.account_id, workspace, ownerId };
-};
+type WorkspaceResourceRow = { id: string; account_id: string; workspace_id: string };
+
+/** An object that lives in a workspace: the policy decides on that workspace, knowing the object's owner. */
+const workspaceResourceKind = <Row extends WorkspaceResourceRow>(
+  spec: Pick<NodeKindSpec<Row>, 'type' | 'label' | 'readAbility' | 'load'> & { ownerIdOf(row: Row): string },
+) =>
+  nodeKind<Row>({
+    ...spec,
+    accountIdOf: ownAccountId,
+    target: async (ctx, row) => {
+      const workspace = await ctx.loaders.workspaceById.load(row.workspace_id);
+      if (!workspace) throw notFound(spec.label);
+      return { resourceId: row.id, label: spec.label, accountId: row.account_id, workspace, ownerId: spec.ownerIdOf(row) };
+    },
+  });
 
 const principalKind = (type: string) =>
   nodeKind({
@@ -115,21 +119,19 @@ export const NODE_KINDS: Record<IdKind, NodeKind> = {
     accountIdOf: ownAccountId,
     target: (_ctx, workspace) => workspaceRowTarget(workspace),
   }),
-  apiKey: nodeKind({
+  apiKey: workspaceResourceKind({
     type: 'ApiKey',
     label: 'API key',
     readAbility: 'read_api_key',
     load: (ctx, id) => ctx.loaders.apiKeyById.load(id),
-    accountIdOf: ownAccountId,
-    target: (ctx, key) => inWorkspace(ctx, key, 'API key', key.owner_id),
+    ownerIdOf: (key) => key.owner_id,
   }),
-  knowledgeBase: nodeKind({
+  knowledgeBase: workspaceResourceKind({
     type: 'KnowledgeBase',
     label: 'Knowledge base',
     readAbility: 'read_knowledge_bases',
     load: (ctx, id) => ctx.loaders.knowledgeBaseById.load(id),
-    accountIdOf: ownAccountId,
-    target: (ctx, kb) => inWorkspace(ctx, kb, 'Knowledge base', kb.created_by),
+    ownerIdOf: (kb) => kb.created_by,
   }),
   auditEvent: nodeKind({
     type: 'AuditEvent',

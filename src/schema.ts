@@ -7,6 +7,7 @@ import { applyMiddleware } from 'graphql-middleware';
 import { accessResolvers } from './access/access.resolvers.js';
 import { apiKeyResolvers } from './api-keys/api-keys.resolvers.js';
 import { auditResolvers } from './audit/audit.resolvers.js';
+import { columnFieldResolver } from './column-fields.js';
 import type { Resolvers } from './generated/graphql.generated.js';
 import { identityResolvers } from './identity/identity.resolvers.js';
 import { knowledgeBaseResolvers } from './knowledge-bases/knowledge-bases.resolvers.js';
@@ -65,14 +66,20 @@ const resolvers: Resolvers[] = [
 
 /**
  * Each guarded field's description ends with who may read or call it, so that GraphiQL's docs
- * and the printed schema say it too (fields open with their parent are left as they are).
+ * and the printed schema say it too (fields open with their parent are left as they are). A
+ * camelCase field without a resolver reads its snake_case column.
  */
 function withAuthorizationNotes(schema: GraphQLSchema, declarations: Map<string, Declaration>): GraphQLSchema {
   return mapSchema(schema, {
     [MapperKind.OBJECT_FIELD]: (field, fieldName, typeName) => {
       const declaration = declarations.get(`${typeName}.${fieldName}`);
-      if (!declaration || declaration.kind === 'withParent') return field;
-      return { ...field, description: `${field.description ?? ''}\n\nAuthorization: ${describeDeclaration(declaration)}`.trim() };
+      const resolve = field.resolve ?? columnFieldResolver(fieldName);
+      if (!declaration || declaration.kind === 'withParent') return { ...field, resolve };
+      return {
+        ...field,
+        resolve,
+        description: `${field.description ?? ''}\n\nAuthorization: ${describeDeclaration(declaration)}`.trim(),
+      };
     },
   });
 }

@@ -79,20 +79,6 @@ export async function listApiKeys(db: DB, workspaceId: string, visible: ListFilt
   return query.execute();
 }
 
-/**
- * Takes one of the workspace's 20 key slots; the CHECK on `api_key_count` keeps the limit
- * under concurrency.
- */
-export async function takeApiKeySlot(db: DB, workspaceId: string): Promise<boolean> {
-  const result = await db
-    .updateTable('workspace')
-    .set((eb) => ({ api_key_count: eb('api_key_count', '+', 1) }))
-    .where('id', '=', workspaceId)
-    .where('api_key_count', '<', 20)
-    .executeTakeFirst();
-  return result.numUpdatedRows === 1n;
-}
-
 export const insertApiKey = (
   db: DB,
   row: Pick<

@@ -9,9 +9,6 @@ export const apiKeyResolvers: Resolvers = {
     prefix: (k) => k.secret_prefix,
     workspace: async (k, _args, ctx) => mustExist(await ctx.loaders.workspaceById.load(k.workspace_id), 'workspace'),
     owner: async (k, _args, ctx) => mustExist(await ctx.loaders.principalById.load(k.owner_id), 'principal'),
-    modelScope: (k) => k.model_scope,
-    ipAllowlist: (k) => k.ip_allowlist,
-    createdAt: (k) => k.created_at,
   },
   Membership: {
     apiKeys: async (m, _args, ctx) => {

@@ -1,3 +1,4 @@
+import { takeSlot } from '../db/slots.js';
 import { newApiKeySecret } from '../auth/api-key-secret.js';
 import { audited } from '../audit/audited.js';
 import type { SignedInContext } from '../context.js';
@@ -75,7 +76,7 @@ export async function createApiKey(
       async (trx) => {
         // The owner is the caller: one disabled or deleted since the request began gets no key.
         if ((await lockPrincipal(trx, owner.id))?.status !== 'ACTIVE') throw unauthenticated(OWNER_GONE);
-        if (!(await repo.takeApiKeySlot(trx, input.workspaceId))) throw conflict(KEY_LIMIT);
+        if (!(await takeSlot(trx, 'workspace', input.workspaceId))) throw conflict(KEY_LIMIT);
         return repo.insertApiKey(trx, {
           account_id: owner.account_id,
           workspace_id: input.workspaceId,

@@ -1,6 +1,7 @@
 import type { Authentication } from '../auth/authentication.js';
 import type { RequestContext } from '../context.js';
 import type { DB } from '../db/database.js';
+import { notFound } from '../errors.js';
 import { createLoaders } from '../loaders.js';
 import { insertAuditEvent, type NewAuditEvent } from './audit.repository.js';
 
@@ -72,4 +73,23 @@ export async function recordDenial(ctx: RequestContext, action: string, resource
   } catch (error) {
     ctx.services.logger.error({ err: error, requestId: ctx.requestId, action }, 'could not record a denial in the audit trail');
   }
+}
+
+/** An audited deletion of one row of a workspace: answers the workspace; nothing to delete is NOT_FOUND naming `label`. */
+export function auditedDeletionIn<W extends { id: string }>(
+  ctx: RequestContext,
+  action: string,
+  workspace: W,
+  label: string,
+  remove: (trx: DB) => Promise<{ numDeletedRows: bigint }>,
+): Promise<W> {
+  return audited(
+    ctx,
+    action,
+    async (trx) => {
+      if ((await remove(trx)).numDeletedRows === 0n) throw notFound(label);
+      return workspace;
+    },
+    () => ({ resourceId: workspace.id }),
+  );
 }

@@ -1,6 +1,6 @@
 import type { Resolvers } from '../generated/graphql.generated.js';
 import { isSuperAdministrator, type PolicyName } from '../policy/index.js';
-import { byCreation, pageRequest, toConnection } from '../relay/connection.js';
+import { byCreation, connection } from '../relay/connection.js';
 import * as identity from './identity.service.js';
 import { listPrincipals } from './identity.repository.js';
 import type { PrincipalRow, PrincipalView } from './identity.table.js';
@@ -42,22 +42,12 @@ export const identityResolvers: Resolvers = {
     },
   },
   Account: {
-    createdAt: (a) => a.created_at,
-    ramUsers: async (a, args, ctx) => {
-      const page = pageRequest(args);
-      return toConnection(await listPrincipals(ctx.db, a.id, { kind: 'USER' }, page), page.limit, byCreation);
-    },
-    ramRoles: async (a, args, ctx) => {
-      const page = pageRequest(args);
-      return toConnection(await listPrincipals(ctx.db, a.id, { kind: 'ROLE' }, page), page.limit, byCreation);
-    },
-    modelStudioUsers: async (a, args, ctx) => {
-      const page = pageRequest(args);
-      return toConnection(await listPrincipals(ctx.db, a.id, { registeredOnly: true }, page), page.limit, byCreation);
-    },
+    ramUsers: (a, args, ctx) => connection(args, (page) => listPrincipals(ctx.db, a.id, { kind: 'USER' }, page), byCreation),
+    ramRoles: (a, args, ctx) => connection(args, (page) => listPrincipals(ctx.db, a.id, { kind: 'ROLE' }, page), byCreation),
+    modelStudioUsers: (a, args, ctx) =>
+      connection(args, (page) => listPrincipals(ctx.db, a.id, { registeredOnly: true }, page), byCreation),
   },
   Viewer: {
-    principal: (auth) => auth.principal,
     account: async (auth, _args, ctx) => mustExist(await ctx.loaders.accountById.load(auth.principal.account_id), 'account'),
     policies: (auth, _args, ctx) => policiesOf(auth.principal, ctx),
     isSuperAdministrator: async (auth, _args, ctx) =>

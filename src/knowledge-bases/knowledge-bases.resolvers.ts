@@ -5,7 +5,6 @@ import { mustExist } from '../db/must-exist.js';
 export const knowledgeBaseResolvers: Resolvers = {
   KnowledgeBase: {
     workspace: async (kb, _args, ctx) => mustExist(await ctx.loaders.workspaceById.load(kb.workspace_id), 'workspace'),
-    createdAt: (kb) => kb.created_at,
   },
   Mutation: {
     createKnowledgeBase: (_root, { input }, ctx) => knowledgeBases.createKnowledgeBase(ctx, input),

@@ -1,3 +1,4 @@
+import type { Joined } from '../relay/connection.js';
 import { sql } from 'kysely';
 import type { DB } from '../db/database.js';
 import { pairIn } from '../db/row-comparisons.js';
@@ -44,12 +45,14 @@ const MODEL_COLUMNS = [
   'created_at',
 ] as const;
 
+const AUTHORIZATION_COLUMNS = ['workspace_id', 'model_id', 'account_id', 'inference', 'finetune', 'deploy', 'updated_at'] as const;
+
 /** A page of authorizations, each with its model (one statement for the whole page). */
 export async function listAuthorizations(
   db: DB,
   workspaceId: string,
   page: PageRequest,
-): Promise<Array<{ authorization: ModelAuthorizationRow; model: ModelRow }>> {
+): Promise<Array<Joined<ModelAuthorizationRow, ModelRow>>> {
   let query = db
     .selectFrom('model_authorization')
     .innerJoin('model', 'model.id', 'model_authorization.model_id')
@@ -59,16 +62,11 @@ export async function listAuthorizations(
     .orderBy('model_authorization.model_id')
     .limit(page.limit + 1);
   if (page.after) query = query.where('model_authorization.model_id', '>', page.after[1]);
-  const rows = (await query.execute()) as Array<ModelAuthorizationRow & Record<string, unknown>>;
-  return rows.map((row) => {
-    const model: Record<string, unknown> = {};
-    for (const column of MODEL_COLUMNS) model[column] = row[`model__${column}`];
-    const { workspace_id, model_id, account_id, inference, finetune, deploy, updated_at } = row;
-    return {
-      authorization: { workspace_id, model_id, account_id, inference, finetune, deploy, updated_at },
-      model: model as unknown as ModelRow,
-    };
-  });
+  const rows = await query.execute();
+  return rows.map((row) => ({
+    node: pickColumns<ModelAuthorizationRow>(row, '', AUTHORIZATION_COLUMNS),
+    joined: pickColumns<ModelRow>(row, 'model__', MODEL_COLUMNS),
+  }));
 }
 
 /** Per-workspace rows are ordered by model ID; the cursor's second part is the last model ID. */
@@ -83,20 +81,14 @@ export function listRateLimits(db: DB, workspaceId: string, page: PageRequest): 
   return query.execute();
 }
 
-export async function findAuthorizations(db: DB, pairs: ReadonlyArray<readonly [string, string]>) {
-  return db
-    .selectFrom('model_authorization')
-    .selectAll()
-    .where(pairIn(['workspace_id', 'model_id'], pairs))
-    .execute();
-}
-
-export async function findRateLimits(db: DB, pairs: ReadonlyArray<readonly [string, string]>) {
-  return db
-    .selectFrom('model_rate_limit')
-    .selectAll()
-    .where(pairIn(['workspace_id', 'model_id'], pairs))
-    .execute();
+/** The rows of a per-(workspace, model) table for these pairs, in one statement. */
+export async function findByWorkspaceModel<Row>(
+  db: DB,
+  table: 'model_authorization' | 'model_rate_limit',
+  pairs: ReadonlyArray<readonly [string, string]>,
+): Promise<Row[]> {
+  const { rows } = await sql<Row>`select * from ${sql.table(table)} where ${pairIn(['workspace_id', 'model_id'], pairs)}`.execute(db);
+  return rows;
 }
 
 /** Sets the given flags; absent flags keep their value (false for a new row). */

@@ -6,11 +6,6 @@ import { mustExist } from '../db/must-exist.js';
 
 export const modelResolvers: Resolvers = {
   Model: {
-    displayName: (m) => m.display_name,
-    supportsInference: (m) => m.supports_inference,
-    supportsFinetune: (m) => m.supports_finetune,
-    supportsDeploy: (m) => m.supports_deploy,
-    workspaceId: (m) => m.workspace_id,
     baseModel: (m, _args, ctx) => (m.base_model_id ? ctx.loaders.modelById.load(m.base_model_id) : null),
   },
   ModelAuthorization: {
@@ -18,15 +13,9 @@ export const modelResolvers: Resolvers = {
     // While the workspace is open to all, inference is on for every standard model.
     inference: async (a, _args, ctx) =>
       a.inference || mustExist(await ctx.loaders.workspaceById.load(a.workspace_id), 'workspace').all_models_open,
-    updatedAt: (a) => a.updated_at,
   },
   ModelRateLimit: {
     model: async (r, _args, ctx) => mustExist(await ctx.loaders.modelById.load(r.model_id), 'model'),
-    requestLimit: (r) => r.request_limit,
-    requestLimitPeriodSeconds: (r) => r.request_limit_period_seconds,
-    usageLimit: (r) => r.usage_limit,
-    usageLimitPeriodSeconds: (r) => r.usage_limit_period_seconds,
-    updatedAt: (r) => r.updated_at,
   },
   Query: {
     models: (_root, _args, ctx) => listStandardModels(ctx.db),

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { audited } from '../audit/audited.js';
+import { audited, auditedDeletionIn } from '../audit/audited.js';
 import type { SignedInContext } from '../context.js';
 import { badUserInput, notFound } from '../errors.js';
 import { modelVisibleTo } from '../policy/index.js';
@@ -113,15 +113,8 @@ export async function setModelRateLimit(
 export async function deleteModelRateLimit(ctx: SignedInContext, input: { workspaceId: string; model: string }) {
   const workspace = await subWorkspace(ctx, input.workspaceId);
   const model = await visibleModel(ctx, input.model, 'input.model');
-  return audited(
-    ctx,
-    'deleteModelRateLimit',
-    async (trx) => {
-      const result = await repo.deleteRateLimit(trx, workspace.id, model.id);
-      if (result.numDeletedRows === 0n) throw notFound('Rate limit');
-      return workspace;
-    },
-    () => ({ resourceId: workspace.id }),
+  return auditedDeletionIn(ctx, 'deleteModelRateLimit', workspace, 'Rate limit', (trx) =>
+    repo.deleteRateLimit(trx, workspace.id, model.id),
   );
 }
 

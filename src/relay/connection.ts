@@ -1,3 +1,4 @@
+import type DataLoader from 'dataloader';
 import { pairAfter } from '../db/row-comparisons.js';
 import { badUserInput } from '../errors.js';
 import { isNumberPastBigint, isStorableText } from '../limits/postgres-bounds.js';
@@ -89,4 +90,29 @@ export function creationCursor(cursor: Cursor): { createdAt: Date; id: string } 
   const issued = ISSUED_TIMESTAMP.test(cursor[0]) && createdAt.toISOString() === cursor[0];
   if (!issued) throw badUserInput('after', 'is not a cursor of this connection');
   return { createdAt, id: cursor[1] };
+}
+
+/** A connection field's page: validates `first`/`after`, fetches `limit + 1` rows, builds the edges. */
+export async function connection<T>(
+  args: PageArgs,
+  fetchRows: (page: PageRequest) => Promise<T[]>,
+  cursorOf: (row: T) => Cursor,
+): Promise<Connection<T>> {
+  const page = pageRequest(args);
+  return toConnection(await fetchRows(page), page.limit, cursorOf);
+}
+
+/** A page's row with an object fetched in the same statement (a member's principal, an authorization's model). */
+export interface Joined<Node, Related> {
+  node: Node;
+  joined: Related;
+}
+
+/** The nodes of joined rows, their related objects primed in the loader that later fields read them through. */
+export function primingJoined<Node, Related extends { id: string }>(
+  rows: Array<Joined<Node, Related>>,
+  loader: DataLoader<string, NoInfer<Related> | null>,
+): Node[] {
+  for (const { joined } of rows) loader.prime(joined.id, joined);
+  return rows.map((row) => row.node);
 }

@@ -1,3 +1,5 @@
+import type { Joined } from '../relay/connection.js';
+import { pickColumns } from '../db/pick-columns.js';
 import { sql } from 'kysely';
 import type { DB } from '../db/database.js';
 import { pairIn } from '../db/row-comparisons.js';
@@ -26,20 +28,6 @@ export const findDefaultWorkspace = (db: DB, accountId: string, region: Region) 
 
 export async function insertActivation(db: DB, accountId: string, region: Region, activatedBy: string) {
   await db.insertInto('region_activation').values({ account_id: accountId, region, activated_by: activatedBy }).execute();
-}
-
-/**
- * Takes one of the account's 20 workspace slots. The CHECK on `workspace_count` makes the
- * limit hold under concurrency: the row lock serializes takers, the constraint refuses the 21st.
- */
-export async function takeWorkspaceSlot(db: DB, accountId: string): Promise<boolean> {
-  const result = await db
-    .updateTable('account')
-    .set((eb) => ({ workspace_count: eb('workspace_count', '+', 1) }))
-    .where('id', '=', accountId)
-    .where('workspace_count', '<', 20)
-    .executeTakeFirst();
-  return result.numUpdatedRows === 1n;
 }
 
 export const insertWorkspace = (db: DB, row: { accountId: string; region: Region; kind: 'DEFAULT' | 'SUB'; name: string }) =>
@@ -97,12 +85,10 @@ export async function findMemberships(db: DB, pairs: ReadonlyArray<readonly [str
 export const findMembershipsByPrincipalIds = (db: DB, principalIds: readonly string[]) =>
   db.selectFrom('membership').selectAll().where('principal_id', 'in', principalIds).orderBy('created_at').orderBy('workspace_id').execute();
 
+const MEMBERSHIP_COLUMNS = ['workspace_id', 'principal_id', 'account_id', 'pages', 'created_at', 'updated_at'] as const;
+
 /** A page of members, each with its principal (one statement for the whole page). */
-export async function listMembers(
-  db: DB,
-  workspaceId: string,
-  page: PageRequest,
-): Promise<Array<{ membership: MembershipRow; principal: PrincipalView }>> {
+export async function listMembers(db: DB, workspaceId: string, page: PageRequest): Promise<Array<Joined<MembershipRow, PrincipalView>>> {
   let query = db
     .selectFrom('membership')
     .innerJoin('principal', 'principal.id', 'membership.principal_id')
@@ -115,13 +101,10 @@ export async function listMembers(
     .limit(page.limit + 1);
   if (page.after) query = query.where(afterCreation(page.after, ['membership.created_at', 'membership.principal_id']));
   const rows = await query.execute();
-  return rows.map((row) => {
-    const { workspace_id, principal_id, account_id, pages, created_at, updated_at } = row;
-    return {
-      membership: { workspace_id, principal_id, account_id, pages, created_at, updated_at },
-      principal: principalFromRow(row as Record<string, unknown>),
-    };
-  });
+  return rows.map((row) => ({
+    node: pickColumns<MembershipRow>(row, '', MEMBERSHIP_COLUMNS),
+    joined: principalFromRow(row),
+  }));
 }
 
 export const countMembersByWorkspaceIds = (db: DB, workspaceIds: readonly string[]) =>

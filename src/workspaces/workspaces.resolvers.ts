@@ -5,7 +5,7 @@ import type { Resolvers } from '../generated/graphql.generated.js';
 import { listKnowledgeBases } from '../knowledge-bases/knowledge-bases.repository.js';
 import { listAuthorizations, listRateLimits } from '../models/models.repository.js';
 import { visibleMemberships, workspaceRole, type Page, type PolicyName } from '../policy/index.js';
-import { byCreation, pageRequest, toConnection, type Cursor } from '../relay/connection.js';
+import { byCreation, connection, primingJoined, type Cursor } from '../relay/connection.js';
 import { listMembers, listWorkspaces } from './workspaces.repository.js';
 import * as workspaces from './workspaces.service.js';
 import type { MembershipRow } from './workspaces.table.js';
@@ -16,45 +16,20 @@ const byModel = (row: { model_id: string }): Cursor => ['', row.model_id];
 
 export const workspaceResolvers: Resolvers = {
   Workspace: {
-    createdAt: (w) => w.created_at,
     region: (w) => w.region as never,
-    allModelsOpen: (w) => w.all_models_open,
     memberCount: (w, _args, ctx) => ctx.loaders.memberCountByWorkspaceId.load(w.id),
-    members: async (w, args, ctx) => {
-      const page = pageRequest(args);
-      const rows = await listMembers(ctx.db, w.id, page);
-      // The page brought each member's principal along: later fields find it in the loader.
-      for (const { principal } of rows) ctx.loaders.principalById.prime(principal.id, principal);
-      return toConnection(
-        rows.map((row) => row.membership),
-        page.limit,
-        byMembership,
-      );
-    },
-    modelAuthorizations: async (w, args, ctx) => {
-      const page = pageRequest(args);
-      const rows = await listAuthorizations(ctx.db, w.id, page);
-      for (const { model } of rows) ctx.loaders.modelById.prime(model.id, model);
-      return toConnection(
-        rows.map((row) => row.authorization),
-        page.limit,
-        byModel,
-      );
-    },
-    rateLimits: async (w, args, ctx) => {
-      const page = pageRequest(args);
-      return toConnection(await listRateLimits(ctx.db, w.id, page), page.limit, byModel);
-    },
+    // A page of members brings each principal along, and one of authorizations each model.
+    members: (w, args, ctx) =>
+      connection(args, async (page) => primingJoined(await listMembers(ctx.db, w.id, page), ctx.loaders.principalById), byMembership),
+    modelAuthorizations: (w, args, ctx) =>
+      connection(args, async (page) => primingJoined(await listAuthorizations(ctx.db, w.id, page), ctx.loaders.modelById), byModel),
+    rateLimits: (w, args, ctx) => connection(args, (page) => listRateLimits(ctx.db, w.id, page), byModel),
     apiKeys: async (w, args, ctx) => {
-      const page = pageRequest(args);
       // The policy says how much of the list the caller sees: all keys, or its own.
       const visible = await listFilterFor(ctx, 'list_api_keys', workspaceRowTarget(w));
-      return toConnection(await listApiKeys(ctx.db, w.id, visible, page), page.limit, byCreation);
+      return connection(args, (page) => listApiKeys(ctx.db, w.id, visible, page), byCreation);
     },
-    knowledgeBases: async (w, args, ctx) => {
-      const page = pageRequest(args);
-      return toConnection(await listKnowledgeBases(ctx.db, w.id, page), page.limit, byCreation);
-    },
+    knowledgeBases: (w, args, ctx) => connection(args, (page) => listKnowledgeBases(ctx.db, w.id, page), byCreation),
     fineTunedModels: (w, _args, ctx) => ctx.loaders.fineTunedModelsByWorkspaceId.load(w.id),
   },
   Membership: {
@@ -66,8 +41,6 @@ export const workspaceResolvers: Resolvers = {
       const policies = principal.kind === 'ROOT' ? [] : await ctx.loaders.policiesByPrincipalId.load(principal.id);
       return workspaceRole({ kind: principal.kind, policies: new Set<PolicyName>(policies) }, new Set(m.pages as Page[]));
     },
-    createdAt: (m) => m.created_at,
-    updatedAt: (m) => m.updated_at,
   },
   Viewer: {
     memberships: async (auth, _args, ctx) => {
@@ -78,10 +51,12 @@ export const workspaceResolvers: Resolvers = {
   Query: {
     workspace: (_root, { id }, ctx) => ctx.loaders.workspaceById.load(id),
     workspaces: async (_root, args, ctx) => {
-      const page = pageRequest(args);
       const visible = await listFilterFor(ctx, 'list_workspaces', accountTarget(ctx));
-      const rows = await listWorkspaces(ctx.db, ctx.auth.principal.account_id, args.region ?? null, visible, page);
-      return toConnection(rows, page.limit, byCreation);
+      return connection(
+        args,
+        (page) => listWorkspaces(ctx.db, ctx.auth.principal.account_id, args.region ?? null, visible, page),
+        byCreation,
+      );
     },
   },
   Mutation: {

@@ -1,4 +1,5 @@
-import { audited } from '../audit/audited.js';
+import { takeSlot } from '../db/slots.js';
+import { audited, auditedDeletionIn } from '../audit/audited.js';
 import type { SignedInContext } from '../context.js';
 import { checkViolation, uniqueViolation } from '../db/errors.js';
 import { badUserInput, conflict, notFound } from '../errors.js';
@@ -42,7 +43,7 @@ export async function activateModelStudio(
           throw conflict(`Model Studio is already activated in ${input.region}`, 'input.region');
         }
         await repo.insertActivation(trx, accountId, input.region, auth.principal.id);
-        if (!(await repo.takeWorkspaceSlot(trx, accountId))) throw conflict(WORKSPACE_LIMIT);
+        if (!(await takeSlot(trx, 'account', accountId))) throw conflict(WORKSPACE_LIMIT);
         return repo.insertWorkspace(trx, { accountId, region: input.region, kind: 'DEFAULT', name: 'Default Workspace' });
       },
       (workspace) => ({ resourceId: workspace.id }),
@@ -66,7 +67,7 @@ export async function createWorkspace(ctx: SignedInContext, input: { name: strin
       ctx,
       'createWorkspace',
       async (trx) => {
-        if (!(await repo.takeWorkspaceSlot(trx, accountId))) throw conflict(WORKSPACE_LIMIT);
+        if (!(await takeSlot(trx, 'account', accountId))) throw conflict(WORKSPACE_LIMIT);
         return repo.insertWorkspace(trx, { accountId, region: input.region, kind: 'SUB', name });
       },
       (workspace) => ({ resourceId: workspace.id }),
@@ -136,14 +137,7 @@ export async function setMemberPermissions(
 export async function removeMember(ctx: SignedInContext, input: { workspaceId: string; principalId: string }) {
   await accountPrincipal(ctx, input.principalId, 'input.principalId');
   const workspace = mustExist(await ctx.loaders.workspaceById.load(input.workspaceId), 'workspace');
-  return audited(
-    ctx,
-    'removeMember',
-    async (trx) => {
-      const result = await repo.deleteMembership(trx, workspace.id, input.principalId);
-      if (result.numDeletedRows === 0n) throw notFound('Membership');
-      return workspace;
-    },
-    () => ({ resourceId: workspace.id }),
+  return auditedDeletionIn(ctx, 'removeMember', workspace, 'Membership', (trx) =>
+    repo.deleteMembership(trx, workspace.id, input.principalId),
   );
 }
