@@ -5,7 +5,7 @@
 import { Kysely, PostgresDialect, type CompiledQuery } from 'kysely';
 import pg from 'pg';
 import { findLiveApiKeysByWorkspaceOwners } from '../src/api-keys/api-keys.repository.js';
-import { hashApiKeySecret } from '../src/auth/api-key-secret.js';
+import { hashApiKeySecret } from '../src/auth/credential-secrets.js';
 import type { DB } from '../src/db/database.js';
 import type { Database } from '../src/db/schema.js';
 import { findPrincipalsByIds } from '../src/identity/identity.repository.js';
@@ -32,7 +32,7 @@ async function explain(title: string, run: () => Promise<unknown>) {
 }
 
 await explain('modelAccess: the key, its owner and every fact of the call (one statement)', () =>
-  findModelCall(db, hashApiKeySecret(benchKeySecret(777_777)), 'qwen-max'),
+  findModelCall(db, { secretHash: hashApiKeySecret(benchKeySecret(777_777)) }, 'qwen-max'),
 );
 await explain('session authentication: the principal with its policies', () => findPrincipalsByIds(db, [`usr_${pad(1, 20)}`]));
 await explain('consolePage: a page of 100 members with their principals', () =>

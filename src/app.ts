@@ -20,6 +20,7 @@ import { createMetrics } from './observability/metrics.js';
 import { requestObservabilityPlugin } from './observability/request-plugin.js';
 import { countStatements, type StatementCount } from './db/statement-counter.js';
 import { buildSchema } from './schema.js';
+import { LastUseRecorder } from './auth/last-use.js';
 
 export interface Gateway {
   apollo: ApolloServer<RequestContext>;
@@ -38,6 +39,7 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
   const { config, logger } = services;
   const metrics = createMetrics(() => database.poolStats());
   const limits = queryLimits();
+  const lastUse = new LastUseRecorder(services.db, logger);
   const apollo = new ApolloServer<RequestContext>({
     schema: buildSchema({ allowAll: config.benchAllowAll }),
     introspection: config.introspection,
@@ -70,10 +72,10 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
     const loaders = createLoaders(db);
     const header = req.headers.authorization;
     const client = clientAddress(req.socket?.remoteAddress, req.headers['x-forwarded-for'], config.trustedProxies);
-    const { auth, error, apiKeyHash } = await authenticate(Array.isArray(header) ? header[0] : header, {
-      db,
+    const { auth, error, presentedApiKey } = await authenticate(Array.isArray(header) ? header[0] : header, {
       loaders,
       signer: services.signer,
+      lastUse,
     });
     return {
       services,
@@ -86,9 +88,10 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
       viaTrustedProxy: client.viaTrustedProxy,
       auth,
       authError: error,
-      apiKeyHash,
-      apiKeyPending: apiKeyHash !== null,
+      presentedApiKey,
+      apiKeyPending: presentedApiKey !== null,
       apiKeyLookup: null,
+      lastUse,
     };
   }
 
@@ -155,6 +158,7 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
         await metricsClosed;
       }
       await apollo.stop();
+      await lastUse.flush();
     },
   };
 }

@@ -1,5 +1,7 @@
 import type { GraphQLError } from 'graphql';
+import type { PresentedApiKey } from './api-keys/api-keys.repository.js';
 import type { Authentication } from './auth/authentication.js';
+import type { LastUseRecorder } from './auth/last-use.js';
 import type { SessionSigner } from './auth/session.js';
 import type { Config } from './config.js';
 import type { DB } from './db/database.js';
@@ -40,10 +42,12 @@ export interface RequestContext {
   auth: Authentication | null;
   /** Why the presented credentials were refused, if they were. */
   authError: GraphQLError | null;
-  /** The presented API key's hash, if the request carries one. */
-  apiKeyHash: string | null;
+  /** The API key the request presents, if any: its secret's hash, or a temporary key's claims. */
+  presentedApiKey: PresentedApiKey | null;
   /** True until the presented API key has been looked up (see `settleAuthentication`). */
   apiKeyPending: boolean;
   /** The lookup of the presented API key, once started: whoever asks next waits for the same one. */
   apiKeyLookup: Promise<void> | null;
+  /** Records when credentials were last used, off the request's path. */
+  lastUse: LastUseRecorder;
 }

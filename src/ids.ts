@@ -20,6 +20,8 @@ const ID_FORMATS = {
   // docs/domain.md: `llm-` followed by 16 lowercase letters and digits.
   workspace: { prefix: 'llm-', suffix: /^[a-z0-9]{16}$/, length: 16 },
   apiKey: { prefix: 'key_', suffix: /^[a-z0-9]{20}$/, length: 20 },
+  // Alibaba Cloud's AccessKeyId shape: the ID is public, the secret goes with it.
+  accessKey: { prefix: 'LTAI', suffix: /^[a-z0-9]{20}$/, length: 20 },
   knowledgeBase: { prefix: 'kb_', suffix: /^[a-z0-9]{20}$/, length: 20 },
   // Minted by the database (audit_event.public_id): random, so that IDs tell nothing of others' activity.
   auditEvent: { prefix: 'aud_', suffix: /^[0-9a-f]{32}$/, length: 0 },

@@ -1,4 +1,5 @@
 import type { DB } from './db/database.js';
+import { createAccessKeyLoaders } from './access-keys/access-keys.loaders.js';
 import { createApiKeyLoaders } from './api-keys/api-keys.loaders.js';
 import { createIdentityLoaders } from './identity/identity.loaders.js';
 import { createKnowledgeBaseLoaders } from './knowledge-bases/knowledge-bases.loaders.js';
@@ -12,6 +13,7 @@ export function createLoaders(db: DB) {
     ...createWorkspaceLoaders(db),
     ...createModelLoaders(db),
     ...createApiKeyLoaders(db),
+    ...createAccessKeyLoaders(db),
     ...createKnowledgeBaseLoaders(db),
   };
 }

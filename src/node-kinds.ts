@@ -3,6 +3,7 @@ import { findAuditEvent } from './audit/audit.repository.js';
 import type { SignedInContext } from './context.js';
 import { badUserInput, notFound } from './errors.js';
 import type { PrincipalRow } from './identity/identity.table.js';
+import { mustExist } from './db/must-exist.js';
 import { ID_PREFIX, idKind, isIdOf, type IdKind } from './ids.js';
 import { inCallersAccount, type Ability } from './policy/index.js';
 import type { WorkspaceRow } from './workspaces/workspaces.table.js';
@@ -125,6 +126,16 @@ export const NODE_KINDS: Record<IdKind, NodeKind> = {
     readAbility: 'read_api_key',
     load: (ctx, id) => ctx.loaders.apiKeyById.load(id),
     ownerIdOf: (key) => key.owner_id,
+  }),
+  // A pair is its user's: the policy decides on the user, as for the user's other attributes.
+  accessKey: nodeKind({
+    type: 'AccessKey',
+    label: 'AccessKey pair',
+    readAbility: 'manage_access_keys',
+    load: (ctx, id) => ctx.loaders.accessKeyById.load(id),
+    accountIdOf: ownAccountId,
+    target: async (ctx, accessKey) =>
+      principalRowTarget(mustExist(await ctx.loaders.principalById.load(accessKey.principal_id), 'principal')),
   }),
   knowledgeBase: workspaceResourceKind({
     type: 'KnowledgeBase',

@@ -5,6 +5,7 @@ import { MapperKind, mapSchema } from '@graphql-tools/utils';
 import { GraphQLScalarType, Kind, type GraphQLSchema } from 'graphql';
 import { applyMiddleware } from 'graphql-middleware';
 import { accessResolvers } from './access/access.resolvers.js';
+import { accessKeyResolvers } from './access-keys/access-keys.resolvers.js';
 import { apiKeyResolvers } from './api-keys/api-keys.resolvers.js';
 import { auditResolvers } from './audit/audit.resolvers.js';
 import { columnFieldResolver } from './column-fields.js';
@@ -59,6 +60,7 @@ const resolvers: Resolvers[] = [
   workspaceResolvers,
   modelResolvers,
   apiKeyResolvers,
+  accessKeyResolvers,
   knowledgeBaseResolvers,
   auditResolvers,
   accessResolvers,

@@ -25,6 +25,7 @@ export async function actorOf(ctx: Pick<RequestContext, 'loaders'>, auth: Authen
     policies: new Set<PolicyName>(policies),
     via: auth.via,
     ...(auth.apiKey ? { apiKeyWorkspaceId: auth.apiKey.workspace_id } : {}),
+    ...(auth.temporaryKey ? { temporaryKey: true } : {}),
   };
 }
 

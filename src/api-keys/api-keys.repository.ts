@@ -7,6 +7,7 @@ import { joinedPrincipalColumns, principalFromRow } from '../identity/identity.r
 import type { PrincipalView } from '../identity/identity.table.js';
 import { newId } from '../ids.js';
 import { afterCreation, type PageRequest } from '../relay/connection.js';
+import type { TemporaryKeyClaims } from '../auth/session.js';
 import type { ApiKeyRow } from './api-keys.table.js';
 
 /** A live key with what decides whether its owner still stands behind it. */
@@ -28,7 +29,31 @@ const API_KEY_COLUMNS = [
   'ip_allowlist',
   'created_at',
   'deleted_at',
+  'enabled',
+  'expires_at',
+  'last_used_at',
+  'secret_generation',
+  'previous_secret_hash',
+  'previous_secret_expires_at',
 ] as const;
+
+/** How a request presented its API key: the secret's hash, or a verified temporary key's claims. */
+export type PresentedApiKey = { secretHash: string } | { temporary: TemporaryKeyClaims };
+
+/**
+ * The condition that finds the row of a presented key (`keyAlias`), live, by a secret that still
+ * works: the current one, or the one a rotation replaced, until its grace period ends. A
+ * temporary key works while the secret generation it was derived from does.
+ */
+export function presentedKeyMatches(presented: PresentedApiKey, keyAlias: string) {
+  const column = (name: string) => sql.ref(`${keyAlias}.${name}`);
+  const inGrace = sql`${column('previous_secret_expires_at')} > now()`;
+  const match =
+    'secretHash' in presented
+      ? sql`(${column('secret_hash')} = ${presented.secretHash} or (${column('previous_secret_hash')} = ${presented.secretHash} and ${inGrace}))`
+      : sql`(${column('id')} = ${presented.temporary.apiKeyId} and (${column('secret_generation')} = ${presented.temporary.generation} or (${column('secret_generation')} = ${presented.temporary.generation + 1} and ${inGrace})))`;
+  return sql<boolean>`${match} and ${column('deleted_at')} is null`;
+}
 
 /**
  * What every statement that authenticates a key selects, the key being `keyAlias`: the key's
@@ -49,15 +74,14 @@ export const foundApiKeyFromRow = (row: Record<string, unknown>): FoundApiKey =>
   ownerIsMember: row.owner_is_member === true,
 });
 
-/** A live key by the hash of its secret, with its owner and standing (the authentication path: one statement). */
-export async function findLiveApiKeyBySecretHash(db: DB, secretHash: string): Promise<FoundApiKey | null> {
+/** A presented live key, with its owner and standing (the authentication path: one statement). */
+export async function findPresentedApiKey(db: DB, presented: PresentedApiKey): Promise<FoundApiKey | null> {
   const row = await db
     .selectFrom('api_key as k')
     .innerJoin('principal', 'principal.id', 'k.owner_id')
     .innerJoin('account', 'account.id', 'principal.account_id')
     .select(foundApiKeyColumns('k'))
-    .where('k.secret_hash', '=', secretHash)
-    .where('k.deleted_at', 'is', null)
+    .where(presentedKeyMatches(presented, 'k'))
     .executeTakeFirst();
   return row ? foundApiKeyFromRow(row as Record<string, unknown>) : null;
 }
@@ -83,7 +107,15 @@ export const insertApiKey = (
   db: DB,
   row: Pick<
     ApiKeyRow,
-    'account_id' | 'workspace_id' | 'owner_id' | 'description' | 'secret_prefix' | 'secret_hash' | 'model_scope' | 'ip_allowlist'
+    | 'account_id'
+    | 'workspace_id'
+    | 'owner_id'
+    | 'description'
+    | 'secret_prefix'
+    | 'secret_hash'
+    | 'model_scope'
+    | 'ip_allowlist'
+    | 'expires_at'
   >,
 ) =>
   db
@@ -121,3 +153,28 @@ export async function findLiveApiKeysByWorkspaceOwners(db: DB, pairs: ReadonlyAr
     .orderBy('id')
     .execute();
 }
+
+export type ApiKeyChanges = Partial<Pick<ApiKeyRow, 'description' | 'model_scope' | 'ip_allowlist' | 'expires_at' | 'enabled'>>;
+
+/** Changes a live key; null when it is deleted. */
+export const updateApiKey = (db: DB, id: string, changes: ApiKeyChanges) =>
+  db.updateTable('api_key').set(changes).where('id', '=', id).where('deleted_at', 'is', null).returningAll().executeTakeFirst();
+
+/**
+ * Replaces a live key's secret. The replaced one is kept for `graceSeconds` (none: dropped at
+ * once); a secret still in its grace period from an earlier rotation stops now.
+ */
+export const rotateApiKeySecret = (db: DB, id: string, secret: { prefix: string; hash: string }, graceSeconds: number) =>
+  db
+    .updateTable('api_key')
+    .set((eb) => ({
+      secret_hash: secret.hash,
+      secret_prefix: secret.prefix,
+      secret_generation: eb('secret_generation', '+', 1),
+      previous_secret_hash: graceSeconds > 0 ? eb.ref('secret_hash') : null,
+      previous_secret_expires_at: graceSeconds > 0 ? sql<Date>`now() + make_interval(secs => ${graceSeconds})` : null,
+    }))
+    .where('id', '=', id)
+    .where('deleted_at', 'is', null)
+    .returningAll()
+    .executeTakeFirst();

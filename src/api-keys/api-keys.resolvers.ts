@@ -9,6 +9,7 @@ export const apiKeyResolvers: Resolvers = {
     prefix: (k) => k.secret_prefix,
     workspace: async (k, _args, ctx) => mustExist(await ctx.loaders.workspaceById.load(k.workspace_id), 'workspace'),
     owner: async (k, _args, ctx) => mustExist(await ctx.loaders.principalById.load(k.owner_id), 'principal'),
+    status: (k, _args, ctx) => apiKeys.apiKeyStatusOf(ctx, k),
   },
   Membership: {
     apiKeys: async (m, _args, ctx) => {
@@ -21,6 +22,10 @@ export const apiKeyResolvers: Resolvers = {
   },
   Mutation: {
     createApiKey: (_root, { input }, ctx) => apiKeys.createApiKey(ctx, input),
+    updateApiKey: (_root, { input }, ctx) => apiKeys.updateApiKey(ctx, input),
+    setApiKeyStatus: (_root, { input }, ctx) => apiKeys.setApiKeyStatus(ctx, input),
+    rotateApiKey: (_root, { input }, ctx) => apiKeys.rotateApiKey(ctx, input),
+    createTemporaryApiKey: (_root, { input }, ctx) => apiKeys.createTemporaryApiKey(ctx, input),
     deleteApiKey: (_root, { id }, ctx) => apiKeys.deleteApiKey(ctx, id),
   },
 };

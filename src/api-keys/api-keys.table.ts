@@ -12,6 +12,15 @@ export interface ApiKeyTable {
   ip_allowlist: string[];
   created_at: ColumnType<Date, Date | undefined, never>;
   deleted_at: Date | null;
+  /** False once disabled (`setApiKeyStatus`): the key authenticates nothing until enabled again. */
+  enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  expires_at: Date | null;
+  last_used_at: Date | null;
+  /** Counts rotations: a temporary key names the generation of the secret it was derived from. */
+  secret_generation: ColumnType<number, number | undefined, number>;
+  /** After a rotation, the replaced secret's hash, accepted until `previous_secret_expires_at`. */
+  previous_secret_hash: string | null;
+  previous_secret_expires_at: Date | null;
 }
 
 export type ApiKeyRow = Selectable<ApiKeyTable>;

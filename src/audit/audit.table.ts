@@ -1,6 +1,6 @@
 import type { ColumnType, Generated, Selectable } from 'kysely';
 
-export type AuditVia = 'SESSION' | 'API_KEY' | 'ANONYMOUS';
+export type AuditVia = 'SESSION' | 'ROLE_SESSION' | 'ACCESS_KEY' | 'API_KEY' | 'ANONYMOUS';
 export type AuditOutcome = 'SUCCESS' | 'DENIED';
 
 export interface AuditEventTable {

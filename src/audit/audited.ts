@@ -11,7 +11,7 @@ export function auditActor(auth: Authentication): Pick<NewAuditEvent, 'account_i
     account_id: auth.principal.account_id,
     actor_id: auth.principal.id,
     on_behalf_of_id: auth.assumedBy?.id ?? null,
-    via: auth.via,
+    via: auth.assumedBy ? 'ROLE_SESSION' : auth.via,
   };
 }
 

@@ -1,57 +1,82 @@
+import type { GraphQLError } from 'graphql';
+import type { AccessKeyRow } from '../access-keys/access-keys.table.js';
+import { findPresentedApiKey, type FoundApiKey, type PresentedApiKey } from '../api-keys/api-keys.repository.js';
 import type { ApiKeyRow } from '../api-keys/api-keys.table.js';
-import { findLiveApiKeyBySecretHash, type FoundApiKey } from '../api-keys/api-keys.repository.js';
-import type { DB } from '../db/database.js';
+import type { RequestContext } from '../context.js';
 import { unauthenticated } from '../errors.js';
 import type { PrincipalRow } from '../identity/identity.table.js';
-import type { RequestContext } from '../context.js';
 import type { Loaders } from '../loaders.js';
-import { keyOwnerInGoodStanding, type PolicyName } from '../policy/index.js';
-import { hashApiKeySecret, isWellFormedApiKey, looksLikeApiKey } from './api-key-secret.js';
+import { apiKeyStatus, keyOwnerInGoodStanding, type ApiKeyStatus, type PolicyName } from '../policy/index.js';
+import {
+  hashApiKeySecret,
+  isWellFormedApiKey,
+  looksLikeAccessKeyPair,
+  looksLikeApiKey,
+  looksLikeTemporaryKey,
+  parseAccessKeyPair,
+  sameHash,
+} from './credential-secrets.js';
+import type { LastUseRecorder } from './last-use.js';
 import type { SessionSigner } from './session.js';
-import type { GraphQLError } from 'graphql';
 
 /** Who a request acts as. Deciding what it may do is the policy module's work, not this one's. */
 export interface Authentication {
-  /** The acting principal: the role itself for a role session, the owner for an API key. */
+  /** The acting principal: the role itself for a role session, the owner for an API key, the user for an AccessKey. */
   principal: PrincipalRow;
-  via: 'SESSION' | 'API_KEY';
+  via: 'SESSION' | 'ACCESS_KEY' | 'API_KEY';
   /** For a role session: the RAM user who assumed the role. */
   assumedBy: PrincipalRow | null;
-  /** For an API-key request: the key. */
+  /** For an API-key request: the key (the parent key, for a temporary one). */
   apiKey: ApiKeyRow | null;
+  /** For an API-key request made with a temporary key (`st-`). */
+  temporaryKey?: boolean;
+  /** For an AccessKey request: the AccessKey pair. */
+  accessKey?: AccessKeyRow;
 }
 
 export type AuthenticationResult = {
   auth: Authentication | null;
   error: GraphQLError | null;
-  /** An API key's hash: the key is looked up when first needed (`settleAuthentication`). */
-  apiKeyHash: string | null;
+  /** A presented API key: looked up when first needed (`settleAuthentication`). */
+  presentedApiKey: PresentedApiKey | null;
 };
 
-const anonymous: AuthenticationResult = { auth: null, error: null, apiKeyHash: null };
-const refused = (message?: string): AuthenticationResult => ({ auth: null, error: unauthenticated(message), apiKeyHash: null });
+const anonymous: AuthenticationResult = { auth: null, error: null, presentedApiKey: null };
+const refused = (message?: string): AuthenticationResult => ({ auth: null, error: unauthenticated(message), presentedApiKey: null });
+const signedIn = (auth: Authentication): AuthenticationResult => ({ auth, error: null, presentedApiKey: null });
+
+const live = (p: PrincipalRow | null, accountId: string): p is PrincipalRow =>
+  p !== null && p.status === 'ACTIVE' && p.account_id === accountId;
+
+interface AuthenticationDeps {
+  loaders: Loaders;
+  signer: SessionSigner;
+  lastUse: LastUseRecorder;
+}
 
 /**
  * Resolves the `Authorization` header to a principal, checking on every request that the
  * principal (and, for a role session, the assuming user) still exists and is enabled.
- * An API key is only hashed here: `modelAccess`, the inference proxies' hot path, looks the
- * key up together with everything else it needs in one statement; any other field settles
- * it first (`settleAuthentication`). A key whose owner no longer stands behind it
- * authenticates nothing; `modelAccess` alone still answers for it, with KEY_INACTIVE.
+ * An API key, temporary ones included, is only read here: `modelAccess`, the inference proxies'
+ * hot path, looks the key up together with everything else it needs in one statement; any other
+ * field settles it first (`settleAuthentication`).
  */
-export async function authenticate(
-  header: string | undefined,
-  deps: { db: DB; loaders: Loaders; signer: SessionSigner },
-): Promise<AuthenticationResult> {
+export async function authenticate(header: string | undefined, deps: AuthenticationDeps): Promise<AuthenticationResult> {
   if (!header) return anonymous;
   const match = /^Bearer ([^\s]+)$/i.exec(header.trim());
-  if (!match?.[1]) return refused('The Authorization header must be "Bearer <session token or API key>"');
+  if (!match?.[1]) return refused('The Authorization header must be "Bearer <session token, API key or AccessKeyId:AccessKeySecret>"');
   const token = match[1];
 
   if (looksLikeApiKey(token)) {
     if (!isWellFormedApiKey(token)) return refused('Invalid API key');
-    return { auth: null, error: null, apiKeyHash: hashApiKeySecret(token) };
+    return { auth: null, error: null, presentedApiKey: { secretHash: hashApiKeySecret(token) } };
   }
+  if (looksLikeTemporaryKey(token)) {
+    const temporary = await deps.signer.verifyTemporaryKey(token);
+    if (!temporary) return refused('Invalid or expired temporary key');
+    return { auth: null, error: null, presentedApiKey: { temporary } };
+  }
+  if (looksLikeAccessKeyPair(token)) return authenticateAccessKey(token, deps);
 
   const claims = await deps.signer.verify(token);
   if (!claims) return refused('Invalid or expired session token');
@@ -59,32 +84,39 @@ export async function authenticate(
     deps.loaders.principalById.load(claims.principalId),
     claims.assumedById ? deps.loaders.principalById.load(claims.assumedById) : null,
   ]);
-  const live = (p: PrincipalRow | null): p is PrincipalRow => p !== null && p.status === 'ACTIVE' && p.account_id === claims.accountId;
-  if (!live(principal)) return refused('The session is no longer valid: the principal is disabled or deleted');
+  if (!live(principal, claims.accountId)) return refused('The session is no longer valid: the principal is disabled or deleted');
   if (claims.assumedById) {
-    if (principal.kind !== 'ROLE' || !live(assumedBy) || assumedBy.kind !== 'USER') {
+    if (principal.kind !== 'ROLE' || !live(assumedBy, claims.accountId) || assumedBy.kind !== 'USER') {
       return refused('The role session is no longer valid');
     }
   } else if (principal.kind === 'ROLE') {
     return refused('Invalid session token');
   }
-  return {
-    auth: { principal, via: 'SESSION', assumedBy: claims.assumedById ? assumedBy : null, apiKey: null },
-    error: null,
-    apiKeyHash: null,
-  };
+  return signedIn({ principal, via: 'SESSION', assumedBy: claims.assumedById ? assumedBy : null, apiKey: null });
 }
 
-/**
- * Accepts a key found with its owner, if the owner still stands behind it (a deleted owner's
- * keys are invalid for ever; a removed or disabled one's are inactive until reinstated).
- */
-export function acceptApiKey(ctx: RequestContext, found: FoundApiKey | null): void {
-  ctx.apiKeyPending = false;
-  if (!found || found.owner.status === 'DELETED') {
-    ctx.authError = unauthenticated('Invalid API key');
-    return;
-  }
+/** An AccessKey pair acts as its RAM user while the pair is ACTIVE and the user enabled. */
+async function authenticateAccessKey(token: string, deps: AuthenticationDeps): Promise<AuthenticationResult> {
+  const invalid = refused('Invalid AccessKey pair');
+  const pair = parseAccessKeyPair(token);
+  if (!pair) return invalid;
+  const accessKey = await deps.loaders.accessKeyById.load(pair.accessKeyId);
+  if (!accessKey || !sameHash(accessKey.secret_hash, hashApiKeySecret(pair.secret))) return invalid;
+  if (accessKey.status !== 'ACTIVE') return refused('The AccessKey pair is inactive');
+  const principal = await deps.loaders.principalById.load(accessKey.principal_id);
+  if (!live(principal, accessKey.account_id)) return refused('The AccessKey pair is no longer valid: its user is disabled or deleted');
+  deps.lastUse.record('access_key', accessKey.id);
+  return signedIn({ principal, via: 'ACCESS_KEY', assumedBy: null, apiKey: null, accessKey });
+}
+
+const REFUSALS: Record<Exclude<ApiKeyStatus, 'ACTIVE'>, string> = {
+  DISABLED: 'The API key is disabled',
+  EXPIRED: 'The API key has expired',
+  INACTIVE: "The API key is inactive: its owner is disabled or no longer in the key's workspace",
+};
+
+/** What a found key is now, from the policy: ACTIVE, or why not. */
+export function foundKeyStatus(found: FoundApiKey, now = new Date()): ApiKeyStatus {
   const { key, owner, ownerIsMember } = found;
   const standing = keyOwnerInGoodStanding({
     kind: owner.kind,
@@ -92,12 +124,28 @@ export function acceptApiKey(ctx: RequestContext, found: FoundApiKey | null): vo
     policies: new Set(owner.policies as PolicyName[]),
     isMemberOfKeyWorkspace: ownerIsMember,
   });
-  if (!standing) {
-    ctx.authError = unauthenticated("The API key is inactive: its owner is disabled or no longer in the key's workspace");
+  return apiKeyStatus({ enabled: key.enabled, expiresAt: key.expires_at }, standing, now);
+}
+
+/**
+ * Accepts a presented key found with its owner if it is ACTIVE (a deleted owner's keys are
+ * invalid for ever; a removed or disabled one's are inactive until reinstated).
+ */
+export function acceptApiKey(ctx: RequestContext, found: FoundApiKey | null): void {
+  ctx.apiKeyPending = false;
+  if (!found || found.owner.status === 'DELETED') {
+    ctx.authError = unauthenticated('Invalid API key');
     return;
   }
-  ctx.loaders.principalById.prime(owner.id, owner);
-  ctx.auth = { principal: owner, via: 'API_KEY', assumedBy: null, apiKey: key };
+  const status = foundKeyStatus(found);
+  if (status !== 'ACTIVE') {
+    ctx.authError = unauthenticated(REFUSALS[status]);
+    return;
+  }
+  ctx.loaders.principalById.prime(found.owner.id, found.owner);
+  ctx.lastUse.record('api_key', found.key.id);
+  const temporaryKey = ctx.presentedApiKey !== null && 'temporary' in ctx.presentedApiKey;
+  ctx.auth = { principal: found.owner, via: 'API_KEY', assumedBy: null, apiKey: found.key, ...(temporaryKey ? { temporaryKey } : {}) };
 }
 
 /**
@@ -105,8 +153,8 @@ export function acceptApiKey(ctx: RequestContext, found: FoundApiKey | null): vo
  * that run before execution ask side by side).
  */
 export function settleAuthentication(ctx: RequestContext): Promise<void> {
-  if (!ctx.apiKeyPending || !ctx.apiKeyHash) return Promise.resolve();
-  const hash = ctx.apiKeyHash;
-  ctx.apiKeyLookup ??= findLiveApiKeyBySecretHash(ctx.db, hash).then((found) => acceptApiKey(ctx, found));
+  const presented = ctx.presentedApiKey;
+  if (!ctx.apiKeyPending || !presented) return Promise.resolve();
+  ctx.apiKeyLookup ??= findPresentedApiKey(ctx.db, presented).then((found) => acceptApiKey(ctx, found));
   return ctx.apiKeyLookup;
 }

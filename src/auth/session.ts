@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
 import type { PrincipalRow } from '../identity/identity.table.js';
+import { TEMPORARY_KEY_PREFIX } from './credential-secrets.js';
 
 const ISSUER = 'model-studio-gateway';
 const AUDIENCE = 'model-studio-gateway/console';
+/** Temporary keys are signed for another audience: neither kind of token passes for the other. */
+const TEMPORARY_KEY_AUDIENCE = 'model-studio-gateway/temporary-key';
 const ALGORITHM = 'HS256';
 
 export interface SessionClaims {
@@ -12,6 +15,12 @@ export interface SessionClaims {
   accountId: string;
   /** For a role session: the RAM user who assumed the role. */
   assumedById?: string;
+}
+
+/** What a temporary key names: its parent API key, and the generation of the parent's secret it was derived from. */
+export interface TemporaryKeyClaims {
+  apiKeyId: string;
+  generation: number;
 }
 
 export interface IssuedSession {
@@ -30,19 +39,55 @@ export class SessionSigner {
     this.key = new TextEncoder().encode(secret);
   }
 
-  async issue(principal: PrincipalRow, assumedById?: string): Promise<IssuedSession> {
+  /** A session token; `ttlSeconds` overrides the configured lifetime (role sessions assumed with a duration). */
+  async issue(principal: PrincipalRow, assumedById?: string, ttlSeconds = this.ttlSeconds): Promise<IssuedSession> {
     const now = Math.floor(Date.now() / 1000);
-    const expiresAt = new Date((now + this.ttlSeconds) * 1000);
+    const expiresAt = new Date((now + ttlSeconds) * 1000);
     const token = await new SignJWT({ acc: principal.account_id, ...(assumedById ? { act: { sub: assumedById } } : {}) })
       .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
       .setIssuer(ISSUER)
       .setAudience(AUDIENCE)
       .setSubject(principal.id)
       .setIssuedAt(now)
-      .setExpirationTime(now + this.ttlSeconds)
+      .setExpirationTime(now + ttlSeconds)
       .setJti(randomUUID())
       .sign(this.key);
     return { token, principal, expiresAt };
+  }
+
+  /**
+   * A temporary key: `st-` and a token signed for the temporary-key audience. Verifying it needs
+   * no database write; whether its parent still works is read with the parent on each request.
+   */
+  async issueTemporaryKey(claims: TemporaryKeyClaims, ttlSeconds: number): Promise<{ secret: string; expiresAt: Date }> {
+    const now = Math.floor(Date.now() / 1000);
+    const token = await new SignJWT({ gen: claims.generation })
+      .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
+      .setIssuer(ISSUER)
+      .setAudience(TEMPORARY_KEY_AUDIENCE)
+      .setSubject(claims.apiKeyId)
+      .setIssuedAt(now)
+      .setExpirationTime(now + ttlSeconds)
+      .setJti(randomUUID())
+      .sign(this.key);
+    return { secret: `${TEMPORARY_KEY_PREFIX}${token}`, expiresAt: new Date((now + ttlSeconds) * 1000) };
+  }
+
+  /** The claims of a valid, unexpired temporary key; null for anything else. */
+  async verifyTemporaryKey(secret: string): Promise<TemporaryKeyClaims | null> {
+    try {
+      const { payload } = await jwtVerify(secret.slice(TEMPORARY_KEY_PREFIX.length), this.key, {
+        algorithms: [ALGORITHM],
+        issuer: ISSUER,
+        audience: TEMPORARY_KEY_AUDIENCE,
+        requiredClaims: ['sub', 'exp', 'gen'],
+      });
+      if (typeof payload.sub !== 'string' || !Number.isInteger(payload.gen)) return null;
+      return { apiKeyId: payload.sub, generation: payload.gen as number };
+    } catch (error) {
+      if (error instanceof joseErrors.JOSEError) return null;
+      throw error;
+    }
   }
 
   /** The claims of a valid token; null for anything else (bad signature, other issuer, `alg: none`, expired). */

@@ -1,3 +1,4 @@
+import type { AccessKeyTable } from '../access-keys/access-keys.table.js';
 import type { ApiKeyTable } from '../api-keys/api-keys.table.js';
 import type { AuditEventTable } from '../audit/audit.table.js';
 import type { RateLimitWindowTable } from '../limits/rate-limits.js';
@@ -19,6 +20,7 @@ export interface Database {
   model_authorization: ModelAuthorizationTable;
   model_rate_limit: ModelRateLimitTable;
   api_key: ApiKeyTable;
+  access_key: AccessKeyTable;
   knowledge_base: KnowledgeBaseTable;
   audit_event: AuditEventTable;
   rate_limit_window: RateLimitWindowTable;

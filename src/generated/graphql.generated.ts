@@ -7,7 +7,9 @@ import type { WorkspaceRow, MembershipRow } from '../workspaces/workspaces.table
 import type { ModelRow, ModelAuthorizationRow, ModelRateLimitRow } from '../models/models.table.js';
 import type { ModelAccessResult } from '../models/model-access.js';
 import type { ApiKeyRow } from '../api-keys/api-keys.table.js';
-import type { CreatedApiKeyResult } from '../api-keys/api-keys.service.js';
+import type { CreatedApiKeyResult, RotatedApiKeyResult, TemporaryApiKeyResult } from '../api-keys/api-keys.service.js';
+import type { AccessKeyRow } from '../access-keys/access-keys.table.js';
+import type { CreatedAccessKeyResult } from '../access-keys/access-keys.service.js';
 import type { KnowledgeBaseRow } from '../knowledge-bases/knowledge-bases.table.js';
 import type { AuditEventRow } from '../audit/audit.table.js';
 import type { AccessExplanationResult } from '../access/explain-access.js';
@@ -24,7 +26,7 @@ export type Scalars = {
   Int: { input: number; output: number; }
   Float: { input: number; output: number; }
   /** An instant in time, as an ISO 8601 string in UTC (`2026-11-28T12:00:00.000Z`). */
-  DateTime: { input: Date | string; output: Date | string; }
+  DateTime: { input: Date; output: Date | string; }
 };
 
 /** A decision with its reasons. */
@@ -45,6 +47,32 @@ export type AccessExplanation = {
   /** For lists: how much the principal sees (ALL, MEMBER_OF, OWN, KEY_WORKSPACE). */
   scope?: Maybe<Scalars['String']['output']>;
 };
+
+/**
+ * An AccessKey pair: a RAM user's credential for programs (Alibaba Cloud's own). Sent as
+ * `Authorization: Bearer <AccessKeyId>:<AccessKeySecret>`, it acts as the user, with the user's
+ * policies and memberships. A user has at most 2; the root has none.
+ */
+export type AccessKey = Node & {
+  __typename?: 'AccessKey';
+  /** When it was created. */
+  createdAt: Scalars['DateTime']['output'];
+  /** The AccessKeyId (`LTAI…`): public, like a user name. */
+  id: Scalars['ID']['output'];
+  /** When it last authenticated a request (kept to the minute); null if never. */
+  lastUsedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** ACTIVE pairs authenticate; INACTIVE ones authenticate nothing until made active again. */
+  status: AccessKeyStatus;
+  /** The RAM user the pair acts as. */
+  user: RamUser;
+};
+
+/** Whether an AccessKey pair authenticates. */
+export type AccessKeyStatus =
+  /** It authenticates requests as its user. */
+  | 'ACTIVE'
+  /** It authenticates nothing until made active again. */
+  | 'INACTIVE';
 
 /** The tenant: an Alibaba Cloud account and everything it owns. */
 export type Account = Node & {
@@ -98,8 +126,12 @@ export type Action =
   | 'authorize_model'
   /** Create an API key (resource: a workspace). */
   | 'create_api_key'
+  /** Create an API key owned by another member of the workspace (resource: a workspace). */
+  | 'create_api_key_for_member'
   /** Fine-tune a model (resource: a workspace). */
   | 'create_fine_tuned_model'
+  /** Derive a temporary key from the request's API key (resource: the account). */
+  | 'create_temporary_api_key'
   /** Create a sub-workspace (resource: the account). */
   | 'create_workspace'
   /** Delete an API key (resource: the key). */
@@ -112,6 +144,10 @@ export type Action =
   | 'list_members'
   /** List the account's workspaces (resource: the account). */
   | 'list_workspaces'
+  /** See, create, deactivate, reactivate or delete a RAM user's AccessKey pairs (resource: the user). */
+  | 'manage_access_keys'
+  /** Edit, disable, enable or rotate an API key (resource: the key). */
+  | 'manage_api_key'
   /** Create or delete knowledge bases (resource: a workspace). */
   | 'manage_knowledge_bases'
   /** Add members, set page permissions, remove members (resource: a workspace). */
@@ -165,16 +201,22 @@ export type ApiKey = Node & {
   createdAt: Scalars['DateTime']['output'];
   /** What the key is for. */
   description: Scalars['String']['output'];
+  /** When it stops working; null: never. */
+  expiresAt?: Maybe<Scalars['DateTime']['output']>;
   /** The key's global ID (not the secret). */
   id: Scalars['ID']['output'];
   /** Source addresses the key is limited to, as CIDRs (empty: any). */
   ipAllowlist: Array<Scalars['String']['output']>;
+  /** When it (or a temporary key derived from it) last authenticated a request, kept to the minute; null if never. */
+  lastUsedAt?: Maybe<Scalars['DateTime']['output']>;
   /** Models the key is limited to (empty: every model callable in the workspace). */
   modelScope: Array<Scalars['String']['output']>;
   /** The principal who created it. */
   owner: Principal;
   /** The first characters of the secret, to recognise the key. */
   prefix: Scalars['String']['output'];
+  /** ACTIVE keys authenticate; a key in any other state authenticates nothing. */
+  status: ApiKeyStatus;
   /** The workspace whose models the key calls. */
   workspace: Workspace;
 };
@@ -196,6 +238,24 @@ export type ApiKeyEdge = {
   /** The key. */
   node: ApiKey;
 };
+
+/** What an API key is now. Only an ACTIVE key authenticates. */
+export type ApiKeyStatus =
+  /** It works. */
+  | 'ACTIVE'
+  /** Someone disabled it (`setApiKeyStatus`); enabling it makes it work again. */
+  | 'DISABLED'
+  /** Its `expiresAt` has passed; setting a later one (`updateApiKey`) makes it work again. */
+  | 'EXPIRED'
+  /** Its owner lost the standing the key needs: disabled, or no longer in the key's workspace. Reinstating the owner revives it. */
+  | 'INACTIVE';
+
+/** What `setApiKeyStatus` sets. */
+export type ApiKeyStatusSetting =
+  /** The key authenticates nothing, nor do the temporary keys derived from it. */
+  | 'DISABLED'
+  /** The key works again (unless expired or its owner lost standing). */
+  | 'ENABLED';
 
 /** One entry of the account's audit trail. Entries are never edited. */
 export type AuditEvent = Node & {
@@ -266,10 +326,14 @@ export type AuditOutcome =
 export type CreateApiKeyInput = {
   /** What the key is for (at most 1,000 characters). */
   description?: InputMaybe<Scalars['String']['input']>;
+  /** When the key stops working (in the future); null: never. */
+  expiresAt?: InputMaybe<Scalars['DateTime']['input']>;
   /** At most 20 IPv4/IPv6 CIDRs; empty: any address. */
   ipAllowlist?: InputMaybe<Array<Scalars['String']['input']>>;
   /** At most 30 models, each callable in the workspace; empty: all of them. */
   modelScope?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Who owns the key; default: the caller. A key manager may choose a member of the workspace holding API_KEY. */
+  ownerId?: InputMaybe<Scalars['ID']['input']>;
   /** The workspace the key calls models in (at most 20 keys per workspace). */
   workspaceId: Scalars['ID']['input'];
 };
@@ -314,12 +378,27 @@ export type CreateRamUserInput = {
   password: Scalars['String']['input'];
 };
 
+/** Input of `createTemporaryApiKey`. */
+export type CreateTemporaryApiKeyInput = {
+  /** How long the temporary key lives, 1 to 1,800 seconds. */
+  expiresInSeconds: Scalars['Int']['input'];
+};
+
 /** Input of `createWorkspace`. */
 export type CreateWorkspaceInput = {
   /** 1-64 characters, unique within the account and region. */
   name: Scalars['String']['input'];
   /** An activated region. */
   region: Region;
+};
+
+/** A new AccessKey pair with its secret: the only time the secret is shown. */
+export type CreatedAccessKey = {
+  __typename?: 'CreatedAccessKey';
+  /** The pair. */
+  accessKey: AccessKey;
+  /** The AccessKeySecret (32 characters). Store it now: it cannot be shown again. */
+  secret: Scalars['String']['output'];
 };
 
 /** A new key with its secret: the only time the secret is shown. */
@@ -333,7 +412,9 @@ export type CreatedApiKey = {
 
 /** How the current request authenticated. */
 export type CredentialKind =
-  /** An API key (`sk-…`), acting for its owner inside its workspace only. */
+  /** A RAM user's AccessKey pair (`<AccessKeyId>:<AccessKeySecret>`), acting as the user. */
+  | 'ACCESS_KEY'
+  /** An API key (`sk-…`) or a temporary key derived from one (`st-…`), acting for its owner inside its workspace only. */
   | 'API_KEY'
   /** A console session token from `login` or `assumeRole`. */
   | 'SESSION';
@@ -513,6 +594,27 @@ export type ModelAuthorizationEdge = {
   node: ModelAuthorization;
 };
 
+/** What `updateModelPermissions` does to one capability of one model. */
+export type ModelPermissionChange =
+  /** Take the authorization away. */
+  | 'CLOSE'
+  /** Leave it as it is. */
+  | 'KEEP'
+  /** Authorize the capability (the model must support it). */
+  | 'OPEN';
+
+/** One model's change in `updateModelPermissions`. An absent capability is KEEP. */
+export type ModelPermissionChangeInput = {
+  /** Deployment. */
+  deploy?: ModelPermissionChange;
+  /** Fine-tuning. */
+  finetune?: ModelPermissionChange;
+  /** Inference calls. */
+  inference?: ModelPermissionChange;
+  /** A standard model the account can see; at most once per call. */
+  model: Scalars['ID']['input'];
+};
+
 /** A rate limit for one model in one sub-workspace. Each limit is optional. */
 export type ModelRateLimit = {
   __typename?: 'ModelRateLimit';
@@ -557,6 +659,8 @@ export type Mutation = {
   assumeRole?: Maybe<Session>;
   /** Attach a policy to a RAM user or role. */
   attachPolicy?: Maybe<Principal>;
+  /** Create an AccessKey pair for a RAM user (at most 2 per user; never for the root). The answer holds the secret, once. */
+  createAccessKey?: Maybe<CreatedAccessKey>;
   /** Create an API key; the answer holds its secret, once. */
   createApiKey?: Maybe<CreatedApiKey>;
   /** Fine-tune a model: the result belongs to the workspace and is callable only with its keys. */
@@ -567,8 +671,12 @@ export type Mutation = {
   createRamRole?: Maybe<RamRole>;
   /** Create a RAM user with no permission at all. */
   createRamUser?: Maybe<RamUser>;
+  /** Derive a short-lived key from the API key this request is made with. */
+  createTemporaryApiKey?: Maybe<TemporaryApiKey>;
   /** Create a sub-workspace (at most 20 workspaces per account, default ones included). */
   createWorkspace?: Maybe<Workspace>;
+  /** Delete an AccessKey pair for good. */
+  deleteAccessKey?: Maybe<AccessKey>;
   /** Delete an API key for good. */
   deleteApiKey?: Maybe<ApiKey>;
   /** Delete a knowledge base. */
@@ -593,16 +701,29 @@ export type Mutation = {
   removeMember?: Maybe<Workspace>;
   /** Rename a workspace. */
   renameWorkspace?: Maybe<Workspace>;
+  /** Give a key a new secret; the previous one keeps working for the grace period, then never again. */
+  rotateApiKey?: Maybe<RotatedApiKey>;
+  /** Make an AccessKey pair active or inactive: an inactive pair is refused from the next request on. */
+  setAccessKeyStatus?: Maybe<AccessKey>;
   /** Open or close inference for every standard model in a sub-workspace. */
   setAllModelsAccess?: Maybe<Workspace>;
+  /** Disable or enable a key: a disabled key, and every temporary key derived from it, is refused from the next request on. */
+  setApiKeyStatus?: Maybe<ApiKey>;
   /** Add a member if needed and set its full list of page permissions. */
   setMemberPermissions?: Maybe<Membership>;
   /** Authorize a model per capability in a sub-workspace. */
   setModelAuthorization?: Maybe<ModelAuthorization>;
-  /** Set a model's rate limit in a sub-workspace. */
+  /** Set or change a model's rate limit in a sub-workspace, merged into the stored one (see `SetModelRateLimitInput`). */
   setModelRateLimit?: Maybe<ModelRateLimit>;
   /** Create an account; its root is signed in by the returned session. */
   signUp?: Maybe<Session>;
+  /** Edit a key's description, model scope, IP allowlist or expiry. */
+  updateApiKey?: Maybe<ApiKey>;
+  /**
+   * Open, close or keep each capability of up to 20 models in a sub-workspace, all or nothing (one
+   * audit event per model changed). Answers the workspace: select `modelAuthorizations` to see the result.
+   */
+  updateModelPermissions?: Maybe<Workspace>;
 };
 
 
@@ -614,6 +735,7 @@ export type MutationActivateModelStudioArgs = {
 
 /** Write operations. Each runs in one transaction and is recorded in the audit trail. */
 export type MutationAssumeRoleArgs = {
+  durationSeconds?: InputMaybe<Scalars['Int']['input']>;
   roleId: Scalars['ID']['input'];
 };
 
@@ -621,6 +743,12 @@ export type MutationAssumeRoleArgs = {
 /** Write operations. Each runs in one transaction and is recorded in the audit trail. */
 export type MutationAttachPolicyArgs = {
   input: PolicyAttachmentInput;
+};
+
+
+/** Write operations. Each runs in one transaction and is recorded in the audit trail. */
+export type MutationCreateAccessKeyArgs = {
+  principalId: Scalars['ID']['input'];
 };
 
 
@@ -655,8 +783,20 @@ export type MutationCreateRamUserArgs = {
 
 
 /** Write operations. Each runs in one transaction and is recorded in the audit trail. */
+export type MutationCreateTemporaryApiKeyArgs = {
+  input: CreateTemporaryApiKeyInput;
+};
+
+
+/** Write operations. Each runs in one transaction and is recorded in the audit trail. */
 export type MutationCreateWorkspaceArgs = {
   input: CreateWorkspaceInput;
+};
+
+
+/** Write operations. Each runs in one transaction and is recorded in the audit trail. */
+export type MutationDeleteAccessKeyArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -733,8 +873,26 @@ export type MutationRenameWorkspaceArgs = {
 
 
 /** Write operations. Each runs in one transaction and is recorded in the audit trail. */
+export type MutationRotateApiKeyArgs = {
+  input: RotateApiKeyInput;
+};
+
+
+/** Write operations. Each runs in one transaction and is recorded in the audit trail. */
+export type MutationSetAccessKeyStatusArgs = {
+  input: SetAccessKeyStatusInput;
+};
+
+
+/** Write operations. Each runs in one transaction and is recorded in the audit trail. */
 export type MutationSetAllModelsAccessArgs = {
   input: SetAllModelsAccessInput;
+};
+
+
+/** Write operations. Each runs in one transaction and is recorded in the audit trail. */
+export type MutationSetApiKeyStatusArgs = {
+  input: SetApiKeyStatusInput;
 };
 
 
@@ -759,6 +917,18 @@ export type MutationSetModelRateLimitArgs = {
 /** Write operations. Each runs in one transaction and is recorded in the audit trail. */
 export type MutationSignUpArgs = {
   input: SignUpInput;
+};
+
+
+/** Write operations. Each runs in one transaction and is recorded in the audit trail. */
+export type MutationUpdateApiKeyArgs = {
+  input: UpdateApiKeyInput;
+};
+
+
+/** Write operations. Each runs in one transaction and is recorded in the audit trail. */
+export type MutationUpdateModelPermissionsArgs = {
+  input: UpdateModelPermissionsInput;
 };
 
 /** An object with a global ID, fetchable with `Query.node`. */
@@ -1004,6 +1174,8 @@ export type RamRoleEdge = {
 /** A RAM user: a sub-account for one person or program. */
 export type RamUser = Node & Principal & {
   __typename?: 'RamUser';
+  /** The user's AccessKey pairs (never their secrets), oldest first. */
+  accessKeys?: Maybe<Array<AccessKey>>;
   /** When the user was created. */
   createdAt: Scalars['DateTime']['output'];
   /** What people see instead of the name. */
@@ -1103,6 +1275,25 @@ export type RootPrincipal = Node & Principal & {
   status: PrincipalStatus;
 };
 
+/** Input of `rotateApiKey`. */
+export type RotateApiKeyInput = {
+  /** How long the previous secret keeps working, 0 to 86,400 seconds (24 h). */
+  gracePeriodSeconds?: InputMaybe<Scalars['Int']['input']>;
+  /** The key's ID. */
+  id: Scalars['ID']['input'];
+};
+
+/** A rotated API key with its new secret: the only time that secret is shown. */
+export type RotatedApiKey = {
+  __typename?: 'RotatedApiKey';
+  /** The key. */
+  apiKey: ApiKey;
+  /** Until when the previous secret still works; null: it stopped at once. */
+  previousSecretExpiresAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The new secret (`sk-` and 43 random characters). Store it now: it cannot be shown again. */
+  secret: Scalars['String']['output'];
+};
+
 /** A session: a signed, short-lived token for the `Authorization: Bearer` header. */
 export type Session = {
   __typename?: 'Session';
@@ -1114,12 +1305,28 @@ export type Session = {
   token: Scalars['String']['output'];
 };
 
+/** Input of `setAccessKeyStatus`. */
+export type SetAccessKeyStatusInput = {
+  /** The AccessKeyId. */
+  id: Scalars['ID']['input'];
+  /** ACTIVE or INACTIVE. */
+  status: AccessKeyStatus;
+};
+
 /** Input of `setAllModelsAccess`. */
 export type SetAllModelsAccessInput = {
   /** Open or close. */
   mode: AllModelsAccessMode;
   /** A sub-workspace. */
   workspaceId: Scalars['ID']['input'];
+};
+
+/** Input of `setApiKeyStatus`. */
+export type SetApiKeyStatusInput = {
+  /** The key's ID. */
+  id: Scalars['ID']['input'];
+  /** ENABLED or DISABLED. */
+  status: ApiKeyStatusSetting;
 };
 
 /** Input of `setMemberPermissions`. */
@@ -1146,17 +1353,23 @@ export type SetModelAuthorizationInput = {
   workspaceId: Scalars['ID']['input'];
 };
 
-/** Input of `setModelRateLimit`. Give a request limit, a usage limit, or both, each with its period. */
+/**
+ * Input of `setModelRateLimit`, merged into the stored rate limit: an absent field keeps its stored
+ * value, an explicit null clears it, a number sets it. After merging, each pair (a limit and its
+ * period) must be both set or both cleared, and at least one pair must remain set; otherwise the
+ * change is refused (BAD_USER_INPUT naming the side of the pair that would be left empty, or
+ * `input` when nothing would remain: `deleteModelRateLimit` removes a rate limit).
+ */
 export type SetModelRateLimitInput = {
   /** A model. */
   model: Scalars['ID']['input'];
-  /** Requests per period (positive). */
+  /** Requests per period (positive). Absent: unchanged; null: cleared, together with its period. */
   requestLimit?: InputMaybe<Scalars['Int']['input']>;
-  /** The request limit's period in seconds (positive). */
+  /** The request limit's period in seconds (1 to a year). Absent: unchanged; null: cleared, together with its limit. */
   requestLimitPeriodSeconds?: InputMaybe<Scalars['Int']['input']>;
-  /** Tokens per period (positive). */
+  /** Tokens per period (positive). Absent: unchanged; null: cleared, together with its period. */
   usageLimit?: InputMaybe<Scalars['Int']['input']>;
-  /** The usage limit's period in seconds (positive). */
+  /** The usage limit's period in seconds (1 to a year). Absent: unchanged; null: cleared, together with its limit. */
   usageLimitPeriodSeconds?: InputMaybe<Scalars['Int']['input']>;
   /** A sub-workspace. */
   workspaceId: Scalars['ID']['input'];
@@ -1170,6 +1383,43 @@ export type SignUpInput = {
   email: Scalars['String']['input'];
   /** At least 12 characters. */
   password: Scalars['String']['input'];
+};
+
+/**
+ * A temporary key: its secret works until `expiresAt`, with its parent's workspace, owner, model
+ * scope and IP allowlist, and stops with its parent (disabled, expired, deleted, or rotated past the
+ * grace period).
+ */
+export type TemporaryApiKey = {
+  __typename?: 'TemporaryApiKey';
+  /** The ID of the API key it was derived from. */
+  apiKeyId: Scalars['ID']['output'];
+  /** When it stops working. */
+  expiresAt: Scalars['DateTime']['output'];
+  /** `st-` and a signed token. It is not stored anywhere: keep it for as long as it lives. */
+  secret: Scalars['String']['output'];
+};
+
+/** Input of `updateApiKey`: an absent field is unchanged, null clears it. */
+export type UpdateApiKeyInput = {
+  /** What the key is for (at most 1,000 characters); null: empty. */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** When the key stops working (in the future); null: never. */
+  expiresAt?: InputMaybe<Scalars['DateTime']['input']>;
+  /** The key's ID. */
+  id: Scalars['ID']['input'];
+  /** At most 20 IPv4/IPv6 CIDRs; null or empty: any address. */
+  ipAllowlist?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** At most 30 models, each callable in the workspace; null or empty: all of them. */
+  modelScope?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+/** Input of `updateModelPermissions`. */
+export type UpdateModelPermissionsInput = {
+  /** 1 to 20 changes, one per model, each changing at least one capability. All are applied, or none. */
+  changes: Array<ModelPermissionChangeInput>;
+  /** A sub-workspace. */
+  workspaceId: Scalars['ID']['input'];
 };
 
 /** Who is calling, and with what. */
@@ -1364,6 +1614,7 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 /** Mapping of interface types */
 export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = {
   Node:
+    | ( AccessKeyRow )
     | ( AccountRow )
     | ( ApiKeyRow )
     | ( AuditEventRow )
@@ -1383,6 +1634,8 @@ export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
   AccessExplanation: ResolverTypeWrapper<AccessExplanationResult>;
+  AccessKey: ResolverTypeWrapper<AccessKeyRow>;
+  AccessKeyStatus: AccessKeyStatus;
   Account: ResolverTypeWrapper<AccountRow>;
   Action: Action;
   ActivateModelStudioInput: ActivateModelStudioInput;
@@ -1390,6 +1643,8 @@ export type ResolversTypes = {
   ApiKey: ResolverTypeWrapper<ApiKeyRow>;
   ApiKeyConnection: ResolverTypeWrapper<Omit<ApiKeyConnection, 'edges'> & { edges: Array<ResolversTypes['ApiKeyEdge']> }>;
   ApiKeyEdge: ResolverTypeWrapper<Omit<ApiKeyEdge, 'node'> & { node: ResolversTypes['ApiKey'] }>;
+  ApiKeyStatus: ApiKeyStatus;
+  ApiKeyStatusSetting: ApiKeyStatusSetting;
   AuditEvent: ResolverTypeWrapper<AuditEventRow>;
   AuditEventConnection: ResolverTypeWrapper<Omit<AuditEventConnection, 'edges'> & { edges: Array<ResolversTypes['AuditEventEdge']> }>;
   AuditEventEdge: ResolverTypeWrapper<Omit<AuditEventEdge, 'node'> & { node: ResolversTypes['AuditEvent'] }>;
@@ -1401,7 +1656,9 @@ export type ResolversTypes = {
   CreateKnowledgeBaseInput: CreateKnowledgeBaseInput;
   CreateRamRoleInput: CreateRamRoleInput;
   CreateRamUserInput: CreateRamUserInput;
+  CreateTemporaryApiKeyInput: CreateTemporaryApiKeyInput;
   CreateWorkspaceInput: CreateWorkspaceInput;
+  CreatedAccessKey: ResolverTypeWrapper<CreatedAccessKeyResult>;
   CreatedApiKey: ResolverTypeWrapper<CreatedApiKeyResult>;
   CredentialKind: CredentialKind;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
@@ -1422,6 +1679,8 @@ export type ResolversTypes = {
   ModelAuthorization: ResolverTypeWrapper<ModelAuthorizationRow>;
   ModelAuthorizationConnection: ResolverTypeWrapper<Omit<ModelAuthorizationConnection, 'edges'> & { edges: Array<ResolversTypes['ModelAuthorizationEdge']> }>;
   ModelAuthorizationEdge: ResolverTypeWrapper<Omit<ModelAuthorizationEdge, 'node'> & { node: ResolversTypes['ModelAuthorization'] }>;
+  ModelPermissionChange: ModelPermissionChange;
+  ModelPermissionChangeInput: ModelPermissionChangeInput;
   ModelRateLimit: ResolverTypeWrapper<ModelRateLimitRow>;
   ModelRateLimitConnection: ResolverTypeWrapper<Omit<ModelRateLimitConnection, 'edges'> & { edges: Array<ResolversTypes['ModelRateLimitEdge']> }>;
   ModelRateLimitEdge: ResolverTypeWrapper<Omit<ModelRateLimitEdge, 'node'> & { node: ResolversTypes['ModelRateLimit'] }>;
@@ -1448,13 +1707,20 @@ export type ResolversTypes = {
   RenameWorkspaceInput: RenameWorkspaceInput;
   ResourceSource: ResourceSource;
   RootPrincipal: ResolverTypeWrapper<PrincipalRow>;
+  RotateApiKeyInput: RotateApiKeyInput;
+  RotatedApiKey: ResolverTypeWrapper<RotatedApiKeyResult>;
   Session: ResolverTypeWrapper<IssuedSession>;
+  SetAccessKeyStatusInput: SetAccessKeyStatusInput;
   SetAllModelsAccessInput: SetAllModelsAccessInput;
+  SetApiKeyStatusInput: SetApiKeyStatusInput;
   SetMemberPermissionsInput: SetMemberPermissionsInput;
   SetModelAuthorizationInput: SetModelAuthorizationInput;
   SetModelRateLimitInput: SetModelRateLimitInput;
   SignUpInput: SignUpInput;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  TemporaryApiKey: ResolverTypeWrapper<TemporaryApiKeyResult>;
+  UpdateApiKeyInput: UpdateApiKeyInput;
+  UpdateModelPermissionsInput: UpdateModelPermissionsInput;
   Viewer: ResolverTypeWrapper<Authentication>;
   Workspace: ResolverTypeWrapper<WorkspaceRow>;
   WorkspaceConnection: ResolverTypeWrapper<Omit<WorkspaceConnection, 'edges'> & { edges: Array<ResolversTypes['WorkspaceEdge']> }>;
@@ -1466,6 +1732,7 @@ export type ResolversTypes = {
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
   AccessExplanation: AccessExplanationResult;
+  AccessKey: AccessKeyRow;
   Account: AccountRow;
   ActivateModelStudioInput: ActivateModelStudioInput;
   ApiKey: ApiKeyRow;
@@ -1481,7 +1748,9 @@ export type ResolversParentTypes = {
   CreateKnowledgeBaseInput: CreateKnowledgeBaseInput;
   CreateRamRoleInput: CreateRamRoleInput;
   CreateRamUserInput: CreateRamUserInput;
+  CreateTemporaryApiKeyInput: CreateTemporaryApiKeyInput;
   CreateWorkspaceInput: CreateWorkspaceInput;
+  CreatedAccessKey: CreatedAccessKeyResult;
   CreatedApiKey: CreatedApiKeyResult;
   DateTime: Scalars['DateTime']['output'];
   DeleteModelRateLimitInput: DeleteModelRateLimitInput;
@@ -1499,6 +1768,7 @@ export type ResolversParentTypes = {
   ModelAuthorization: ModelAuthorizationRow;
   ModelAuthorizationConnection: Omit<ModelAuthorizationConnection, 'edges'> & { edges: Array<ResolversParentTypes['ModelAuthorizationEdge']> };
   ModelAuthorizationEdge: Omit<ModelAuthorizationEdge, 'node'> & { node: ResolversParentTypes['ModelAuthorization'] };
+  ModelPermissionChangeInput: ModelPermissionChangeInput;
   ModelRateLimit: ModelRateLimitRow;
   ModelRateLimitConnection: Omit<ModelRateLimitConnection, 'edges'> & { edges: Array<ResolversParentTypes['ModelRateLimitEdge']> };
   ModelRateLimitEdge: Omit<ModelRateLimitEdge, 'node'> & { node: ResolversParentTypes['ModelRateLimit'] };
@@ -1519,13 +1789,20 @@ export type ResolversParentTypes = {
   RemoveMemberInput: RemoveMemberInput;
   RenameWorkspaceInput: RenameWorkspaceInput;
   RootPrincipal: PrincipalRow;
+  RotateApiKeyInput: RotateApiKeyInput;
+  RotatedApiKey: RotatedApiKeyResult;
   Session: IssuedSession;
+  SetAccessKeyStatusInput: SetAccessKeyStatusInput;
   SetAllModelsAccessInput: SetAllModelsAccessInput;
+  SetApiKeyStatusInput: SetApiKeyStatusInput;
   SetMemberPermissionsInput: SetMemberPermissionsInput;
   SetModelAuthorizationInput: SetModelAuthorizationInput;
   SetModelRateLimitInput: SetModelRateLimitInput;
   SignUpInput: SignUpInput;
   String: Scalars['String']['output'];
+  TemporaryApiKey: TemporaryApiKeyResult;
+  UpdateApiKeyInput: UpdateApiKeyInput;
+  UpdateModelPermissionsInput: UpdateModelPermissionsInput;
   Viewer: Authentication;
   Workspace: WorkspaceRow;
   WorkspaceConnection: Omit<WorkspaceConnection, 'edges'> & { edges: Array<ResolversParentTypes['WorkspaceEdge']> };
@@ -1567,6 +1844,15 @@ export type AccessExplanationResolvers<ContextType = RequestContext, ParentType 
   scope?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
+export type AccessKeyResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['AccessKey'] = ResolversParentTypes['AccessKey']> = {
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lastUsedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['AccessKeyStatus'], ParentType, ContextType>;
+  user?: Resolver<ResolversTypes['RamUser'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
 export type AccountResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Account'] = ResolversParentTypes['Account']> = {
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -1580,11 +1866,14 @@ export type AccountResolvers<ContextType = RequestContext, ParentType extends Re
 export type ApiKeyResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ApiKey'] = ResolversParentTypes['ApiKey']> = {
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  expiresAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   ipAllowlist?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  lastUsedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   modelScope?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   owner?: Resolver<ResolversTypes['Principal'], ParentType, ContextType>;
   prefix?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['ApiKeyStatus'], ParentType, ContextType>;
   workspace?: Resolver<ResolversTypes['Workspace'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
@@ -1621,6 +1910,11 @@ export type AuditEventConnectionResolvers<ContextType = RequestContext, ParentTy
 export type AuditEventEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['AuditEventEdge'] = ResolversParentTypes['AuditEventEdge']> = {
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['AuditEvent'], ParentType, ContextType>;
+};
+
+export type CreatedAccessKeyResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['CreatedAccessKey'] = ResolversParentTypes['CreatedAccessKey']> = {
+  accessKey?: Resolver<ResolversTypes['AccessKey'], ParentType, ContextType>;
+  secret?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type CreatedApiKeyResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['CreatedApiKey'] = ResolversParentTypes['CreatedApiKey']> = {
@@ -1730,12 +2024,15 @@ export type MutationResolvers<ContextType = RequestContext, ParentType extends R
   activateModelStudio?: Resolver<Maybe<ResolversTypes['Workspace']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationActivateModelStudioArgs, 'input'>>;
   assumeRole?: Resolver<Maybe<ResolversTypes['Session']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationAssumeRoleArgs, 'roleId'>>;
   attachPolicy?: Resolver<Maybe<ResolversTypes['Principal']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationAttachPolicyArgs, 'input'>>;
+  createAccessKey?: Resolver<Maybe<ResolversTypes['CreatedAccessKey']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationCreateAccessKeyArgs, 'principalId'>>;
   createApiKey?: Resolver<Maybe<ResolversTypes['CreatedApiKey']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationCreateApiKeyArgs, 'input'>>;
   createFineTunedModel?: Resolver<Maybe<ResolversTypes['Model']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationCreateFineTunedModelArgs, 'input'>>;
   createKnowledgeBase?: Resolver<Maybe<ResolversTypes['KnowledgeBase']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationCreateKnowledgeBaseArgs, 'input'>>;
   createRamRole?: Resolver<Maybe<ResolversTypes['RamRole']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationCreateRamRoleArgs, 'input'>>;
   createRamUser?: Resolver<Maybe<ResolversTypes['RamUser']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationCreateRamUserArgs, 'input'>>;
+  createTemporaryApiKey?: Resolver<Maybe<ResolversTypes['TemporaryApiKey']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationCreateTemporaryApiKeyArgs, 'input'>>;
   createWorkspace?: Resolver<Maybe<ResolversTypes['Workspace']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationCreateWorkspaceArgs, 'input'>>;
+  deleteAccessKey?: Resolver<Maybe<ResolversTypes['AccessKey']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationDeleteAccessKeyArgs, 'id'>>;
   deleteApiKey?: Resolver<Maybe<ResolversTypes['ApiKey']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationDeleteApiKeyArgs, 'id'>>;
   deleteKnowledgeBase?: Resolver<Maybe<ResolversTypes['KnowledgeBase']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationDeleteKnowledgeBaseArgs, 'id'>>;
   deleteModelRateLimit?: Resolver<Maybe<ResolversTypes['Workspace']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationDeleteModelRateLimitArgs, 'input'>>;
@@ -1748,15 +2045,20 @@ export type MutationResolvers<ContextType = RequestContext, ParentType extends R
   registerModelStudioUser?: Resolver<Maybe<ResolversTypes['Principal']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationRegisterModelStudioUserArgs, 'principalId'>>;
   removeMember?: Resolver<Maybe<ResolversTypes['Workspace']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationRemoveMemberArgs, 'input'>>;
   renameWorkspace?: Resolver<Maybe<ResolversTypes['Workspace']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationRenameWorkspaceArgs, 'input'>>;
+  rotateApiKey?: Resolver<Maybe<ResolversTypes['RotatedApiKey']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationRotateApiKeyArgs, 'input'>>;
+  setAccessKeyStatus?: Resolver<Maybe<ResolversTypes['AccessKey']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationSetAccessKeyStatusArgs, 'input'>>;
   setAllModelsAccess?: Resolver<Maybe<ResolversTypes['Workspace']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationSetAllModelsAccessArgs, 'input'>>;
+  setApiKeyStatus?: Resolver<Maybe<ResolversTypes['ApiKey']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationSetApiKeyStatusArgs, 'input'>>;
   setMemberPermissions?: Resolver<Maybe<ResolversTypes['Membership']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationSetMemberPermissionsArgs, 'input'>>;
   setModelAuthorization?: Resolver<Maybe<ResolversTypes['ModelAuthorization']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationSetModelAuthorizationArgs, 'input'>>;
   setModelRateLimit?: Resolver<Maybe<ResolversTypes['ModelRateLimit']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationSetModelRateLimitArgs, 'input'>>;
   signUp?: Resolver<Maybe<ResolversTypes['Session']>, ParentType, ContextType, RequireFields<MutationSignUpArgs, 'input'>>;
+  updateApiKey?: Resolver<Maybe<ResolversTypes['ApiKey']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationUpdateApiKeyArgs, 'input'>>;
+  updateModelPermissions?: Resolver<Maybe<ResolversTypes['Workspace']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationUpdateModelPermissionsArgs, 'input'>>;
 };
 
 export type NodeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Node'] = ResolversParentTypes['Node']> = {
-  __resolveType: TypeResolveFn<'Account' | 'ApiKey' | 'AuditEvent' | 'KnowledgeBase' | 'RamRole' | 'RamUser' | 'RootPrincipal' | 'Workspace', ParentType, ContextType>;
+  __resolveType: TypeResolveFn<'AccessKey' | 'Account' | 'ApiKey' | 'AuditEvent' | 'KnowledgeBase' | 'RamRole' | 'RamUser' | 'RootPrincipal' | 'Workspace', ParentType, ContextType>;
 };
 
 export type PageInfoResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
@@ -1816,6 +2118,7 @@ export type RamRoleEdgeResolvers<ContextType = RequestContext, ParentType extend
 };
 
 export type RamUserResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RamUser'] = ResolversParentTypes['RamUser']> = {
+  accessKeys?: Resolver<Maybe<Array<ResolversTypes['AccessKey']>>, ParentType, SignedInContext<ContextType>>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   displayName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -1852,10 +2155,22 @@ export type RootPrincipalResolvers<ContextType = RequestContext, ParentType exte
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
+export type RotatedApiKeyResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RotatedApiKey'] = ResolversParentTypes['RotatedApiKey']> = {
+  apiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType>;
+  previousSecretExpiresAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  secret?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type SessionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Session'] = ResolversParentTypes['Session']> = {
   expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   principal?: Resolver<ResolversTypes['Principal'], ParentType, ContextType>;
   token?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type TemporaryApiKeyResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['TemporaryApiKey'] = ResolversParentTypes['TemporaryApiKey']> = {
+  apiKeyId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  secret?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type ViewerResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Viewer'] = ResolversParentTypes['Viewer']> = {
@@ -1897,6 +2212,7 @@ export type WorkspaceEdgeResolvers<ContextType = RequestContext, ParentType exte
 
 export type Resolvers<ContextType = RequestContext> = {
   AccessExplanation?: AccessExplanationResolvers<ContextType>;
+  AccessKey?: AccessKeyResolvers<ContextType>;
   Account?: AccountResolvers<ContextType>;
   ApiKey?: ApiKeyResolvers<ContextType>;
   ApiKeyConnection?: ApiKeyConnectionResolvers<ContextType>;
@@ -1904,6 +2220,7 @@ export type Resolvers<ContextType = RequestContext> = {
   AuditEvent?: AuditEventResolvers<ContextType>;
   AuditEventConnection?: AuditEventConnectionResolvers<ContextType>;
   AuditEventEdge?: AuditEventEdgeResolvers<ContextType>;
+  CreatedAccessKey?: CreatedAccessKeyResolvers<ContextType>;
   CreatedApiKey?: CreatedApiKeyResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   KnowledgeBase?: KnowledgeBaseResolvers<ContextType>;
@@ -1935,7 +2252,9 @@ export type Resolvers<ContextType = RequestContext> = {
   RamUserEdge?: RamUserEdgeResolvers<ContextType>;
   Region?: RegionResolvers;
   RootPrincipal?: RootPrincipalResolvers<ContextType>;
+  RotatedApiKey?: RotatedApiKeyResolvers<ContextType>;
   Session?: SessionResolvers<ContextType>;
+  TemporaryApiKey?: TemporaryApiKeyResolvers<ContextType>;
   Viewer?: ViewerResolvers<ContextType>;
   Workspace?: WorkspaceResolvers<ContextType>;
   WorkspaceConnection?: WorkspaceConnectionResolvers<ContextType>;

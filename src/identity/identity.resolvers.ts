@@ -68,7 +68,7 @@ export const identityResolvers: Resolvers = {
     deleteRamUser: (_root, { id }, ctx) => identity.setUserStatus(ctx, 'deleteRamUser', id, 'DELETED'),
     createRamRole: (_root, { input }, ctx) => identity.createRamRole(ctx, input),
     deleteRamRole: (_root, { id }, ctx) => identity.setUserStatus(ctx, 'deleteRamRole', id, 'DELETED'),
-    assumeRole: (_root, { roleId }, ctx) => identity.assumeRole(ctx, roleId),
+    assumeRole: (_root, { roleId, durationSeconds }, ctx) => identity.assumeRole(ctx, roleId, durationSeconds),
     attachPolicy: async (_root, { input }, ctx) =>
       mustExist(
         await ctx.loaders.principalById.load(await identity.changePolicy(ctx, 'attachPolicy', input.principalId, input.policy)),

@@ -191,15 +191,24 @@ export async function createRamRole(
   }
 }
 
-export async function assumeRole(ctx: SignedInContext, roleId: string): Promise<IssuedSession> {
+/** STS's bounds for a role session's lifetime. */
+const ROLE_SESSION_SECONDS = { min: 900, max: 43_200 };
+
+export async function assumeRole(ctx: SignedInContext, roleId: string, durationSeconds?: number | null): Promise<IssuedSession> {
   const auth = ctx.auth;
+  if (
+    durationSeconds != null &&
+    (!Number.isInteger(durationSeconds) || durationSeconds < ROLE_SESSION_SECONDS.min || durationSeconds > ROLE_SESSION_SECONDS.max)
+  ) {
+    throw badUserInput('durationSeconds', `must be between ${ROLE_SESSION_SECONDS.min} and ${ROLE_SESSION_SECONDS.max} seconds`);
+  }
   const role = await audited(
     ctx,
     'assumeRole',
     async () => mustExist(await ctx.loaders.principalById.load(roleId), 'principal'),
     (role) => ({ resourceId: role.id }),
   );
-  return ctx.services.signer.issue(role, auth.principal.id);
+  return ctx.services.signer.issue(role, auth.principal.id, durationSeconds ?? undefined);
 }
 
 export async function changePolicy(ctx: SignedInContext, action: 'attachPolicy' | 'detachPolicy', principalId: string, policy: PolicyName) {

@@ -1,9 +1,9 @@
 import { isIP } from 'node:net';
 import type { RequestContext } from '../context.js';
 import { badUserInput, unauthenticated } from '../errors.js';
-import { decideModelCall, keyOwnerInGoodStanding, modelVisibleTo, type ModelCallReason, type PolicyName } from '../policy/index.js';
+import { decideModelCall, modelVisibleTo, type ModelCallReason } from '../policy/index.js';
 import type { WorkspaceRow } from '../workspaces/workspaces.table.js';
-import { acceptApiKey } from '../auth/authentication.js';
+import { acceptApiKey, foundKeyStatus } from '../auth/authentication.js';
 import { plainAddress } from '../http/client-address.js';
 import { mustExist } from '../db/must-exist.js';
 import { findModelCall } from './models.repository.js';
@@ -26,24 +26,21 @@ export async function modelAccess(ctx: RequestContext, modelId: string, sourceIp
   if (sourceIp != null && isIP(sourceIp) === 0) throw badUserInput('sourceIp', 'is not an IPv4 or IPv6 address');
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(modelId)) throw badUserInput('model', 'is not a model name');
   // Its shield rule admits only requests that present an API key.
-  const found = await findModelCall(ctx.db, mustExist(ctx.apiKeyHash, 'the API key of a modelAccess request'), modelId);
+  const found = await findModelCall(ctx.db, mustExist(ctx.presentedApiKey, 'the API key of a modelAccess request'), modelId);
   if (ctx.apiKeyPending) acceptApiKey(ctx, found);
-  // An inactive key authenticates nothing, but the proxy is told why: KEY_INACTIVE below.
   if (!found || found.owner.status === 'DELETED') throw ctx.authError ?? unauthenticated('Invalid API key');
-  const { key, owner, workspace, model, rateLimit } = found;
-  const policies = owner.kind === 'ROOT' ? [] : (owner.policies as PolicyName[]);
+  // A disabled or expired key authenticates nothing. One whose owner lost standing authenticates
+  // nothing either, but the proxy is told why (KEY_INACTIVE), as it was before keys had a state.
+  const status = foundKeyStatus(found);
+  if (status === 'DISABLED' || status === 'EXPIRED') throw ctx.authError ?? unauthenticated('The API key is not active');
+  const { key, workspace, model, rateLimit } = found;
   const visible = model && modelVisibleTo(key.account_id, model) ? model : null;
   const reason = decideModelCall({
     key: {
       workspaceId: key.workspace_id,
       modelScope: key.model_scope,
       ipAllowlist: key.ip_allowlist,
-      ownerActive: keyOwnerInGoodStanding({
-        kind: owner.kind,
-        status: owner.status,
-        policies: new Set(policies),
-        isMemberOfKeyWorkspace: found.ownerIsMember,
-      }),
+      ownerActive: status === 'ACTIVE',
     },
     workspace: { kind: workspace.kind, allModelsOpen: workspace.all_models_open },
     model: visible && { id: visible.id, fineTunedIn: visible.workspace_id, supportsInference: visible.supports_inference },

@@ -4,7 +4,13 @@ import type { DB } from '../db/database.js';
 import { pairIn } from '../db/row-comparisons.js';
 import { prepared } from '../db/prepared-statements.js';
 import type { PageRequest } from '../relay/connection.js';
-import { foundApiKeyColumns, foundApiKeyFromRow, type FoundApiKey } from '../api-keys/api-keys.repository.js';
+import {
+  foundApiKeyColumns,
+  foundApiKeyFromRow,
+  presentedKeyMatches,
+  type FoundApiKey,
+  type PresentedApiKey,
+} from '../api-keys/api-keys.repository.js';
 import { pickColumns } from '../db/pick-columns.js';
 import type { WorkspaceRow } from '../workspaces/workspaces.table.js';
 import type { ModelAuthorizationRow, ModelRateLimitRow, ModelRow } from './models.table.js';
@@ -145,6 +151,44 @@ export const upsertRateLimit = (db: DB, row: Omit<ModelRateLimitRow, 'updated_at
     .returningAll()
     .executeTakeFirstOrThrow();
 
+/**
+ * The stored rate limit of (workspace, model), locked until the transaction ends (`for update`),
+ * so that a merge reads and writes it without another merge in between.
+ */
+export const findRateLimitForUpdate = (db: DB, workspaceId: string, modelId: string): Promise<ModelRateLimitRow | undefined> =>
+  db
+    .selectFrom('model_rate_limit')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('model_id', '=', modelId)
+    .forUpdate()
+    .executeTakeFirst();
+
+/** Inserts the rate limit unless a row exists (perhaps inserted concurrently): then answers undefined. */
+export const insertRateLimitIfAbsent = (db: DB, row: Omit<ModelRateLimitRow, 'updated_at'>): Promise<ModelRateLimitRow | undefined> =>
+  db
+    .insertInto('model_rate_limit')
+    .values(row)
+    .onConflict((oc) => oc.columns(['workspace_id', 'model_id']).doNothing())
+    .returningAll()
+    .executeTakeFirst();
+
+/** Replaces the four limits of an existing (locked) rate limit row. */
+export const updateRateLimit = (db: DB, row: Omit<ModelRateLimitRow, 'updated_at' | 'account_id'>) =>
+  db
+    .updateTable('model_rate_limit')
+    .set({
+      request_limit: row.request_limit,
+      request_limit_period_seconds: row.request_limit_period_seconds,
+      usage_limit: row.usage_limit,
+      usage_limit_period_seconds: row.usage_limit_period_seconds,
+      updated_at: sql`now()`,
+    })
+    .where('workspace_id', '=', row.workspace_id)
+    .where('model_id', '=', row.model_id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+
 export const deleteRateLimit = (db: DB, workspaceId: string, modelId: string) =>
   db.deleteFrom('model_rate_limit').where('workspace_id', '=', workspaceId).where('model_id', '=', modelId).executeTakeFirst();
 
@@ -162,7 +206,7 @@ const WORKSPACE_COLUMNS = ['id', 'account_id', 'region', 'kind', 'name', 'all_mo
  * The inference proxy's hot path in one statement: the live key with its owner, the key's
  * workspace, the model, its authorization and rate limit there, and the owner's membership.
  */
-export async function findModelCall(db: DB, secretHash: string, modelId: string): Promise<ModelCallFactsRow | null> {
+export async function findModelCall(db: DB, presented: PresentedApiKey, modelId: string): Promise<ModelCallFactsRow | null> {
   const query = db
     .selectFrom('api_key as k')
     .innerJoin('principal', 'principal.id', 'k.owner_id')
@@ -185,8 +229,7 @@ export async function findModelCall(db: DB, secretHash: string, modelId: string)
       'rl.usage_limit_period_seconds',
       'rl.updated_at as rate_limit_updated_at',
     ])
-    .where('k.secret_hash', '=', secretHash)
-    .where('k.deleted_at', 'is', null);
+    .where(presentedKeyMatches(presented, 'k'));
   const [row] = (await db.executeQuery(prepared('model_call', query.compile()))).rows;
   if (!row) return null;
   const raw = row as Record<string, unknown>;

@@ -24,6 +24,7 @@ export const modelResolvers: Resolvers = {
   Mutation: {
     setModelAuthorization: (_root, { input }, ctx) => models.setModelAuthorization(ctx, input),
     setAllModelsAccess: (_root, { input }, ctx) => models.setAllModelsAccess(ctx, input),
+    updateModelPermissions: (_root, { input }, ctx) => models.updateModelPermissions(ctx, input),
     setModelRateLimit: (_root, { input }, ctx) => models.setModelRateLimit(ctx, input),
     deleteModelRateLimit: (_root, { input }, ctx) => models.deleteModelRateLimit(ctx, input),
     createFineTunedModel: (_root, { input }, ctx) => models.createFineTunedModel(ctx, input),

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { audited, auditedDeletionIn } from '../audit/audited.js';
+import { insertAuditEvent } from '../audit/audit.repository.js';
+import { audited, auditActor, auditedDeletionIn, requestOrigin } from '../audit/audited.js';
 import type { SignedInContext } from '../context.js';
-import { badUserInput, notFound } from '../errors.js';
+import { badUserInput, conflict, isApiError, notFound } from '../errors.js';
 import { modelVisibleTo } from '../policy/index.js';
 import type { WorkspaceRow } from '../workspaces/workspaces.table.js';
 import * as repo from './models.repository.js';
 import { workspaceModelKey } from './models.loaders.js';
-import type { ModelRow } from './models.table.js';
+import type { ModelRateLimitRow, ModelRow } from './models.table.js';
 import { mustExist } from '../db/must-exist.js';
 
 /** Model authorization, rate limits and fine-tuning. Callers are already authorized (shield). */
@@ -65,47 +66,192 @@ export async function setAllModelsAccess(ctx: SignedInContext, input: { workspac
   );
 }
 
-function limitPair(field: string, limit: number | null | undefined, period: number | null | undefined) {
-  if ((limit == null) !== (period == null)) throw badUserInput(`input.${field}`, `give ${field} together with its period`);
-  if (limit != null && limit <= 0) throw badUserInput(`input.${field}`, 'must be positive');
-  if (period != null && (period <= 0 || period > 31_536_000)) {
-    throw badUserInput(`input.${field}PeriodSeconds`, 'must be between 1 second and a year');
+type Capability = 'inference' | 'finetune' | 'deploy';
+const CAPABILITIES: readonly Capability[] = ['inference', 'finetune', 'deploy'];
+type PermissionChange = 'OPEN' | 'CLOSE' | 'KEEP';
+export const MAX_MODEL_PERMISSION_CHANGES = 20;
+
+/**
+ * Opens, closes or keeps capabilities of up to 20 models in a sub-workspace, all or nothing:
+ * every change is validated (as `setModelAuthorization` validates one) before any is applied,
+ * then all are applied in one transaction with one audit event per change.
+ */
+export async function updateModelPermissions(
+  ctx: SignedInContext,
+  input: { workspaceId: string; changes: ReadonlyArray<{ model: string } & Partial<Record<Capability, PermissionChange | null>>> },
+) {
+  const workspace = await subWorkspace(ctx, input.workspaceId);
+  const { changes } = input;
+  if (changes.length < 1 || changes.length > MAX_MODEL_PERMISSION_CHANGES) {
+    throw badUserInput('input.changes', `give 1 to ${MAX_MODEL_PERMISSION_CHANGES} changes (got ${changes.length})`);
   }
-  return { limit: limit ?? null, period: period ?? null };
+  const seen = new Set<string>();
+  changes.forEach((change, i) => {
+    if (seen.has(change.model)) throw badUserInput(`input.changes[${i}].model`, `${change.model} appears more than once`);
+    seen.add(change.model);
+  });
+  // One statement for every model (the loader batches); the loop below reads them from its cache.
+  await ctx.loaders.modelById.loadMany(changes.map((change) => change.model));
+  const validated: Array<{ model: ModelRow; flags: Partial<Record<Capability, boolean>> }> = [];
+  for (const [i, change] of changes.entries()) {
+    const model = await visibleModel(ctx, change.model, `input.changes[${i}].model`).catch((error: unknown) => {
+      // Which change names an unknown model (the same answer for another account's model).
+      throw isApiError(error) && error.extensions.code === 'NOT_FOUND' ? notFound(`Model of input.changes[${i}]`) : error;
+    });
+    if (model.workspace_id !== null) {
+      throw badUserInput(`input.changes[${i}].model`, 'fine-tuned models need no authorization in the workspace that owns them');
+    }
+    const supported = { inference: model.supports_inference, finetune: model.supports_finetune, deploy: model.supports_deploy };
+    const flags: Partial<Record<Capability, boolean>> = {};
+    for (const capability of CAPABILITIES) {
+      const value = change[capability] ?? 'KEEP';
+      if (value === 'KEEP') continue;
+      if (value === 'OPEN' && !supported[capability]) {
+        throw badUserInput(`input.changes[${i}].${capability}`, `${model.id} does not support ${capability}`);
+      }
+      flags[capability] = value === 'OPEN';
+    }
+    if (Object.keys(flags).length === 0) {
+      throw badUserInput(`input.changes[${i}]`, 'changes nothing: give OPEN or CLOSE for at least one of inference, finetune, deploy');
+    }
+    validated.push({ model, flags });
+  }
+  // A fixed order (by model) takes the rows' locks in the same order as any concurrent batch.
+  validated.sort((a, b) => (a.model.id < b.model.id ? -1 : a.model.id > b.model.id ? 1 : 0));
+  return audited(
+    ctx,
+    'updateModelPermissions',
+    async (trx) => {
+      for (const [i, { model, flags }] of validated.entries()) {
+        await repo.upsertAuthorization(trx, { accountId: workspace.account_id, workspaceId: workspace.id, modelId: model.id, flags });
+        // `audited` writes the last change's event; the others get theirs here, in the same transaction.
+        if (i < validated.length - 1) {
+          await insertAuditEvent(trx, {
+            ...auditActor(ctx.auth),
+            action: 'updateModelPermissions',
+            resource_id: workspace.id,
+            outcome: 'SUCCESS',
+            reason: null,
+            ...requestOrigin(ctx),
+          });
+        }
+      }
+      return workspace;
+    },
+    () => ({ resourceId: workspace.id }),
+  );
 }
 
-export async function setModelRateLimit(
-  ctx: SignedInContext,
-  input: {
-    workspaceId: string;
-    model: string;
-    requestLimit?: number | null;
-    requestLimitPeriodSeconds?: number | null;
-    usageLimit?: number | null;
-    usageLimitPeriodSeconds?: number | null;
+const YEAR_SECONDS = 31_536_000;
+
+type RateLimitInput = {
+  workspaceId: string;
+  model: string;
+  requestLimit?: number | null;
+  requestLimitPeriodSeconds?: number | null;
+  usageLimit?: number | null;
+  usageLimitPeriodSeconds?: number | null;
+};
+
+const PAIRS = [
+  {
+    label: 'request',
+    limit: 'requestLimit',
+    period: 'requestLimitPeriodSeconds',
+    limitColumn: 'request_limit',
+    periodColumn: 'request_limit_period_seconds',
   },
-) {
+  {
+    label: 'usage',
+    limit: 'usageLimit',
+    period: 'usageLimitPeriodSeconds',
+    limitColumn: 'usage_limit',
+    periodColumn: 'usage_limit_period_seconds',
+  },
+] as const;
+
+type Limits = Pick<ModelRateLimitRow, 'request_limit' | 'request_limit_period_seconds' | 'usage_limit' | 'usage_limit_period_seconds'>;
+
+/** The values given (not absent) must be in range, whatever is stored. */
+function checkGivenLimits(input: RateLimitInput) {
+  for (const pair of PAIRS) {
+    const limit = input[pair.limit];
+    const period = input[pair.period];
+    if (limit != null && limit <= 0) throw badUserInput(`input.${pair.limit}`, 'must be positive');
+    if (period != null && (period <= 0 || period > YEAR_SECONDS)) {
+      throw badUserInput(`input.${pair.period}`, 'must be between 1 second and a year');
+    }
+  }
+  if (PAIRS.every((pair) => input[pair.limit] === undefined && input[pair.period] === undefined)) {
+    throw badUserInput('input', 'give at least one limit or period to set (a number) or clear (null)');
+  }
+}
+
+/**
+ * Merges the input into the stored limits: absent keeps, null clears, a number sets. Afterwards
+ * each pair is both set or both null (refused otherwise, naming the side left empty), and at least
+ * one pair is set (refused otherwise: deleteModelRateLimit removes the whole rate limit).
+ */
+function mergeLimits(stored: Limits | undefined, input: RateLimitInput): Limits {
+  const merged: Limits = {
+    request_limit: stored?.request_limit ?? null,
+    request_limit_period_seconds: stored?.request_limit_period_seconds ?? null,
+    usage_limit: stored?.usage_limit ?? null,
+    usage_limit_period_seconds: stored?.usage_limit_period_seconds ?? null,
+  };
+  for (const pair of PAIRS) {
+    const limit = input[pair.limit];
+    const period = input[pair.period];
+    if (limit !== undefined) merged[pair.limitColumn] = limit;
+    if (period !== undefined) merged[pair.periodColumn] = period;
+    const limitSet = merged[pair.limitColumn] !== null;
+    const periodSet = merged[pair.periodColumn] !== null;
+    if (limitSet !== periodSet) {
+      const [empty, other] = limitSet ? [pair.period, pair.limit] : [pair.limit, pair.period];
+      const why = input[empty] === null ? 'is cleared' : stored ? 'is not stored' : 'is not given';
+      throw badUserInput(
+        `input.${empty}`,
+        `${why} while ${other} is set: give both sides of the ${pair.label} limit, or clear both with null`,
+      );
+    }
+  }
+  if (merged.request_limit === null && merged.usage_limit === null) {
+    throw badUserInput(
+      'input',
+      'this would leave no limit: keep a request limit or a usage limit (deleteModelRateLimit removes the rate limit)',
+    );
+  }
+  return merged;
+}
+
+/** A merge that met a row inserted concurrently reads it again; this many times at most. */
+const RATE_LIMIT_MERGE_ATTEMPTS = 3;
+
+/**
+ * Merges limits into a model's rate limit in a sub-workspace (see `mergeLimits`). The stored row
+ * is read `for update`, so concurrent merges apply one after the other and lose nothing; when
+ * there is no row yet, a concurrent first insert makes ours insert nothing, and we merge again
+ * into the row it stored.
+ */
+export async function setModelRateLimit(ctx: SignedInContext, input: RateLimitInput) {
   const workspace = await subWorkspace(ctx, input.workspaceId);
   const model = await visibleModel(ctx, input.model, 'input.model');
   if (model.workspace_id !== null && model.workspace_id !== workspace.id) throw notFound('Model');
-  const requests = limitPair('requestLimit', input.requestLimit, input.requestLimitPeriodSeconds);
-  const usage = limitPair('usageLimit', input.usageLimit, input.usageLimitPeriodSeconds);
-  if (requests.limit === null && usage.limit === null) {
-    throw badUserInput('input', 'give a request limit, a usage limit, or both (deleteModelRateLimit removes one)');
-  }
+  checkGivenLimits(input);
   return audited(
     ctx,
     'setModelRateLimit',
-    (trx) =>
-      repo.upsertRateLimit(trx, {
-        workspace_id: workspace.id,
-        model_id: model.id,
-        account_id: workspace.account_id,
-        request_limit: requests.limit,
-        request_limit_period_seconds: requests.period,
-        usage_limit: usage.limit,
-        usage_limit_period_seconds: usage.period,
-      }),
+    async (trx) => {
+      for (let attempt = 0; attempt < RATE_LIMIT_MERGE_ATTEMPTS; attempt++) {
+        const stored = await repo.findRateLimitForUpdate(trx, workspace.id, model.id);
+        const limits = mergeLimits(stored, input);
+        const row = { workspace_id: workspace.id, model_id: model.id, ...limits };
+        if (stored) return repo.updateRateLimit(trx, row);
+        const inserted = await repo.insertRateLimitIfAbsent(trx, { ...row, account_id: workspace.account_id });
+        if (inserted) return inserted;
+      }
+      throw conflict('the rate limit kept changing while it was being set; try again');
+    },
     () => ({ resourceId: workspace.id }),
   );
 }

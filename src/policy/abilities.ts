@@ -1,4 +1,15 @@
-import { anyone, both, hasPage, hasPolicy, isMember, isRoot, isTrustedByRole, ownsResource, type Condition } from './conditions.js';
+import {
+  anyone,
+  both,
+  hasPage,
+  hasPolicy,
+  isMember,
+  isRoot,
+  isTrustedByRole,
+  ownsResource,
+  withLongLivedApiKey,
+  type Condition,
+} from './conditions.js';
 import { MANAGEMENT_WRITERS, type Layer, type PolicyName } from './vocabulary.js';
 
 /** How much of a list an allowed caller sees. */
@@ -33,6 +44,8 @@ const dataPolicyAndMembership = (names: readonly PolicyName[]) => names.map((nam
 
 const root = management(isRoot);
 const rootAsData = data(isRoot);
+/** Who manages a workspace's API keys, everyone's (docs/domain.md, `API_KEY`). */
+const KEY_MANAGERS: Grant[] = [root, ...policies(MANAGEMENT_WRITERS), data(hasPage('ADMINISTRATOR')), data(hasPage('API_KEY'))];
 
 /**
  * The abilities of the gateway: who may do what, as data. Each row of docs/permission-matrix.md
@@ -147,7 +160,7 @@ export const ABILITIES = {
   create_api_key: {
     description: 'Create an API key in a workspace',
     layer: 'MANAGEMENT',
-    grants: [root, ...policies(MANAGEMENT_WRITERS), data(hasPage('ADMINISTRATOR')), data(hasPage('API_KEY'))],
+    grants: KEY_MANAGERS,
   },
   list_api_keys: {
     description: "List a workspace's API keys",
@@ -165,10 +178,31 @@ export const ABILITIES = {
     layer: 'MANAGEMENT',
     grants: [root, ...policies(MANAGEMENT_READERS), data(hasPage('ADMINISTRATOR')), data(hasPage('API_KEY')), data(ownsResource)],
   },
+  create_api_key_for_member: {
+    description: "Create an API key owned by another member of the workspace (who holds API_KEY): the workspace's key managers",
+    layer: 'MANAGEMENT',
+    grants: KEY_MANAGERS,
+  },
   delete_api_key: {
     description: 'Delete an API key',
     layer: 'MANAGEMENT',
-    grants: [root, ...policies(MANAGEMENT_WRITERS), data(hasPage('ADMINISTRATOR')), data(hasPage('API_KEY')), data(ownsResource)],
+    grants: [...KEY_MANAGERS, data(ownsResource)],
+  },
+  manage_api_key: {
+    description: "Edit an API key's description, model scope, IP allowlist or expiry; disable, enable or rotate it",
+    layer: 'MANAGEMENT',
+    grants: [...KEY_MANAGERS, data(ownsResource)],
+  },
+  create_temporary_api_key: {
+    description: 'Derive a temporary key (st-) from the API key the request is made with',
+    layer: 'DATA',
+    grants: [data(withLongLivedApiKey)],
+    keyGrants: [data(withLongLivedApiKey)],
+  },
+  manage_access_keys: {
+    description: "See, create, deactivate, reactivate or delete a RAM user's AccessKey pairs",
+    layer: 'MANAGEMENT',
+    grants: [root, ...policies(['AliyunRAMFullAccess']), management(ownsResource)],
   },
   manage_knowledge_bases: {
     description: 'Create or delete a knowledge base in a workspace',

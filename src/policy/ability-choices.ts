@@ -37,6 +37,10 @@ export const ABILITY_CHOICES = {
     description: '`attach_data_policy` for an AliyunBailianData* policy, else `attach_policy`',
     choose: (args) => (isDataPolicy((args.input as { policy: PolicyName }).policy) ? 'attach_data_policy' : 'attach_policy'),
   },
+  apiKeyOwner: {
+    description: '`create_api_key_for_member` when `input.ownerId` names an owner, else `create_api_key` (the caller owns it)',
+    choose: (args) => ((args.input as { ownerId?: string | null }).ownerId ? 'create_api_key_for_member' : 'create_api_key'),
+  },
 } satisfies Record<string, AbilityChoice>;
 
 export type AbilityChoiceName = keyof typeof ABILITY_CHOICES;

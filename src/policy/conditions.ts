@@ -34,6 +34,11 @@ export const isTrustedByRole: Condition = {
   test: (f) => f.actor.kind === 'USER' && f.trustedByRole === true,
 };
 
+export const withLongLivedApiKey: Condition = {
+  name: 'a request made with an API key (not a temporary one)',
+  test: (f) => f.actor.via === 'API_KEY' && f.actor.temporaryKey !== true,
+};
+
 export const anyone: Condition = { name: 'any signed-in principal', test: () => true };
 
 /** Both conditions hold (data permissions: a data policy and membership). */

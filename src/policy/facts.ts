@@ -10,9 +10,14 @@ export interface Actor {
   accountId: string;
   kind: 'ROOT' | 'USER' | 'ROLE';
   policies: ReadonlySet<PolicyName>;
-  /** How the request authenticated. An API key acts for its owner inside its workspace only. */
-  via: 'SESSION' | 'API_KEY';
+  /**
+   * How the request authenticated. A session and an AccessKey act as their principal; an API key
+   * (temporary ones included) acts for its owner inside its workspace only.
+   */
+  via: 'SESSION' | 'ACCESS_KEY' | 'API_KEY';
   apiKeyWorkspaceId?: string;
+  /** An API-key request made with a temporary key (`st-`). */
+  temporaryKey?: boolean;
 }
 
 export interface WorkspaceFacts {

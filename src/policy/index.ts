@@ -4,7 +4,7 @@ export { decideModelCall, type ModelCallFacts, type ModelCallReason } from './de
 export { parseCidr, ipInAllowlist } from './cidr.js';
 export type { Actor, Facts, WorkspaceFacts } from './facts.js';
 export * from './vocabulary.js';
-export { keyOwnerInGoodStanding, workspaceRole } from './standing.js';
+export { apiKeyStatus, keyOwnerInGoodStanding, mayOwnApiKeyIn, workspaceRole, type ApiKeyStatus } from './standing.js';
 export { ABILITY_CHOICES, type AbilityChoice, type AbilityChoiceName, type ChoiceResource } from './ability-choices.js';
 export { PREVENTIONS, inCallersAccount, modelVisibleTo, type Prevention } from './preventions.js';
 export { listFilter, visibleMemberships, type ListFilter } from './list-scope.js';

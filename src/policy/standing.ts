@@ -28,3 +28,23 @@ export function keyOwnerInGoodStanding(owner: {
   if (owner.status !== 'ACTIVE') return false;
   return owner.isMemberOfKeyWorkspace || MANAGEMENT_WRITERS.some((policy) => owner.policies.has(policy));
 }
+
+export type ApiKeyStatus = 'ACTIVE' | 'DISABLED' | 'EXPIRED' | 'INACTIVE';
+
+/**
+ * What an API key is now: disabled by someone, past its expiry, or INACTIVE because its owner no
+ * longer stands behind it (`keyOwnerInGoodStanding`). Only an ACTIVE key authenticates.
+ */
+export function apiKeyStatus(key: { enabled: boolean; expiresAt: Date | null }, ownerInGoodStanding: boolean, now: Date): ApiKeyStatus {
+  if (!key.enabled) return 'DISABLED';
+  if (key.expiresAt !== null && key.expiresAt.getTime() <= now.getTime()) return 'EXPIRED';
+  return ownerInGoodStanding ? 'ACTIVE' : 'INACTIVE';
+}
+
+/**
+ * Whom a key manager may give a key to: an enabled member of the key's workspace holding the
+ * API_KEY page permission (ADMINISTRATOR covers every page), so that the key is ACTIVE from the start.
+ */
+export function mayOwnApiKeyIn(owner: { status: 'ACTIVE' | 'DISABLED' | 'DELETED'; pages: ReadonlySet<Page> | null }): boolean {
+  return owner.status === 'ACTIVE' && (owner.pages?.has('API_KEY') === true || owner.pages?.has('ADMINISTRATOR') === true);
+}

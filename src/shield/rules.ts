@@ -53,7 +53,7 @@ function refuseUnauthenticated(ctx: RequestContext) {
  * inactive one why (KEY_INACTIVE).
  */
 export const apiKeyRequest = rule('apiKeyRequest', { cache: 'no_cache' })((_parent, _args, ctx: RequestContext) => {
-  if (ctx.apiKeyHash) return true;
+  if (ctx.presentedApiKey) return true;
   if (!ctx.auth) return ctx.authError ?? unauthenticated();
   return forbidden('This operation answers for requests authenticated with an API key');
 });

@@ -304,7 +304,8 @@ describe('audit trail', () => {
       expect(await newest('createWorkspace')).toMatchObject({
         actorId: roleId,
         onBehalfOfId: assumer.id,
-        via: 'SESSION',
+        // The spec's credential kinds tell a role session from the user's own session.
+        via: 'ROLE_SESSION',
         resourceId: w,
         outcome: 'SUCCESS',
       });

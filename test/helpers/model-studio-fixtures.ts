@@ -332,14 +332,20 @@ const TENANT_TABLES = [
   'model_authorization',
   'model_rate_limit',
   'api_key',
+  'access_key',
   'knowledge_base',
 ] as const;
 
 /** A digest of a table's rows that match `where`: equal digests, equal rows. */
+/**
+ * A digest of a table's rows. `last_used_at` is left out: using a credential stamps it (off the
+ * request's path), which changes nothing anyone decided.
+ */
 export async function tableDigest(db: QueryExecutorProvider, table: string, where: RawBuilder<unknown> = sql`true`): Promise<string> {
+  const row = sql`(to_jsonb(t) - 'last_used_at')::text`;
   const result = await sql<{
     digest: string | null;
-  }>`select md5(string_agg(t::text, '|' order by t::text)) as digest from ${sql.table(table)} t where ${where}`.execute(db);
+  }>`select md5(string_agg(${row}, '|' order by ${row})) as digest from ${sql.table(table)} t where ${where}`.execute(db);
   return result.rows[0]?.digest ?? 'empty';
 }
 

@@ -1,0 +1,37 @@
+import type { DB } from '../db/database.js';
+import { newId } from '../ids.js';
+import type { AccessKeyRow, AccessKeyStatus } from './access-keys.table.js';
+
+/** A RAM user has at most two AccessKey pairs (Alibaba Cloud's limit: one to use, one to rotate to). */
+export const ACCESS_KEYS_PER_USER = 2;
+
+export const findAccessKeysByIds = (db: DB, ids: readonly string[]) =>
+  db.selectFrom('access_key').selectAll().where('id', 'in', ids).execute();
+
+export const findAccessKeysByPrincipalIds = (db: DB, principalIds: readonly string[]) =>
+  db.selectFrom('access_key').selectAll().where('principal_id', 'in', principalIds).orderBy('created_at').orderBy('id').execute();
+
+export async function countAccessKeys(db: DB, principalId: string): Promise<number> {
+  const { count } = await db
+    .selectFrom('access_key')
+    .select((eb) => eb.cast<number>(eb.fn.countAll(), 'integer').as('count'))
+    .where('principal_id', '=', principalId)
+    .executeTakeFirstOrThrow();
+  return count;
+}
+
+export const insertAccessKey = (db: DB, row: Pick<AccessKeyRow, 'account_id' | 'principal_id' | 'secret_hash'>) =>
+  db
+    .insertInto('access_key')
+    .values({ id: newId('accessKey'), ...row })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+
+export const setAccessKeyStatus = (db: DB, id: string, status: AccessKeyStatus) =>
+  db.updateTable('access_key').set({ status }).where('id', '=', id).returningAll().executeTakeFirst();
+
+export const deleteAccessKey = (db: DB, id: string) => db.deleteFrom('access_key').where('id', '=', id).returningAll().executeTakeFirst();
+
+/** Holds a user's row against concurrent creations, so that two at once cannot both see one pair and make three. */
+export const lockUserForKeyCreation = (db: DB, principalId: string) =>
+  db.selectFrom('principal').select('status').where('id', '=', principalId).forUpdate().executeTakeFirst();
