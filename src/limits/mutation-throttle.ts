@@ -13,6 +13,10 @@ const WINDOW_SECONDS = 60;
  */
 const REVOKING_MUTATIONS: ReadonlySet<string> = new Set([
   'deleteApiKey',
+  'setApiKeyStatus',
+  'rotateApiKey',
+  'setAccessKeyStatus',
+  'deleteAccessKey',
   'disableRamUser',
   'deleteRamUser',
   'deleteRamRole',
@@ -20,9 +24,12 @@ const REVOKING_MUTATIONS: ReadonlySet<string> = new Set([
   'detachPolicy',
 ]);
 
-/** Each credential has its budget: an API key by its id, a session by its principal. */
-const credentialOf = (auth: Authentication) =>
-  auth.apiKey ? { key: `api-key:${auth.apiKey.id}`, label: 'API key' } : { key: `principal:${auth.principal.id}`, label: 'principal' };
+/** Each credential has its budget: an API key or AccessKey pair by its ID, a session by its principal. */
+function credentialOf(auth: Authentication) {
+  if (auth.apiKey) return { key: `api-key:${auth.apiKey.id}`, label: 'API key' };
+  if (auth.accessKey) return { key: `access-key:${auth.accessKey.id}`, label: 'AccessKey pair' };
+  return { key: `principal:${auth.principal.id}`, label: 'principal' };
+}
 
 function tooManyMutations(what: string, perMinute: number, label: string, retryAfterSeconds: number) {
   return new GraphQLError(`Too many ${what}: at most ${perMinute} a minute per ${label}; retry in ${retryAfterSeconds} s`, {
