@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { SessionSigner } from '../src/auth/session.js';
 
 /** The benchmark's datasets: the same shape, two sizes. */
 export interface Dataset {
@@ -26,9 +27,59 @@ export function benchKeySecret(n: number): string {
 }
 
 export const pad = (n: number, width: number) => String(n).padStart(width, '0');
+
+/** The server's signing secret in the benchmark: the load generator signs temporary keys with it. */
+export const JWT_SECRET = 'benchmark-signing-key-0123456789-abcdefghijklmnop';
+
+export const workspaceCount = (dataset: Dataset) => dataset.accounts * SHAPE.workspacesPerAccount;
+export const benchWorkspaceId = (w: number) => `llm-${pad(w, 16)}`;
+export const benchKeyId = (n: number) => `key_${pad(n, 20)}`;
+
+/** Workspace w's first key: odd, so owned by the workspace's first member (the seed: odd keys belong to a member). */
+export const firstKeyOfWorkspace = (w: number) => (w - 1) * SHAPE.keysPerWorkspace + 1;
+
+/**
+ * The number of workspace w's first member, the owner of its odd keys: usr_<number>. The seed
+ * computes the same in SQL, `(a - 1) * 1000 + ((k * M + 1) % U) + 1`.
+ */
+export function firstMemberOfWorkspace(w: number): number {
+  const { workspacesPerAccount: W, usersPerAccount: U, membersPerWorkspace: M } = SHAPE;
+  const a = Math.floor((w - 1) / W) + 1;
+  const k = ((w - 1) % W) + 1;
+  return (a - 1) * 1000 + ((k * M + 1) % U) + 1;
+}
+
+/**
+ * The AccessKey pair (`LTAI<20>:<32 characters>`) the seed gives RAM user usr_<number>; the seed
+ * computes the same in SQL.
+ */
+export function benchAccessKeyPair(user: number): string {
+  const digest = createHash('sha256').update(`bench-ak-${user}`).digest('base64');
+  return `LTAI${pad(user, 20)}:${digest.replace(/\+/g, '-').replace(/\//g, '_').slice(0, 32)}`;
+}
 export const BENCH_PASSWORD = 'benchmark password 2026';
 /** Account 1's root, its FullAccess user (u1), and its console workspace (the 2nd, 100 members). */
 export const BENCH_ROOT_EMAIL = 'bench-1@bench.test';
 export const BENCH_FA_LOGIN = 'u1@bench-1';
 export const CONSOLE_WORKSPACE = `llm-${pad(2, 16)}`;
 export const MUTATION_WORKSPACE = `llm-${pad(3, 16)}`;
+
+/**
+ * Temporary keys are signed, not stored: the load generator signs them before it starts (about
+ * 60 µs each), for at most this many seeded keys spread evenly over the dataset (all of them in
+ * the small dataset).
+ */
+export const TEMPORARY_KEY_POOL = 20_000;
+
+/** The numbers of the seeded keys that temporary keys are signed for. */
+export function temporaryKeyPool(keys: number): number[] {
+  const size = Math.min(keys, TEMPORARY_KEY_POOL);
+  return Array.from({ length: size }, (_, i) => 1 + Math.floor((i * keys) / size));
+}
+
+/** Temporary keys (`st-…`) derived from seeded keys (generation 1: never rotated), signed as the server signs them. */
+export async function signTemporaryKeys(keyNumbers: readonly number[], ttlSeconds = 1800): Promise<string[]> {
+  const signer = new SessionSigner(JWT_SECRET, ttlSeconds);
+  const issued = await Promise.all(keyNumbers.map((n) => signer.issueTemporaryKey({ apiKeyId: benchKeyId(n), generation: 1 }, ttlSeconds)));
+  return issued.map((key) => key.secret);
+}

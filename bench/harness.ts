@@ -5,11 +5,11 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { migrateToLatest } from '../src/db/migrate.js';
 import type { Database } from '../src/db/schema.js';
-import { BENCH_PASSWORD, MUTATION_WORKSPACE, type Dataset } from './dataset.js';
+import { BENCH_PASSWORD, JWT_SECRET, MUTATION_WORKSPACE, type Dataset } from './dataset.js';
 import { seed } from './seed.js';
 
 export const ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-export const JWT_SECRET = 'benchmark-signing-key-0123456789-abcdefghijklmnop';
+export { JWT_SECRET };
 
 /** The value, or a thrown error naming what was missing. */
 export function required<T>(value: T | null | undefined, what: string): T {

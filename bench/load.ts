@@ -3,7 +3,15 @@
  * accounting: `node --import tsx bench/load.ts '<json>'` prints one JSON result line.
  */
 import autocannon from 'autocannon';
-import { benchKeySecret } from './dataset.js';
+import {
+  benchAccessKeyPair,
+  benchKeySecret,
+  benchWorkspaceId,
+  firstKeyOfWorkspace,
+  firstMemberOfWorkspace,
+  signTemporaryKeys,
+  temporaryKeyPool,
+} from './dataset.js';
 
 interface LoadRequest {
   /** GraphQL document and variables; `key` scenarios draw a random seeded API key per request. */
@@ -11,6 +19,14 @@ interface LoadRequest {
   variables?: Record<string, unknown>;
   token?: string;
   randomKeyOf?: number;
+  /** Draws, per request, a temporary key derived from one of the first `randomTemporaryKeyOf` seeded keys (signed before the load starts). */
+  randomTemporaryKeyOf?: number;
+  /**
+   * Draws a random seeded workspace per request (`$w`) and acts as its first member, with
+   * `credential`: the member's key in that workspace (its first), or the member's AccessKey pair.
+   */
+  randomWorkspaceOf?: number;
+  credential?: 'API_KEY' | 'ACCESS_KEY';
   /** For the mutation mix: the operation that needs the id the previous response created. */
   useCreatedKey?: boolean;
   capturesCreatedKey?: boolean;
@@ -33,6 +49,27 @@ interface ConnectionContext {
   createdKeyId?: string | undefined;
 }
 const connectionContext = (context: object): ConnectionContext => context;
+/** Signed before the load starts, so that signing costs the measured seconds nothing. */
+const temporaryKeys = new Map<number, string[]>();
+for (const r of config.requests) {
+  if (r.randomTemporaryKeyOf && !temporaryKeys.has(r.randomTemporaryKeyOf)) {
+    temporaryKeys.set(r.randomTemporaryKeyOf, await signTemporaryKeys(temporaryKeyPool(r.randomTemporaryKeyOf)));
+  }
+}
+const pick = <T>(xs: readonly T[]): T | undefined => xs[Math.floor(Math.random() * xs.length)];
+
+/** The credential and variables of one request. */
+function credentialOf(r: LoadRequest): { token: string | undefined; variables: Record<string, unknown> | undefined } {
+  if (r.randomKeyOf) return { token: benchKeySecret(1 + Math.floor(Math.random() * r.randomKeyOf)), variables: r.variables };
+  if (r.randomTemporaryKeyOf) return { token: pick(temporaryKeys.get(r.randomTemporaryKeyOf) ?? []), variables: r.variables };
+  if (r.randomWorkspaceOf) {
+    const w = 1 + Math.floor(Math.random() * r.randomWorkspaceOf);
+    const token = r.credential === 'ACCESS_KEY' ? benchAccessKeyPair(firstMemberOfWorkspace(w)) : benchKeySecret(firstKeyOfWorkspace(w));
+    return { token, variables: { ...r.variables, w: benchWorkspaceId(w) } };
+  }
+  return { token: r.token, variables: r.variables };
+}
+
 let graphqlErrors = 0;
 let firstError: string | null = null;
 
@@ -45,8 +82,9 @@ const instance = autocannon({
     (r): autocannon.Request => ({
       method: 'POST',
       setupRequest: (req, context) => {
-        const token = r.randomKeyOf ? benchKeySecret(1 + Math.floor(Math.random() * r.randomKeyOf)) : r.token;
-        const variables = r.useCreatedKey ? { ...r.variables, id: connectionContext(context).createdKeyId } : r.variables;
+        const drawn = credentialOf(r);
+        const token = drawn.token;
+        const variables = r.useCreatedKey ? { ...drawn.variables, id: connectionContext(context).createdKeyId } : drawn.variables;
         return {
           ...req,
           headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },

@@ -7,7 +7,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { scenarios, type Scenario } from './scenarios.js';
+import { CREDENTIAL_COST_BOUND, scenarios, type Scenario } from './scenarios.js';
 import { BENCH_FA_LOGIN, BENCH_ROOT_EMAIL, DATASETS, keyCount } from './dataset.js';
 import {
   JWT_SECRET,
@@ -27,6 +27,7 @@ const quick = process.argv.includes('--quick');
 const SECONDS = quick ? 4 : 15;
 const ROUNDS = quick ? 2 : 3;
 const CONNECTIONS = 16;
+const NAME_WIDTH = 18;
 interface Measurement {
   requestsPerSecond: number;
   p50: number;
@@ -91,24 +92,37 @@ async function main() {
   const tokens = { root: await login(shipped.url, BENCH_ROOT_EMAIL), fa: await login(shipped.url, BENCH_FA_LOGIN) };
 
   const rows: Array<{ scenario: string; dataset: string; authorization: string } & Measurement> = [];
+  // A group's scenarios (one, most often) are measured together, round by round.
+  const groups = new Map<string, Scenario[]>();
   for (const scenario of scenarios(tokens, keyCount(large))) {
-    // Shipped and allow-all alternate, round after round, so that drift hits both alike.
-    const rounds: Record<'shipped' | 'allow-all', Measurement[]> = { shipped: [], 'allow-all': [] };
+    const group = scenario.group ?? scenario.name;
+    groups.set(group, [...(groups.get(group) ?? []), scenario]);
+  }
+  for (const group of groups.values()) {
+    // Shipped and allow-all alternate, round after round, so that drift hits both alike; the
+    // scenarios of a group take turns going first.
+    const rounds = new Map(group.map((s) => [s.name, { shipped: [] as Measurement[], 'allow-all': [] as Measurement[] }]));
     for (let round = 0; round < ROUNDS; round++) {
-      for (const [authorization, server] of [
-        ['shipped', shipped],
-        ['allow-all', allowAll],
-      ] as const) {
-        if (scenario.name === 'mutations') await resetMutationWorkspace(large);
-        rounds[authorization].push(await measure(server, scenario, Math.ceil(SECONDS / ROUNDS)));
+      for (const scenario of round % 2 ? [...group].reverse() : group) {
+        for (const [authorization, server] of [
+          ['shipped', shipped],
+          ['allow-all', allowAll],
+        ] as const) {
+          if (scenario.name === 'mutations') await resetMutationWorkspace(large);
+          required(rounds.get(scenario.name), scenario.name)[authorization].push(
+            await measure(server, scenario, Math.ceil(SECONDS / ROUNDS)),
+          );
+        }
       }
     }
-    for (const authorization of ['shipped', 'allow-all'] as const) {
-      const m = combine(rounds[authorization]);
-      rows.push({ scenario: scenario.name, dataset: large.name, authorization, ...m });
-      console.log(
-        `${scenario.name.padEnd(12)} ${large.name.padEnd(5)} ${authorization.padEnd(9)} ${m.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  ${m.statements} stmts  ${m.maxRssMb.toFixed(0)} MB  errors ${m.errors + m.non2xx}${m.firstError ? ` (${m.firstError})` : ''}`,
-      );
+    for (const scenario of group) {
+      for (const authorization of ['shipped', 'allow-all'] as const) {
+        const m = combine(required(rounds.get(scenario.name), scenario.name)[authorization]);
+        rows.push({ scenario: scenario.name, dataset: large.name, authorization, ...m });
+        console.log(
+          `${scenario.name.padEnd(NAME_WIDTH)} ${large.name.padEnd(5)} ${authorization.padEnd(9)} ${m.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  ${m.statements} stmts  ${m.maxRssMb.toFixed(0)} MB  errors ${m.errors + m.non2xx}${m.firstError ? ` (${m.firstError})` : ''}`,
+        );
+      }
     }
   }
   if (!quick) {
@@ -116,7 +130,7 @@ async function main() {
       const m = await measure(smallServer, scenario);
       rows.push({ scenario: scenario.name, dataset: small.name, authorization: 'shipped', ...m });
       console.log(
-        `${scenario.name.padEnd(12)} small shipped   ${m.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms`,
+        `${scenario.name.padEnd(NAME_WIDTH)} small shipped   ${m.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms`,
       );
     }
   }
@@ -146,11 +160,31 @@ async function main() {
       rows.find((r) => r.scenario === scenario && r.authorization === authorization && r.dataset === dataset),
       `the measurement of ${scenario} (${authorization}, ${dataset})`,
     );
+  // A program's credential against an API key doing the same work: cost per request is the
+  // inverse of throughput, so the cost ratio is the API key's requests per second over the credential's.
+  const credentialScenarios = scenarios(tokens, 1).filter((s) => s.apiKeyEquivalent !== undefined);
+  console.log('\nCredentials (shipped, same run, interleaved rounds): cost per request relative to the API key');
+  const credentialTargets = credentialScenarios.map((s) => {
+    const equivalent = required(s.apiKeyEquivalent, 'the API-key equivalent');
+    const [candidate, apiKey] = [find(s.name), find(equivalent)];
+    const cost = apiKey.requestsPerSecond / candidate.requestsPerSecond;
+    console.log(
+      `  ${s.name.padEnd(NAME_WIDTH)} ${candidate.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${candidate.p50} ms  ${candidate.statements} stmts` +
+        `  vs ${equivalent.padEnd(NAME_WIDTH)} ${apiKey.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${apiKey.p50} ms  ${apiKey.statements} stmts` +
+        `  → cost ${cost.toFixed(2)} ×`,
+    );
+    return {
+      target: `${s.name}: cost ≤ ${CREDENTIAL_COST_BOUND.toFixed(2)} × ${equivalent} (API key)`,
+      value: cost.toFixed(2),
+      met: cost <= CREDENTIAL_COST_BOUND,
+    };
+  });
   const targets = [
     ...scenarios(tokens, 1).map((s) => {
       const ratio = find(s.name).requestsPerSecond / find(s.name, 'allow-all').requestsPerSecond;
       return { target: `${s.name}: authorization ≥ 0.85 × allow-all`, value: ratio.toFixed(2), met: ratio >= 0.85 };
     }),
+    ...credentialTargets,
     (() => {
       const ratio = find('modelAccess').requestsPerSecond / find('ceiling').requestsPerSecond;
       return { target: 'modelAccess ≥ 0.75 × ceiling', value: ratio.toFixed(2), met: ratio >= 0.75 };

@@ -1,4 +1,16 @@
-import { CONSOLE_WORKSPACE, MUTATION_WORKSPACE, benchKeySecret, pad } from './dataset.js';
+import {
+  CONSOLE_WORKSPACE,
+  MUTATION_WORKSPACE,
+  SHAPE,
+  benchAccessKeyPair,
+  benchKeySecret,
+  benchWorkspaceId,
+  firstKeyOfWorkspace,
+  firstMemberOfWorkspace,
+  pad,
+  signTemporaryKeys,
+  temporaryKeyPool,
+} from './dataset.js';
 
 export const CONSOLE_PAGE_QUERY = `query($w: ID!) {
   workspace(id: $w) {
@@ -10,8 +22,31 @@ export const CONSOLE_PAGE_QUERY = `query($w: ID!) {
   }
 }`;
 
+/**
+ * What a workspace's member reads of it, and what an API key of the workspace may read too: the
+ * same answer whichever credential of the member's asks (the credential field aside).
+ */
+export const MEMBER_WORKSPACE_QUERY = `query($w: ID!) {
+  viewer { credential principal { id name } }
+  workspace(id: $w) {
+    id name kind region
+    modelAuthorizations(first: 100) { edges { node { inference finetune deploy model { id displayName } } } }
+    rateLimits(first: 20) { edges { node { requestLimit requestLimitPeriodSeconds model { id } } } }
+  }
+}`;
+
+/** A program's credential may cost at most this much more per request than an API key doing the same (issue #11). */
+export const CREDENTIAL_COST_BOUND = 1.15;
+
 export interface Scenario {
   name: string;
+  /**
+   * Scenarios of one group are measured round by round together (interleaved), so that a ratio
+   * between them is not a drift between minutes of the run.
+   */
+  group?: string;
+  /** The API-key scenario doing the same work: this one may cost at most CREDENTIAL_COST_BOUND times as much. */
+  apiKeyEquivalent?: string;
   load: { connections: number; overallRate?: number; requests: Array<Record<string, unknown>> };
   /** One request of the scenario, to count its SQL statements. */
   sample?: (url: string) => Promise<{ statements: number }>;
@@ -35,6 +70,8 @@ const MEMBER = `usr_${pad(((3 * 5 + 1) % 40) + 1, 20)}`;
 
 export function scenarios(tokens: { root: string; fa: string }, keys: number): Scenario[] {
   const connections = 16;
+  const workspaces = Math.max(1, Math.floor(keys / SHAPE.keysPerWorkspace));
+  const randomWorkspace = () => 1 + Math.floor(Math.random() * workspaces);
   return [
     {
       name: 'ceiling',
@@ -43,8 +80,42 @@ export function scenarios(tokens: { root: string; fa: string }, keys: number): S
     },
     {
       name: 'modelAccess',
+      group: 'modelAccess',
       load: { connections, requests: [{ query: MODEL_ACCESS, randomKeyOf: keys }] },
       sample: (url) => sample(url, MODEL_ACCESS, {}, benchKeySecret(1 + Math.floor(Math.random() * keys))),
+    },
+    {
+      // The same question with temporary keys (st-) derived from the seeded keys: signed, not stored.
+      name: 'modelAccessTempKey',
+      group: 'modelAccess',
+      apiKeyEquivalent: 'modelAccess',
+      load: { connections, requests: [{ query: MODEL_ACCESS, randomTemporaryKeyOf: keys }] },
+      sample: async (url) => {
+        const pool = temporaryKeyPool(keys);
+        const [secret] = await signTemporaryKeys([pool[Math.floor(Math.random() * pool.length)] ?? 1]);
+        return sample(url, MODEL_ACCESS, {}, secret ?? '');
+      },
+    },
+    {
+      // A random workspace read by its first member's API key (the workspace's first key)...
+      name: 'workspaceApiKey',
+      group: 'memberWorkspace',
+      load: { connections, requests: [{ query: MEMBER_WORKSPACE_QUERY, randomWorkspaceOf: workspaces, credential: 'API_KEY' }] },
+      sample: (url) => {
+        const w = randomWorkspace();
+        return sample(url, MEMBER_WORKSPACE_QUERY, { w: benchWorkspaceId(w) }, benchKeySecret(firstKeyOfWorkspace(w)));
+      },
+    },
+    {
+      // ...and by the same member's AccessKey pair: the same principal, workspace and answer.
+      name: 'workspaceAccessKey',
+      group: 'memberWorkspace',
+      apiKeyEquivalent: 'workspaceApiKey',
+      load: { connections, requests: [{ query: MEMBER_WORKSPACE_QUERY, randomWorkspaceOf: workspaces, credential: 'ACCESS_KEY' }] },
+      sample: (url) => {
+        const w = randomWorkspace();
+        return sample(url, MEMBER_WORKSPACE_QUERY, { w: benchWorkspaceId(w) }, benchAccessKeyPair(firstMemberOfWorkspace(w)));
+      },
     },
     {
       name: 'consolePage',

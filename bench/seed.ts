@@ -13,7 +13,12 @@ export async function seed(db: Kysely<Database>, dataset: Dataset): Promise<{ se
     db,
   );
   const done = await sql<{ accounts: number }>`select accounts from bench_seed where name = ${dataset.name}`.execute(db);
-  if (done.rows[0]?.accounts === dataset.accounts) return { seconds: 0, skipped: true };
+  if (done.rows[0]?.accounts === dataset.accounts) {
+    // A dataset seeded before AccessKey pairs existed gets them now.
+    const added = await seedAccessKeys(db, dataset);
+    if (added) await sql`analyze access_key`.execute(db);
+    return { seconds: (performance.now() - started) / 1000, skipped: !added };
+  }
 
   const { workspacesPerAccount: W, usersPerAccount: U, membersPerWorkspace: M, keysPerWorkspace: K } = SHAPE;
   const A = dataset.accounts;
@@ -26,7 +31,7 @@ export async function seed(db: Kysely<Database>, dataset: Dataset): Promise<{ se
     await sql`create temporary table standard_model on commit drop as select * from model where workspace_id is null`.execute(trx);
     // The trail refuses TRUNCATE (by design); a benchmark database may start over.
     await sql`alter table audit_event disable trigger audit_event_no_truncate`.execute(trx);
-    await sql`truncate audit_event, knowledge_base, api_key, model_rate_limit, model_authorization, membership,
+    await sql`truncate audit_event, knowledge_base, access_key, api_key, model_rate_limit, model_authorization, membership,
       workspace, region_activation, policy_attachment, role_trust, principal, account restart identity cascade`.execute(trx);
     await sql`alter table audit_event enable trigger audit_event_no_truncate`.execute(trx);
     await sql`insert into model select * from standard_model`.execute(trx);
@@ -79,9 +84,27 @@ export async function seed(db: Kysely<Database>, dataset: Dataset): Promise<{ se
           from generate_series(1, ${A * W}) w, generate_series(1, ${K}) i
         ) keys
       ) s`.execute(trx);
+    await seedAccessKeys(trx, dataset);
     await sql`insert into bench_seed (name, accounts) values (${dataset.name}, ${A})
       on conflict (name) do update set accounts = excluded.accounts, seeded_at = now()`.execute(trx);
   });
   await sql`analyze`.execute(db);
   return { seconds: (performance.now() - started) / 1000, skipped: false };
+}
+
+/**
+ * One AccessKey pair for each of an account's first U users (usr_<n>, n = (a - 1) * 1000 + u):
+ * `benchAccessKeyPair(n)` computes the same pair. Inserts only what is missing; true when it added any.
+ */
+async function seedAccessKeys(db: Kysely<Database>, dataset: Dataset): Promise<boolean> {
+  const U = SHAPE.usersPerAccount;
+  const expected = dataset.accounts * U;
+  const present = await sql<{ n: number }>`select count(*)::int as n from access_key`.execute(db);
+  if (present.rows[0]?.n === expected) return false;
+  await sql`insert into access_key (id, account_id, principal_id, secret_hash)
+    select 'LTAI' || lpad(n::text, 20, '0'), 'acc_' || lpad(a::text, 20, '0'), 'usr_' || lpad(n::text, 20, '0'),
+      encode(sha256(convert_to(substr(translate(encode(sha256(convert_to('bench-ak-' || n, 'UTF8')), 'base64'), '+/', '-_'), 1, 32), 'UTF8')), 'hex')
+    from (select a, (a - 1) * 1000 + u as n from generate_series(1, ${dataset.accounts}) a, generate_series(1, ${U}) u) users
+    on conflict (id) do nothing`.execute(db);
+  return true;
 }

@@ -15,12 +15,14 @@ import { hostileInputPlugin } from './limits/hostile-input.js';
 import { mutationThrottlePlugin } from './limits/mutation-throttle.js';
 import { queryLimits } from './limits/query-limits.js';
 import { createLoaders } from './loaders.js';
+import { serveModelCallAuthorization } from './http/model-call-route.js';
 import { serveOperations } from './http/operations-routes.js';
 import { createMetrics } from './observability/metrics.js';
 import { requestObservabilityPlugin } from './observability/request-plugin.js';
 import { countStatements, type StatementCount } from './db/statement-counter.js';
 import { buildSchema } from './schema.js';
 import { LastUseRecorder } from './auth/last-use.js';
+import { createCallCounters } from './usage/call-counters.js';
 
 export interface Gateway {
   apollo: ApolloServer<RequestContext>;
@@ -40,6 +42,7 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
   const metrics = createMetrics(() => database.poolStats());
   const limits = queryLimits();
   const lastUse = new LastUseRecorder(services.db, logger);
+  const counters = createCallCounters({ redisUrl: config.redisUrl, db: services.db });
   const apollo = new ApolloServer<RequestContext>({
     schema: buildSchema({ allowAll: config.benchAllowAll }),
     introspection: config.introspection,
@@ -92,6 +95,7 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
       apiKeyPending: presentedApiKey !== null,
       apiKeyLookup: null,
       lastUse,
+      counters,
     };
   }
 
@@ -103,6 +107,7 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
     const done = (async () => {
       if (url.pathname === '/graphql' && config.graphiql && isBrowserVisit(req, url)) return redirect(res, '/graphiql');
       if (url.pathname === '/graphql') return graphql(req, res, url);
+      if (await serveModelCallAuthorization(req, res, url, (request) => contextFor(request))) return;
       if (await serveOperations(req, res, url, { database })) return;
       if (config.metrics.listener === 'main' && (await serveMetrics(req, res, url, { metrics, token: config.metrics.token }))) return;
       if (config.graphiql && serveGraphiQL(req, res, url)) return;
@@ -159,6 +164,7 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
       }
       await apollo.stop();
       await lastUse.flush();
+      await counters.close();
     },
   };
 }

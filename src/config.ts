@@ -22,6 +22,7 @@ const environmentSchema = z.object({
   LOGIN_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(60),
   LOGIN_FAILURES_BEFORE_LOCKOUT: z.coerce.number().int().min(1).default(5),
   MUTATION_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(120),
+  REDIS_URL: z.string().url().optional(),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   METRICS_HOST: z.string().min(1).optional(),
@@ -87,6 +88,8 @@ export interface Config {
    * `sourceIp`); empty: the socket's peer is the client.
    */
   trustedProxies: string[];
+  /** Where model calls are counted: Redis when set, the database (PostgreSQL or PGlite) otherwise. */
+  redisUrl: string | null;
 }
 
 export class ConfigError extends Error {}
@@ -134,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       token: e.METRICS_TOKEN ?? null,
     },
     trustedProxies: e.TRUSTED_PROXIES ?? [],
+    redisUrl: e.REDIS_URL ?? null,
   };
 }
 

@@ -2,6 +2,7 @@ import type { GraphQLError } from 'graphql';
 import type { PresentedApiKey } from './api-keys/api-keys.repository.js';
 import type { Authentication } from './auth/authentication.js';
 import type { LastUseRecorder } from './auth/last-use.js';
+import type { CallCounters } from './usage/call-counters.js';
 import type { SessionSigner } from './auth/session.js';
 import type { Config } from './config.js';
 import type { DB } from './db/database.js';
@@ -50,4 +51,6 @@ export interface RequestContext {
   apiKeyLookup: Promise<void> | null;
   /** Records when credentials were last used, off the request's path. */
   lastUse: LastUseRecorder;
+  /** Counts model calls (requests and tokens per workspace and model), across processes. */
+  counters: CallCounters;
 }

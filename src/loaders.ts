@@ -4,6 +4,7 @@ import { createApiKeyLoaders } from './api-keys/api-keys.loaders.js';
 import { createIdentityLoaders } from './identity/identity.loaders.js';
 import { createKnowledgeBaseLoaders } from './knowledge-bases/knowledge-bases.loaders.js';
 import { createModelLoaders } from './models/models.loaders.js';
+import { createUsageLoaders } from './usage/usage.loaders.js';
 import { createWorkspaceLoaders } from './workspaces/workspaces.loaders.js';
 
 /** Per-request loaders: every read of a request goes through these or a repository function. */
@@ -15,6 +16,7 @@ export function createLoaders(db: DB) {
     ...createApiKeyLoaders(db),
     ...createAccessKeyLoaders(db),
     ...createKnowledgeBaseLoaders(db),
+    ...createUsageLoaders(db),
   };
 }
 

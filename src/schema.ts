@@ -18,6 +18,7 @@ import { projectRoot } from './project-root.js';
 import type { Declaration } from './shield/declarations.js';
 import { describeDeclaration } from './shield/describe-declaration.js';
 import { declarationsOf, permissionsMiddleware } from './shield/permissions.js';
+import { usageResolvers } from './usage/usage.resolvers.js';
 import { workspaceResolvers } from './workspaces/workspaces.resolvers.js';
 
 /** The SDL, one file per domain area, in a stable order. */
@@ -63,6 +64,7 @@ const resolvers: Resolvers[] = [
   accessKeyResolvers,
   knowledgeBaseResolvers,
   auditResolvers,
+  usageResolvers,
   accessResolvers,
 ];
 

@@ -3,8 +3,8 @@ import type { RequestContext } from '../context.js';
 import { rootFieldNames } from '../root-fields.js';
 import { settleAuthentication } from './authentication.js';
 
-/** `modelAccess` looks its key up together with every fact of the call, in one statement. */
-const SETTLES_ITS_OWN_KEY: ReadonlySet<string> = new Set(['modelAccess', '__typename']);
+/** `modelAccess` and `authorizeModelCall` look their key up together with every fact of the call, in one statement. */
+const SETTLES_ITS_OWN_KEY: ReadonlySet<string> = new Set(['modelAccess', 'authorizeModelCall', '__typename']);
 
 /**
  * Authentication is settled once the operation is known and before anything runs: rules and

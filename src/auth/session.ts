@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
 import type { PrincipalRow } from '../identity/identity.table.js';
 import { TEMPORARY_KEY_PREFIX } from './credential-secrets.js';
@@ -71,6 +71,12 @@ export class SessionSigner {
       .setJti(randomUUID())
       .sign(this.key);
     return { secret: `${TEMPORARY_KEY_PREFIX}${token}`, expiresAt: new Date((now + ttlSeconds) * 1000) };
+  }
+
+  /** A MAC of `data` under a key derived for `purpose`: tokens of one purpose never pass for another's. */
+  mac(purpose: string, data: string): string {
+    const key = createHmac('sha256', this.key).update(purpose).digest();
+    return createHmac('sha256', key).update(data).digest('base64url');
   }
 
   /** The claims of a valid, unexpired temporary key; null for anything else. */

@@ -1,3 +1,4 @@
+import type { ModelCallCounterTable, ModelUsageTable, WorkspaceBudgetTable, WorkspaceSpendTable } from '../usage/usage.table.js';
 import type { AccessKeyTable } from '../access-keys/access-keys.table.js';
 import type { ApiKeyTable } from '../api-keys/api-keys.table.js';
 import type { AuditEventTable } from '../audit/audit.table.js';
@@ -24,4 +25,8 @@ export interface Database {
   knowledge_base: KnowledgeBaseTable;
   audit_event: AuditEventTable;
   rate_limit_window: RateLimitWindowTable;
+  model_call_counter: ModelCallCounterTable;
+  workspace_budget: WorkspaceBudgetTable;
+  workspace_spend: WorkspaceSpendTable;
+  model_usage: ModelUsageTable;
 }

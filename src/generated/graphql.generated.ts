@@ -12,6 +12,9 @@ import type { AccessKeyRow } from '../access-keys/access-keys.table.js';
 import type { CreatedAccessKeyResult } from '../access-keys/access-keys.service.js';
 import type { KnowledgeBaseRow } from '../knowledge-bases/knowledge-bases.table.js';
 import type { AuditEventRow } from '../audit/audit.table.js';
+import type { ModelCallAuthorizationResult } from '../usage/authorize-model-call.js';
+import type { RecordedUsage } from '../usage/usage.service.js';
+import type { UsageBucketRow, BudgetState } from '../usage/usage.repository.js';
 import type { AccessExplanationResult } from '../access/explain-access.js';
 import type { RequestContext, SignedInContext } from '../context.js';
 export type Maybe<T> = T | null;
@@ -170,14 +173,20 @@ export type Action =
   | 'read_principal'
   /** Read RAM users and roles (resource: the account). */
   | 'read_ram_identities'
+  /** Read a workspace's usage, spend and budget (resource: a workspace). */
+  | 'read_usage'
   /** Read a workspace. */
   | 'read_workspace'
+  /** Record the tokens of an allowed model call (resource: the account). */
+  | 'record_model_usage'
   /** Register a RAM user or role in Model Studio (resource: the account). */
   | 'register_model_studio_user'
   /** Rename a workspace. */
   | 'rename_workspace'
   /** Set or delete rate limits (resource: a workspace). */
-  | 'set_rate_limit';
+  | 'set_rate_limit'
+  /** Set or clear a sub-workspace's monthly budget (resource: a workspace). */
+  | 'set_workspace_budget';
 
 /** Input of `activateModelStudio`. */
 export type ActivateModelStudioInput = {
@@ -281,7 +290,7 @@ export type AuditEvent = Node & {
    * (TRUSTED_PROXIES), the address it forwarded. Null for events recorded before it was kept.
    */
   sourceIp?: Maybe<Scalars['String']['output']>;
-  /** How the actor authenticated: SESSION, API_KEY or ANONYMOUS. */
+  /** How the actor authenticated: SESSION, ROLE_SESSION, ACCESS_KEY, API_KEY (temporary keys included) or ANONYMOUS. */
   via: Scalars['String']['output'];
 };
 
@@ -321,6 +330,16 @@ export type AuditOutcome =
   | 'DENIED'
   /** The change was made. */
   | 'SUCCESS';
+
+/** Input of `authorizeModelCall`. */
+export type AuthorizeModelCallInput = {
+  /** The tokens the call may use (0 to 10,000,000): refused if they would overrun the token window. */
+  estimatedTokens?: InputMaybe<Scalars['Int']['input']>;
+  /** The model to call. */
+  model: Scalars['ID']['input'];
+  /** The client's address, believed only from a trusted proxy (TRUSTED_PROXIES); otherwise the request's own address is checked. */
+  sourceIp?: InputMaybe<Scalars['String']['input']>;
+};
 
 /** Input of `createApiKey`. */
 export type CreateApiKeyInput = {
@@ -523,6 +542,8 @@ export type Model = {
   displayName: Scalars['String']['output'];
   /** The model's name, as used in calls (`qwen-plus`). */
   id: Scalars['ID']['output'];
+  /** What its tokens cost (a fine-tuned model costs what its base model does); null: not priced. */
+  pricing?: Maybe<ModelPricing>;
   /** Whether it can be deployed. */
   supportsDeploy: Scalars['Boolean']['output'];
   /** Whether it can be fine-tuned. */
@@ -550,6 +571,8 @@ export type ModelAccess = {
 export type ModelAccessReason =
   /** The call is allowed. */
   | 'ALLOWED'
+  /** authorizeModelCall only: the workspace has spent its monthly budget. */
+  | 'BUDGET_EXCEEDED'
   /** The key's owner is disabled or no longer a member of the key's workspace. */
   | 'KEY_INACTIVE'
   /** The model is not authorized for inference in the key's workspace. */
@@ -558,6 +581,8 @@ export type ModelAccessReason =
   | 'MODEL_NOT_FOUND'
   /** The model is outside the key's model scope. */
   | 'OUTSIDE_KEY_SCOPE'
+  /** authorizeModelCall only: the (workspace, model) request or token window is used up. */
+  | 'RATE_LIMITED'
   /** The key's IP allowlist does not contain the source address. */
   | 'SOURCE_IP_NOT_ALLOWED';
 
@@ -594,6 +619,24 @@ export type ModelAuthorizationEdge = {
   node: ModelAuthorization;
 };
 
+/**
+ * The answer of `authorizeModelCall`: `modelAccess`'s decision, with one request of the
+ * (workspace, model) window consumed when the call is allowed.
+ */
+export type ModelCallAuthorization = {
+  __typename?: 'ModelCallAuthorization';
+  /** Whether the call may go ahead. */
+  allowed: Scalars['Boolean']['output'];
+  /** For an allowed call: the ID to record its tokens with (`recordModelUsage`). */
+  callId?: Maybe<Scalars['ID']['output']>;
+  /** The request window of the (workspace, model), when it has a request limit. */
+  rateLimit?: Maybe<RateLimitWindow>;
+  /** Why: ALLOWED, one of `modelAccess`'s refusals, RATE_LIMITED or BUDGET_EXCEEDED. */
+  reason: ModelAccessReason;
+  /** For RATE_LIMITED and BUDGET_EXCEEDED: the seconds until a call may succeed. */
+  retryAfterSeconds?: Maybe<Scalars['Int']['output']>;
+};
+
 /** What `updateModelPermissions` does to one capability of one model. */
 export type ModelPermissionChange =
   /** Take the authorization away. */
@@ -613,6 +656,17 @@ export type ModelPermissionChangeInput = {
   inference?: ModelPermissionChange;
   /** A standard model the account can see; at most once per call. */
   model: Scalars['ID']['input'];
+};
+
+/** A model's price per million tokens, in US dollars. Illustrative: not Model Studio's price list. */
+export type ModelPricing = {
+  __typename?: 'ModelPricing';
+  /** Always USD. */
+  currency: Scalars['String']['output'];
+  /** Per million input tokens. */
+  inputPerMillionTokens: Scalars['Float']['output'];
+  /** Per million output tokens. */
+  outputPerMillionTokens: Scalars['Float']['output'];
 };
 
 /** A rate limit for one model in one sub-workspace. Each limit is optional. */
@@ -650,6 +704,21 @@ export type ModelRateLimitEdge = {
   node: ModelRateLimit;
 };
 
+/** The recorded usage of one call. */
+export type ModelUsage = {
+  __typename?: 'ModelUsage';
+  /** The call's ID, from `authorizeModelCall`. */
+  callId: Scalars['ID']['output'];
+  /** The price of the call in US dollars (illustrative prices, `Model.pricing`). */
+  cost: Scalars['Float']['output'];
+  /** Tokens read. */
+  inputTokens: Scalars['Int']['output'];
+  /** The model called. */
+  model: Scalars['ID']['output'];
+  /** Tokens written. */
+  outputTokens: Scalars['Int']['output'];
+};
+
 /** Write operations. Each runs in one transaction and is recorded in the audit trail. */
 export type Mutation = {
   __typename?: 'Mutation';
@@ -659,6 +728,8 @@ export type Mutation = {
   assumeRole?: Maybe<Session>;
   /** Attach a policy to a RAM user or role. */
   attachPolicy?: Maybe<Principal>;
+  /** For inference proxies: decide a call and consume one request of its (workspace, model) window in the same step. */
+  authorizeModelCall?: Maybe<ModelCallAuthorization>;
   /** Create an AccessKey pair for a RAM user (at most 2 per user; never for the root). The answer holds the secret, once. */
   createAccessKey?: Maybe<CreatedAccessKey>;
   /** Create an API key; the answer holds its secret, once. */
@@ -695,6 +766,8 @@ export type Mutation = {
   enableRamUser?: Maybe<RamUser>;
   /** Sign in as the root (by e-mail) or as a RAM user (`<name>@<account name>`). */
   login?: Maybe<Session>;
+  /** For inference proxies: record the tokens of an allowed call, once. */
+  recordModelUsage?: Maybe<ModelUsage>;
   /** Add a RAM user or role to the account's Model Studio user list, so workspaces can take it as a member. */
   registerModelStudioUser?: Maybe<Principal>;
   /** Remove a member: its API keys of the workspace stop working until it is added back. */
@@ -715,6 +788,8 @@ export type Mutation = {
   setModelAuthorization?: Maybe<ModelAuthorization>;
   /** Set or change a model's rate limit in a sub-workspace, merged into the stored one (see `SetModelRateLimitInput`). */
   setModelRateLimit?: Maybe<ModelRateLimit>;
+  /** Set or clear a sub-workspace's monthly budget. */
+  setWorkspaceBudget?: Maybe<Workspace>;
   /** Create an account; its root is signed in by the returned session. */
   signUp?: Maybe<Session>;
   /** Edit a key's description, model scope, IP allowlist or expiry. */
@@ -743,6 +818,12 @@ export type MutationAssumeRoleArgs = {
 /** Write operations. Each runs in one transaction and is recorded in the audit trail. */
 export type MutationAttachPolicyArgs = {
   input: PolicyAttachmentInput;
+};
+
+
+/** Write operations. Each runs in one transaction and is recorded in the audit trail. */
+export type MutationAuthorizeModelCallArgs = {
+  input: AuthorizeModelCallInput;
 };
 
 
@@ -855,6 +936,12 @@ export type MutationLoginArgs = {
 
 
 /** Write operations. Each runs in one transaction and is recorded in the audit trail. */
+export type MutationRecordModelUsageArgs = {
+  input: RecordModelUsageInput;
+};
+
+
+/** Write operations. Each runs in one transaction and is recorded in the audit trail. */
 export type MutationRegisterModelStudioUserArgs = {
   principalId: Scalars['ID']['input'];
 };
@@ -911,6 +998,12 @@ export type MutationSetModelAuthorizationArgs = {
 /** Write operations. Each runs in one transaction and is recorded in the audit trail. */
 export type MutationSetModelRateLimitArgs = {
   input: SetModelRateLimitInput;
+};
+
+
+/** Write operations. Each runs in one transaction and is recorded in the audit trail. */
+export type MutationSetWorkspaceBudgetArgs = {
+  input: SetWorkspaceBudgetInput;
 };
 
 
@@ -1214,6 +1307,27 @@ export type RamUserEdge = {
   node: RamUser;
 };
 
+/** A request window as a call left it. */
+export type RateLimitWindow = {
+  __typename?: 'RateLimitWindow';
+  /** Requests allowed per period. */
+  limit: Scalars['Int']['output'];
+  /** Requests left in this period. */
+  remaining: Scalars['Int']['output'];
+  /** When the period ends and the window is full again. */
+  resetAt: Scalars['DateTime']['output'];
+};
+
+/** Input of `recordModelUsage`. */
+export type RecordModelUsageInput = {
+  /** The ID `authorizeModelCall` gave the call. */
+  callId: Scalars['ID']['input'];
+  /** Tokens read. */
+  inputTokens: Scalars['Int']['input'];
+  /** Tokens written. */
+  outputTokens: Scalars['Int']['input'];
+};
+
 /** The regions where Model Studio can be activated. */
 export type Region =
   /** Singapore, `ap-southeast-1`. */
@@ -1375,6 +1489,14 @@ export type SetModelRateLimitInput = {
   workspaceId: Scalars['ID']['input'];
 };
 
+/** Input of `setWorkspaceBudget`. */
+export type SetWorkspaceBudgetInput = {
+  /** US dollars a month (0 stops every call); null clears the budget. */
+  monthlyLimit?: InputMaybe<Scalars['Float']['input']>;
+  /** A sub-workspace. */
+  workspaceId: Scalars['ID']['input'];
+};
+
 /** Input of `signUp`. */
 export type SignUpInput = {
   /** The account name (alias): 3-64 lowercase letters, digits and hyphens, unique across the system. */
@@ -1422,6 +1544,30 @@ export type UpdateModelPermissionsInput = {
   workspaceId: Scalars['ID']['input'];
 };
 
+/** Usage summed over one model, key or day. */
+export type UsageBucket = {
+  __typename?: 'UsageBucket';
+  /** Recorded calls. */
+  calls: Scalars['Int']['output'];
+  /** US dollars. */
+  cost: Scalars['Float']['output'];
+  /** Tokens read. */
+  inputTokens: Scalars['Float']['output'];
+  /** The model ID, the API key ID or the day. */
+  key: Scalars['String']['output'];
+  /** Tokens written. */
+  outputTokens: Scalars['Float']['output'];
+};
+
+/** How `Workspace.usage` sums the calls. */
+export type UsageGrouping =
+  /** Per API key (temporary keys count as their parent). */
+  | 'API_KEY'
+  /** Per UTC day (YYYY-MM-DD). */
+  | 'DAY'
+  /** Per model. */
+  | 'MODEL';
+
 /** Who is calling, and with what. */
 export type Viewer = {
   __typename?: 'Viewer';
@@ -1448,6 +1594,8 @@ export type Workspace = Node & {
   allModelsOpen?: Maybe<Scalars['Boolean']['output']>;
   /** API keys: all of them for key managers, one's own for other members. */
   apiKeys?: Maybe<ApiKeyConnection>;
+  /** The monthly budget and this month's spend; null: no budget. */
+  budget?: Maybe<WorkspaceBudget>;
   /** When it was created. */
   createdAt: Scalars['DateTime']['output'];
   /** Fine-tuned models owned by this workspace. */
@@ -1470,6 +1618,8 @@ export type Workspace = Node & {
   rateLimits?: Maybe<ModelRateLimitConnection>;
   /** The region it lives in. */
   region: Region;
+  /** Recorded usage in [since, until), at most 366 days, summed per model, key or day. */
+  usage?: Maybe<Array<UsageBucket>>;
 };
 
 
@@ -1505,6 +1655,25 @@ export type WorkspaceModelAuthorizationsArgs = {
 export type WorkspaceRateLimitsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/** A workspace: an isolated space for members, models, API keys and data. */
+export type WorkspaceUsageArgs = {
+  groupBy?: InputMaybe<UsageGrouping>;
+  since: Scalars['DateTime']['input'];
+  until: Scalars['DateTime']['input'];
+};
+
+/** A sub-workspace's monthly budget and what this month (UTC) has spent. */
+export type WorkspaceBudget = {
+  __typename?: 'WorkspaceBudget';
+  /** US dollars a month; past it, calls answer BUDGET_EXCEEDED. */
+  monthlyLimit: Scalars['Float']['output'];
+  /** When the month ends and the spend starts from zero. */
+  resetsAt: Scalars['DateTime']['output'];
+  /** Spent this month, in US dollars. */
+  spentThisMonth: Scalars['Float']['output'];
 };
 
 /** A page of workspaces. */
@@ -1650,6 +1819,7 @@ export type ResolversTypes = {
   AuditEventEdge: ResolverTypeWrapper<Omit<AuditEventEdge, 'node'> & { node: ResolversTypes['AuditEvent'] }>;
   AuditEventFilter: AuditEventFilter;
   AuditOutcome: AuditOutcome;
+  AuthorizeModelCallInput: AuthorizeModelCallInput;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   CreateApiKeyInput: CreateApiKeyInput;
   CreateFineTunedModelInput: CreateFineTunedModelInput;
@@ -1663,6 +1833,7 @@ export type ResolversTypes = {
   CredentialKind: CredentialKind;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DeleteModelRateLimitInput: DeleteModelRateLimitInput;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   KnowledgeBase: ResolverTypeWrapper<KnowledgeBaseRow>;
@@ -1679,11 +1850,14 @@ export type ResolversTypes = {
   ModelAuthorization: ResolverTypeWrapper<ModelAuthorizationRow>;
   ModelAuthorizationConnection: ResolverTypeWrapper<Omit<ModelAuthorizationConnection, 'edges'> & { edges: Array<ResolversTypes['ModelAuthorizationEdge']> }>;
   ModelAuthorizationEdge: ResolverTypeWrapper<Omit<ModelAuthorizationEdge, 'node'> & { node: ResolversTypes['ModelAuthorization'] }>;
+  ModelCallAuthorization: ResolverTypeWrapper<ModelCallAuthorizationResult>;
   ModelPermissionChange: ModelPermissionChange;
   ModelPermissionChangeInput: ModelPermissionChangeInput;
+  ModelPricing: ResolverTypeWrapper<ModelRow>;
   ModelRateLimit: ResolverTypeWrapper<ModelRateLimitRow>;
   ModelRateLimitConnection: ResolverTypeWrapper<Omit<ModelRateLimitConnection, 'edges'> & { edges: Array<ResolversTypes['ModelRateLimitEdge']> }>;
   ModelRateLimitEdge: ResolverTypeWrapper<Omit<ModelRateLimitEdge, 'node'> & { node: ResolversTypes['ModelRateLimit'] }>;
+  ModelUsage: ResolverTypeWrapper<RecordedUsage>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Node: ResolverTypeWrapper<ResolversInterfaceTypes<ResolversTypes>['Node']>;
   Page: Page;
@@ -1702,6 +1876,8 @@ export type ResolversTypes = {
   RamUser: ResolverTypeWrapper<PrincipalRow>;
   RamUserConnection: ResolverTypeWrapper<Omit<RamUserConnection, 'edges'> & { edges: Array<ResolversTypes['RamUserEdge']> }>;
   RamUserEdge: ResolverTypeWrapper<Omit<RamUserEdge, 'node'> & { node: ResolversTypes['RamUser'] }>;
+  RateLimitWindow: ResolverTypeWrapper<RateLimitWindow>;
+  RecordModelUsageInput: RecordModelUsageInput;
   Region: null;
   RemoveMemberInput: RemoveMemberInput;
   RenameWorkspaceInput: RenameWorkspaceInput;
@@ -1716,13 +1892,17 @@ export type ResolversTypes = {
   SetMemberPermissionsInput: SetMemberPermissionsInput;
   SetModelAuthorizationInput: SetModelAuthorizationInput;
   SetModelRateLimitInput: SetModelRateLimitInput;
+  SetWorkspaceBudgetInput: SetWorkspaceBudgetInput;
   SignUpInput: SignUpInput;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   TemporaryApiKey: ResolverTypeWrapper<TemporaryApiKeyResult>;
   UpdateApiKeyInput: UpdateApiKeyInput;
   UpdateModelPermissionsInput: UpdateModelPermissionsInput;
+  UsageBucket: ResolverTypeWrapper<UsageBucketRow>;
+  UsageGrouping: UsageGrouping;
   Viewer: ResolverTypeWrapper<Authentication>;
   Workspace: ResolverTypeWrapper<WorkspaceRow>;
+  WorkspaceBudget: ResolverTypeWrapper<BudgetState>;
   WorkspaceConnection: ResolverTypeWrapper<Omit<WorkspaceConnection, 'edges'> & { edges: Array<ResolversTypes['WorkspaceEdge']> }>;
   WorkspaceEdge: ResolverTypeWrapper<Omit<WorkspaceEdge, 'node'> & { node: ResolversTypes['Workspace'] }>;
   WorkspaceKind: WorkspaceKind;
@@ -1742,6 +1922,7 @@ export type ResolversParentTypes = {
   AuditEventConnection: Omit<AuditEventConnection, 'edges'> & { edges: Array<ResolversParentTypes['AuditEventEdge']> };
   AuditEventEdge: Omit<AuditEventEdge, 'node'> & { node: ResolversParentTypes['AuditEvent'] };
   AuditEventFilter: AuditEventFilter;
+  AuthorizeModelCallInput: AuthorizeModelCallInput;
   Boolean: Scalars['Boolean']['output'];
   CreateApiKeyInput: CreateApiKeyInput;
   CreateFineTunedModelInput: CreateFineTunedModelInput;
@@ -1754,6 +1935,7 @@ export type ResolversParentTypes = {
   CreatedApiKey: CreatedApiKeyResult;
   DateTime: Scalars['DateTime']['output'];
   DeleteModelRateLimitInput: DeleteModelRateLimitInput;
+  Float: Scalars['Float']['output'];
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
   KnowledgeBase: KnowledgeBaseRow;
@@ -1768,10 +1950,13 @@ export type ResolversParentTypes = {
   ModelAuthorization: ModelAuthorizationRow;
   ModelAuthorizationConnection: Omit<ModelAuthorizationConnection, 'edges'> & { edges: Array<ResolversParentTypes['ModelAuthorizationEdge']> };
   ModelAuthorizationEdge: Omit<ModelAuthorizationEdge, 'node'> & { node: ResolversParentTypes['ModelAuthorization'] };
+  ModelCallAuthorization: ModelCallAuthorizationResult;
   ModelPermissionChangeInput: ModelPermissionChangeInput;
+  ModelPricing: ModelRow;
   ModelRateLimit: ModelRateLimitRow;
   ModelRateLimitConnection: Omit<ModelRateLimitConnection, 'edges'> & { edges: Array<ResolversParentTypes['ModelRateLimitEdge']> };
   ModelRateLimitEdge: Omit<ModelRateLimitEdge, 'node'> & { node: ResolversParentTypes['ModelRateLimit'] };
+  ModelUsage: RecordedUsage;
   Mutation: Record<PropertyKey, never>;
   Node: ResolversInterfaceTypes<ResolversParentTypes>['Node'];
   PageInfo: PageInfo;
@@ -1786,6 +1971,8 @@ export type ResolversParentTypes = {
   RamUser: PrincipalRow;
   RamUserConnection: Omit<RamUserConnection, 'edges'> & { edges: Array<ResolversParentTypes['RamUserEdge']> };
   RamUserEdge: Omit<RamUserEdge, 'node'> & { node: ResolversParentTypes['RamUser'] };
+  RateLimitWindow: RateLimitWindow;
+  RecordModelUsageInput: RecordModelUsageInput;
   RemoveMemberInput: RemoveMemberInput;
   RenameWorkspaceInput: RenameWorkspaceInput;
   RootPrincipal: PrincipalRow;
@@ -1798,13 +1985,16 @@ export type ResolversParentTypes = {
   SetMemberPermissionsInput: SetMemberPermissionsInput;
   SetModelAuthorizationInput: SetModelAuthorizationInput;
   SetModelRateLimitInput: SetModelRateLimitInput;
+  SetWorkspaceBudgetInput: SetWorkspaceBudgetInput;
   SignUpInput: SignUpInput;
   String: Scalars['String']['output'];
   TemporaryApiKey: TemporaryApiKeyResult;
   UpdateApiKeyInput: UpdateApiKeyInput;
   UpdateModelPermissionsInput: UpdateModelPermissionsInput;
+  UsageBucket: UsageBucketRow;
   Viewer: Authentication;
   Workspace: WorkspaceRow;
+  WorkspaceBudget: BudgetState;
   WorkspaceConnection: Omit<WorkspaceConnection, 'edges'> & { edges: Array<ResolversParentTypes['WorkspaceEdge']> };
   WorkspaceEdge: Omit<WorkspaceEdge, 'node'> & { node: ResolversParentTypes['Workspace'] };
 };
@@ -1970,6 +2160,7 @@ export type ModelResolvers<ContextType = RequestContext, ParentType extends Reso
   description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   displayName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  pricing?: Resolver<Maybe<ResolversTypes['ModelPricing']>, ParentType, ContextType>;
   supportsDeploy?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   supportsFinetune?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   supportsInference?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -2001,6 +2192,20 @@ export type ModelAuthorizationEdgeResolvers<ContextType = RequestContext, Parent
   node?: Resolver<ResolversTypes['ModelAuthorization'], ParentType, ContextType>;
 };
 
+export type ModelCallAuthorizationResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ModelCallAuthorization'] = ResolversParentTypes['ModelCallAuthorization']> = {
+  allowed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  callId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  rateLimit?: Resolver<Maybe<ResolversTypes['RateLimitWindow']>, ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['ModelAccessReason'], ParentType, ContextType>;
+  retryAfterSeconds?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+};
+
+export type ModelPricingResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ModelPricing'] = ResolversParentTypes['ModelPricing']> = {
+  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  inputPerMillionTokens?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  outputPerMillionTokens?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+};
+
 export type ModelRateLimitResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ModelRateLimit'] = ResolversParentTypes['ModelRateLimit']> = {
   model?: Resolver<ResolversTypes['Model'], ParentType, ContextType>;
   requestLimit?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
@@ -2020,10 +2225,19 @@ export type ModelRateLimitEdgeResolvers<ContextType = RequestContext, ParentType
   node?: Resolver<ResolversTypes['ModelRateLimit'], ParentType, ContextType>;
 };
 
+export type ModelUsageResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ModelUsage'] = ResolversParentTypes['ModelUsage']> = {
+  callId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  cost?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  inputTokens?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  model?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  outputTokens?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export type MutationResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   activateModelStudio?: Resolver<Maybe<ResolversTypes['Workspace']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationActivateModelStudioArgs, 'input'>>;
   assumeRole?: Resolver<Maybe<ResolversTypes['Session']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationAssumeRoleArgs, 'roleId'>>;
   attachPolicy?: Resolver<Maybe<ResolversTypes['Principal']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationAttachPolicyArgs, 'input'>>;
+  authorizeModelCall?: Resolver<Maybe<ResolversTypes['ModelCallAuthorization']>, ParentType, ContextType, RequireFields<MutationAuthorizeModelCallArgs, 'input'>>;
   createAccessKey?: Resolver<Maybe<ResolversTypes['CreatedAccessKey']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationCreateAccessKeyArgs, 'principalId'>>;
   createApiKey?: Resolver<Maybe<ResolversTypes['CreatedApiKey']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationCreateApiKeyArgs, 'input'>>;
   createFineTunedModel?: Resolver<Maybe<ResolversTypes['Model']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationCreateFineTunedModelArgs, 'input'>>;
@@ -2042,6 +2256,7 @@ export type MutationResolvers<ContextType = RequestContext, ParentType extends R
   disableRamUser?: Resolver<Maybe<ResolversTypes['RamUser']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationDisableRamUserArgs, 'id'>>;
   enableRamUser?: Resolver<Maybe<ResolversTypes['RamUser']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationEnableRamUserArgs, 'id'>>;
   login?: Resolver<Maybe<ResolversTypes['Session']>, ParentType, ContextType, RequireFields<MutationLoginArgs, 'input'>>;
+  recordModelUsage?: Resolver<Maybe<ResolversTypes['ModelUsage']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationRecordModelUsageArgs, 'input'>>;
   registerModelStudioUser?: Resolver<Maybe<ResolversTypes['Principal']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationRegisterModelStudioUserArgs, 'principalId'>>;
   removeMember?: Resolver<Maybe<ResolversTypes['Workspace']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationRemoveMemberArgs, 'input'>>;
   renameWorkspace?: Resolver<Maybe<ResolversTypes['Workspace']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationRenameWorkspaceArgs, 'input'>>;
@@ -2052,6 +2267,7 @@ export type MutationResolvers<ContextType = RequestContext, ParentType extends R
   setMemberPermissions?: Resolver<Maybe<ResolversTypes['Membership']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationSetMemberPermissionsArgs, 'input'>>;
   setModelAuthorization?: Resolver<Maybe<ResolversTypes['ModelAuthorization']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationSetModelAuthorizationArgs, 'input'>>;
   setModelRateLimit?: Resolver<Maybe<ResolversTypes['ModelRateLimit']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationSetModelRateLimitArgs, 'input'>>;
+  setWorkspaceBudget?: Resolver<Maybe<ResolversTypes['Workspace']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationSetWorkspaceBudgetArgs, 'input'>>;
   signUp?: Resolver<Maybe<ResolversTypes['Session']>, ParentType, ContextType, RequireFields<MutationSignUpArgs, 'input'>>;
   updateApiKey?: Resolver<Maybe<ResolversTypes['ApiKey']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationUpdateApiKeyArgs, 'input'>>;
   updateModelPermissions?: Resolver<Maybe<ResolversTypes['Workspace']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationUpdateModelPermissionsArgs, 'input'>>;
@@ -2141,6 +2357,12 @@ export type RamUserEdgeResolvers<ContextType = RequestContext, ParentType extend
   node?: Resolver<ResolversTypes['RamUser'], ParentType, ContextType>;
 };
 
+export type RateLimitWindowResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RateLimitWindow'] = ResolversParentTypes['RateLimitWindow']> = {
+  limit?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  remaining?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  resetAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
 export type RegionResolvers = { AP_SOUTHEAST_1: 'ap-southeast-1', CN_BEIJING: 'cn-beijing', CN_HONGKONG: 'cn-hongkong', EU_CENTRAL_1: 'eu-central-1', US_EAST_1: 'us-east-1' };
 
 export type RootPrincipalResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RootPrincipal'] = ResolversParentTypes['RootPrincipal']> = {
@@ -2173,6 +2395,14 @@ export type TemporaryApiKeyResolvers<ContextType = RequestContext, ParentType ex
   secret?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type UsageBucketResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['UsageBucket'] = ResolversParentTypes['UsageBucket']> = {
+  calls?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  cost?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  inputTokens?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  outputTokens?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+};
+
 export type ViewerResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Viewer'] = ResolversParentTypes['Viewer']> = {
   account?: Resolver<ResolversTypes['Account'], ParentType, ContextType>;
   assumedBy?: Resolver<Maybe<ResolversTypes['RamUser']>, ParentType, ContextType>;
@@ -2186,6 +2416,7 @@ export type ViewerResolvers<ContextType = RequestContext, ParentType extends Res
 export type WorkspaceResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Workspace'] = ResolversParentTypes['Workspace']> = {
   allModelsOpen?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, SignedInContext<ContextType>>;
   apiKeys?: Resolver<Maybe<ResolversTypes['ApiKeyConnection']>, ParentType, SignedInContext<ContextType>, RequireFields<WorkspaceApiKeysArgs, 'first'>>;
+  budget?: Resolver<Maybe<ResolversTypes['WorkspaceBudget']>, ParentType, SignedInContext<ContextType>>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   fineTunedModels?: Resolver<Maybe<Array<ResolversTypes['Model']>>, ParentType, SignedInContext<ContextType>>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -2197,7 +2428,14 @@ export type WorkspaceResolvers<ContextType = RequestContext, ParentType extends 
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   rateLimits?: Resolver<Maybe<ResolversTypes['ModelRateLimitConnection']>, ParentType, SignedInContext<ContextType>, RequireFields<WorkspaceRateLimitsArgs, 'first'>>;
   region?: Resolver<ResolversTypes['Region'], ParentType, ContextType>;
+  usage?: Resolver<Maybe<Array<ResolversTypes['UsageBucket']>>, ParentType, SignedInContext<ContextType>, RequireFields<WorkspaceUsageArgs, 'groupBy' | 'since' | 'until'>>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type WorkspaceBudgetResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['WorkspaceBudget'] = ResolversParentTypes['WorkspaceBudget']> = {
+  monthlyLimit?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  resetsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  spentThisMonth?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
 };
 
 export type WorkspaceConnectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['WorkspaceConnection'] = ResolversParentTypes['WorkspaceConnection']> = {
@@ -2234,9 +2472,12 @@ export type Resolvers<ContextType = RequestContext> = {
   ModelAuthorization?: ModelAuthorizationResolvers<ContextType>;
   ModelAuthorizationConnection?: ModelAuthorizationConnectionResolvers<ContextType>;
   ModelAuthorizationEdge?: ModelAuthorizationEdgeResolvers<ContextType>;
+  ModelCallAuthorization?: ModelCallAuthorizationResolvers<ContextType>;
+  ModelPricing?: ModelPricingResolvers<ContextType>;
   ModelRateLimit?: ModelRateLimitResolvers<ContextType>;
   ModelRateLimitConnection?: ModelRateLimitConnectionResolvers<ContextType>;
   ModelRateLimitEdge?: ModelRateLimitEdgeResolvers<ContextType>;
+  ModelUsage?: ModelUsageResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Node?: NodeResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
@@ -2250,13 +2491,16 @@ export type Resolvers<ContextType = RequestContext> = {
   RamUser?: RamUserResolvers<ContextType>;
   RamUserConnection?: RamUserConnectionResolvers<ContextType>;
   RamUserEdge?: RamUserEdgeResolvers<ContextType>;
+  RateLimitWindow?: RateLimitWindowResolvers<ContextType>;
   Region?: RegionResolvers;
   RootPrincipal?: RootPrincipalResolvers<ContextType>;
   RotatedApiKey?: RotatedApiKeyResolvers<ContextType>;
   Session?: SessionResolvers<ContextType>;
   TemporaryApiKey?: TemporaryApiKeyResolvers<ContextType>;
+  UsageBucket?: UsageBucketResolvers<ContextType>;
   Viewer?: ViewerResolvers<ContextType>;
   Workspace?: WorkspaceResolvers<ContextType>;
+  WorkspaceBudget?: WorkspaceBudgetResolvers<ContextType>;
   WorkspaceConnection?: WorkspaceConnectionResolvers<ContextType>;
   WorkspaceEdge?: WorkspaceEdgeResolvers<ContextType>;
 };

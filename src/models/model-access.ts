@@ -14,6 +14,9 @@ export interface ModelAccessResult {
   reason: ModelCallReason;
   workspace: WorkspaceRow;
   rateLimit: ModelRateLimitRow | null;
+  /** For `authorizeModelCall`: the key, and the workspace's budget and spend. */
+  apiKeyId: string;
+  budget: { monthlyLimit: number; spent: number } | null;
 }
 
 /**
@@ -48,5 +51,13 @@ export async function modelAccess(ctx: RequestContext, modelId: string, sourceIp
     sourceIp: ctx.viaTrustedProxy && sourceIp != null ? plainAddress(sourceIp) : ctx.remoteAddress,
   });
   const allowed = reason === 'ALLOWED';
-  return { allowed, reason, workspace, rateLimit: allowed && workspace.kind === 'SUB' ? rateLimit : null };
+  const sub = workspace.kind === 'SUB';
+  return {
+    allowed,
+    reason,
+    workspace,
+    rateLimit: allowed && sub ? rateLimit : null,
+    apiKeyId: key.id,
+    budget: sub ? found.budget : null,
+  };
 }

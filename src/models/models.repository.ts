@@ -48,6 +48,8 @@ const MODEL_COLUMNS = [
   'account_id',
   'workspace_id',
   'base_model_id',
+  'input_price_per_million',
+  'output_price_per_million',
   'created_at',
 ] as const;
 
@@ -198,7 +200,12 @@ export interface ModelCallFactsRow extends FoundApiKey {
   model: Pick<ModelRow, 'id' | 'account_id' | 'workspace_id' | 'supports_inference'> | null;
   inferenceAuthorized: boolean;
   rateLimit: ModelRateLimitRow | null;
+  /** The workspace's monthly budget and this month's spend (UTC months); null without a budget. */
+  budget: { monthlyLimit: number; spent: number } | null;
 }
+
+/** The first day of the current month, in UTC: budgets are monthly. */
+export const CURRENT_MONTH = sql<Date>`date_trunc('month', now() at time zone 'utc')::date`;
 
 const WORKSPACE_COLUMNS = ['id', 'account_id', 'region', 'kind', 'name', 'all_models_open', 'api_key_count', 'created_at'] as const;
 
@@ -215,7 +222,10 @@ export async function findModelCall(db: DB, presented: PresentedApiKey, modelId:
     .leftJoin('model as m', (join) => join.on('m.id', '=', modelId))
     .leftJoin('model_authorization as ma', (join) => join.onRef('ma.workspace_id', '=', 'w.id').on('ma.model_id', '=', modelId))
     .leftJoin('model_rate_limit as rl', (join) => join.onRef('rl.workspace_id', '=', 'w.id').on('rl.model_id', '=', modelId))
+    .leftJoin('workspace_budget as wb', 'wb.workspace_id', 'w.id')
+    .leftJoin('workspace_spend as ws', (join) => join.onRef('ws.workspace_id', '=', 'w.id').on('ws.month', '=', CURRENT_MONTH))
     .select(foundApiKeyColumns('k'))
+    .select([sql<number | null>`wb.monthly_limit::float8`.as('budget_limit'), sql<number | null>`ws.spent::float8`.as('budget_spent')])
     .select(WORKSPACE_COLUMNS.map((column) => sql.ref(`w.${column}`).as(`workspace__${column}`)))
     .select([
       'm.id as model_id',
@@ -246,6 +256,7 @@ export async function findModelCall(db: DB, presented: PresentedApiKey, modelId:
         }
       : null,
     inferenceAuthorized: row.authorized_inference === true,
+    budget: row.budget_limit === null ? null : { monthlyLimit: row.budget_limit, spent: row.budget_spent ?? 0 },
     rateLimit: row.rate_limit_updated_at
       ? {
           workspace_id: workspace.id,

@@ -13,7 +13,7 @@ import { mustExist } from '../db/must-exist.js';
 /** Model authorization, rate limits and fine-tuning. Callers are already authorized (shield). */
 
 /** The default workspace calls every standard model: restricting it is refused, even for the root. */
-async function subWorkspace(ctx: SignedInContext, workspaceId: string): Promise<WorkspaceRow> {
+export async function subWorkspace(ctx: SignedInContext, workspaceId: string): Promise<WorkspaceRow> {
   const workspace = mustExist(await ctx.loaders.workspaceById.load(workspaceId), 'workspace');
   if (workspace.kind === 'DEFAULT') {
     throw badUserInput('input.workspaceId', 'the default workspace calls every standard model and cannot be restricted or rate-limited');

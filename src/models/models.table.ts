@@ -13,6 +13,9 @@ export interface ModelTable {
   account_id: string | null;
   workspace_id: string | null;
   base_model_id: string | null;
+  /** US dollars per million tokens (illustrative); null for fine-tuned models, which are priced as their base model. */
+  input_price_per_million: ColumnType<number | null, number | null | undefined, number | null>;
+  output_price_per_million: ColumnType<number | null, number | null | undefined, number | null>;
   created_at: CreatedAt;
 }
 

@@ -7,6 +7,7 @@ import {
   isRoot,
   isTrustedByRole,
   ownsResource,
+  withAnyApiKey,
   withLongLivedApiKey,
   type Condition,
 } from './conditions.js';
@@ -215,6 +216,22 @@ export const ABILITIES = {
     layer: 'DATA',
     grants: [rootAsData, data(isMember)],
     keyGrants: [rootAsData, ...dataPolicyAndMembership(DATA_READERS)],
+  },
+  record_model_usage: {
+    description: "Record the tokens of a call that authorizeModelCall allowed the request's key",
+    layer: 'DATA',
+    grants: [data(withAnyApiKey)],
+    keyGrants: [data(withAnyApiKey)],
+  },
+  set_workspace_budget: {
+    description: "Set or clear a sub-workspace's monthly budget",
+    layer: 'MANAGEMENT',
+    grants: [root, ...policies(['AliyunBailianFullAccess'])],
+  },
+  read_usage: {
+    description: "Read a workspace's usage, spend and budget",
+    layer: 'MANAGEMENT',
+    grants: [root, ...policies(MANAGEMENT_READERS), data(hasPage('ADMINISTRATOR'))],
   },
   read_audit: {
     description: "Read the account's audit trail",

@@ -39,6 +39,11 @@ export const withLongLivedApiKey: Condition = {
   test: (f) => f.actor.via === 'API_KEY' && f.actor.temporaryKey !== true,
 };
 
+export const withAnyApiKey: Condition = {
+  name: 'a request made with an API key or a temporary key',
+  test: (f) => f.actor.via === 'API_KEY',
+};
+
 export const anyone: Condition = { name: 'any signed-in principal', test: () => true };
 
 /** Both conditions hold (data permissions: a data policy and membership). */

@@ -6,7 +6,9 @@ export type ModelCallReason =
   | 'SOURCE_IP_NOT_ALLOWED'
   | 'MODEL_NOT_FOUND'
   | 'MODEL_NOT_AUTHORIZED'
-  | 'OUTSIDE_KEY_SCOPE';
+  | 'OUTSIDE_KEY_SCOPE'
+  | 'BUDGET_EXCEEDED'
+  | 'RATE_LIMITED';
 
 export interface ModelCallFacts {
   key: {
@@ -40,5 +42,23 @@ export function decideModelCall(facts: ModelCallFacts): ModelCallReason {
     : workspace.kind === 'DEFAULT' || workspace.allModelsOpen || facts.inferenceAuthorized;
   if (!callableInWorkspace) return 'MODEL_NOT_AUTHORIZED';
   if (key.modelScope.length > 0 && !key.modelScope.includes(model.id)) return 'OUTSIDE_KEY_SCOPE';
+  return 'ALLOWED';
+}
+
+/** What `authorizeModelCall` weighs once a call is allowed: the month's spend, and the tokens of the current window. */
+export interface CallLimitFacts {
+  budget: { monthlyLimit: number; spent: number } | null;
+  tokens: { limit: number; consumed: number; estimated: number } | null;
+}
+
+/**
+ * Spend comes first: a workspace past its monthly budget calls nothing until the next month or
+ * a higher budget. Then tokens: a window already used up, or one the call's own estimate would
+ * overrun, refuses. (The request count is consumed atomically by the counter store.)
+ */
+export function decideCallLimits(facts: CallLimitFacts): 'ALLOWED' | 'BUDGET_EXCEEDED' | 'RATE_LIMITED' {
+  const { budget, tokens } = facts;
+  if (budget && budget.spent >= budget.monthlyLimit) return 'BUDGET_EXCEEDED';
+  if (tokens && (tokens.consumed >= tokens.limit || tokens.consumed + tokens.estimated > tokens.limit)) return 'RATE_LIMITED';
   return 'ALLOWED';
 }

@@ -1,6 +1,6 @@
 export { ABILITIES, ABILITY_NAMES, type Ability, type AbilityRule, type Scope } from './abilities.js';
 export { decide, type Decision } from './decide.js';
-export { decideModelCall, type ModelCallFacts, type ModelCallReason } from './decide-model-call.js';
+export { decideCallLimits, decideModelCall, type CallLimitFacts, type ModelCallFacts, type ModelCallReason } from './decide-model-call.js';
 export { parseCidr, ipInAllowlist } from './cidr.js';
 export type { Actor, Facts, WorkspaceFacts } from './facts.js';
 export * from './vocabulary.js';

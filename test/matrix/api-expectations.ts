@@ -11,7 +11,7 @@ import { COLUMN_NAMES, COLUMNS, PERMISSION_MATRIX, expectedCell, type ColumnName
 export type Expected = 'A' | 'D' | 'NF' | 'BAD' | '-' | 'ALL' | 'OWN' | 'NONE' | 'ISO';
 
 /** Operations whose request names no resource of account A: for X they are isolation checks. */
-const NAMES_NO_RESOURCE = new Set(['1', '2', '4', '6.createRamUser', '6.createRamRole', '24']);
+const NAMES_NO_RESOURCE = new Set(['1', '2', '4', '6.createRamUser', '6.createRamRole', '24', '30']);
 
 /** Each operation of OPERATIONS and the matrix row it performs. */
 const OPERATION_ROWS: Record<string, number> = {
@@ -41,6 +41,7 @@ const OPERATION_ROWS: Record<string, number> = {
   '15': 15,
   '15.delete': 15,
   '16': 16,
+  '16.updateModelPermissions': 16,
   '16.rateLimit': 16,
   '17': 17,
   '18': 18,
@@ -52,18 +53,41 @@ const OPERATION_ROWS: Record<string, number> = {
   '23': 23,
   '24': 24,
   '25': 25,
+  '26': 26,
+  '27': 27,
+  '28': 28,
+  '28.enable': 28,
+  '29': 29,
+  '30': 30,
+  '31': 31,
+  '31.deactivate': 31,
+  '31.reactivate': 31,
+  '31.delete': 31,
+  '31.read': 31,
+  '32': 32,
+  '33.update': 33,
+  '33.disable': 33,
+  '33.enable': 33,
+  '33.rotate': 33,
+  '34': 34,
+  '34.deactivate': 34,
+  '34.reactivate': 34,
+  '34.delete': 34,
+  '34.read': 34,
 };
 
-function apiCell(operation: string, row: number, column: ColumnName): Expected {
-  const cell = expectedCell(
-    defined(
-      PERMISSION_MATRIX.find((r) => r.row === row),
-      `permission matrix row ${row}`,
-    ),
-    column,
+const rowOf = (row: number) =>
+  defined(
+    PERMISSION_MATRIX.find((r) => r.row === row),
+    `permission matrix row ${row}`,
   );
+
+function apiCell(operation: string, row: number, column: ColumnName): Expected {
+  const matrixRow = rowOf(row);
+  const cell = expectedCell(matrixRow, column);
   if (column === 'X') {
-    if (row === 21) return '-'; // X cannot own a key in A's workspace: there is nothing to delete.
+    // Rows about one's own resource (21, 33, 34): X owns no key in A's workspace and no pair in A.
+    if (matrixRow.context.resourceOwner === 'SELF') return '-';
     if (NAMES_NO_RESOURCE.has(operation)) return 'ISO';
   }
   switch (cell) {
@@ -78,9 +102,20 @@ function apiCell(operation: string, row: number, column: ColumnName): Expected {
   }
 }
 
-export const API_EXPECTATIONS: Record<string, { row: number; expect: Record<ColumnName, Expected> }> = Object.fromEntries(
+export interface ApiExpectation {
+  row: number;
+  expect: Record<ColumnName, Expected>;
+  /** Whether the row is also performed as RAM role sessions (not where the resource cannot exist for a role). */
+  roleSessions: boolean;
+}
+
+export const API_EXPECTATIONS: Record<string, ApiExpectation> = Object.fromEntries(
   Object.entries(OPERATION_ROWS).map(([operation, row]) => [
     operation,
-    { row, expect: Object.fromEntries(COLUMN_NAMES.map((c) => [c, apiCell(operation, row, c)])) as Record<ColumnName, Expected> },
+    {
+      row,
+      expect: Object.fromEntries(COLUMN_NAMES.map((c) => [c, apiCell(operation, row, c)])) as Record<ColumnName, Expected>,
+      roleSessions: rowOf(row).notForRoleSessions === undefined,
+    },
   ]),
 );

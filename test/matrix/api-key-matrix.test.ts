@@ -5,7 +5,8 @@ import { outcomeOf } from '../helpers/graphql-client.js';
 import { gatewayForThisFile } from '../helpers/test-gateway.js';
 import { API_EXPECTATIONS } from './api-expectations.js';
 import { OPERATIONS } from './operations.js';
-import { buildWorld, fingerprint, registeredUser, setPages, unique, type MatrixActor, type World } from './world.js';
+import { ROWS_ALLOWED_TO_API_KEYS, ROWS_REFUSED_TO_API_KEYS } from './permission-matrix.js';
+import { buildWorld, COLUMNS, fingerprint, registeredUser, setPages, unique, type MatrixActor, type World } from './world.js';
 
 /**
  * The API-key parts of docs/permission-matrix.md: knowledge bases through a key (data permissions),
@@ -69,17 +70,29 @@ describe('knowledge bases through an API key need a data policy and membership',
 });
 
 describe('API keys never reach the management layer', () => {
-  const managementRows = new Set([1, 2, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18, 19, 20, 24, 25]);
   const operations = Object.entries(API_EXPECTATIONS)
-    .filter(([, { row }]) => managementRows.has(row))
-    .map(([operation, { row }]) => ({ operation, row }));
+    .filter(([, { row }]) => ROWS_REFUSED_TO_API_KEYS.includes(row))
+    .map(([operation, { row, expect: byColumn }]) => ({ operation, row, byColumn }));
   const owners = ['ROOT', 'FA'] as const;
-  const cells = owners.flatMap((owner) => operations.map((o) => ({ ...o, owner })));
+  // Not where the owner's own resource cannot exist (row 34 for the root: it has no AccessKey pair).
+  const cells = owners.flatMap((owner) =>
+    operations.filter(({ byColumn }) => byColumn[owner] !== '-').map(({ operation, row }) => ({ operation, row, owner })),
+  );
+
+  it('covers every row refused to keys, the additions included', () => {
+    expect([...new Set(cells.map((c) => c.row))].sort((a, b) => a - b)).toEqual([...ROWS_REFUSED_TO_API_KEYS]);
+  });
 
   it.each(cells)("row $row $operation with $owner's key: FORBIDDEN", async ({ operation, owner }) => {
     const token = owner === 'ROOT' ? w.root.token : w.actors.FA.token;
     const created = await createKey(token, w.W);
-    const key: MatrixActor = { column: owner, token: created.secret, principalId: w.actors[owner].principalId, variant: 'user' };
+    const key: MatrixActor = {
+      column: owner,
+      token: created.secret,
+      principalId: w.actors[owner].principalId,
+      variant: 'user',
+      session: token,
+    };
     let before = '';
     w.probe = async () => {
       before = await fingerprint(w.db, w.root.accountId);
@@ -91,6 +104,64 @@ describe('API keys never reach the management layer', () => {
     expect(await fingerprint(w.db, w.root.accountId)).toBe(before);
     await op.cleanup?.(w, key, result);
     await t.client.ok(`mutation($id: ID!) { deleteApiKey(id: $id) { id } }`, { id: created.apiKey.id }, w.root.token);
+  });
+});
+
+describe('temporary keys: an API key of any owner may derive one (row 30)', () => {
+  const TEMPORARY = `mutation { createTemporaryApiKey(input: { expiresInSeconds: 60 }) { secret expiresAt apiKeyId } }`;
+  // Owners: every column that may hold a key of W (row 18, and M given API_KEY as in row 21),
+  // a role session, and a key of the default workspace.
+  const owners = [
+    { owner: 'ROOT', workspace: 'W' },
+    { owner: 'ROOT', workspace: 'D' },
+    { owner: 'FA', workspace: 'W' },
+    { owner: 'CFA', workspace: 'W' },
+    { owner: 'WA', workspace: 'W' },
+    { owner: 'KEY', workspace: 'W' },
+    { owner: 'M', workspace: 'W', pages: ['MODEL_EXPERIENCE', 'API_KEY'] },
+    { owner: 'KEY', workspace: 'W', role: true },
+  ] as const;
+
+  it('covers every operation of the rows allowed to keys', () => {
+    const allowed = Object.entries(API_EXPECTATIONS).filter(([, { row }]) => ROWS_ALLOWED_TO_API_KEYS.includes(row));
+    expect(allowed.map(([operation]) => operation)).toEqual(['30']);
+  });
+
+  it.each(owners)('a key of $workspace owned by $owner (role session: $role): allowed', async (entry) => {
+    const owner = entry.owner as 'ROOT' | 'FA' | 'CFA' | 'WA' | 'KEY' | 'M';
+    const actor = 'role' in entry ? defined(w.roleActors[owner], `the ${owner} role session`) : w.actors[owner];
+    const workspaceId = entry.workspace === 'D' ? w.D : w.W;
+    if ('pages' in entry) await setPages(t.client, w.root.token, w.W, actor.principalId, entry.pages);
+    const parent = await createKey(actor.token, workspaceId);
+    if ('pages' in entry) await setPages(t.client, w.root.token, w.W, actor.principalId, defined(COLUMNS[owner].pages, 'M\'s pages'));
+    const key: MatrixActor = { ...actor, token: parent.secret, session: actor.token };
+
+    const before = Date.now();
+    const result = await defined(OPERATIONS['30'], 'the operation 30').run(w, key);
+    expect(outcomeOf(result), JSON.stringify(result.errors)).toBe('OK');
+    const temporary = defined(
+      (result.data as { createTemporaryApiKey?: { secret: string; expiresAt: string; apiKeyId: string } } | null | undefined)
+        ?.createTemporaryApiKey,
+      'the temporary key',
+    );
+    expect(temporary.secret.startsWith('st-')).toBe(true);
+    expect(temporary.apiKeyId).toBe(parent.apiKey.id);
+    const expiresAt = Date.parse(temporary.expiresAt);
+    expect(expiresAt).toBeGreaterThan(before);
+    expect(expiresAt).toBeLessThanOrEqual(Date.now() + 61_000);
+
+    // It acts in its parent's workspace, like its parent.
+    const listed = await t.client.ok<{ workspaces: { edges: Array<{ node: { id: string } }> } }>(
+      `{ workspaces(first: 10) { edges { node { id } } } }`,
+      {},
+      temporary.secret,
+    );
+    expect(listed.workspaces.edges.map((e) => e.node.id)).toEqual([workspaceId]);
+    // docs/api.md: "a temporary key cannot derive another" (the spec: "called with an API key", and an st- key is not one).
+    const again = await t.client.request(TEMPORARY, {}, { token: temporary.secret });
+    expect(outcomeOf(again), JSON.stringify(again.errors)).toBe('FORBIDDEN');
+
+    await t.client.ok(`mutation($id: ID!) { deleteApiKey(id: $id) { id } }`, { id: parent.apiKey.id }, w.root.token);
   });
 });
 

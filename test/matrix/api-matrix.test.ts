@@ -39,10 +39,15 @@ const accountAIds = (w: World) => [
     .map((a) => a.principalId),
 ];
 
-/** The data that checkScope reads: `workspaces` (row 4) or the workspace's API keys (row 19). */
+/**
+ * The data that checkScope reads: `workspaces` (row 4), the workspace's API keys (row 19), a
+ * RAM user's AccessKey pairs (rows 31 and 34, `.read`) or the key made for another member (row 26).
+ */
 interface ScopeData {
   workspaces?: { edges: Array<{ node: { id: string } }> };
   workspace?: { apiKeys: { edges: Array<{ node: { id: string; owner: { id: string } } }> } };
+  node?: { accessKeys: Array<{ id: string }> };
+  createApiKey?: { apiKey: { owner: { id: string } } };
 }
 
 function checkScope(operation: string, expected: Expected, actor: MatrixActor, result: GraphQLResponse<ScopeData>) {
@@ -60,6 +65,12 @@ function checkScope(operation: string, expected: Expected, actor: MatrixActor, r
     if (expected === 'ALL') expect(ids).toContain(rootKeyInW);
     if (expected === 'OWN') expect(owners.every((owner) => owner === actor.principalId)).toBe(true);
   }
+  if (operation === '31.read' || operation === '34.read') {
+    // The pair the operation's setup made for the user is among the pairs the actor reads.
+    const pairs = defined(data.node, 'the RAM user').accessKeys.map((pair) => pair.id);
+    expect(pairs).toContain((result as { resourceId?: string }).resourceId);
+  }
+  if (operation === '26') expect(defined(data.createApiKey, 'the created key').apiKey.owner.id).toBe(w.keyHolder);
 }
 
 async function runCell(operation: string, actor: MatrixActor, expected: Expected) {
@@ -77,7 +88,7 @@ async function runCell(operation: string, actor: MatrixActor, expected: Expected
 
   if (allowed) {
     expect(code, JSON.stringify(result.errors)).toBe('OK');
-    // Rows 4 and 19, the ones checkScope reads, query the shape ScopeData describes.
+    // The operations checkScope reads query the shape ScopeData describes.
     checkScope(operation, expected, actor, result as GraphQLResponse<ScopeData>);
   } else if (expected === 'ISO') {
     const text = JSON.stringify(result);
@@ -94,8 +105,14 @@ async function runCell(operation: string, actor: MatrixActor, expected: Expected
   await op.cleanup?.(w, actor, result);
 }
 
-const cells = Object.entries(API_EXPECTATIONS).flatMap(([operation, { row, expect: byColumn }]) =>
-  COLUMN_NAMES.filter((column) => byColumn[column] !== '-').map((column) => ({ operation, row, column, expected: byColumn[column] })),
+const cells = Object.entries(API_EXPECTATIONS).flatMap(([operation, { row, expect: byColumn, roleSessions }]) =>
+  COLUMN_NAMES.filter((column) => byColumn[column] !== '-').map((column) => ({
+    operation,
+    row,
+    column,
+    expected: byColumn[column],
+    roleSessions,
+  })),
 );
 
 describe('permission matrix through the API', () => {
@@ -110,7 +127,8 @@ describe('permission matrix through the API', () => {
 });
 
 describe('permission matrix through the API, as RAM role sessions', () => {
-  const roleCells = cells.filter(({ column }) => column !== 'ROOT' && column !== 'X');
+  // Not the rows whose resource cannot exist for a role (row 34: a RAM role has no AccessKey pairs).
+  const roleCells = cells.filter(({ column, roleSessions }) => column !== 'ROOT' && column !== 'X' && roleSessions);
   it.each(roleCells)('row $row $operation as a $column role session: $expected', async ({ operation, column, expected }) => {
     await runCell(operation, defined(w.roleActors[column], `the ${column} role session`), expected);
   });

@@ -32,6 +32,127 @@ async function rootKey(w: World, workspaceId = w.W): Promise<string> {
 
 const deleteKeyAsRoot = (w: World, id: string) => asRoot(w, `mutation($id: ID!) { deleteApiKey(id: $id) { id } }`, { id });
 
+/** A key of W owned by `ownerId` (a member of W holding API_KEY), created by the root. */
+async function keyOwnedBy(w: World, ownerId: string): Promise<string> {
+  const data = await asRoot<{ createApiKey: { apiKey: { id: string } } }>(
+    w,
+    `mutation($w: ID!, $o: ID!) { createApiKey(input: { workspaceId: $w, ownerId: $o }) { apiKey { id } } }`,
+    { w: w.W, o: ownerId },
+  );
+  return data.createApiKey.apiKey.id;
+}
+
+/**
+ * A key of W owned by the actor, made with its console session. A column without API_KEY in W
+ * (M) is given it for the time it takes to create the key.
+ */
+async function ownKey(w: World, a: MatrixActor): Promise<string> {
+  const own: readonly string[] | null = COLUMNS[a.column].pages;
+  if (own && !own.includes('API_KEY')) await setPages(w.client, w.root.token, w.W, a.principalId, [...own, 'API_KEY']);
+  const created = await w.client.ok<{ createApiKey: { apiKey: { id: string } } }>(
+    `mutation($w: ID!) { createApiKey(input: { workspaceId: $w }) { apiKey { id } } }`,
+    { w: w.W },
+    a.session ?? a.token,
+  );
+  if (own && !own.includes('API_KEY')) await setPages(w.client, w.root.token, w.W, a.principalId, own);
+  return created.createApiKey.apiKey.id;
+}
+
+/** An AccessKey pair of the RAM user `userId`, created by the root. */
+async function pairOf(w: World, userId: string, status: 'ACTIVE' | 'INACTIVE' = 'ACTIVE'): Promise<string> {
+  const data = await asRoot<{ createAccessKey: { accessKey: { id: string } } }>(
+    w,
+    `mutation($p: ID!) { createAccessKey(principalId: $p) { accessKey { id } } }`,
+    { p: userId },
+  );
+  const id = data.createAccessKey.accessKey.id;
+  if (status === 'INACTIVE') {
+    await asRoot(w, `mutation($id: ID!) { setAccessKeyStatus(input: { id: $id, status: INACTIVE }) { id } }`, { id });
+  }
+  return id;
+}
+
+const deletePairAsRoot = (w: World, id: string) => asRoot(w, `mutation($id: ID!) { deleteAccessKey(id: $id) { id } }`, { id });
+
+/** The resource an operation made in its setup, carried on its result for the cleanup (and the runners). */
+type WithResource = GraphQLResponse & { resourceId?: string };
+const withResource = (result: GraphQLResponse, resourceId: string): WithResource => Object.assign(result, { resourceId });
+const resourceOf = (result: GraphQLResponse, operation: string) =>
+  defined((result as WithResource).resourceId, `the resource operation ${operation} made in its setup`);
+
+/** The ID a creating mutation answered, if it succeeded. */
+function createdId(result: GraphQLResponse, field: string, inner: string): string | undefined {
+  const data = result.data as Record<string, Record<string, { id?: string } | null> | null> | null | undefined;
+  return data?.[field]?.[inner]?.id;
+}
+
+const UPDATE_KEY = `mutation($id: ID!) { updateApiKey(input: { id: $id, description: "edited by the matrix", ipAllowlist: ["10.0.0.0/8"] }) { id description } }`;
+const SET_KEY_STATUS = `mutation($id: ID!, $s: ApiKeyStatusSetting!) { setApiKeyStatus(input: { id: $id, status: $s }) { id status } }`;
+const ROTATE_KEY = `mutation($id: ID!) { rotateApiKey(input: { id: $id, gracePeriodSeconds: 0 }) { secret apiKey { id } } }`;
+const CREATE_PAIR = `mutation($p: ID!) { createAccessKey(principalId: $p) { secret accessKey { id } } }`;
+const SET_PAIR_STATUS = `mutation($id: ID!, $s: AccessKeyStatus!) { setAccessKeyStatus(input: { id: $id, status: $s }) { id status } }`;
+const DELETE_PAIR = `mutation($id: ID!) { deleteAccessKey(id: $id) { id } }`;
+const READ_PAIRS = `query($p: ID!) { node(id: $p) { id ... on RamUser { accessKeys { id status createdAt lastUsedAt } } } }`;
+
+/** Rows 27-29 and 33: one change to a key, made in setup by `makeKey`; the key is deleted afterwards. */
+function onKey(
+  makeKey: (w: World, a: MatrixActor) => Promise<string>,
+  query: string,
+  variables: Record<string, unknown> = {},
+  options: { disabledFirst?: boolean; reenable?: boolean } = {},
+): RowOperation {
+  return {
+    run: async (w, a) => {
+      const id = await makeKey(w, a);
+      if (options.disabledFirst) await asRoot(w, SET_KEY_STATUS, { id, s: 'DISABLED' });
+      return withResource(await as(w, a, query, { id, ...variables }), id);
+    },
+    cleanup: async (w, _a, result) => {
+      const id = resourceOf(result, 'on a key');
+      // setApiKeyStatus: an allowed disable is undone (the root enables the key again) before the key goes.
+      if (options.reenable && !result.errors) await asRoot(w, SET_KEY_STATUS, { id, s: 'ENABLED' });
+      await deleteKeyAsRoot(w, id);
+    },
+  };
+}
+
+/** Rows 31 and 34: AccessKey pairs of `holder` (another RAM user, or the actor itself). */
+function pairOperations(row: number, holder: (w: World, a: MatrixActor) => string): Record<string, RowOperation> {
+  const onPair = (query: string, variables: Record<string, unknown>, setupStatus: 'ACTIVE' | 'INACTIVE' = 'ACTIVE'): RowOperation => ({
+    run: async (w, a) => {
+      const id = await pairOf(w, holder(w, a), setupStatus);
+      return withResource(await as(w, a, query, { id, ...variables }), id);
+    },
+    cleanup: async (w, _a, result) => {
+      // deleteAccessKey: an allowed deletion leaves nothing to clean up.
+      if (query === DELETE_PAIR && !result.errors) return;
+      await deletePairAsRoot(w, resourceOf(result, `${row}`));
+    },
+  });
+  return {
+    [`${row}`]: {
+      run: (w, a) => as(w, a, CREATE_PAIR, { p: holder(w, a) }),
+      cleanup: async (w, _a, result) => {
+        const id = createdId(result, 'createAccessKey', 'accessKey');
+        if (id) await deletePairAsRoot(w, id);
+      },
+    },
+    [`${row}.deactivate`]: onPair(SET_PAIR_STATUS, { s: 'INACTIVE' }),
+    [`${row}.reactivate`]: onPair(SET_PAIR_STATUS, { s: 'ACTIVE' }, 'INACTIVE'),
+    [`${row}.delete`]: onPair(DELETE_PAIR, {}),
+    // The holder's pairs, read through the RamUser (the setup's pair must be among them).
+    [`${row}.read`]: {
+      run: async (w, a) => {
+        const id = await pairOf(w, holder(w, a));
+        return withResource(await as(w, a, READ_PAIRS, { p: holder(w, a) }), id);
+      },
+      cleanup: async (w, _a, result) => {
+        await deletePairAsRoot(w, resourceOf(result, `${row}.read`));
+      },
+    },
+  };
+}
+
 export const OPERATIONS: Record<string, RowOperation> = {
   '1': {
     run: (w, a) => as(w, a, `mutation { activateModelStudio(input: { region: AP_SOUTHEAST_1, acceptServiceAgreement: true }) { id } }`),
@@ -222,6 +343,15 @@ export const OPERATIONS: Record<string, RowOperation> = {
         { w: w.D },
       ),
   },
+  '16.updateModelPermissions': {
+    run: (w, a) =>
+      as(
+        w,
+        a,
+        `mutation($w: ID!) { updateModelPermissions(input: { workspaceId: $w, changes: [{ model: "qwen-max", inference: CLOSE }] }) { id } }`,
+        { w: w.D },
+      ),
+  },
   '16.rateLimit': {
     run: (w, a) =>
       as(
@@ -262,18 +392,8 @@ export const OPERATIONS: Record<string, RowOperation> = {
     },
   },
   '21': {
-    run: async (w, a) => {
-      // The actor must own a key of W: grant API_KEY for the time it takes to create one.
-      const own: readonly string[] | null = COLUMNS[a.column].pages;
-      if (own && !own.includes('API_KEY')) await setPages(w.client, w.root.token, w.W, a.principalId, [...own, 'API_KEY']);
-      const created = await w.client.ok<{ createApiKey: { apiKey: { id: string } } }>(
-        `mutation($w: ID!) { createApiKey(input: { workspaceId: $w }) { apiKey { id } } }`,
-        { w: w.W },
-        a.token,
-      );
-      if (own && !own.includes('API_KEY')) await setPages(w.client, w.root.token, w.W, a.principalId, own);
-      return as(w, a, `mutation($id: ID!) { deleteApiKey(id: $id) { id } }`, { id: created.createApiKey.apiKey.id });
-    },
+    // The actor must own a key of W: ownKey grants API_KEY for the time it takes to create one.
+    run: async (w, a) => as(w, a, `mutation($id: ID!) { deleteApiKey(id: $id) { id } }`, { id: await ownKey(w, a) }),
   },
   '22': {
     run: (w, a) =>
@@ -306,4 +426,51 @@ input: { workspaceId: $w, name: $n }) { id } }`,
         w: w.W,
       }),
   },
+
+  // Additions (rows 26-34).
+  '26': {
+    run: (w, a) =>
+      as(
+        w,
+        a,
+        `mutation($w: ID!, $o: ID!) { createApiKey(input: { workspaceId: $w, ownerId: $o }) { secret apiKey { id owner { id } } } }`,
+        { w: w.W, o: w.keyHolder },
+      ),
+    cleanup: async (w, _a, result) => {
+      const id = createdId(result, 'createApiKey', 'apiKey');
+      if (id) await deleteKeyAsRoot(w, id);
+    },
+  },
+  '27': onKey((w) => keyOwnedBy(w, w.keyHolder), UPDATE_KEY),
+  '28': onKey((w) => keyOwnedBy(w, w.keyHolder), SET_KEY_STATUS, { s: 'DISABLED' }, { reenable: true }),
+  '28.enable': onKey((w) => keyOwnedBy(w, w.keyHolder), SET_KEY_STATUS, { s: 'ENABLED' }, { disabledFirst: true }),
+  '29': onKey((w) => keyOwnedBy(w, w.keyHolder), ROTATE_KEY),
+  // With a session token: "called with an API key" (the API-key matrix makes it with keys).
+  '30': {
+    run: (w, a) => as(w, a, `mutation { createTemporaryApiKey(input: { expiresInSeconds: 60 }) { secret expiresAt apiKeyId } }`),
+  },
+  ...pairOperations(31, (w) => w.pairHolder),
+  '32': {
+    run: (w, a) =>
+      as(
+        w,
+        a,
+        `mutation($w: ID!) { updateModelPermissions(input: { workspaceId: $w, changes: [{ model: "qwen-vl-max", inference: OPEN }, { model: "qwen-turbo", finetune: OPEN }] }) { id } }`,
+        { w: w.W },
+      ),
+    // An allowed batch is undone, so that every cell opens the same two capabilities.
+    cleanup: async (w, _a, result) => {
+      if (result.errors) return;
+      await asRoot(
+        w,
+        `mutation($w: ID!) { updateModelPermissions(input: { workspaceId: $w, changes: [{ model: "qwen-vl-max", inference: CLOSE }, { model: "qwen-turbo", finetune: CLOSE }] }) { id } }`,
+        { w: w.W },
+      );
+    },
+  },
+  '33.update': onKey(ownKey, UPDATE_KEY),
+  '33.disable': onKey(ownKey, SET_KEY_STATUS, { s: 'DISABLED' }, { reenable: true }),
+  '33.enable': onKey(ownKey, SET_KEY_STATUS, { s: 'ENABLED' }, { disabledFirst: true }),
+  '33.rotate': onKey(ownKey, ROTATE_KEY),
+  ...pairOperations(34, (_w, a) => a.principalId),
 };

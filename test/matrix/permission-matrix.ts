@@ -2,8 +2,8 @@ import type { Ability } from '../../src/policy/abilities.js';
 import type { Page, PolicyName } from '../../src/policy/vocabulary.js';
 
 /**
- * docs/permission-matrix.md as data: its main table (rows 1-25), its row notes,
- * "Knowledge bases through an API key" and "Model calls". Framework-free on purpose: the
+ * docs/permission-matrix.md as data: its main table (rows 1-25), its "Additions" (rows 26-34),
+ * its row notes, "Knowledge bases through an API key" and "Model calls". Framework-free: the
  * policy runner (test/unit/policy-matrix.test.ts) feeds every cell to `decide` and
  * `decideModelCall`; an API runner can perform the same cells over GraphQL.
  *
@@ -133,13 +133,14 @@ export const COLUMNS: Readonly<Record<ColumnName, ColumnDefinition>> = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Main table (docs/permission-matrix.md, rows 1-25)
+// Main table (docs/permission-matrix.md, rows 1-25, and "Additions", rows 26-34)
 // ---------------------------------------------------------------------------------------------
 
 /**
  * A cell of a check row. A: allowed. D: denied as FORBIDDEN. NOT_FOUND: denied, reported as
  * not found (column X). BAD_USER_INPUT: refused by the resolver's input check (row 16).
- * '-': not applicable (row 21: these principals cannot own a key in W).
+ * '-': not applicable, only in rows about one's own resource (rows 21 and 33: these principals
+ * cannot own a key in W; row 34: the root has no AccessKey pair).
  */
 export type CheckCell = 'A' | 'D' | 'NOT_FOUND' | 'BAD_USER_INPUT' | '-';
 
@@ -160,7 +161,8 @@ export interface RowContext {
   workspace: 'W' | 'D' | null;
   /**
    * The principal that owns the resource or that the operation targets: someone else of
-   * account A (row 20: another principal's key), or the actor itself (row 21: one's own key).
+   * account A (row 20: another principal's key), or the actor itself (rows 21, 33: one's own
+   * key; row 34: one's own AccessKey pairs).
    */
   resourceOwner?: 'OTHER' | 'SELF';
 }
@@ -175,6 +177,8 @@ interface RowBase {
   context: RowContext;
   /** Rows about data permissions (knowledge bases): RO2 may differ from RO there. */
   dataRow?: true;
+  /** Why the API runner does not perform this row as RAM role sessions (the resource does not exist for a role). */
+  notForRoleSessions?: string;
 }
 
 export interface CheckRow extends RowBase {
@@ -404,6 +408,99 @@ export const PERMISSION_MATRIX: readonly MatrixRow[] = [
     context: { workspace: null, resourceOwner: 'OTHER' },
     expect: check('A', 'A', 'A', 'A', 'D', 'D', 'D', 'D', 'D'),
   },
+
+  // -------------------------------------------------------------------------------------------
+  // Additions (docs/permission-matrix.md, "Additions"): the operations of the spec's API
+  // "Additions" (key lifecycle, AccessKey pairs, batch model permissions). The spec names the
+  // operations, and says "every new field and operation is guarded by the same policy module
+  // and listed in the permission matrix tests", but gives no table: each row says which
+  // sentence of the spec (or which earlier row) its cells come from.
+  // -------------------------------------------------------------------------------------------
+
+  // Spec: "someone who manages the workspace's keys may create one for a member holding
+  // API_KEY". Who manages W's keys is row 20's answer (docs/domain.md: the API_KEY page
+  // "create, view and delete every API key of that workspace"): the root, the management
+  // writers (FA, CFA), W's administrator and W's API_KEY members.
+  {
+    row: 26,
+    operation: 'create an API key in W owned by another member of W who holds API_KEY (createApiKey with ownerId)',
+    ability: 'create_api_key_for_member',
+    context: { workspace: 'W', resourceOwner: 'OTHER' },
+    expect: check('A', 'A', 'A', 'D', 'D', 'A', 'A', 'D', 'D'),
+  },
+  // Rows 27-29: the spec is silent on who edits, disables or rotates a key. Encoded: whoever may
+  // delete it (row 20 for another principal's key): changing a key is no more than deleting it.
+  {
+    row: 27,
+    operation: "edit another principal's key in W: description, model scope, IP allowlist, expiry (updateApiKey)",
+    ability: 'manage_api_key',
+    context: { workspace: 'W', resourceOwner: 'OTHER' },
+    expect: check('A', 'A', 'A', 'D', 'D', 'A', 'A', 'D', 'D'),
+  },
+  {
+    row: 28,
+    operation: "disable or enable another principal's key in W (setApiKeyStatus)",
+    ability: 'manage_api_key',
+    context: { workspace: 'W', resourceOwner: 'OTHER' },
+    expect: check('A', 'A', 'A', 'D', 'D', 'A', 'A', 'D', 'D'),
+  },
+  {
+    row: 29,
+    operation: "rotate another principal's key in W (rotateApiKey)",
+    ability: 'manage_api_key',
+    context: { workspace: 'W', resourceOwner: 'OTHER' },
+    expect: check('A', 'A', 'A', 'D', 'D', 'A', 'A', 'D', 'D'),
+  },
+  // Spec: createTemporaryApiKey is "called with an API key": with a session token (every
+  // column here) it is refused. Through an API key it is allowed: ROWS_ALLOWED_TO_API_KEYS.
+  // X names nothing of A: NOT_FOUND for `decide` (facts about A), an isolation check at API level.
+  {
+    row: 30,
+    operation: 'derive a temporary key (createTemporaryApiKey) with a session token',
+    ability: 'create_temporary_api_key',
+    context: ACCOUNT,
+    expect: check('D', 'D', 'D', 'D', 'D', 'D', 'D', 'D', 'D'),
+  },
+  // Spec: createAccessKey "by the user itself, the root or an AliyunRAMFullAccess holder"; the
+  // same reading for setAccessKeyStatus, deleteAccessKey and RamUser.accessKeys (the spec lists
+  // them together and names no other reader). FA, CFA and RO hold Model Studio policies, not
+  // RAM ones: D.
+  {
+    row: 31,
+    operation: "create, deactivate or reactivate, delete or list another RAM user's AccessKey pairs",
+    ability: 'manage_access_keys',
+    context: { workspace: null, resourceOwner: 'OTHER' },
+    expect: check('A', 'D', 'D', 'D', 'A', 'D', 'D', 'D', 'D'),
+  },
+  // The spec is silent; updateModelPermissions authorizes models for W in a batch, exactly what
+  // row 14 does one model at a time: row 14's cells. (In D it is row 16: refused as bad input.)
+  {
+    row: 32,
+    operation: 'open or close inference / finetune / deploy for up to 20 models of W at once (updateModelPermissions)',
+    ability: 'authorize_model',
+    context: W,
+    expect: check('A', 'A', 'D', 'D', 'D', 'D', 'D', 'D', 'D'),
+  },
+  // Row 21's pattern for rows 27-29 on one's own key: the owner may change what it may delete.
+  // '-': RO, RAM and NM cannot own a key in W (row 18).
+  {
+    row: 33,
+    operation: "edit, disable or enable, or rotate one's own key in W (updateApiKey, setApiKeyStatus, rotateApiKey)",
+    ability: 'manage_api_key',
+    context: { workspace: 'W', resourceOwner: 'SELF' },
+    expect: check('A', 'A', 'A', '-', '-', 'A', 'A', 'A', '-'),
+  },
+  // Spec: "by the user itself": every RAM user column, whatever it holds. ROOT '-': "never for
+  // the root". A RAM role has no AccessKey pairs: the API runner skips role sessions here
+  // (`notForRoleSessions`); `decide` answers as for the user holding the same policies.
+  {
+    row: 34,
+    operation: "create, deactivate or reactivate, delete or list one's own AccessKey pairs (a RAM user)",
+    ability: 'manage_access_keys',
+    context: { workspace: null, resourceOwner: 'SELF' },
+    notForRoleSessions: 'a RAM role has no AccessKey pairs',
+    expect: check('-', 'A', 'A', 'A', 'A', 'A', 'A', 'A', 'A'),
+  },
 ];
 
 /** The abilities a row is guarded by (row 16 has two). */
@@ -486,9 +583,20 @@ export const ROW_NOTES: readonly RowNoteCase[] = [
 
 /**
  * "API keys never reach management-layer operations (rows 1-3, 6-16, 18-20, 24-25): those
- * answer FORBIDDEN for key-authenticated requests, whoever owns the key."
+ * answer FORBIDDEN for key-authenticated requests, whoever owns the key." The additions' rows
+ * 26-29 and 31-34 are management-layer operations too (managing keys, RAM credentials, model
+ * authorizations): the spec's rule extends to them. Row 30 is the one operation made for keys.
  */
-export const ROWS_REFUSED_TO_API_KEYS: readonly number[] = [1, 2, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18, 19, 20, 24, 25];
+export const ROWS_REFUSED_TO_API_KEYS: readonly number[] = [
+  1, 2, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18, 19, 20, 24, 25, 26, 27, 28, 29, 31, 32, 33, 34,
+];
+
+/**
+ * Rows allowed to API keys, whoever owns the key: createTemporaryApiKey (row 30) is "called
+ * with an API key". A temporary key is not one: "a temporary key cannot derive another"
+ * (docs/api.md; the spec is silent, and names API keys `sk-` and temporary keys `st-`).
+ */
+export const ROWS_ALLOWED_TO_API_KEYS: readonly number[] = [30];
 
 // ---------------------------------------------------------------------------------------------
 // Knowledge bases through an API key (docs/permission-matrix.md, "data permissions")

@@ -15,6 +15,12 @@ export interface MatrixActor {
   token: string;
   principalId: string;
   variant: 'user' | 'role' | 'root';
+  /**
+   * When `token` is an API key (test/matrix/api-key-matrix.test.ts): the console session of the
+   * key's owner, for a row's setup done as the actor (rows 21 and 33 make the actor's own key).
+   * Absent: `token` is that session.
+   */
+  session?: string;
 }
 
 export interface World {
@@ -29,6 +35,13 @@ export interface World {
   actors: Record<ColumnName, MatrixActor>;
   /** The same columns as RAM role sessions (ROOT and X have none). */
   roleActors: Partial<Record<ColumnName, MatrixActor>>;
+  /**
+   * Principals of A that are no column, targets of the additions' rows. `keyHolder`: a member
+   * of W holding API_KEY, the owner of "another principal's key" (rows 26-29). `pairHolder`: a
+   * RAM user whose AccessKey pairs row 31 manages.
+   */
+  keyHolder: string;
+  pairHolder: string;
   /** Called right before each request sent as the actor (after the row's own setup). */
   probe?: () => Promise<void>;
 }
@@ -58,27 +71,30 @@ export async function setPages(
 }
 
 /** A fresh RAM user registered in Model Studio (a target for membership rows). */
-export async function registeredUser(w: World) {
+export async function registeredUser(w: Pick<World, 'client' | 'root'>) {
   const user = await createUser(w.client, w.root.token, unique('target'));
   await register(w.client, w.root.token, user.id);
   return user;
 }
 
-async function grant(w: Omit<World, 'actors' | 'roleActors'>, principalId: string, column: ColumnName) {
+/** What the world holds before its actors exist. */
+type BaseWorld = Pick<World, 'client' | 'db' | 'root' | 'other' | 'D' | 'W' | 'W2'>;
+
+async function grant(w: BaseWorld, principalId: string, column: ColumnName) {
   const spec = COLUMNS[column];
   for (const policy of spec.policies) await attachPolicy(w.client, w.root.token, principalId, policy);
   await register(w.client, w.root.token, principalId);
   if (spec.pages) await setPages(w.client, w.root.token, w.W, principalId, spec.pages);
 }
 
-async function userActor(base: Omit<World, 'actors' | 'roleActors'>, column: ColumnName): Promise<MatrixActor> {
+async function userActor(base: BaseWorld, column: ColumnName): Promise<MatrixActor> {
   const user = await createUser(base.client, base.root.token, unique(column.toLowerCase()));
   await grant(base, user.id, column);
   return { column, token: user.token, principalId: user.id, variant: 'user' };
 }
 
 /** A role holding the column's policies and memberships, assumed by a plain trusted user. */
-async function roleActor(base: Omit<World, 'actors' | 'roleActors'>, column: ColumnName): Promise<MatrixActor> {
+async function roleActor(base: BaseWorld, column: ColumnName): Promise<MatrixActor> {
   const assumer = await createUser(base.client, base.root.token, unique(`as-${column.toLowerCase()}`));
   const role = await base.client.ok<{ createRamRole: { id: string } }>(
     `mutation($input: CreateRamRoleInput!) { createRamRole(input: $input) { id } }`,
@@ -111,7 +127,7 @@ export async function buildWorld(client: GraphQLClient, db: DB): Promise<World> 
         root.token,
       )
     ).createWorkspace.id;
-  const base = { client, db, root, other, D: d.activateModelStudio.id, W: await mk('W'), W2: await mk('W2') };
+  const base: BaseWorld = { client, db, root, other, D: d.activateModelStudio.id, W: await mk('W'), W2: await mk('W2') };
 
   const userColumns = COLUMN_NAMES.filter((c) => c !== 'ROOT' && c !== 'X');
   const users = await Promise.all(userColumns.map((c) => userActor(base, c)));
@@ -119,7 +135,16 @@ export async function buildWorld(client: GraphQLClient, db: DB): Promise<World> 
   const actors = Object.fromEntries(users.map((a) => [a.column, a])) as Record<ColumnName, MatrixActor>;
   actors.ROOT = { column: 'ROOT', token: root.token, principalId: root.rootId, variant: 'root' };
   actors.X = { column: 'X', token: other.token, principalId: other.rootId, variant: 'root' };
-  return { ...base, actors, roleActors: Object.fromEntries(roles.map((a) => [a.column, a])) };
+  const keyHolder = await registeredUser(base);
+  await setPages(client, root.token, base.W, keyHolder.id, ['API_KEY']);
+  const pairHolder = await createUser(client, root.token, unique('pairs'));
+  return {
+    ...base,
+    actors,
+    roleActors: Object.fromEntries(roles.map((a) => [a.column, a])),
+    keyHolder: keyHolder.id,
+    pairHolder: pairHolder.id,
+  };
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   MODEL_CALL_MATRIX,
   PERMISSION_MATRIX,
   ROW_NOTES,
+  ROWS_ALLOWED_TO_API_KEYS,
   ROWS_REFUSED_TO_API_KEYS,
   SPEC_COLUMNS,
   abilitiesOf,
@@ -55,6 +56,8 @@ interface ActorOptions {
   asRole?: boolean;
   /** Authenticate with an API key of this workspace (owned by the principal). */
   apiKeyWorkspace?: keyof typeof WORKSPACES;
+  /** The API key is a temporary one (`st-`). */
+  temporaryKey?: boolean;
 }
 
 function actorOf(principal: Principal, id: string, options: ActorOptions = {}): Actor {
@@ -66,6 +69,7 @@ function actorOf(principal: Principal, id: string, options: ActorOptions = {}): 
     policies: new Set<PolicyName>(principal.policies),
     via: options.apiKeyWorkspace ? 'API_KEY' : 'SESSION',
     ...(options.apiKeyWorkspace ? { apiKeyWorkspaceId: WORKSPACES[options.apiKeyWorkspace].id } : {}),
+    ...(options.temporaryKey ? { temporaryKey: true } : {}),
   };
 }
 
@@ -128,8 +132,8 @@ const CELLS: MatrixCell[] = PERMISSION_MATRIX.flatMap((matrixRow) =>
 ).filter((cell) => cell.expected !== '-');
 
 describe('the matrix data itself', () => {
-  it('has rows 1-25, once each, in order', () => {
-    expect(PERMISSION_MATRIX.map((r) => r.row)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+  it('has rows 1-34 (25 of the main table, then the additions), once each, in order', () => {
+    expect(PERMISSION_MATRIX.map((r) => r.row)).toEqual(Array.from({ length: 34 }, (_, i) => i + 1));
   });
 
   it('has a cell for every column of the spec, X always NOT_FOUND', () => {
@@ -140,7 +144,7 @@ describe('the matrix data itself', () => {
     }
   });
 
-  it('uses scopes only in list rows, BAD_USER_INPUT only at API level, "-" only in row 21', () => {
+  it('uses scopes only in list rows, BAD_USER_INPUT only at API level, "-" only in rows about one\'s own resource', () => {
     const scopes = new Set<Cell>(['ALL', 'MEMBER_OF', 'OWN']);
     for (const row of PERMISSION_MATRIX) {
       for (const column of COLUMN_NAMES) {
@@ -149,7 +153,7 @@ describe('the matrix data itself', () => {
         if (row.list) expect(scopes.has(api) || api === 'D' || api === 'NOT_FOUND', `row ${row.row} ${column}`).toBe(true);
         else expect(scopes.has(api) || scopes.has(policy), `row ${row.row} ${column}`).toBe(false);
         expect(policy, `row ${row.row} ${column}`).not.toBe('BAD_USER_INPUT');
-        if (api === '-' || policy === '-') expect(row.row).toBe(21);
+        if (api === '-' || policy === '-') expect(row.context.resourceOwner, `row ${row.row} ${column}`).toBe('SELF');
       }
     }
   });
@@ -242,6 +246,34 @@ describe('API keys never reach management-layer operations', () => {
     ({ matrixRow, ability, owner, asRole }) => {
       const facts = factsFor(matrixRow, COLUMNS[owner], principalIdOf(owner, asRole), { asRole, apiKeyWorkspace: 'W' });
       expectCell(decide(ability, facts), 'D');
+    },
+  );
+});
+
+describe('rows allowed to API keys (createTemporaryApiKey)', () => {
+  const owners = COLUMN_NAMES.filter((column) => column !== 'X');
+  const cells = PERMISSION_MATRIX.filter((matrixRow) => ROWS_ALLOWED_TO_API_KEYS.includes(matrixRow.row)).flatMap((matrixRow) =>
+    abilitiesOf(matrixRow).flatMap((ability) =>
+      owners.flatMap((owner) =>
+        (owner === 'ROOT' ? [false] : [false, true]).flatMap((asRole) =>
+          (['W', 'D'] as const).map((keyWorkspace) => ({ row: matrixRow.row, ability, owner, asRole, keyWorkspace, matrixRow })),
+        ),
+      ),
+    ),
+  );
+
+  it('covers row 30, the one operation made for keys', () => {
+    expect([...new Set(cells.map((c) => c.row))]).toEqual([...ROWS_ALLOWED_TO_API_KEYS]);
+  });
+
+  it.each(cells)(
+    'row $row $ability with a key of $keyWorkspace owned by $owner (role: $asRole): allowed; with a temporary key: FORBIDDEN',
+    ({ matrixRow, ability, owner, asRole, keyWorkspace }) => {
+      const id = principalIdOf(owner, asRole);
+      expectCell(decide(ability, factsFor(matrixRow, COLUMNS[owner], id, { asRole, apiKeyWorkspace: keyWorkspace })), 'A');
+      // docs/api.md: "a temporary key cannot derive another".
+      const temporary = factsFor(matrixRow, COLUMNS[owner], id, { asRole, apiKeyWorkspace: keyWorkspace, temporaryKey: true });
+      expectCell(decide(ability, temporary), 'D');
     },
   );
 });

@@ -9,6 +9,7 @@ import * as auditNoTruncate from './2026_11_28_0007_audit_no_truncate.js';
 import * as rateLimits from './2026_11_28_0008_rate_limits.js';
 import * as auditOriginAndPublicId from './2026_12_06_0009_audit_origin_and_public_id.js';
 import * as programCredentials from './2026_12_06_0010_program_credentials.js';
+import * as modelCallEnforcement from './2026_12_06_0011_model_call_enforcement.js';
 
 /** Append-only: a released migration is never edited; change the schema with a new one. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_28_0008_rate_limits': rateLimits,
   '2026_12_06_0009_audit_origin_and_public_id': auditOriginAndPublicId,
   '2026_12_06_0010_program_credentials': programCredentials,
+  '2026_12_06_0011_model_call_enforcement': modelCallEnforcement,
 };
