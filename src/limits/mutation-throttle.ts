@@ -24,6 +24,12 @@ const REVOKING_MUTATIONS: ReadonlySet<string> = new Set([
   'detachPolicy',
 ]);
 
+/**
+ * The inference proxies' per-call mutations: the workspace's own request and token windows count
+ * them (src/usage/), at the rate of model calls, which a budget of mutations a minute would cap.
+ */
+const COUNTED_ELSEWHERE: ReadonlySet<string> = new Set(['authorizeModelCall', 'recordModelUsage']);
+
 /** Each credential has its budget: an API key or AccessKey pair by its ID, a session by its principal. */
 function credentialOf(auth: Authentication) {
   if (auth.apiKey) return { key: `api-key:${auth.apiKey.id}`, label: 'API key' };
@@ -55,10 +61,11 @@ export function mutationThrottlePlugin(perMinute: number | null): ApolloServerPl
       return {
         async didResolveOperation({ operation, document, contextValue: ctx }) {
           if (operation?.operation !== 'mutation') return;
+          // Each root field counts once, aliases included; `__typename` changes nothing.
+          const fields = rootFieldNames(operation, document).filter((field) => field !== '__typename' && !COUNTED_ELSEWHERE.has(field));
+          if (fields.length === 0) return;
           await settleAuthentication(ctx);
           if (!ctx.auth) return;
-          // Each root field counts once, aliases included; `__typename` changes nothing.
-          const fields = rootFieldNames(operation, document).filter((field) => field !== '__typename');
           const revoking = fields.filter((field) => REVOKING_MUTATIONS.has(field)).length;
           const budgets = [
             { what: 'mutations', prefix: 'mutations', count: fields.length - revoking },
