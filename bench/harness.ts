@@ -1,5 +1,5 @@
 /** What the benchmark and the soak share: datasets, the server as a process, the load generator. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
@@ -58,6 +58,8 @@ export interface Server {
   process: ChildProcess;
   /** The operating-system process ID of `process`. */
   pid: number;
+  /** The PostgreSQL database it serves (DATABASE_URL), if any. */
+  database: string | null;
   stop(): Promise<void>;
 }
 
@@ -95,6 +97,7 @@ export async function startServer(port: number, env: Record<string, string>): Pr
     url,
     process: child,
     pid: required(child.pid, 'the server process ID'),
+    database: env.DATABASE_URL ? decodeURIComponent(new URL(env.DATABASE_URL).pathname.slice(1)) : null,
     stop: () =>
       new Promise((resolve) => {
         child.once('exit', () => resolve());
@@ -102,6 +105,38 @@ export async function startServer(port: number, env: Record<string, string>): Pr
       }),
   };
 }
+
+let clockTicks: number | undefined;
+
+/** CPU time, in milliseconds, that a process has used so far (user and system; 0 where /proc cannot tell). */
+export function cpuMs(pid: number): number {
+  try {
+    clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
+  } catch {
+    return 0;
+  }
+}
+
+let admin: pg.Pool | undefined;
+
+/**
+ * CPU time used so far by each PostgreSQL backend serving `database` (local server only: other
+ * backends' processes cannot be read, and count 0). The benchmark measures one server at a time,
+ * so the backends busy in a window are that server's.
+ */
+export async function backendsCpuMs(database: string): Promise<Map<number, number>> {
+  admin ??= new pg.Pool({ connectionString: ADMIN_URL, max: 1, allowExitOnIdle: true });
+  const { rows } = await admin.query<{ pid: number }>('select pid from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [
+    database,
+  ]);
+  return new Map(rows.map((r) => [r.pid, cpuMs(r.pid)]));
+}
+
+/** CPU time used by `database`'s backends between two `backendsCpuMs` readings (a backend new since the first counts whole). */
+export const backendsCpuSince = (before: Map<number, number>, after: Map<number, number>) =>
+  [...after].reduce((sum, [pid, ms]) => sum + ms - (before.get(pid) ?? 0), 0);
 
 export const rssMb = (pid: number) => {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

@@ -1,7 +1,9 @@
 /**
- * `npm run bench [-- --quick]`: seeds the datasets, starts the built server as a user would
- * (production settings) and drives each scenario with and without authorization, side by
- * side in one run. Prints a table and writes bench/results/latest.json.
+ * `npm run bench [-- --quick] [--rounds N] [--seconds N]`: seeds the datasets, starts the built
+ * server as a user would (production settings) and drives each scenario with and without
+ * authorization, side by side in one run. Programs' credentials (AccessKey pairs, temporary
+ * keys) are measured in the same rounds as the API-key scenario doing the same work, and
+ * compared with it. Prints a table and writes bench/results/latest.json.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,6 +13,9 @@ import { CREDENTIAL_COST_BOUND, scenarios, type Scenario } from './scenarios.js'
 import { BENCH_FA_LOGIN, BENCH_ROOT_EMAIL, DATASETS, keyCount } from './dataset.js';
 import {
   JWT_SECRET,
+  backendsCpuMs,
+  backendsCpuSince,
+  cpuMs,
   databaseUrl,
   login,
   prepare,
@@ -24,8 +29,14 @@ import {
 } from './harness.js';
 
 const quick = process.argv.includes('--quick');
-const SECONDS = quick ? 4 : 15;
-const ROUNDS = quick ? 2 : 3;
+/** `--rounds N` and `--seconds N` (per scenario and server, split across the rounds) override the defaults. */
+const option = (name: string) => {
+  const at = process.argv.indexOf(name);
+  const value = at > 0 ? Number(process.argv[at + 1]) : NaN;
+  return Number.isInteger(value) && value > 0 ? value : undefined;
+};
+const SECONDS = option('--seconds') ?? (quick ? 4 : 15);
+const ROUNDS = option('--rounds') ?? (quick ? 2 : 3);
 const CONNECTIONS = 16;
 const NAME_WIDTH = 18;
 interface Measurement {
@@ -36,6 +47,11 @@ interface Measurement {
   non2xx: number;
   statements: number;
   maxRssMb: number;
+  /** Requests answered. */
+  total: number;
+  /** CPU time per request: the server process's, and its database backends' (0 when PostgreSQL is not local). */
+  serverCpuUs: number;
+  databaseCpuUs: number;
   firstError?: string | null;
 }
 
@@ -43,9 +59,14 @@ async function measure(server: Server, scenario: Scenario, seconds = SECONDS): P
   const statements = scenario.sample ? (await scenario.sample(server.url)).statements : NaN;
   let maxRssMb = 0;
   const sampler = setInterval(() => (maxRssMb = Math.max(maxRssMb, rssMb(server.pid))), 250);
+  const backendsBefore = server.database ? await backendsCpuMs(server.database) : new Map<number, number>();
+  const serverBefore = cpuMs(server.pid);
   const result = await runLoad({ url: server.url, seconds, ...scenario.load });
+  const serverMs = cpuMs(server.pid) - serverBefore;
+  const databaseMs = server.database ? backendsCpuSince(backendsBefore, await backendsCpuMs(server.database)) : 0;
   clearInterval(sampler);
-  return { ...result, statements, maxRssMb };
+  const perRequest = (ms: number) => (result.total ? (ms * 1000) / result.total : NaN);
+  return { ...result, statements, maxRssMb, serverCpuUs: perRequest(serverMs), databaseCpuUs: perRequest(databaseMs) };
 }
 
 /** Rounds are summed: requests per second is the mean, latencies the median round's. */
@@ -59,9 +80,26 @@ function combine(rounds: Measurement[]): Measurement {
     non2xx: rounds.reduce((sum, r) => sum + r.non2xx, 0),
     statements: required(rounds[0], 'a first round').statements,
     maxRssMb: Math.max(...rounds.map((r) => r.maxRssMb)),
+    total: rounds.reduce((sum, r) => sum + r.total, 0),
+    // Per request over all the rounds' requests.
+    serverCpuUs:
+      rounds.reduce((sum, r) => sum + r.serverCpuUs * r.total, 0) /
+      Math.max(
+        1,
+        rounds.reduce((sum, r) => sum + r.total, 0),
+      ),
+    databaseCpuUs:
+      rounds.reduce((sum, r) => sum + r.databaseCpuUs * r.total, 0) /
+      Math.max(
+        1,
+        rounds.reduce((sum, r) => sum + r.total, 0),
+      ),
     firstError: rounds.find((r) => r.firstError)?.firstError ?? null,
   };
 }
+
+/** CPU per request, the server's and its database's: `412 + 150 µs`. */
+const cpu = (m: Measurement) => `${m.serverCpuUs.toFixed(0)} + ${m.databaseCpuUs.toFixed(0)} µs`;
 
 async function main() {
   execFileSync('npm', ['run', 'build'], { stdio: 'inherit' });
@@ -120,7 +158,7 @@ async function main() {
         const m = combine(required(rounds.get(scenario.name), scenario.name)[authorization]);
         rows.push({ scenario: scenario.name, dataset: large.name, authorization, ...m });
         console.log(
-          `${scenario.name.padEnd(NAME_WIDTH)} ${large.name.padEnd(5)} ${authorization.padEnd(9)} ${m.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  ${m.statements} stmts  ${m.maxRssMb.toFixed(0)} MB  errors ${m.errors + m.non2xx}${m.firstError ? ` (${m.firstError})` : ''}`,
+          `${scenario.name.padEnd(NAME_WIDTH)} ${large.name.padEnd(5)} ${authorization.padEnd(9)} ${m.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  ${m.statements} stmts  cpu ${cpu(m)}  ${m.maxRssMb.toFixed(0)} MB  errors ${m.errors + m.non2xx}${m.firstError ? ` (${m.firstError})` : ''}`,
         );
       }
     }
@@ -160,18 +198,20 @@ async function main() {
       rows.find((r) => r.scenario === scenario && r.authorization === authorization && r.dataset === dataset),
       `the measurement of ${scenario} (${authorization}, ${dataset})`,
     );
-  // A program's credential against an API key doing the same work: cost per request is the
-  // inverse of throughput, so the cost ratio is the API key's requests per second over the credential's.
+  // A program's credential against an API key doing the same work. Cost per request is the
+  // inverse of throughput, so the cost ratio is the API key's requests per second over the
+  // credential's; the CPU spent per request (server and database) is shown beside it.
   const credentialScenarios = scenarios(tokens, 1).filter((s) => s.apiKeyEquivalent !== undefined);
   console.log('\nCredentials (shipped, same run, interleaved rounds): cost per request relative to the API key');
   const credentialTargets = credentialScenarios.map((s) => {
     const equivalent = required(s.apiKeyEquivalent, 'the API-key equivalent');
     const [candidate, apiKey] = [find(s.name), find(equivalent)];
     const cost = apiKey.requestsPerSecond / candidate.requestsPerSecond;
+    const cpuCost = (candidate.serverCpuUs + candidate.databaseCpuUs) / (apiKey.serverCpuUs + apiKey.databaseCpuUs);
     console.log(
-      `  ${s.name.padEnd(NAME_WIDTH)} ${candidate.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${candidate.p50} ms  ${candidate.statements} stmts` +
-        `  vs ${equivalent.padEnd(NAME_WIDTH)} ${apiKey.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${apiKey.p50} ms  ${apiKey.statements} stmts` +
-        `  → cost ${cost.toFixed(2)} ×`,
+      `  ${s.name.padEnd(NAME_WIDTH)} ${candidate.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${candidate.p50} ms  ${candidate.statements} stmts  cpu ${cpu(candidate)}\n` +
+        `  ${`vs ${equivalent}`.padEnd(NAME_WIDTH)} ${apiKey.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${apiKey.p50} ms  ${apiKey.statements} stmts  cpu ${cpu(apiKey)}\n` +
+        `  ${''.padEnd(NAME_WIDTH)} → cost ${cost.toFixed(2)} × by throughput, ${cpuCost.toFixed(2)} × by CPU per request`,
     );
     return {
       target: `${s.name}: cost ≤ ${CREDENTIAL_COST_BOUND.toFixed(2)} × ${equivalent} (API key)`,
@@ -221,6 +261,7 @@ async function main() {
         cpus: cpus().length,
         quick,
         seconds: SECONDS,
+        rounds: ROUNDS,
         connections: CONNECTIONS,
         seeding,
         rows,

@@ -102,16 +102,17 @@ async function keyOwner(ctx: SignedInContext, workspaceId: string, ownerId: stri
   return owner;
 }
 
+/** What a key's creator or editor sets; absent: the default (creation) or unchanged (update), null: cleared. */
+interface ApiKeySettings {
+  description?: string | null;
+  modelScope?: readonly string[] | null;
+  ipAllowlist?: readonly string[] | null;
+  expiresAt?: Date | null;
+}
+
 export async function createApiKey(
   ctx: SignedInContext,
-  input: {
-    workspaceId: string;
-    description?: string | null;
-    modelScope?: readonly string[] | null;
-    ipAllowlist?: readonly string[] | null;
-    ownerId?: string | null;
-    expiresAt?: Date | null;
-  },
+  input: ApiKeySettings & { workspaceId: string; ownerId?: string | null },
 ): Promise<CreatedApiKeyResult> {
   const description = validate.description('input.description', input.description);
   const ipAllowlist = validateAllowlist(input.ipAllowlist ?? []);
@@ -172,16 +173,7 @@ async function liveKey(ctx: SignedInContext, id: string): Promise<ApiKeyRow> {
 }
 
 /** Absent fields stay as they are; null clears (an empty description, scope or allowlist; no expiry). */
-export async function updateApiKey(
-  ctx: SignedInContext,
-  input: {
-    id: string;
-    description?: string | null;
-    modelScope?: readonly string[] | null;
-    ipAllowlist?: readonly string[] | null;
-    expiresAt?: Date | null;
-  },
-): Promise<ApiKeyRow> {
+export async function updateApiKey(ctx: SignedInContext, input: ApiKeySettings & { id: string }): Promise<ApiKeyRow> {
   const key = await liveKey(ctx, input.id);
   const changes: repo.ApiKeyChanges = {};
   if (input.description !== undefined) changes.description = validate.description('input.description', input.description);

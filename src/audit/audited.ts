@@ -21,6 +21,14 @@ export const requestOrigin = (ctx: RequestContext): Pick<NewAuditEvent, 'source_
   request_id: ctx.requestId,
 });
 
+/** A successful change's event, from the request it was made in. */
+export const successEvent = (
+  ctx: RequestContext,
+  actor: ReturnType<typeof auditActor>,
+  action: string,
+  resourceId: string | null,
+): NewAuditEvent => ({ ...actor, action, resource_id: resourceId, outcome: 'SUCCESS', reason: null, ...requestOrigin(ctx) });
+
 export interface AuditedChange {
   resourceId: string | null;
   /** For sign-up: the new account's root is both the actor and the account. */
@@ -41,16 +49,7 @@ export async function audited<T>(
     const value = await work(trx);
     const change = describe(value);
     const actor = change.actor ?? (ctx.auth ? auditActor(ctx.auth) : null);
-    if (actor) {
-      await insertAuditEvent(trx, {
-        ...actor,
-        action,
-        resource_id: change.resourceId,
-        outcome: 'SUCCESS',
-        reason: null,
-        ...requestOrigin(ctx),
-      });
-    }
+    if (actor) await insertAuditEvent(trx, successEvent(ctx, actor, action, change.resourceId));
     return value;
   });
   ctx.loaders = createLoaders(ctx.db);

@@ -1,4 +1,4 @@
-import { auditActor, audited, requestOrigin } from '../audit/audited.js';
+import { auditActor, audited, requestOrigin, successEvent } from '../audit/audited.js';
 import { insertAuditEvent, insertLoginFailure } from '../audit/audit.repository.js';
 import { decoyHash, hashPassword, verifyPassword } from '../auth/passwords.js';
 import type { IssuedSession } from '../auth/session.js';
@@ -97,14 +97,7 @@ export async function login(ctx: RequestContext, input: { loginName: string; pas
   const session = await ctx.services.signer.issue(principal);
   // It is them: the principal acts, through the session it has just opened.
   const actor = { principal, via: 'SESSION' as const, assumedBy: null, apiKey: null };
-  await insertAuditEvent(ctx.db, {
-    ...auditActor(actor),
-    action: 'login',
-    resource_id: principal.id,
-    outcome: 'SUCCESS',
-    reason: null,
-    ...requestOrigin(ctx),
-  });
+  await insertAuditEvent(ctx.db, successEvent(ctx, auditActor(actor), 'login', principal.id));
   return session;
 }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { insertAuditEvent } from '../audit/audit.repository.js';
-import { audited, auditActor, auditedDeletionIn, requestOrigin } from '../audit/audited.js';
+import { audited, auditActor, auditedDeletionIn, successEvent } from '../audit/audited.js';
 import type { SignedInContext } from '../context.js';
 import { badUserInput, conflict, isApiError, notFound } from '../errors.js';
 import { modelVisibleTo } from '../policy/index.js';
@@ -126,14 +126,7 @@ export async function updateModelPermissions(
         await repo.upsertAuthorization(trx, { accountId: workspace.account_id, workspaceId: workspace.id, modelId: model.id, flags });
         // `audited` writes the last change's event; the others get theirs here, in the same transaction.
         if (i < validated.length - 1) {
-          await insertAuditEvent(trx, {
-            ...auditActor(ctx.auth),
-            action: 'updateModelPermissions',
-            resource_id: workspace.id,
-            outcome: 'SUCCESS',
-            reason: null,
-            ...requestOrigin(ctx),
-          });
+          await insertAuditEvent(trx, successEvent(ctx, auditActor(ctx.auth), 'updateModelPermissions', workspace.id));
         }
       }
       return workspace;

@@ -50,7 +50,11 @@ const inSeconds = (seconds: number) => new Date(Date.now() + seconds * 1000).toI
 
 /** The key as `token` reads it (through `node`). */
 async function readKey(token: string, id: string): Promise<KeyView> {
-  const data = await t.client.ok<{ node: KeyView | null }>(`query($id: ID!) { node(id: $id) { ... on ApiKey { ${KEY_FIELDS} } } }`, { id }, token);
+  const data = await t.client.ok<{ node: KeyView | null }>(
+    `query($id: ID!) { node(id: $id) { ... on ApiKey { ${KEY_FIELDS} } } }`,
+    { id },
+    token,
+  );
   return defined(data.node, `the API key ${id}`);
 }
 
@@ -223,19 +227,31 @@ describe('expiry', () => {
     expect(await viewerWith(created.secret)).toBe('UNAUTHENTICATED');
 
     // A past expiry is refused by updateApiKey too, and changes nothing.
-    const past = await t.client.request(UPDATE, { input: { id: created.apiKey.id, expiresAt: new Date(Date.now() - 1000).toISOString() } }, {
-      token: owner.token,
-    });
+    const past = await t.client.request(
+      UPDATE,
+      { input: { id: created.apiKey.id, expiresAt: new Date(Date.now() - 1000).toISOString() } },
+      {
+        token: owner.token,
+      },
+    );
     expectError(past, 'BAD_USER_INPUT', 'input.expiresAt');
     expect((await readKey(account.token, created.apiKey.id)).expiresAt).toBe(expiresAt);
 
     const later = inSeconds(3600);
-    const extended = await t.client.ok<{ updateApiKey: KeyView }>(UPDATE, { input: { id: created.apiKey.id, expiresAt: later } }, owner.token);
+    const extended = await t.client.ok<{ updateApiKey: KeyView }>(
+      UPDATE,
+      { input: { id: created.apiKey.id, expiresAt: later } },
+      owner.token,
+    );
     expect(extended.updateApiKey.expiresAt).toBe(later);
     expect(extended.updateApiKey.status).toBe('ACTIVE');
     expect(await modelCall(t.client, created.secret, MODEL)).toBe('ALLOWED');
 
-    const cleared = await t.client.ok<{ updateApiKey: KeyView }>(UPDATE, { input: { id: created.apiKey.id, expiresAt: null } }, owner.token);
+    const cleared = await t.client.ok<{ updateApiKey: KeyView }>(
+      UPDATE,
+      { input: { id: created.apiKey.id, expiresAt: null } },
+      owner.token,
+    );
     expect(cleared.updateApiKey.expiresAt).toBeNull();
     expect(cleared.updateApiKey.status).toBe('ACTIVE');
     expect(await modelCall(t.client, created.secret, MODEL)).toBe('ALLOWED');
@@ -281,7 +297,7 @@ describe('updateApiKey: absent is unchanged, null clears', () => {
     expect(after.description).toBe('renamed');
     expect(after.expiresAt).toBe(expiresAt);
     expect(after.modelScope).toEqual([MODEL]);
-    expect([...after.ipAllowlist].sort()).toEqual(['127.0.0.0/8', '192.168.0.0/16']);
+    expect([...after.ipAllowlist].sort((a, b) => a.localeCompare(b))).toEqual(['127.0.0.0/8', '192.168.0.0/16']);
     expect(await modelCall(t.client, secret, 'qwen-max')).toBe('OUTSIDE_KEY_SCOPE');
     expect(await modelCall(t.client, secret, MODEL)).toBe('ALLOWED');
   });
@@ -301,7 +317,11 @@ describe('updateApiKey: absent is unchanged, null clears', () => {
 
   it('an invalid field → BAD_USER_INPUT naming it, and the valid ones beside it are not applied', async () => {
     const before = await readKey(account.token, keyId);
-    const result = await t.client.request(UPDATE, { input: { id: keyId, description: 'half', ipAllowlist: ['10.0.0.0/33'] } }, { token: owner.token });
+    const result = await t.client.request(
+      UPDATE,
+      { input: { id: keyId, description: 'half', ipAllowlist: ['10.0.0.0/33'] } },
+      { token: owner.token },
+    );
     expectError(result, 'BAD_USER_INPUT', 'input.ipAllowlist[0]');
     expect({ ...(await readKey(account.token, keyId)), lastUsedAt: null }).toEqual({ ...before, lastUsedAt: null });
   });
@@ -327,7 +347,11 @@ describe('setApiKeyStatus and the status values', () => {
     expect((await readKey(account.token, key.id)).status).toBe('DISABLED');
     expect(await modelCall(t.client, key.secret, MODEL)).toBe('UNAUTHENTICATED');
     expect(await viewerWith(key.secret)).toBe('UNAUTHENTICATED');
-    const temporary = await t.client.request(`mutation { createTemporaryApiKey(input: { expiresInSeconds: 60 }) { secret } }`, {}, { token: key.secret });
+    const temporary = await t.client.request(
+      `mutation { createTemporaryApiKey(input: { expiresInSeconds: 60 }) { secret } }`,
+      {},
+      { token: key.secret },
+    );
     expect(codeOf(temporary)).toBe('UNAUTHENTICATED');
   });
 
@@ -434,7 +458,11 @@ describe('INACTIVE: the owner loses standing, and is reinstated', () => {
     expect(await modelCall(t.client, key.secret, MODEL)).toBe('UNAUTHENTICATED');
     expect(await viewerWith(key.secret)).toBe('UNAUTHENTICATED');
     // The owner's deletion takes its keys with it: they are gone, not merely INACTIVE.
-    const gone = await t.client.request(`query($id: ID!) { node(id: $id) { ... on ApiKey { id status } } }`, { id: key.id }, { token: account.token });
+    const gone = await t.client.request(
+      `query($id: ID!) { node(id: $id) { ... on ApiKey { id status } } }`,
+      { id: key.id },
+      { token: account.token },
+    );
     expectError(gone, 'NOT_FOUND');
     expect(await apiKeyIds(t.client, account.token, account.W)).toEqual([rootKey.id]);
     expect(await modelCall(t.client, rootKey.secret, MODEL)).toBe('ALLOWED');

@@ -133,7 +133,7 @@ describe('temporary keys: an API key of any owner may derive one (row 30)', () =
     const workspaceId = entry.workspace === 'D' ? w.D : w.W;
     if ('pages' in entry) await setPages(t.client, w.root.token, w.W, actor.principalId, entry.pages);
     const parent = await createKey(actor.token, workspaceId);
-    if ('pages' in entry) await setPages(t.client, w.root.token, w.W, actor.principalId, defined(COLUMNS[owner].pages, 'M\'s pages'));
+    if ('pages' in entry) await setPages(t.client, w.root.token, w.W, actor.principalId, defined(COLUMNS[owner].pages, "M's pages"));
     const key: MatrixActor = { ...actor, token: parent.secret, session: actor.token };
 
     const before = Date.now();
