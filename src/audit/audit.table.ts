@@ -3,6 +3,13 @@ import type { ColumnType, Generated, Selectable } from 'kysely';
 export type AuditVia = 'SESSION' | 'ROLE_SESSION' | 'ACCESS_KEY' | 'API_KEY' | 'ANONYMOUS';
 export type AuditOutcome = 'SUCCESS' | 'DENIED';
 
+/** One field a change changed; values are JSON (strings, numbers, lists, null). */
+export interface AuditChange {
+  field: string;
+  before: unknown;
+  after: unknown;
+}
+
 export interface AuditEventTable {
   /** bigint identity: the trail's order, never shown (it counts every account's events). */
   id: Generated<string>;
@@ -20,8 +27,12 @@ export interface AuditEventTable {
   source_ip: string | null;
   /** The request's ID, as in its log line. */
   request_id: string | null;
+  /** What the change changed: `[{ field, before, after }]` (JSON); null for events that change nothing. */
+  changes: ColumnType<AuditChange[] | null, string | null | undefined, never>;
+  /** The client's User-Agent, cut to 256 characters. */
+  user_agent: string | null;
   created_at: ColumnType<Date, Date | undefined, never>;
 }
 
 /** An event as the API reads it: `id` is its public ID. */
-export type AuditEventRow = Omit<Selectable<AuditEventTable>, 'public_id' | 'request_id'>;
+export type AuditEventRow = Omit<Selectable<AuditEventTable>, 'public_id' | 'request_id' | 'changes' | 'user_agent'>;

@@ -32,6 +32,8 @@ export interface Authentication {
   temporaryKey?: boolean;
   /** For an AccessKey request: the AccessKey pair. */
   accessKey?: AccessKeyRow;
+  /** For a session: the token's ID (`changePassword` keeps this session). */
+  sessionId?: string;
 }
 
 export type AuthenticationResult = {
@@ -80,19 +82,34 @@ export async function authenticate(header: string | undefined, deps: Authenticat
 
   const claims = await deps.signer.verify(token);
   if (!claims) return refused('Invalid or expired session token');
-  const [principal, assumedBy] = await Promise.all([
+  const assumer = claims.assumedBy;
+  const [principal, assumedBy, trustedUserIds] = await Promise.all([
     deps.loaders.principalById.load(claims.principalId),
-    claims.assumedById ? deps.loaders.principalById.load(claims.assumedById) : null,
+    assumer ? deps.loaders.principalById.load(assumer.id) : null,
+    assumer ? deps.loaders.trustedUserIdsByRoleId.load(claims.principalId) : null,
   ]);
   if (!live(principal, claims.accountId)) return refused('The session is no longer valid: the principal is disabled or deleted');
-  if (claims.assumedById) {
+  if (!sessionStillCurrent(principal, claims.generation, claims.sessionId)) return refused('The session has ended: sign in again');
+  if (assumer) {
     if (principal.kind !== 'ROLE' || !live(assumedBy, claims.accountId) || assumedBy.kind !== 'USER') {
       return refused('The role session is no longer valid');
+    }
+    // Sessions of the assuming user ended, or the role no longer trusts the user: the role session ends too.
+    if (!sessionStillCurrent(assumedBy, assumer.generation, null) || !trustedUserIds?.includes(assumedBy.id)) {
+      return refused('The role session has ended: the user signed out everywhere or is no longer trusted by the role');
     }
   } else if (principal.kind === 'ROLE') {
     return refused('Invalid session token');
   }
-  return signedIn({ principal, via: 'SESSION', assumedBy: claims.assumedById ? assumedBy : null, apiKey: null });
+  return signedIn({ principal, via: 'SESSION', assumedBy: assumer ? assumedBy : null, apiKey: null, sessionId: claims.sessionId });
+}
+
+/**
+ * A session token works while its principal's session generation is the one it was issued in;
+ * of earlier ones, only the session that ended the others (`changePassword`) stays.
+ */
+function sessionStillCurrent(principal: PrincipalRow, generation: number, sessionId: string | null): boolean {
+  return generation === principal.session_generation || (sessionId !== null && sessionId === principal.session_kept_id);
 }
 
 /** An AccessKey pair acts as its RAM user while the pair is ACTIVE and the user enabled. */

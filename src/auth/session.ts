@@ -13,8 +13,12 @@ export interface SessionClaims {
   /** The acting principal (the role, for a role session). */
   principalId: string;
   accountId: string;
-  /** For a role session: the RAM user who assumed the role. */
-  assumedById?: string;
+  /** The token's own ID: `changePassword` keeps the session that made it. */
+  sessionId: string;
+  /** The principal's session generation when the token was issued (older tokens are refused). */
+  generation: number;
+  /** For a role session: the RAM user who assumed the role, and that user's session generation. */
+  assumedBy?: { id: string; generation: number };
 }
 
 /** What a temporary key names: its parent API key, and the generation of the parent's secret it was derived from. */
@@ -40,10 +44,11 @@ export class SessionSigner {
   }
 
   /** A session token; `ttlSeconds` overrides the configured lifetime (role sessions assumed with a duration). */
-  async issue(principal: PrincipalRow, assumedById?: string, ttlSeconds = this.ttlSeconds): Promise<IssuedSession> {
+  async issue(principal: PrincipalRow, assumedBy: PrincipalRow | null = null, ttlSeconds = this.ttlSeconds): Promise<IssuedSession> {
     const now = Math.floor(Date.now() / 1000);
     const expiresAt = new Date((now + ttlSeconds) * 1000);
-    const token = await new SignJWT({ acc: principal.account_id, ...(assumedById ? { act: { sub: assumedById } } : {}) })
+    const actor = assumedBy ? { act: { sub: assumedBy.id, gen: assumedBy.session_generation } } : {};
+    const token = await new SignJWT({ acc: principal.account_id, gen: principal.session_generation, ...actor })
       .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
       .setIssuer(ISSUER)
       .setAudience(AUDIENCE)
@@ -105,12 +110,16 @@ export class SessionSigner {
         audience: AUDIENCE,
         requiredClaims: ['sub', 'exp', 'iat', 'acc'],
       });
-      const actor = payload.act as { sub?: unknown } | undefined;
-      if (typeof payload.sub !== 'string' || typeof payload.acc !== 'string') return null;
+      const actor = payload.act as { sub?: unknown; gen?: unknown } | undefined;
+      if (typeof payload.sub !== 'string' || typeof payload.acc !== 'string' || typeof payload.jti !== 'string') return null;
+      // Tokens issued before sessions had generations are of generation 0.
+      const generationOf = (value: unknown) => (Number.isInteger(value) ? (value as number) : 0);
       return {
         principalId: payload.sub,
         accountId: payload.acc,
-        ...(typeof actor?.sub === 'string' ? { assumedById: actor.sub } : {}),
+        sessionId: payload.jti,
+        generation: generationOf(payload.gen),
+        ...(typeof actor?.sub === 'string' ? { assumedBy: { id: actor.sub, generation: generationOf(actor.gen) } } : {}),
       };
     } catch (error) {
       if (error instanceof joseErrors.JOSEError) return null;

@@ -127,6 +127,8 @@ export type Action =
   | 'attach_policy'
   /** Authorize models (resource: a workspace). */
   | 'authorize_model'
+  /** Change one's own password, in a console session (resource: oneself). */
+  | 'change_own_password'
   /** Create an API key (resource: a workspace). */
   | 'create_api_key'
   /** Create an API key owned by another member of the workspace (resource: a workspace). */
@@ -183,6 +185,8 @@ export type Action =
   | 'register_model_studio_user'
   /** Rename a workspace. */
   | 'rename_workspace'
+  /** End a principal's sessions (resource: the principal). */
+  | 'revoke_sessions'
   /** Set or delete rate limits (resource: a workspace). */
   | 'set_rate_limit'
   /** Set or clear a sub-workspace's monthly budget (resource: a workspace). */
@@ -339,6 +343,14 @@ export type AuthorizeModelCallInput = {
   model: Scalars['ID']['input'];
   /** The client's address, believed only from a trusted proxy (TRUSTED_PROXIES); otherwise the request's own address is checked. */
   sourceIp?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** Input of `changePassword`. */
+export type ChangePasswordInput = {
+  /** The password in use now. */
+  currentPassword: Scalars['String']['input'];
+  /** The new password (at least 12 characters). */
+  newPassword: Scalars['String']['input'];
 };
 
 /** Input of `createApiKey`. */
@@ -730,6 +742,8 @@ export type Mutation = {
   attachPolicy?: Maybe<Principal>;
   /** For inference proxies: decide a call and consume one request of its (workspace, model) window in the same step. */
   authorizeModelCall?: Maybe<ModelCallAuthorization>;
+  /** Change one's own password (console sessions only): every other session of the principal ends, this one goes on. */
+  changePassword?: Maybe<Principal>;
   /** Create an AccessKey pair for a RAM user (at most 2 per user; never for the root). The answer holds the secret, once. */
   createAccessKey?: Maybe<CreatedAccessKey>;
   /** Create an API key; the answer holds its secret, once. */
@@ -774,6 +788,10 @@ export type Mutation = {
   removeMember?: Maybe<Workspace>;
   /** Rename a workspace. */
   renameWorkspace?: Maybe<Workspace>;
+  /** Set a RAM user's password: every session of the user ends. */
+  resetRamUserPassword?: Maybe<RamUser>;
+  /** End every session of a principal (role sessions a user assumed included). API keys and AccessKey pairs are not affected. */
+  revokeSessions?: Maybe<Principal>;
   /** Give a key a new secret; the previous one keeps working for the grace period, then never again. */
   rotateApiKey?: Maybe<RotatedApiKey>;
   /** Make an AccessKey pair active or inactive: an inactive pair is refused from the next request on. */
@@ -799,6 +817,8 @@ export type Mutation = {
    * audit event per model changed). Answers the workspace: select `modelAuthorizations` to see the result.
    */
   updateModelPermissions?: Maybe<Workspace>;
+  /** Change a role's description or trusted users. */
+  updateRamRole?: Maybe<RamRole>;
 };
 
 
@@ -824,6 +844,12 @@ export type MutationAttachPolicyArgs = {
 /** Write operations. Each runs in one transaction and is recorded in the audit trail. */
 export type MutationAuthorizeModelCallArgs = {
   input: AuthorizeModelCallInput;
+};
+
+
+/** Write operations. Each runs in one transaction and is recorded in the audit trail. */
+export type MutationChangePasswordArgs = {
+  input: ChangePasswordInput;
 };
 
 
@@ -960,6 +986,18 @@ export type MutationRenameWorkspaceArgs = {
 
 
 /** Write operations. Each runs in one transaction and is recorded in the audit trail. */
+export type MutationResetRamUserPasswordArgs = {
+  input: ResetRamUserPasswordInput;
+};
+
+
+/** Write operations. Each runs in one transaction and is recorded in the audit trail. */
+export type MutationRevokeSessionsArgs = {
+  principalId: Scalars['ID']['input'];
+};
+
+
+/** Write operations. Each runs in one transaction and is recorded in the audit trail. */
 export type MutationRotateApiKeyArgs = {
   input: RotateApiKeyInput;
 };
@@ -1022,6 +1060,12 @@ export type MutationUpdateApiKeyArgs = {
 /** Write operations. Each runs in one transaction and is recorded in the audit trail. */
 export type MutationUpdateModelPermissionsArgs = {
   input: UpdateModelPermissionsInput;
+};
+
+
+/** Write operations. Each runs in one transaction and is recorded in the audit trail. */
+export type MutationUpdateRamRoleArgs = {
+  input: UpdateRamRoleInput;
 };
 
 /** An object with a global ID, fetchable with `Query.node`. */
@@ -1357,6 +1401,14 @@ export type RenameWorkspaceInput = {
   workspaceId: Scalars['ID']['input'];
 };
 
+/** Input of `resetRamUserPassword`. */
+export type ResetRamUserPasswordInput = {
+  /** The RAM user. */
+  id: Scalars['ID']['input'];
+  /** The new password (at least 12 characters). */
+  newPassword: Scalars['String']['input'];
+};
+
 /** Where a `@can` directive finds the resource its ability is checked on. */
 export type ResourceSource =
   /** The caller's own account. */
@@ -1542,6 +1594,16 @@ export type UpdateModelPermissionsInput = {
   changes: Array<ModelPermissionChangeInput>;
   /** A sub-workspace. */
   workspaceId: Scalars['ID']['input'];
+};
+
+/** Input of `updateRamRole`: an absent field is unchanged. */
+export type UpdateRamRoleInput = {
+  /** What the role is for (at most 1,000 characters); null: empty. */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** The role. */
+  id: Scalars['ID']['input'];
+  /** The RAM users allowed to assume the role, replacing the current ones (null: none). A user dropped here loses its role sessions on their next request. */
+  trustedUserIds?: InputMaybe<Array<Scalars['ID']['input']>>;
 };
 
 /** Usage summed over one model, key or day. */
@@ -1821,6 +1883,7 @@ export type ResolversTypes = {
   AuditOutcome: AuditOutcome;
   AuthorizeModelCallInput: AuthorizeModelCallInput;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  ChangePasswordInput: ChangePasswordInput;
   CreateApiKeyInput: CreateApiKeyInput;
   CreateFineTunedModelInput: CreateFineTunedModelInput;
   CreateKnowledgeBaseInput: CreateKnowledgeBaseInput;
@@ -1881,6 +1944,7 @@ export type ResolversTypes = {
   Region: null;
   RemoveMemberInput: RemoveMemberInput;
   RenameWorkspaceInput: RenameWorkspaceInput;
+  ResetRamUserPasswordInput: ResetRamUserPasswordInput;
   ResourceSource: ResourceSource;
   RootPrincipal: ResolverTypeWrapper<PrincipalRow>;
   RotateApiKeyInput: RotateApiKeyInput;
@@ -1898,6 +1962,7 @@ export type ResolversTypes = {
   TemporaryApiKey: ResolverTypeWrapper<TemporaryApiKeyResult>;
   UpdateApiKeyInput: UpdateApiKeyInput;
   UpdateModelPermissionsInput: UpdateModelPermissionsInput;
+  UpdateRamRoleInput: UpdateRamRoleInput;
   UsageBucket: ResolverTypeWrapper<UsageBucketRow>;
   UsageGrouping: UsageGrouping;
   Viewer: ResolverTypeWrapper<Authentication>;
@@ -1924,6 +1989,7 @@ export type ResolversParentTypes = {
   AuditEventFilter: AuditEventFilter;
   AuthorizeModelCallInput: AuthorizeModelCallInput;
   Boolean: Scalars['Boolean']['output'];
+  ChangePasswordInput: ChangePasswordInput;
   CreateApiKeyInput: CreateApiKeyInput;
   CreateFineTunedModelInput: CreateFineTunedModelInput;
   CreateKnowledgeBaseInput: CreateKnowledgeBaseInput;
@@ -1975,6 +2041,7 @@ export type ResolversParentTypes = {
   RecordModelUsageInput: RecordModelUsageInput;
   RemoveMemberInput: RemoveMemberInput;
   RenameWorkspaceInput: RenameWorkspaceInput;
+  ResetRamUserPasswordInput: ResetRamUserPasswordInput;
   RootPrincipal: PrincipalRow;
   RotateApiKeyInput: RotateApiKeyInput;
   RotatedApiKey: RotatedApiKeyResult;
@@ -1991,6 +2058,7 @@ export type ResolversParentTypes = {
   TemporaryApiKey: TemporaryApiKeyResult;
   UpdateApiKeyInput: UpdateApiKeyInput;
   UpdateModelPermissionsInput: UpdateModelPermissionsInput;
+  UpdateRamRoleInput: UpdateRamRoleInput;
   UsageBucket: UsageBucketRow;
   Viewer: Authentication;
   Workspace: WorkspaceRow;
@@ -2238,6 +2306,7 @@ export type MutationResolvers<ContextType = RequestContext, ParentType extends R
   assumeRole?: Resolver<Maybe<ResolversTypes['Session']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationAssumeRoleArgs, 'roleId'>>;
   attachPolicy?: Resolver<Maybe<ResolversTypes['Principal']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationAttachPolicyArgs, 'input'>>;
   authorizeModelCall?: Resolver<Maybe<ResolversTypes['ModelCallAuthorization']>, ParentType, ContextType, RequireFields<MutationAuthorizeModelCallArgs, 'input'>>;
+  changePassword?: Resolver<Maybe<ResolversTypes['Principal']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationChangePasswordArgs, 'input'>>;
   createAccessKey?: Resolver<Maybe<ResolversTypes['CreatedAccessKey']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationCreateAccessKeyArgs, 'principalId'>>;
   createApiKey?: Resolver<Maybe<ResolversTypes['CreatedApiKey']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationCreateApiKeyArgs, 'input'>>;
   createFineTunedModel?: Resolver<Maybe<ResolversTypes['Model']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationCreateFineTunedModelArgs, 'input'>>;
@@ -2260,6 +2329,8 @@ export type MutationResolvers<ContextType = RequestContext, ParentType extends R
   registerModelStudioUser?: Resolver<Maybe<ResolversTypes['Principal']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationRegisterModelStudioUserArgs, 'principalId'>>;
   removeMember?: Resolver<Maybe<ResolversTypes['Workspace']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationRemoveMemberArgs, 'input'>>;
   renameWorkspace?: Resolver<Maybe<ResolversTypes['Workspace']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationRenameWorkspaceArgs, 'input'>>;
+  resetRamUserPassword?: Resolver<Maybe<ResolversTypes['RamUser']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationResetRamUserPasswordArgs, 'input'>>;
+  revokeSessions?: Resolver<Maybe<ResolversTypes['Principal']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationRevokeSessionsArgs, 'principalId'>>;
   rotateApiKey?: Resolver<Maybe<ResolversTypes['RotatedApiKey']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationRotateApiKeyArgs, 'input'>>;
   setAccessKeyStatus?: Resolver<Maybe<ResolversTypes['AccessKey']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationSetAccessKeyStatusArgs, 'input'>>;
   setAllModelsAccess?: Resolver<Maybe<ResolversTypes['Workspace']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationSetAllModelsAccessArgs, 'input'>>;
@@ -2271,6 +2342,7 @@ export type MutationResolvers<ContextType = RequestContext, ParentType extends R
   signUp?: Resolver<Maybe<ResolversTypes['Session']>, ParentType, ContextType, RequireFields<MutationSignUpArgs, 'input'>>;
   updateApiKey?: Resolver<Maybe<ResolversTypes['ApiKey']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationUpdateApiKeyArgs, 'input'>>;
   updateModelPermissions?: Resolver<Maybe<ResolversTypes['Workspace']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationUpdateModelPermissionsArgs, 'input'>>;
+  updateRamRole?: Resolver<Maybe<ResolversTypes['RamRole']>, ParentType, SignedInContext<ContextType>, RequireFields<MutationUpdateRamRoleArgs, 'input'>>;
 };
 
 export type NodeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Node'] = ResolversParentTypes['Node']> = {

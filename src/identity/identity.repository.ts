@@ -64,6 +64,8 @@ const PRINCIPAL_COLUMNS = [
   'model_studio_registered_at',
   'created_at',
   'deleted_at',
+  'session_generation',
+  'session_kept_id',
 ] as const;
 
 /**
@@ -229,3 +231,30 @@ export const registerInModelStudio = (db: DB, principalId: string) =>
     .where('status', '<>', 'DELETED')
     .returningAll()
     .executeTakeFirst();
+
+/**
+ * Ends a principal's sessions: tokens of earlier generations are refused from the next request
+ * on, except the one `keptSessionId` names. A new password, when given, is set in the same statement.
+ */
+export const endSessions = (db: DB, principalId: string, change: { keptSessionId: string | null; passwordHash?: string }) =>
+  db
+    .updateTable('principal')
+    .set((eb) => ({
+      session_generation: eb('session_generation', '+', 1),
+      session_kept_id: change.keptSessionId,
+      ...(change.passwordHash ? { password_hash: change.passwordHash } : {}),
+    }))
+    .where('id', '=', principalId)
+    .where('status', '<>', 'DELETED')
+    .returningAll()
+    .executeTakeFirst();
+
+export const setRoleDescription = (db: DB, roleId: string, description: string) =>
+  db.updateTable('principal').set({ description }).where('id', '=', roleId).where('kind', '=', 'ROLE').returningAll().executeTakeFirst();
+
+/** Replaces the users a role trusts; returns those it trusted before. */
+export async function replaceRoleTrust(db: DB, accountId: string, roleId: string, userIds: readonly string[]): Promise<string[]> {
+  const removed = await db.deleteFrom('role_trust').where('role_id', '=', roleId).returning('user_id').execute();
+  await insertRoleTrust(db, accountId, roleId, userIds);
+  return removed.map((row) => row.user_id);
+}

@@ -1,6 +1,7 @@
 import type { Resolvers } from '../generated/graphql.generated.js';
 import { isSuperAdministrator, type PolicyName } from '../policy/index.js';
 import { byCreation, connection } from '../relay/connection.js';
+import * as lifecycle from './identity-lifecycle.service.js';
 import * as identity from './identity.service.js';
 import { listPrincipals } from './identity.repository.js';
 import type { PrincipalRow, PrincipalView } from './identity.table.js';
@@ -69,6 +70,10 @@ export const identityResolvers: Resolvers = {
     createRamRole: (_root, { input }, ctx) => identity.createRamRole(ctx, input),
     deleteRamRole: (_root, { id }, ctx) => identity.setUserStatus(ctx, 'deleteRamRole', id, 'DELETED'),
     assumeRole: (_root, { roleId, durationSeconds }, ctx) => identity.assumeRole(ctx, roleId, durationSeconds),
+    changePassword: (_root, { input }, ctx) => lifecycle.changePassword(ctx, input),
+    resetRamUserPassword: (_root, { input }, ctx) => lifecycle.resetRamUserPassword(ctx, input),
+    updateRamRole: (_root, { input }, ctx) => lifecycle.updateRamRole(ctx, input),
+    revokeSessions: (_root, { principalId }, ctx) => lifecycle.revokeSessions(ctx, principalId),
     attachPolicy: async (_root, { input }, ctx) =>
       mustExist(
         await ctx.loaders.principalById.load(await identity.changePolicy(ctx, 'attachPolicy', input.principalId, input.policy)),

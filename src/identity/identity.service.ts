@@ -145,17 +145,13 @@ export async function setUserStatus(ctx: SignedInContext, action: string, id: st
   );
 }
 
-export async function createRamRole(
-  ctx: SignedInContext,
-  input: { name: string; description?: string | null; trustedUserIds?: readonly string[] | null },
-): Promise<PrincipalRow> {
-  const name = validate.ramName('input.name', input.name);
-  const description = validate.description('input.description', input.description);
+/**
+ * The RAM users a role is to trust, validated: each one a live RAM user of the caller's account.
+ * Errors name the position as sent (`input.trustedUserIds[i]`), so repeats are removed after.
+ */
+export async function trustedUsersOf(ctx: SignedInContext, requested: readonly string[]): Promise<string[]> {
   const accountId = ctx.auth.principal.account_id;
-  // Errors name the position as sent (input.trustedUserIds[i]), so validate before removing repeats.
-  const requested = input.trustedUserIds ?? [];
-  const trustedUserIds = [...new Set(requested)];
-  if (trustedUserIds.length > 100) throw badUserInput('input.trustedUserIds', 'must list at most 100 users');
+  if (requested.length > 100) throw badUserInput('input.trustedUserIds', 'must list at most 100 users');
   const users = await Promise.all(
     requested.map((id, index) => {
       if (!isIdOf(id, 'ramUser')) throw badUserInput(`input.trustedUserIds[${index}]`, 'is not a RAM user ID');
@@ -168,6 +164,17 @@ export async function createRamRole(
       throw badUserInput(`input.trustedUserIds[${index}]`, 'no such RAM user in this account');
     }
   });
+  return [...new Set(requested)];
+}
+
+export async function createRamRole(
+  ctx: SignedInContext,
+  input: { name: string; description?: string | null; trustedUserIds?: readonly string[] | null },
+): Promise<PrincipalRow> {
+  const name = validate.ramName('input.name', input.name);
+  const description = validate.description('input.description', input.description);
+  const accountId = ctx.auth.principal.account_id;
+  const trustedUserIds = await trustedUsersOf(ctx, input.trustedUserIds ?? []);
   try {
     return await audited(
       ctx,
@@ -201,7 +208,7 @@ export async function assumeRole(ctx: SignedInContext, roleId: string, durationS
     async () => mustExist(await ctx.loaders.principalById.load(roleId), 'principal'),
     (role) => ({ resourceId: role.id }),
   );
-  return ctx.services.signer.issue(role, auth.principal.id, durationSeconds ?? undefined);
+  return ctx.services.signer.issue(role, auth.principal, durationSeconds ?? undefined);
 }
 
 export async function changePolicy(ctx: SignedInContext, action: 'attachPolicy' | 'detachPolicy', principalId: string, policy: PolicyName) {

@@ -24,6 +24,10 @@ export interface PrincipalTable {
   model_studio_registered_at: Date | null;
   created_at: CreatedAt;
   deleted_at: Date | null;
+  /** Session tokens of an earlier generation are refused: raising it ends the principal's sessions. */
+  session_generation: Generated<number>;
+  /** The one session of the previous generation still accepted (the one that changed the password). */
+  session_kept_id: string | null;
 }
 
 export interface RoleTrustTable {

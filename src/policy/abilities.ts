@@ -8,6 +8,7 @@ import {
   isTrustedByRole,
   ownsResource,
   withAnyApiKey,
+  withConsoleSession,
   withLongLivedApiKey,
   type Condition,
 } from './conditions.js';
@@ -111,6 +112,16 @@ export const ABILITIES = {
     description: 'Attach or detach an AliyunBailianData* policy',
     layer: 'MANAGEMENT',
     grants: [root],
+  },
+  change_own_password: {
+    description: "Change one's own password, in a console session",
+    layer: 'MANAGEMENT',
+    grants: [management(both(ownsResource, withConsoleSession))],
+  },
+  revoke_sessions: {
+    description: "End a principal's sessions (its API keys and AccessKey pairs go on)",
+    layer: 'MANAGEMENT',
+    grants: [root, ...policies(['AliyunRAMFullAccess']), management(ownsResource)],
   },
   assume_role: {
     description: 'Assume a RAM role',

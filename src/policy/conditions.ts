@@ -39,6 +39,11 @@ export const withLongLivedApiKey: Condition = {
   test: (f) => f.actor.via === 'API_KEY' && f.actor.temporaryKey !== true,
 };
 
+export const withConsoleSession: Condition = {
+  name: 'a console session (not an AccessKey or API key)',
+  test: (f) => f.actor.via === 'SESSION',
+};
+
 export const withAnyApiKey: Condition = {
   name: 'a request made with an API key or a temporary key',
   test: (f) => f.actor.via === 'API_KEY',

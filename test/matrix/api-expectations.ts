@@ -10,8 +10,13 @@ import { COLUMN_NAMES, COLUMNS, PERMISSION_MATRIX, expectedCell, type ColumnName
  */
 export type Expected = 'A' | 'D' | 'NF' | 'BAD' | '-' | 'ALL' | 'OWN' | 'NONE' | 'ISO';
 
-/** Operations whose request names no resource of account A: for X they are isolation checks. */
-const NAMES_NO_RESOURCE = new Set(['1', '2', '4', '6.createRamUser', '6.createRamRole', '24', '30']);
+/**
+ * Operations whose request names no resource of account A, or is decided on the caller's own
+ * account whatever it names: for X they are isolation checks. Row 37: recordModelUsage is decided
+ * on the caller's account (a session may record nothing anywhere) before the call ID is read,
+ * so X holding A's call ID acts in its own account and must learn and change nothing of A.
+ */
+const NAMES_NO_RESOURCE = new Set(['1', '2', '4', '6.createRamUser', '6.createRamRole', '24', '30', '37']);
 
 /** Each operation of OPERATIONS and the matrix row it performs. */
 const OPERATION_ROWS: Record<string, number> = {
@@ -74,6 +79,10 @@ const OPERATION_ROWS: Record<string, number> = {
   '34.reactivate': 34,
   '34.delete': 34,
   '34.read': 34,
+  '35': 35,
+  '36': 36,
+  '37': 37,
+  '38': 38,
 };
 
 const rowOf = (row: number) =>

@@ -4,13 +4,14 @@ import { attachPolicy } from '../helpers/fixtures.js';
 import { outcomeOf } from '../helpers/graphql-client.js';
 import { gatewayForThisFile } from '../helpers/test-gateway.js';
 import { API_EXPECTATIONS } from './api-expectations.js';
-import { OPERATIONS } from './operations.js';
-import { ROWS_ALLOWED_TO_API_KEYS, ROWS_REFUSED_TO_API_KEYS } from './permission-matrix.js';
+import { allowedCall, CALLED_MODEL, OPERATIONS, RECORD_USAGE } from './operations.js';
+import { ROWS_ALLOWED_TO_API_KEYS, ROWS_ALLOWED_TO_TEMPORARY_KEYS, ROWS_REFUSED_TO_API_KEYS } from './permission-matrix.js';
 import { buildWorld, COLUMNS, fingerprint, registeredUser, setPages, unique, type MatrixActor, type World } from './world.js';
 
 /**
  * The API-key parts of docs/permission-matrix.md: knowledge bases through a key (data permissions),
- * management operations refused to every key, and what a key may call (`modelAccess`).
+ * management operations refused to every key, the operations made for keys (rows 30 and 37), and
+ * what a key may call (`modelAccess`).
  */
 // The tests speak for an inference proxy on 127.0.0.1 that passes its client's address as sourceIp.
 const t = gatewayForThisFile({ trustedProxies: ['127.0.0.1/32'] });
@@ -107,34 +108,47 @@ describe('API keys never reach the management layer', () => {
   });
 });
 
-describe('temporary keys: an API key of any owner may derive one (row 30)', () => {
-  const TEMPORARY = `mutation { createTemporaryApiKey(input: { expiresInSeconds: 60 }) { secret expiresAt apiKeyId } }`;
-  // Owners: every column that may hold a key of W (row 18, and M given API_KEY as in row 21),
-  // a role session, and a key of the default workspace.
-  const owners = [
-    { owner: 'ROOT', workspace: 'W' },
-    { owner: 'ROOT', workspace: 'D' },
-    { owner: 'FA', workspace: 'W' },
-    { owner: 'CFA', workspace: 'W' },
-    { owner: 'WA', workspace: 'W' },
-    { owner: 'KEY', workspace: 'W' },
-    { owner: 'M', workspace: 'W', pages: ['MODEL_EXPERIENCE', 'API_KEY'] },
-    { owner: 'KEY', workspace: 'W', role: true },
-  ] as const;
+const TEMPORARY = `mutation { createTemporaryApiKey(input: { expiresInSeconds: 60 }) { secret expiresAt apiKeyId } }`;
 
-  it('covers every operation of the rows allowed to keys', () => {
+/**
+ * Owners of the keys that perform the rows allowed to keys: every column that may hold a key of W
+ * (row 18, and M given API_KEY as in row 21), a role session, and a key of the default workspace.
+ */
+const KEY_OWNERS = [
+  { owner: 'ROOT', workspace: 'W' },
+  { owner: 'ROOT', workspace: 'D' },
+  { owner: 'FA', workspace: 'W' },
+  { owner: 'CFA', workspace: 'W' },
+  { owner: 'WA', workspace: 'W' },
+  { owner: 'KEY', workspace: 'W' },
+  { owner: 'M', workspace: 'W', pages: ['MODEL_EXPERIENCE', 'API_KEY'] },
+  { owner: 'KEY', workspace: 'W', role: true },
+] as const;
+type KeyOwner = (typeof KEY_OWNERS)[number];
+
+/** A key made by the owner's console session, and the owner acting with it (its session kept for setups). */
+async function keyActorOf(entry: KeyOwner) {
+  const owner = entry.owner as 'ROOT' | 'FA' | 'CFA' | 'WA' | 'KEY' | 'M';
+  const actor = 'role' in entry ? defined(w.roleActors[owner], `the ${owner} role session`) : w.actors[owner];
+  const workspaceId = entry.workspace === 'D' ? w.D : w.W;
+  if ('pages' in entry) await setPages(t.client, w.root.token, w.W, actor.principalId, entry.pages);
+  const parent = await createKey(actor.token, workspaceId);
+  if ('pages' in entry) await setPages(t.client, w.root.token, w.W, actor.principalId, defined(COLUMNS[owner].pages, "M's pages"));
+  const key: MatrixActor = { ...actor, token: parent.secret, session: actor.token };
+  return { parent, key, workspaceId };
+}
+
+describe('rows allowed to keys', () => {
+  it('covers every operation of the rows allowed to keys: 30 and 37, below', () => {
     const allowed = Object.entries(API_EXPECTATIONS).filter(([, { row }]) => ROWS_ALLOWED_TO_API_KEYS.includes(row));
-    expect(allowed.map(([operation]) => operation)).toEqual(['30']);
+    expect(allowed.map(([operation]) => operation)).toEqual(['30', '37']);
+    expect(ROWS_ALLOWED_TO_TEMPORARY_KEYS).toEqual([37]);
   });
+});
 
-  it.each(owners)('a key of $workspace owned by $owner (role session: $role): allowed', async (entry) => {
-    const owner = entry.owner as 'ROOT' | 'FA' | 'CFA' | 'WA' | 'KEY' | 'M';
-    const actor = 'role' in entry ? defined(w.roleActors[owner], `the ${owner} role session`) : w.actors[owner];
-    const workspaceId = entry.workspace === 'D' ? w.D : w.W;
-    if ('pages' in entry) await setPages(t.client, w.root.token, w.W, actor.principalId, entry.pages);
-    const parent = await createKey(actor.token, workspaceId);
-    if ('pages' in entry) await setPages(t.client, w.root.token, w.W, actor.principalId, defined(COLUMNS[owner].pages, "M's pages"));
-    const key: MatrixActor = { ...actor, token: parent.secret, session: actor.token };
+describe('temporary keys: an API key of any owner may derive one (row 30)', () => {
+  it.each(KEY_OWNERS)('a key of $workspace owned by $owner (role session: $role): allowed', async (entry) => {
+    const { parent, key, workspaceId } = await keyActorOf(entry);
 
     const before = Date.now();
     const result = await defined(OPERATIONS['30'], 'the operation 30').run(w, key);
@@ -162,6 +176,66 @@ describe('temporary keys: an API key of any owner may derive one (row 30)', () =
     expect(outcomeOf(again), JSON.stringify(again.errors)).toBe('FORBIDDEN');
 
     await t.client.ok(`mutation($id: ID!) { deleteApiKey(id: $id) { id } }`, { id: parent.apiKey.id }, w.root.token);
+  });
+});
+
+describe("recording a call's tokens: the key that was allowed the call, and its temporary keys (row 37)", () => {
+  const USAGE_BY_KEY = `query($w: ID!, $since: DateTime!, $until: DateTime!) { workspace(id: $w) { usage(since: $since, until: $until, groupBy: API_KEY) { key calls } } }`;
+  /** The calls recorded in the workspace for the key `keyId` (temporary keys count as their parent), read by the root. */
+  async function callsOf(workspaceId: string, keyId: string) {
+    const data = await t.client.ok<{ workspace: { usage: Array<{ key: string; calls: number }> } }>(
+      USAGE_BY_KEY,
+      { w: workspaceId, since: new Date(Date.now() - 3600 * 1000).toISOString(), until: new Date(Date.now() + 3600 * 1000).toISOString() },
+      w.root.token,
+    );
+    return data.workspace.usage.find((bucket) => bucket.key === keyId)?.calls ?? 0;
+  }
+  interface Recorded {
+    recordModelUsage?: { callId: string; model: string; inputTokens: number; outputTokens: number; cost: number } | null;
+  }
+  const recordedBy = async (key: MatrixActor) => {
+    const op = defined(OPERATIONS['37'], 'the operation 37');
+    const result = await op.run(w, key);
+    expect(outcomeOf(result), JSON.stringify(result.errors)).toBe('OK');
+    await op.cleanup?.(w, key, result);
+    return defined((result.data as Recorded | null | undefined)?.recordModelUsage, 'the recorded usage');
+  };
+
+  it.each(KEY_OWNERS)('a key of $workspace owned by $owner (role session: $role), then a temporary key of it: allowed', async (entry) => {
+    const { parent, key, workspaceId } = await keyActorOf(entry);
+    const usage = await recordedBy(key);
+    expect(usage).toMatchObject({ model: CALLED_MODEL, inputTokens: 1, outputTokens: 1 });
+    expect(usage.callId.startsWith('call_')).toBe(true);
+    expect(usage.cost).toBeGreaterThan(0);
+    expect(await callsOf(workspaceId, parent.apiKey.id)).toBe(1);
+
+    // ROWS_ALLOWED_TO_TEMPORARY_KEYS: a temporary key authorizes its own call and records it, counted as its parent.
+    const temporary = await t.client.ok<{ createTemporaryApiKey: { secret: string } }>(TEMPORARY, {}, parent.secret);
+    expect(await recordedBy({ ...key, token: temporary.createTemporaryApiKey.secret })).toMatchObject({ model: CALLED_MODEL });
+    expect(await callsOf(workspaceId, parent.apiKey.id)).toBe(2);
+
+    await t.client.ok(`mutation($id: ID!) { deleteApiKey(id: $id) { id } }`, { id: parent.apiKey.id }, w.root.token);
+  });
+
+  it("another key's call is NOT_FOUND and changes nothing: a key of the same workspace and owner, a key of another account", async () => {
+    const allowedKey = await createKey(w.root.token, w.W);
+    const callId = await allowedCall(w, allowedKey.secret);
+    const sibling = await createKey(w.root.token, w.W);
+    const otherDefault = await t.client.ok<{ activateModelStudio: { id: string } }>(
+      `mutation { activateModelStudio(input: { region: CN_BEIJING, acceptServiceAgreement: true }) { id } }`,
+      {},
+      w.other.token,
+    );
+    const foreign = await createKey(w.other.token, otherDefault.activateModelStudio.id);
+    for (const secret of [sibling.secret, foreign.secret]) {
+      const before = await fingerprint(w.db, w.root.accountId);
+      const result = await t.client.request(RECORD_USAGE, { c: callId }, { token: secret });
+      expect(outcomeOf(result), JSON.stringify(result.errors)).toBe('NOT_FOUND');
+      expect(await fingerprint(w.db, w.root.accountId)).toBe(before);
+    }
+    // The call is still unrecorded: its own key records it.
+    const own = await t.client.request(RECORD_USAGE, { c: callId }, { token: allowedKey.secret });
+    expect(outcomeOf(own), JSON.stringify(own.errors)).toBe('OK');
   });
 });
 

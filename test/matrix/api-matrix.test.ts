@@ -41,13 +41,19 @@ const accountAIds = (w: World) => [
 
 /**
  * The data that checkScope reads: `workspaces` (row 4), the workspace's API keys (row 19), a
- * RAM user's AccessKey pairs (rows 31 and 34, `.read`) or the key made for another member (row 26).
+ * RAM user's AccessKey pairs (rows 31 and 34, `.read`), the key made for another member (row 26),
+ * the budget set (row 35) or W's budget and usage (row 36).
  */
 interface ScopeData {
   workspaces?: { edges: Array<{ node: { id: string } }> };
-  workspace?: { apiKeys: { edges: Array<{ node: { id: string; owner: { id: string } } }> } };
+  workspace?: {
+    apiKeys: { edges: Array<{ node: { id: string; owner: { id: string } } }> };
+    budget: { monthlyLimit: number } | null;
+    usage: Array<{ key: string }> | null;
+  };
   node?: { accessKeys: Array<{ id: string }> };
   createApiKey?: { apiKey: { owner: { id: string } } };
+  setWorkspaceBudget?: { id: string; budget: { monthlyLimit: number } | null };
 }
 
 function checkScope(operation: string, expected: Expected, actor: MatrixActor, result: GraphQLResponse<ScopeData>) {
@@ -71,6 +77,13 @@ function checkScope(operation: string, expected: Expected, actor: MatrixActor, r
     expect(pairs).toContain((result as { resourceId?: string }).resourceId);
   }
   if (operation === '26') expect(defined(data.createApiKey, 'the created key').apiKey.owner.id).toBe(w.keyHolder);
+  if (operation === '35') expect(defined(data.setWorkspaceBudget, 'the workspace').budget).toEqual({ monthlyLimit: 100 });
+  if (operation === '36') {
+    // Every cell starts from W without a budget (row 35 clears what it sets); the usage is a list, never refused in part.
+    const workspace = defined(data.workspace, 'workspace');
+    expect(workspace.budget).toBeNull();
+    expect(Array.isArray(workspace.usage)).toBe(true);
+  }
 }
 
 async function runCell(operation: string, actor: MatrixActor, expected: Expected) {

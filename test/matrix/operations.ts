@@ -32,6 +32,43 @@ async function rootKey(w: World, workspaceId = w.W): Promise<string> {
 
 const deleteKeyAsRoot = (w: World, id: string) => asRoot(w, `mutation($id: ID!) { deleteApiKey(id: $id) { id } }`, { id });
 
+/** A key of W created by the root, with its secret (row 37: the key a session cell's call was allowed). */
+async function rootKeyWithSecret(w: World): Promise<{ id: string; secret: string }> {
+  const data = await asRoot<{ createApiKey: { secret: string; apiKey: { id: string } } }>(
+    w,
+    `mutation($w: ID!) { createApiKey(input: { workspaceId: $w }) { secret apiKey { id } } }`,
+    { w: w.W },
+  );
+  return { id: data.createApiKey.apiKey.id, secret: data.createApiKey.secret };
+}
+
+/** Row 37's model: a standard model, authorized for inference in W (and callable in D, like every standard one). */
+export const CALLED_MODEL = 'qwen-plus';
+
+/**
+ * An allowed call of CALLED_MODEL made with the API key (or temporary key) `secret`, as an
+ * inference proxy makes it: its callId. W's authorization of the model is (re)granted by the
+ * root first; row 14 grants the same, and no row limits or restricts it.
+ */
+export async function allowedCall(w: World, secret: string): Promise<string> {
+  await asRoot(
+    w,
+    `mutation($w: ID!, $m: ID!) { setModelAuthorization(input: { workspaceId: $w, model: $m, inference: true }) { inference } }`,
+    { w: w.W, m: CALLED_MODEL },
+  );
+  const answer = await w.client.ok<{ authorizeModelCall: { allowed: boolean; reason: string; callId: string | null } }>(
+    `mutation($m: ID!) { authorizeModelCall(input: { model: $m }) { allowed reason callId } }`,
+    { m: CALLED_MODEL },
+    secret,
+  );
+  const { allowed, reason, callId } = answer.authorizeModelCall;
+  if (!allowed || callId === null) throw new Error(`authorizeModelCall(${CALLED_MODEL}) was refused (${reason}): row 37 needs an allowed call`);
+  return callId;
+}
+
+export const RECORD_USAGE = `mutation($c: ID!) { recordModelUsage(input: { callId: $c, inputTokens: 1, outputTokens: 1 }) { callId model inputTokens outputTokens cost } }`;
+const SET_BUDGET = `mutation($w: ID!, $l: Float) { setWorkspaceBudget(input: { workspaceId: $w, monthlyLimit: $l }) { id budget { monthlyLimit } } }`;
+
 /** A key of W owned by `ownerId` (a member of W holding API_KEY), created by the root. */
 async function keyOwnedBy(w: World, ownerId: string): Promise<string> {
   const data = await asRoot<{ createApiKey: { apiKey: { id: string } } }>(
@@ -473,4 +510,41 @@ input: { workspaceId: $w, name: $n }) { id } }`,
   '33.enable': onKey(ownKey, SET_KEY_STATUS, { s: 'ENABLED' }, { disabledFirst: true }),
   '33.rotate': onKey(ownKey, ROTATE_KEY),
   ...pairOperations(34, (_w, a) => a.principalId),
+
+  // Enforcement for inference proxies (rows 35-38).
+  '35': {
+    run: (w, a) => as(w, a, SET_BUDGET, { w: w.W, l: 100 }),
+    // An allowed budget is cleared again: W has no budget before every cell (and row 37's calls are never refused for it).
+    cleanup: async (w, _a, result) => {
+      if (!result.errors) await asRoot(w, SET_BUDGET, { w: w.W, l: null });
+    },
+  },
+  // Both guarded fields of W; W itself is read under row 5 (KEY and M read it, not its spend).
+  '36': {
+    run: (w, a) =>
+      as(
+        w,
+        a,
+        `query($w: ID!, $since: DateTime!, $until: DateTime!) { workspace(id: $w) { id budget { monthlyLimit spentThisMonth resetsAt } usage(since: $since, until: $until, groupBy: API_KEY) { key calls cost } } }`,
+        { w: w.W, since: new Date(Date.now() - 24 * 3600 * 1000).toISOString(), until: new Date(Date.now() + 3600 * 1000).toISOString() },
+      ),
+  },
+  // The call is always a real, allowed, unrecorded one. With an API key (api-key-matrix.test.ts:
+  // `session` is the owner's console session) it is made with that key, which then records it.
+  // With a session token, a key of W made by the root was allowed it: the session may not record it.
+  '37': {
+    run: async (w, a) => {
+      const rootKey = a.session === undefined ? await rootKeyWithSecret(w) : null;
+      const callId = await allowedCall(w, rootKey?.secret ?? a.token);
+      const result = await as(w, a, RECORD_USAGE, { c: callId });
+      return rootKey ? withResource(result, rootKey.id) : result;
+    },
+    cleanup: async (w, _a, result) => {
+      const keyId = (result as WithResource).resourceId;
+      if (keyId) await deleteKeyAsRoot(w, keyId);
+    },
+  },
+  '38': {
+    run: (w, a) => as(w, a, SET_BUDGET, { w: w.D, l: 100 }),
+  },
 };

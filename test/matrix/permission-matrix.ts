@@ -2,7 +2,7 @@ import type { Ability } from '../../src/policy/abilities.js';
 import type { Page, PolicyName } from '../../src/policy/vocabulary.js';
 
 /**
- * docs/permission-matrix.md as data: its main table (rows 1-25), its "Additions" (rows 26-34),
+ * docs/permission-matrix.md as data: its main table (rows 1-25), its "Additions" (rows 26-38),
  * its row notes, "Knowledge bases through an API key" and "Model calls". Framework-free: the
  * policy runner (test/unit/policy-matrix.test.ts) feeds every cell to `decide` and
  * `decideModelCall`; an API runner can perform the same cells over GraphQL.
@@ -133,12 +133,12 @@ export const COLUMNS: Readonly<Record<ColumnName, ColumnDefinition>> = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Main table (docs/permission-matrix.md, rows 1-25, and "Additions", rows 26-34)
+// Main table (docs/permission-matrix.md, rows 1-25, and "Additions", rows 26-38)
 // ---------------------------------------------------------------------------------------------
 
 /**
  * A cell of a check row. A: allowed. D: denied as FORBIDDEN. NOT_FOUND: denied, reported as
- * not found (column X). BAD_USER_INPUT: refused by the resolver's input check (row 16).
+ * not found (column X). BAD_USER_INPUT: refused by the resolver's input check (rows 16, 38).
  * '-': not applicable, only in rows about one's own resource (rows 21 and 33: these principals
  * cannot own a key in W; row 34: the root has no AccessKey pair).
  */
@@ -188,7 +188,7 @@ export interface CheckRow extends RowBase {
   /** RO2's answer where it differs from RO's or must be stated (data rows). */
   ro2?: CheckCell;
   /**
-   * The answer of `decide` where it differs from the API's (row 16: authorization passes for
+   * The answer of `decide` where it differs from the API's (rows 16, 38: authorization passes for
    * whoever holds the ability, then the resolver refuses the input). Absent: same as `expect`.
    */
   policyExpect?: Readonly<Record<SpecColumn, CheckCell>>;
@@ -501,6 +501,54 @@ export const PERMISSION_MATRIX: readonly MatrixRow[] = [
     notForRoleSessions: 'a RAM role has no AccessKey pairs',
     expect: check('-', 'A', 'A', 'A', 'A', 'A', 'A', 'A', 'A'),
   },
+
+  // Rows 35-38: "Enforcement for inference proxies" (issue #12). Spec: budgets are "management
+  // layer, sub-workspaces"; `Workspace.usage` is "for consoles"; recordModelUsage is what an
+  // inference proxy calls with the key that `authorizeModelCall` allowed.
+
+  // setWorkspaceBudget restricts what W may spend, exactly as row 14 restricts what W may call:
+  // row 14's cells. (In D it is row 38: refused as bad input, like row 16.)
+  {
+    row: 35,
+    operation: "set or clear W's monthly budget (setWorkspaceBudget)",
+    ability: 'set_workspace_budget',
+    context: W,
+    expect: check('A', 'A', 'D', 'D', 'D', 'D', 'D', 'D', 'D'),
+  },
+  // A management-layer read "for consoles": the management readers (FA, CFA, RO, RO2: the
+  // management view of rows 5, 13, 17, 19) and W's administrator (the ADMINISTRATOR page manages
+  // W). KEY and M read W (row 5) but not its spend: the fields answer FORBIDDEN, W itself is read.
+  {
+    row: 36,
+    operation: "read W's budget, this month's spend and usage (Workspace.budget, Workspace.usage)",
+    ability: 'read_usage',
+    context: W,
+    expect: check('A', 'A', 'A', 'A', 'D', 'A', 'D', 'D', 'D'),
+  },
+  // Spec: recordModelUsage records "an allowed call" for the inference proxy, which holds the key
+  // (authorizeModelCall is "API key or temporary key"): with a session token (every column here)
+  // it is refused, like row 30. Through the key that was allowed the call (and its temporary keys)
+  // it is allowed: ROWS_ALLOWED_TO_API_KEYS, ROWS_ALLOWED_TO_TEMPORARY_KEYS.
+  // X: NOT_FOUND for `decide` (facts about A); at API level the request is decided on X's own
+  // account, an isolation check (as row 30).
+  {
+    row: 37,
+    operation: "record the tokens of an allowed model call (recordModelUsage) with a session token",
+    ability: 'record_model_usage',
+    context: ACCOUNT,
+    expect: check('D', 'D', 'D', 'D', 'D', 'D', 'D', 'D', 'D'),
+  },
+  // Row 16's pattern for budgets: "sub-workspaces" only. `set_workspace_budget` does not look at
+  // the workspace kind, so whoever holds it (ROOT, FA: row 35) is allowed by `decide`; the
+  // resolver then refuses D as bad input. Everyone else is refused by authorization first.
+  {
+    row: 38,
+    operation: "set a monthly budget for D (setWorkspaceBudget on the default workspace)",
+    ability: 'set_workspace_budget',
+    context: { workspace: 'D' },
+    expect: check('BAD_USER_INPUT', 'BAD_USER_INPUT', 'D', 'D', 'D', 'D', 'D', 'D', 'D'),
+    policyExpect: check('A', 'A', 'D', 'D', 'D', 'D', 'D', 'D', 'D'),
+  },
 ];
 
 /** The abilities a row is guarded by (row 16 has two). */
@@ -512,7 +560,7 @@ export function expectedCell(row: MatrixRow, column: ColumnName): Cell {
   return row.expect[column];
 }
 
-/** The expectation for `decide` alone (differs from the API only in row 16). */
+/** The expectation for `decide` alone (differs from the API only in rows 16 and 38). */
 export function expectedPolicyCell(row: MatrixRow, column: ColumnName): Cell {
   const byColumn = (!row.list && row.policyExpect) || row.expect;
   if (column === 'RO2') return row.ro2 ?? byColumn.RO;
@@ -584,19 +632,28 @@ export const ROW_NOTES: readonly RowNoteCase[] = [
 /**
  * "API keys never reach management-layer operations (rows 1-3, 6-16, 18-20, 24-25): those
  * answer FORBIDDEN for key-authenticated requests, whoever owns the key." The additions' rows
- * 26-29 and 31-34 are management-layer operations too (managing keys, RAM credentials, model
- * authorizations): the spec's rule extends to them. Row 30 is the one operation made for keys.
+ * 26-29, 31-36 and 38 are management-layer operations too (managing keys, RAM credentials,
+ * model authorizations; budgets are "management layer", usage is "for consoles"): the spec's
+ * rule extends to them. Rows 30 and 37 are the operations made for keys.
  */
 export const ROWS_REFUSED_TO_API_KEYS: readonly number[] = [
-  1, 2, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18, 19, 20, 24, 25, 26, 27, 28, 29, 31, 32, 33, 34,
+  1, 2, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18, 19, 20, 24, 25, 26, 27, 28, 29, 31, 32, 33, 34, 35, 36, 38,
 ];
 
 /**
  * Rows allowed to API keys, whoever owns the key: createTemporaryApiKey (row 30) is "called
- * with an API key". A temporary key is not one: "a temporary key cannot derive another"
- * (docs/api.md; the spec is silent, and names API keys `sk-` and temporary keys `st-`).
+ * with an API key"; recordModelUsage (row 37) records a call that authorizeModelCall ("API key
+ * or temporary key") allowed the same key.
  */
-export const ROWS_ALLOWED_TO_API_KEYS: readonly number[] = [30];
+export const ROWS_ALLOWED_TO_API_KEYS: readonly number[] = [30, 37];
+
+/**
+ * Of ROWS_ALLOWED_TO_API_KEYS, those a temporary key (`st-`) may perform too: row 37 (a proxy
+ * holding a temporary key calls and records with it). Not row 30: "a temporary key cannot
+ * derive another" (docs/api.md; the spec is silent, and names API keys `sk-` and temporary keys
+ * `st-`).
+ */
+export const ROWS_ALLOWED_TO_TEMPORARY_KEYS: readonly number[] = [37];
 
 // ---------------------------------------------------------------------------------------------
 // Knowledge bases through an API key (docs/permission-matrix.md, "data permissions")

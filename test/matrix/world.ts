@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { DB } from '../../src/db/database.js';
 import { defined } from '../helpers/assertions.js';
 import { PASSWORD, attachPolicy, createUser, login, signUp, type TestAccount } from '../helpers/fixtures.js';
 import type { GraphQLClient } from '../helpers/graphql-client.js';
-import { accountFingerprint } from '../helpers/model-studio-fixtures.js';
+import { accountFingerprint, tableDigest } from '../helpers/model-studio-fixtures.js';
 import { COLUMN_NAMES, COLUMNS, type ColumnName } from './permission-matrix.js';
 
 export { COLUMN_NAMES, COLUMNS, type ColumnName };
@@ -147,12 +147,32 @@ export async function buildWorld(client: GraphQLClient, db: DB): Promise<World> 
   };
 }
 
+/** Rows 35-38 (issue #12): the enforcement tables, the account's part of each. */
+const ofAccountWorkspace = (accountId: string, column: RawBuilder<unknown>) =>
+  sql`exists (select 1 from workspace ws where ws.account_id = ${accountId} and ${column})`;
+const enforcementDigests = (db: DB, accountId: string) =>
+  Promise.all([
+    tableDigest(db, 'workspace_budget', sql`account_id = ${accountId}`),
+    tableDigest(db, 'model_usage', sql`account_id = ${accountId}`),
+    tableDigest(db, 'workspace_spend', ofAccountWorkspace(accountId, sql`ws.id = t.workspace_id`)),
+    // Counter keys name their workspace: requests:<workspace>:<model>, tokens:<workspace>:<model>.
+    tableDigest(db, 'model_call_counter', ofAccountWorkspace(accountId, sql`t.key like '%:' || ws.id || ':%'`)),
+  ]);
+
 /**
  * A fingerprint of every table but the audit trail: equal before and after means the
  * request changed nothing. Audit events are compared apart (a denial adds one DENIED row).
+ * Budgets, spend, recorded usage and call counters are included (rows 35-38).
  */
 export async function fingerprint(db: DB, accountId: string): Promise<string> {
-  return JSON.stringify(await accountFingerprint(db, accountId));
+  const [tables, [budget, usage, spend, counters]] = await Promise.all([accountFingerprint(db, accountId), enforcementDigests(db, accountId)]);
+  return JSON.stringify({
+    ...tables,
+    workspace_budget: budget,
+    model_usage: usage,
+    workspace_spend: spend,
+    model_call_counter: counters,
+  });
 }
 
 /** Account A's audit outcomes recorded after `sinceId` (the highest id seen before the request). */

@@ -15,6 +15,7 @@ import {
   PERMISSION_MATRIX,
   ROW_NOTES,
   ROWS_ALLOWED_TO_API_KEYS,
+  ROWS_ALLOWED_TO_TEMPORARY_KEYS,
   ROWS_REFUSED_TO_API_KEYS,
   SPEC_COLUMNS,
   abilitiesOf,
@@ -132,8 +133,8 @@ const CELLS: MatrixCell[] = PERMISSION_MATRIX.flatMap((matrixRow) =>
 ).filter((cell) => cell.expected !== '-');
 
 describe('the matrix data itself', () => {
-  it('has rows 1-34 (25 of the main table, then the additions), once each, in order', () => {
-    expect(PERMISSION_MATRIX.map((r) => r.row)).toEqual(Array.from({ length: 34 }, (_, i) => i + 1));
+  it('has rows 1-38 (25 of the main table, then the additions), once each, in order', () => {
+    expect(PERMISSION_MATRIX.map((r) => r.row)).toEqual(Array.from({ length: 38 }, (_, i) => i + 1));
   });
 
   it('has a cell for every column of the spec, X always NOT_FOUND', () => {
@@ -250,7 +251,7 @@ describe('API keys never reach management-layer operations', () => {
   );
 });
 
-describe('rows allowed to API keys (createTemporaryApiKey)', () => {
+describe('rows allowed to API keys (createTemporaryApiKey, recordModelUsage)', () => {
   const owners = COLUMN_NAMES.filter((column) => column !== 'X');
   const cells = PERMISSION_MATRIX.filter((matrixRow) => ROWS_ALLOWED_TO_API_KEYS.includes(matrixRow.row)).flatMap((matrixRow) =>
     abilitiesOf(matrixRow).flatMap((ability) =>
@@ -262,18 +263,19 @@ describe('rows allowed to API keys (createTemporaryApiKey)', () => {
     ),
   );
 
-  it('covers row 30, the one operation made for keys', () => {
+  it('covers rows 30 and 37, the operations made for keys', () => {
     expect([...new Set(cells.map((c) => c.row))]).toEqual([...ROWS_ALLOWED_TO_API_KEYS]);
+    expect(ROWS_ALLOWED_TO_TEMPORARY_KEYS.filter((row) => !ROWS_ALLOWED_TO_API_KEYS.includes(row))).toEqual([]);
   });
 
-  it.each(cells)(
-    'row $row $ability with a key of $keyWorkspace owned by $owner (role: $asRole): allowed; with a temporary key: FORBIDDEN',
-    ({ matrixRow, ability, owner, asRole, keyWorkspace }) => {
+  it.each(cells.map((cell) => ({ ...cell, temporary: ROWS_ALLOWED_TO_TEMPORARY_KEYS.includes(cell.row) ? 'A' : 'D' }) as const))(
+    'row $row $ability with a key of $keyWorkspace owned by $owner (role: $asRole): allowed; with a temporary key: $temporary',
+    ({ matrixRow, ability, owner, asRole, keyWorkspace, temporary }) => {
       const id = principalIdOf(owner, asRole);
       expectCell(decide(ability, factsFor(matrixRow, COLUMNS[owner], id, { asRole, apiKeyWorkspace: keyWorkspace })), 'A');
-      // docs/api.md: "a temporary key cannot derive another".
-      const temporary = factsFor(matrixRow, COLUMNS[owner], id, { asRole, apiKeyWorkspace: keyWorkspace, temporaryKey: true });
-      expectCell(decide(ability, temporary), 'D');
+      // Row 30, docs/api.md: "a temporary key cannot derive another". Row 37: a temporary key records its own calls.
+      const facts = factsFor(matrixRow, COLUMNS[owner], id, { asRole, apiKeyWorkspace: keyWorkspace, temporaryKey: true });
+      expectCell(decide(ability, facts), temporary);
     },
   );
 });

@@ -10,6 +10,7 @@ import * as rateLimits from './2026_11_28_0008_rate_limits.js';
 import * as auditOriginAndPublicId from './2026_12_06_0009_audit_origin_and_public_id.js';
 import * as programCredentials from './2026_12_06_0010_program_credentials.js';
 import * as modelCallEnforcement from './2026_12_06_0011_model_call_enforcement.js';
+import * as consoleAndSessions from './2026_12_06_0012_console_and_sessions.js';
 
 /** Append-only: a released migration is never edited; change the schema with a new one. */
 export const migrations: Record<string, Migration> = {
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_06_0009_audit_origin_and_public_id': auditOriginAndPublicId,
   '2026_12_06_0010_program_credentials': programCredentials,
   '2026_12_06_0011_model_call_enforcement': modelCallEnforcement,
+  '2026_12_06_0012_console_and_sessions': consoleAndSessions,
 };
