@@ -16,6 +16,7 @@ import { mutationThrottlePlugin } from './limits/mutation-throttle.js';
 import { queryLimits } from './limits/query-limits.js';
 import { createLoaders } from './loaders.js';
 import { serveModelCallAuthorization } from './http/model-call-route.js';
+import { serveAuditExport } from './http/audit-export-route.js';
 import { serveOperations } from './http/operations-routes.js';
 import { createMetrics } from './observability/metrics.js';
 import { requestObservabilityPlugin } from './observability/request-plugin.js';
@@ -88,6 +89,7 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
       metrics,
       requestId: randomUUID(),
       remoteAddress: client.address,
+      userAgent: req.headers['user-agent']?.slice(0, 256) || null,
       viaTrustedProxy: client.viaTrustedProxy,
       auth,
       authError: error,
@@ -108,6 +110,7 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
       if (url.pathname === '/graphql' && config.graphiql && isBrowserVisit(req, url)) return redirect(res, '/graphiql');
       if (url.pathname === '/graphql') return graphql(req, res, url);
       if (await serveModelCallAuthorization(req, res, url, (request) => contextFor(request))) return;
+      if (await serveAuditExport(req, res, url, (request) => contextFor(request))) return;
       if (await serveOperations(req, res, url, { database })) return;
       if (config.metrics.listener === 'main' && (await serveMetrics(req, res, url, { metrics, token: config.metrics.token }))) return;
       if (config.graphiql && serveGraphiQL(req, res, url)) return;

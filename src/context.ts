@@ -1,3 +1,4 @@
+import { mustExist } from './db/must-exist.js';
 import type { GraphQLError } from 'graphql';
 import type { PresentedApiKey } from './api-keys/api-keys.repository.js';
 import type { Authentication } from './auth/authentication.js';
@@ -38,6 +39,8 @@ export interface RequestContext {
   requestId: string;
   /** The client's address (plain IPv4 for IPv4): the socket's peer, or what a trusted proxy forwarded. */
   remoteAddress: string | null;
+  /** The client's User-Agent header, cut to 256 characters (recorded with audit events); null when absent. */
+  userAgent: string | null;
   /** The socket's peer is a trusted proxy (TRUSTED_PROXIES): addresses it forwards are believed. */
   viaTrustedProxy: boolean;
   auth: Authentication | null;
@@ -53,4 +56,10 @@ export interface RequestContext {
   lastUse: LastUseRecorder;
   /** Counts model calls (requests and tokens per workspace and model), across processes. */
   counters: CallCounters;
+}
+
+/** A request below a guarded field (a `@withParent` field of an object only signed-in callers reach). */
+export function asSignedIn(ctx: RequestContext): SignedInContext {
+  mustExist(ctx.auth, 'the principal of a request past a guarded field');
+  return ctx as SignedInContext;
 }

@@ -29,6 +29,8 @@ interface NodeKindSpec<Row> {
 /** A kind with its row type sealed in: what `locateNode` works with. */
 interface NodeKind extends Pick<NodeKindSpec<unknown>, 'type' | 'label' | 'readAbility'> {
   find(ctx: SignedInContext, id: string): Promise<{ row: unknown; accountId: string; target: () => Target | Promise<Target> } | null>;
+  /** What the policy is told about a row of this kind already loaded (and served) in the caller's account. */
+  targetOf(ctx: SignedInContext, row: unknown): Target | Promise<Target>;
 }
 
 function nodeKind<Row>(spec: NodeKindSpec<Row>): NodeKind {
@@ -41,6 +43,7 @@ function nodeKind<Row>(spec: NodeKindSpec<Row>): NodeKind {
       const row = await spec.load(ctx, id);
       return row ? { row, accountId: spec.accountIdOf(row), target: () => spec.target(ctx, row) } : null;
     },
+    targetOf: (ctx, row) => spec.target(ctx, row as Row),
   };
 }
 

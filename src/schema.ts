@@ -19,6 +19,7 @@ import type { Declaration } from './shield/declarations.js';
 import { describeDeclaration } from './shield/describe-declaration.js';
 import { declarationsOf, permissionsMiddleware } from './shield/permissions.js';
 import { usageResolvers } from './usage/usage.resolvers.js';
+import { viewerPermissionResolvers } from './access/viewer-permissions.js';
 import { workspaceResolvers } from './workspaces/workspaces.resolvers.js';
 
 /** The SDL, one file per domain area, in a stable order. */
@@ -65,6 +66,7 @@ const resolvers: Resolvers[] = [
   knowledgeBaseResolvers,
   auditResolvers,
   usageResolvers,
+  viewerPermissionResolvers,
   accessResolvers,
 ];
 

@@ -3,9 +3,9 @@ import type { DB } from '../db/database.js';
 import type { PageRequest } from '../relay/connection.js';
 import type { AuditEventRow, AuditEventTable, AuditOutcome } from './audit.table.js';
 
-/** Every event says where its request came from (`requestOrigin`). */
+/** Every event says where its request came from and with which client (`requestOrigin`). */
 export type NewAuditEvent = Omit<Insertable<AuditEventTable>, 'id' | 'public_id' | 'created_at'> &
-  Pick<AuditEventTable, 'source_ip' | 'request_id'>;
+  Pick<AuditEventTable, 'source_ip' | 'request_id' | 'user_agent'>;
 
 export async function insertAuditEvent(db: DB, event: NewAuditEvent): Promise<void> {
   await db.insertInto('audit_event').values(event).execute();
@@ -23,7 +23,19 @@ export async function insertLoginFailure(
 ): Promise<void> {
   await db
     .insertInto('audit_event')
-    .columns(['account_id', 'resource_id', 'actor_id', 'on_behalf_of_id', 'via', 'action', 'outcome', 'reason', 'source_ip', 'request_id'])
+    .columns([
+      'account_id',
+      'resource_id',
+      'actor_id',
+      'on_behalf_of_id',
+      'via',
+      'action',
+      'outcome',
+      'reason',
+      'source_ip',
+      'request_id',
+      'user_agent',
+    ])
     .expression((eb) =>
       eb
         .selectFrom('principal')
@@ -38,6 +50,7 @@ export async function insertLoginFailure(
           eb.val(event.reason ?? null).as('reason'),
           eb.val(event.source_ip).as('source_ip'),
           eb.val(event.request_id).as('request_id'),
+          eb.val(event.user_agent).as('user_agent'),
         ])
         // No principal has the empty ID: an unknown name inserts nothing.
         .where('id', '=', principalId ?? ''),
@@ -50,6 +63,10 @@ export interface AuditFilter {
   actorId?: string | null;
   resourceId?: string | null;
   outcome?: AuditOutcome | null;
+  /** Only events at or after this instant. */
+  since?: Date | null;
+  /** Only events before this instant. */
+  until?: Date | null;
 }
 
 const AUDIT_COLUMNS = [
@@ -63,6 +80,9 @@ const AUDIT_COLUMNS = [
   'outcome',
   'reason',
   'source_ip',
+  'request_id',
+  'user_agent',
+  'changes',
   'created_at',
 ] as const;
 
@@ -87,6 +107,8 @@ export async function listAuditEvents(db: DB, accountId: string, filter: AuditFi
   if (filter.actorId) query = query.where('actor_id', '=', filter.actorId);
   if (filter.resourceId) query = query.where('resource_id', '=', filter.resourceId);
   if (filter.outcome) query = query.where('outcome', '=', filter.outcome);
+  if (filter.since) query = query.where('created_at', '>=', filter.since);
+  if (filter.until) query = query.where('created_at', '<', filter.until);
   if (page.after) {
     // Another account's event (or none) is no position in this trail: the page is empty.
     const after = page.after[1];

@@ -1,12 +1,13 @@
 import { badUserInput } from '../errors.js';
 import type { Resolvers } from '../generated/graphql.generated.js';
-import { ID_PREFIX } from '../ids.js';
 import { connection } from '../relay/connection.js';
+import { auditEventId, changesView } from './audit-event-view.js';
 import { listAuditEvents } from './audit.repository.js';
 
 export const auditResolvers: Resolvers = {
   AuditEvent: {
-    id: (e) => `${ID_PREFIX.auditEvent}${e.id}`,
+    id: auditEventId,
+    changes: (e) => changesView(e.changes),
   },
   Query: {
     auditEvents: (_root, args, ctx) => {

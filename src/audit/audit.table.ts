@@ -35,4 +35,4 @@ export interface AuditEventTable {
 }
 
 /** An event as the API reads it: `id` is its public ID. */
-export type AuditEventRow = Omit<Selectable<AuditEventTable>, 'public_id' | 'request_id' | 'changes' | 'user_agent'>;
+export type AuditEventRow = Omit<Selectable<AuditEventTable>, 'public_id'>;

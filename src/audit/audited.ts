@@ -4,6 +4,8 @@ import type { DB } from '../db/database.js';
 import { notFound } from '../errors.js';
 import { createLoaders } from '../loaders.js';
 import { insertAuditEvent, type NewAuditEvent } from './audit.repository.js';
+import type { AuditChange } from './audit.table.js';
+import { changesBetween } from './changes.js';
 
 /** Who an audit event names as actor. */
 export function auditActor(auth: Authentication): Pick<NewAuditEvent, 'account_id' | 'actor_id' | 'on_behalf_of_id' | 'via'> {
@@ -15,22 +17,34 @@ export function auditActor(auth: Authentication): Pick<NewAuditEvent, 'account_i
   };
 }
 
-/** Where the request came from: recorded with each of its events. */
-export const requestOrigin = (ctx: RequestContext): Pick<NewAuditEvent, 'source_ip' | 'request_id'> => ({
+/** Where the request came from, and with which client: recorded with each of its events. */
+export const requestOrigin = (ctx: RequestContext): Pick<NewAuditEvent, 'source_ip' | 'request_id' | 'user_agent'> => ({
   source_ip: ctx.remoteAddress,
   request_id: ctx.requestId,
+  user_agent: ctx.userAgent,
 });
 
-/** A successful change's event, from the request it was made in. */
+/** A successful change's event, from the request it was made in, with what it changed (src/audit/changes.ts). */
 export const successEvent = (
   ctx: RequestContext,
   actor: ReturnType<typeof auditActor>,
   action: string,
   resourceId: string | null,
-): NewAuditEvent => ({ ...actor, action, resource_id: resourceId, outcome: 'SUCCESS', reason: null, ...requestOrigin(ctx) });
+  changes: readonly AuditChange[] = [],
+): NewAuditEvent => ({
+  ...actor,
+  action,
+  resource_id: resourceId,
+  outcome: 'SUCCESS',
+  reason: null,
+  changes: JSON.stringify(changes),
+  ...requestOrigin(ctx),
+});
 
 export interface AuditedChange {
   resourceId: string | null;
+  /** What the change changed, before and after (`changesBetween`); none: it changed no field (an assumed role). */
+  changes?: readonly AuditChange[];
   /** For sign-up: the new account's root is both the actor and the account. */
   actor?: Pick<NewAuditEvent, 'account_id' | 'actor_id' | 'on_behalf_of_id' | 'via'>;
 }
@@ -49,7 +63,7 @@ export async function audited<T>(
     const value = await work(trx);
     const change = describe(value);
     const actor = change.actor ?? (ctx.auth ? auditActor(ctx.auth) : null);
-    if (actor) await insertAuditEvent(trx, successEvent(ctx, actor, action, change.resourceId));
+    if (actor) await insertAuditEvent(trx, successEvent(ctx, actor, action, change.resourceId, change.changes));
     return value;
   });
   ctx.loaders = createLoaders(ctx.db);
@@ -74,21 +88,30 @@ export async function recordDenial(ctx: RequestContext, action: string, resource
   }
 }
 
-/** An audited deletion of one row of a workspace: answers the workspace; nothing to delete is NOT_FOUND naming `label`. */
-export function auditedDeletionIn<W extends { id: string }>(
+/**
+ * An audited deletion of one row of a workspace: answers the workspace; nothing to delete is
+ * NOT_FOUND naming `label`. `removed` reads the row in the transaction, before the deletion (held
+ * `for update` by the caller if it must be), for the event's changes: `keys` and `fields` of the
+ * row, each with `after: null`.
+ */
+export function auditedDeletionIn<W extends { id: string }, Row extends object>(
   ctx: RequestContext,
   action: string,
   workspace: W,
   label: string,
   remove: (trx: DB) => Promise<{ numDeletedRows: bigint }>,
+  removed: { read: (trx: DB) => Promise<Row | undefined>; keys: readonly string[]; fields: readonly string[] },
 ): Promise<W> {
+  let changes: AuditChange[] = [];
   return audited(
     ctx,
     action,
     async (trx) => {
-      if ((await remove(trx)).numDeletedRows === 0n) throw notFound(label);
+      const row = await removed.read(trx);
+      if ((await remove(trx)).numDeletedRows === 0n || !row) throw notFound(label);
+      changes = changesBetween(row, null, removed.fields, removed.keys);
       return workspace;
     },
-    () => ({ resourceId: workspace.id }),
+    () => ({ resourceId: workspace.id, changes }),
   );
 }

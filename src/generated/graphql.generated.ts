@@ -92,6 +92,8 @@ export type Account = Node & {
   ramRoles?: Maybe<RamRoleConnection>;
   /** The account's RAM users, oldest first (deleted ones excluded). */
   ramUsers?: Maybe<RamUserConnection>;
+  /** What the signed-in caller may do with it (a console shows only the buttons that will work). */
+  viewerPermissions: AccountPermissions;
 };
 
 
@@ -113,6 +115,31 @@ export type AccountRamRolesArgs = {
 export type AccountRamUsersArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** What the signed-in caller may do with this Account: one Boolean per ability, from the policy that guards the operations. */
+export type AccountPermissions = {
+  __typename?: 'AccountPermissions';
+  /** Activate Model Studio in a region. */
+  activateModelStudio: Scalars['Boolean']['output'];
+  /** Create a sub-workspace. */
+  createWorkspace: Scalars['Boolean']['output'];
+  /** Explain a decision for another principal of the account. */
+  explainAccessForOthers: Scalars['Boolean']['output'];
+  /** List the account's workspaces. */
+  listWorkspaces: Scalars['Boolean']['output'];
+  /** Create, disable, enable or delete a RAM user or RAM role. */
+  manageRamIdentity: Scalars['Boolean']['output'];
+  /** Read one's own account (name, creation time). */
+  readAccount: Scalars['Boolean']['output'];
+  /** Read the account's audit trail. */
+  readAudit: Scalars['Boolean']['output'];
+  /** Read the account's Model Studio user list. */
+  readModelStudioUsers: Scalars['Boolean']['output'];
+  /** Read the account's RAM users, RAM roles and their policies. */
+  readRamIdentities: Scalars['Boolean']['output'];
+  /** Register a RAM user or role in Model Studio. */
+  registerModelStudioUser: Scalars['Boolean']['output'];
 };
 
 /** The operations `explainAccess` can explain, one per row of the permission matrix. */
@@ -230,6 +257,8 @@ export type ApiKey = Node & {
   prefix: Scalars['String']['output'];
   /** ACTIVE keys authenticate; a key in any other state authenticates nothing. */
   status: ApiKeyStatus;
+  /** What the signed-in caller may do with it (a console shows only the buttons that will work). */
+  viewerPermissions: ApiKeyPermissions;
   /** The workspace whose models the key calls. */
   workspace: Workspace;
 };
@@ -252,6 +281,17 @@ export type ApiKeyEdge = {
   node: ApiKey;
 };
 
+/** What the signed-in caller may do with this ApiKey: one Boolean per ability, from the policy that guards the operations. */
+export type ApiKeyPermissions = {
+  __typename?: 'ApiKeyPermissions';
+  /** Delete an API key. */
+  deleteApiKey: Scalars['Boolean']['output'];
+  /** Edit an API key's description, model scope, IP allowlist or expiry; disable, enable or rotate it. */
+  manageApiKey: Scalars['Boolean']['output'];
+  /** Read one API key (its metadata, never its secret). */
+  readApiKey: Scalars['Boolean']['output'];
+};
+
 /** What an API key is now. Only an ACTIVE key authenticates. */
 export type ApiKeyStatus =
   /** It works. */
@@ -270,6 +310,26 @@ export type ApiKeyStatusSetting =
   /** The key works again (unless expired or its owner lost standing). */
   | 'ENABLED';
 
+/**
+ * One field an audited change changed. `before` and `after` are JSON text (`"W-renamed"`, `["API_KEY"]`,
+ * `42`, `true`); null when the field had no value, or the thing did not exist before (a creation) or
+ * no longer does after (a removal). Secrets never appear: a password change names the field with
+ * both values null. Lists are compared as sets.
+ */
+export type AuditChange = {
+  __typename?: 'AuditChange';
+  /** The value after the change, as JSON text; null when there is none. */
+  after?: Maybe<Scalars['String']['output']>;
+  /** The value before the change, as JSON text; null when there was none. */
+  before?: Maybe<Scalars['String']['output']>;
+  /**
+   * The field, by its API name (`name`, `pages`, `monthlyLimit`). A change inside the event's resource
+   * lists first, even unchanged, the fields that say which: `principalId` for a member of a
+   * workspace, `modelId` for a model's authorization or rate limit in a workspace.
+   */
+  field: Scalars['String']['output'];
+};
+
 /** One entry of the account's audit trail. Entries are never edited. */
 export type AuditEvent = Node & {
   __typename?: 'AuditEvent';
@@ -277,6 +337,12 @@ export type AuditEvent = Node & {
   action: Scalars['String']['output'];
   /** The ID of the principal who acted (the role, for a role session). */
   actorId?: Maybe<Scalars['ID']['output']>;
+  /**
+   * What the change changed, field by field, with the values before and after (see `AuditChange`).
+   * Empty for denials, for changes that set no field (`assumeRole`, `login`), and for events recorded
+   * before changes were kept.
+   */
+  changes: Array<AuditChange>;
   /** When it happened. */
   createdAt: Scalars['DateTime']['output'];
   /** The event's global ID. */
@@ -287,6 +353,8 @@ export type AuditEvent = Node & {
   outcome: AuditOutcome;
   /** For a denial: why. */
   reason?: Maybe<Scalars['String']['output']>;
+  /** The ID of the request the event was recorded in, as the gateway's log line names it. */
+  requestId?: Maybe<Scalars['String']['output']>;
   /** The resource acted on, when there is one. */
   resourceId?: Maybe<Scalars['ID']['output']>;
   /**
@@ -294,8 +362,10 @@ export type AuditEvent = Node & {
    * (TRUSTED_PROXIES), the address it forwarded. Null for events recorded before it was kept.
    */
   sourceIp?: Maybe<Scalars['String']['output']>;
-  /** How the actor authenticated: SESSION, ROLE_SESSION, ACCESS_KEY, API_KEY (temporary keys included) or ANONYMOUS. */
-  via: Scalars['String']['output'];
+  /** The client's User-Agent header, cut to 256 characters. Null when absent, and for events recorded before it was kept. */
+  userAgent?: Maybe<Scalars['String']['output']>;
+  /** The credential the request was made with (for a temporary key, API_KEY). */
+  via: CredentialUsed;
 };
 
 /** A page of audit events. */
@@ -326,6 +396,10 @@ export type AuditEventFilter = {
   outcome?: InputMaybe<AuditOutcome>;
   /** Only this resource. */
   resourceId?: InputMaybe<Scalars['ID']['input']>;
+  /** Only events at or after this instant. */
+  since?: InputMaybe<Scalars['DateTime']['input']>;
+  /** Only events before this instant. */
+  until?: InputMaybe<Scalars['DateTime']['input']>;
 };
 
 /** How an audited attempt ended. */
@@ -450,6 +524,19 @@ export type CredentialKind =
   /** A console session token from `login` or `assumeRole`. */
   | 'SESSION';
 
+/** The credential a request was made with, as its audit events record it. */
+export type CredentialUsed =
+  /** A RAM user's AccessKey pair. */
+  | 'ACCESS_KEY'
+  /** No credential: sign-up, and failed logins of a caller not signed in to the account. */
+  | 'ANONYMOUS'
+  /** An API key (`sk-…`), or a temporary key derived from one (`st-…`). */
+  | 'API_KEY'
+  /** A role session (`assumeRole`): the role acts, on behalf of the RAM user who assumed it. */
+  | 'ROLE_SESSION'
+  /** A console session token of the principal itself (`login`). */
+  | 'SESSION';
+
 /** Input of `deleteModelRateLimit`. */
 export type DeleteModelRateLimitInput = {
   /** A model. */
@@ -469,6 +556,8 @@ export type KnowledgeBase = Node & {
   id: Scalars['ID']['output'];
   /** 1-64 characters, unique within the workspace. */
   name: Scalars['String']['output'];
+  /** What the signed-in caller may do with it (a console shows only the buttons that will work). */
+  viewerPermissions: KnowledgeBasePermissions;
   /** The workspace it belongs to. */
   workspace: Workspace;
 };
@@ -489,6 +578,15 @@ export type KnowledgeBaseEdge = {
   cursor: Scalars['String']['output'];
   /** The knowledge base. */
   node: KnowledgeBase;
+};
+
+/** What the signed-in caller may do with this KnowledgeBase: one Boolean per ability, from the policy that guards the operations. */
+export type KnowledgeBasePermissions = {
+  __typename?: 'KnowledgeBasePermissions';
+  /** Create or delete a knowledge base in a workspace. */
+  manageKnowledgeBases: Scalars['Boolean']['output'];
+  /** Read a workspace's knowledge bases. */
+  readKnowledgeBases: Scalars['Boolean']['output'];
 };
 
 /** Which layer of the permission model a decision belongs to. */
@@ -1206,7 +1304,10 @@ export type Query = {
   __typename?: 'Query';
   /** The caller's account. */
   account?: Maybe<Account>;
-  /** The account's audit trail, newest first. */
+  /**
+   * The account's audit trail, newest first. The whole trail (or a filtered part of it) is exported
+   * as NDJSON by `GET /audit/export`, under the same authorization.
+   */
   auditEvents?: Maybe<AuditEventConnection>;
   /** Explain a decision: for the caller, or (management readers) another principal of the account. */
   explainAccess?: Maybe<AccessExplanation>;
@@ -1288,6 +1389,8 @@ export type RamRole = Node & Principal & {
   status: PrincipalStatus;
   /** The RAM users allowed to assume the role. */
   trustedUsers?: Maybe<Array<RamUser>>;
+  /** What the signed-in caller may do with it (a console shows only the buttons that will work). */
+  viewerPermissions: RamRolePermissions;
 };
 
 /** A page of RAM roles. */
@@ -1306,6 +1409,23 @@ export type RamRoleEdge = {
   cursor: Scalars['String']['output'];
   /** The role. */
   node: RamRole;
+};
+
+/** What the signed-in caller may do with this RamRole: one Boolean per ability, from the policy that guards the operations. */
+export type RamRolePermissions = {
+  __typename?: 'RamRolePermissions';
+  /** Assume a RAM role. */
+  assumeRole: Scalars['Boolean']['output'];
+  /** Attach or detach an AliyunBailianData* policy. */
+  attachDataPolicy: Scalars['Boolean']['output'];
+  /** Attach or detach a policy other than AliyunBailianData*. */
+  attachPolicy: Scalars['Boolean']['output'];
+  /** Create, disable, enable or delete a RAM user or RAM role. */
+  manageRamIdentity: Scalars['Boolean']['output'];
+  /** Read a principal and its policies. */
+  readPrincipal: Scalars['Boolean']['output'];
+  /** End a principal's sessions (its API keys and AccessKey pairs go on). */
+  revokeSessions: Scalars['Boolean']['output'];
 };
 
 /** A RAM user: a sub-account for one person or program. */
@@ -1331,6 +1451,8 @@ export type RamUser = Node & Principal & {
   registeredInModelStudio: Scalars['Boolean']['output'];
   /** Whether the user can act. */
   status: PrincipalStatus;
+  /** What the signed-in caller may do with it (a console shows only the buttons that will work). */
+  viewerPermissions: RamUserPermissions;
 };
 
 /** A page of RAM users. */
@@ -1349,6 +1471,23 @@ export type RamUserEdge = {
   cursor: Scalars['String']['output'];
   /** The user. */
   node: RamUser;
+};
+
+/** What the signed-in caller may do with this RamUser: one Boolean per ability, from the policy that guards the operations. */
+export type RamUserPermissions = {
+  __typename?: 'RamUserPermissions';
+  /** Attach or detach an AliyunBailianData* policy. */
+  attachDataPolicy: Scalars['Boolean']['output'];
+  /** Attach or detach a policy other than AliyunBailianData*. */
+  attachPolicy: Scalars['Boolean']['output'];
+  /** See, create, deactivate, reactivate or delete a RAM user's AccessKey pairs. */
+  manageAccessKeys: Scalars['Boolean']['output'];
+  /** Create, disable, enable or delete a RAM user or RAM role. */
+  manageRamIdentity: Scalars['Boolean']['output'];
+  /** Read a principal and its policies. */
+  readPrincipal: Scalars['Boolean']['output'];
+  /** End a principal's sessions (its API keys and AccessKey pairs go on). */
+  revokeSessions: Scalars['Boolean']['output'];
 };
 
 /** A request window as a call left it. */
@@ -1658,6 +1797,8 @@ export type Workspace = Node & {
   apiKeys?: Maybe<ApiKeyConnection>;
   /** The monthly budget and this month's spend; null: no budget. */
   budget?: Maybe<WorkspaceBudget>;
+  /** Registered Model Studio users (RAM users and roles, enabled) who are not members yet: whom a member manager may add. */
+  candidateMembers?: Maybe<PrincipalConnection>;
   /** When it was created. */
   createdAt: Scalars['DateTime']['output'];
   /** Fine-tuned models owned by this workspace. */
@@ -1682,11 +1823,22 @@ export type Workspace = Node & {
   region: Region;
   /** Recorded usage in [since, until), at most 366 days, summed per model, key or day. */
   usage?: Maybe<Array<UsageBucket>>;
+  /** The caller's page permissions here (empty when not a member; the root and super administrators need none). */
+  viewerPages: Array<Page>;
+  /** What the signed-in caller may do with it (a console shows only the buttons that will work). */
+  viewerPermissions: WorkspacePermissions;
 };
 
 
 /** A workspace: an isolated space for members, models, API keys and data. */
 export type WorkspaceApiKeysArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/** A workspace: an isolated space for members, models, API keys and data. */
+export type WorkspaceCandidateMembersArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
 };
@@ -1762,6 +1914,41 @@ export type WorkspaceKind =
   | 'DEFAULT'
   /** Created by an administrator: models must be authorized for it. */
   | 'SUB';
+
+/** What the signed-in caller may do with this Workspace: one Boolean per ability, from the policy that guards the operations. */
+export type WorkspacePermissions = {
+  __typename?: 'WorkspacePermissions';
+  /** Authorize models (inference, fine-tuning, deployment) for a sub-workspace; open or close all. */
+  authorizeModel: Scalars['Boolean']['output'];
+  /** Create an API key in a workspace. */
+  createApiKey: Scalars['Boolean']['output'];
+  /** Create an API key owned by another member of the workspace (who holds API_KEY): the workspace's key managers. */
+  createApiKeyForMember: Scalars['Boolean']['output'];
+  /** Fine-tune a model in a workspace. */
+  createFineTunedModel: Scalars['Boolean']['output'];
+  /** List a workspace's API keys. */
+  listApiKeys: Scalars['Boolean']['output'];
+  /** List a workspace's members and their page permissions. */
+  listMembers: Scalars['Boolean']['output'];
+  /** Create or delete a knowledge base in a workspace. */
+  manageKnowledgeBases: Scalars['Boolean']['output'];
+  /** Add a member, set a member's page permissions (ADMINISTRATOR included) or remove a member. */
+  manageMembers: Scalars['Boolean']['output'];
+  /** Read a workspace's knowledge bases. */
+  readKnowledgeBases: Scalars['Boolean']['output'];
+  /** Read a workspace's model authorizations and rate limits. */
+  readModelAuthorizations: Scalars['Boolean']['output'];
+  /** Read a workspace's usage, spend and budget. */
+  readUsage: Scalars['Boolean']['output'];
+  /** Read a workspace (id, name, region, kind). */
+  readWorkspace: Scalars['Boolean']['output'];
+  /** Rename a workspace. */
+  renameWorkspace: Scalars['Boolean']['output'];
+  /** Set or delete a rate limit for a model in a sub-workspace. */
+  setRateLimit: Scalars['Boolean']['output'];
+  /** Set or clear a sub-workspace's monthly budget. */
+  setWorkspaceBudget: Scalars['Boolean']['output'];
+};
 
 /** What a principal is in a workspace, derived from its policies and page permissions. */
 export type WorkspaceRole =
@@ -1868,14 +2055,17 @@ export type ResolversTypes = {
   AccessKey: ResolverTypeWrapper<AccessKeyRow>;
   AccessKeyStatus: AccessKeyStatus;
   Account: ResolverTypeWrapper<AccountRow>;
+  AccountPermissions: ResolverTypeWrapper<AccountPermissions>;
   Action: Action;
   ActivateModelStudioInput: ActivateModelStudioInput;
   AllModelsAccessMode: AllModelsAccessMode;
   ApiKey: ResolverTypeWrapper<ApiKeyRow>;
   ApiKeyConnection: ResolverTypeWrapper<Omit<ApiKeyConnection, 'edges'> & { edges: Array<ResolversTypes['ApiKeyEdge']> }>;
   ApiKeyEdge: ResolverTypeWrapper<Omit<ApiKeyEdge, 'node'> & { node: ResolversTypes['ApiKey'] }>;
+  ApiKeyPermissions: ResolverTypeWrapper<ApiKeyPermissions>;
   ApiKeyStatus: ApiKeyStatus;
   ApiKeyStatusSetting: ApiKeyStatusSetting;
+  AuditChange: ResolverTypeWrapper<AuditChange>;
   AuditEvent: ResolverTypeWrapper<AuditEventRow>;
   AuditEventConnection: ResolverTypeWrapper<Omit<AuditEventConnection, 'edges'> & { edges: Array<ResolversTypes['AuditEventEdge']> }>;
   AuditEventEdge: ResolverTypeWrapper<Omit<AuditEventEdge, 'node'> & { node: ResolversTypes['AuditEvent'] }>;
@@ -1894,6 +2084,7 @@ export type ResolversTypes = {
   CreatedAccessKey: ResolverTypeWrapper<CreatedAccessKeyResult>;
   CreatedApiKey: ResolverTypeWrapper<CreatedApiKeyResult>;
   CredentialKind: CredentialKind;
+  CredentialUsed: CredentialUsed;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DeleteModelRateLimitInput: DeleteModelRateLimitInput;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
@@ -1902,6 +2093,7 @@ export type ResolversTypes = {
   KnowledgeBase: ResolverTypeWrapper<KnowledgeBaseRow>;
   KnowledgeBaseConnection: ResolverTypeWrapper<Omit<KnowledgeBaseConnection, 'edges'> & { edges: Array<ResolversTypes['KnowledgeBaseEdge']> }>;
   KnowledgeBaseEdge: ResolverTypeWrapper<Omit<KnowledgeBaseEdge, 'node'> & { node: ResolversTypes['KnowledgeBase'] }>;
+  KnowledgeBasePermissions: ResolverTypeWrapper<KnowledgeBasePermissions>;
   Layer: Layer;
   LoginInput: LoginInput;
   Membership: ResolverTypeWrapper<MembershipRow>;
@@ -1936,9 +2128,11 @@ export type ResolversTypes = {
   RamRole: ResolverTypeWrapper<PrincipalRow>;
   RamRoleConnection: ResolverTypeWrapper<Omit<RamRoleConnection, 'edges'> & { edges: Array<ResolversTypes['RamRoleEdge']> }>;
   RamRoleEdge: ResolverTypeWrapper<Omit<RamRoleEdge, 'node'> & { node: ResolversTypes['RamRole'] }>;
+  RamRolePermissions: ResolverTypeWrapper<RamRolePermissions>;
   RamUser: ResolverTypeWrapper<PrincipalRow>;
   RamUserConnection: ResolverTypeWrapper<Omit<RamUserConnection, 'edges'> & { edges: Array<ResolversTypes['RamUserEdge']> }>;
   RamUserEdge: ResolverTypeWrapper<Omit<RamUserEdge, 'node'> & { node: ResolversTypes['RamUser'] }>;
+  RamUserPermissions: ResolverTypeWrapper<RamUserPermissions>;
   RateLimitWindow: ResolverTypeWrapper<RateLimitWindow>;
   RecordModelUsageInput: RecordModelUsageInput;
   Region: null;
@@ -1971,6 +2165,7 @@ export type ResolversTypes = {
   WorkspaceConnection: ResolverTypeWrapper<Omit<WorkspaceConnection, 'edges'> & { edges: Array<ResolversTypes['WorkspaceEdge']> }>;
   WorkspaceEdge: ResolverTypeWrapper<Omit<WorkspaceEdge, 'node'> & { node: ResolversTypes['Workspace'] }>;
   WorkspaceKind: WorkspaceKind;
+  WorkspacePermissions: ResolverTypeWrapper<WorkspacePermissions>;
   WorkspaceRole: WorkspaceRole;
 };
 
@@ -1979,10 +2174,13 @@ export type ResolversParentTypes = {
   AccessExplanation: AccessExplanationResult;
   AccessKey: AccessKeyRow;
   Account: AccountRow;
+  AccountPermissions: AccountPermissions;
   ActivateModelStudioInput: ActivateModelStudioInput;
   ApiKey: ApiKeyRow;
   ApiKeyConnection: Omit<ApiKeyConnection, 'edges'> & { edges: Array<ResolversParentTypes['ApiKeyEdge']> };
   ApiKeyEdge: Omit<ApiKeyEdge, 'node'> & { node: ResolversParentTypes['ApiKey'] };
+  ApiKeyPermissions: ApiKeyPermissions;
+  AuditChange: AuditChange;
   AuditEvent: AuditEventRow;
   AuditEventConnection: Omit<AuditEventConnection, 'edges'> & { edges: Array<ResolversParentTypes['AuditEventEdge']> };
   AuditEventEdge: Omit<AuditEventEdge, 'node'> & { node: ResolversParentTypes['AuditEvent'] };
@@ -2007,6 +2205,7 @@ export type ResolversParentTypes = {
   KnowledgeBase: KnowledgeBaseRow;
   KnowledgeBaseConnection: Omit<KnowledgeBaseConnection, 'edges'> & { edges: Array<ResolversParentTypes['KnowledgeBaseEdge']> };
   KnowledgeBaseEdge: Omit<KnowledgeBaseEdge, 'node'> & { node: ResolversParentTypes['KnowledgeBase'] };
+  KnowledgeBasePermissions: KnowledgeBasePermissions;
   LoginInput: LoginInput;
   Membership: MembershipRow;
   MembershipConnection: Omit<MembershipConnection, 'edges'> & { edges: Array<ResolversParentTypes['MembershipEdge']> };
@@ -2034,9 +2233,11 @@ export type ResolversParentTypes = {
   RamRole: PrincipalRow;
   RamRoleConnection: Omit<RamRoleConnection, 'edges'> & { edges: Array<ResolversParentTypes['RamRoleEdge']> };
   RamRoleEdge: Omit<RamRoleEdge, 'node'> & { node: ResolversParentTypes['RamRole'] };
+  RamRolePermissions: RamRolePermissions;
   RamUser: PrincipalRow;
   RamUserConnection: Omit<RamUserConnection, 'edges'> & { edges: Array<ResolversParentTypes['RamUserEdge']> };
   RamUserEdge: Omit<RamUserEdge, 'node'> & { node: ResolversParentTypes['RamUser'] };
+  RamUserPermissions: RamUserPermissions;
   RateLimitWindow: RateLimitWindow;
   RecordModelUsageInput: RecordModelUsageInput;
   RemoveMemberInput: RemoveMemberInput;
@@ -2065,6 +2266,7 @@ export type ResolversParentTypes = {
   WorkspaceBudget: BudgetState;
   WorkspaceConnection: Omit<WorkspaceConnection, 'edges'> & { edges: Array<ResolversParentTypes['WorkspaceEdge']> };
   WorkspaceEdge: Omit<WorkspaceEdge, 'node'> & { node: ResolversParentTypes['Workspace'] };
+  WorkspacePermissions: WorkspacePermissions;
 };
 
 export type AuthenticatedDirectiveArgs = {
@@ -2118,7 +2320,21 @@ export type AccountResolvers<ContextType = RequestContext, ParentType extends Re
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   ramRoles?: Resolver<Maybe<ResolversTypes['RamRoleConnection']>, ParentType, SignedInContext<ContextType>, RequireFields<AccountRamRolesArgs, 'first'>>;
   ramUsers?: Resolver<Maybe<ResolversTypes['RamUserConnection']>, ParentType, SignedInContext<ContextType>, RequireFields<AccountRamUsersArgs, 'first'>>;
+  viewerPermissions?: Resolver<ResolversTypes['AccountPermissions'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type AccountPermissionsResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['AccountPermissions'] = ResolversParentTypes['AccountPermissions']> = {
+  activateModelStudio?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  createWorkspace?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  explainAccessForOthers?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  listWorkspaces?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  manageRamIdentity?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  readAccount?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  readAudit?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  readModelStudioUsers?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  readRamIdentities?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  registerModelStudioUser?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
 export type ApiKeyResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ApiKey'] = ResolversParentTypes['ApiKey']> = {
@@ -2132,6 +2348,7 @@ export type ApiKeyResolvers<ContextType = RequestContext, ParentType extends Res
   owner?: Resolver<ResolversTypes['Principal'], ParentType, ContextType>;
   prefix?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['ApiKeyStatus'], ParentType, ContextType>;
+  viewerPermissions?: Resolver<ResolversTypes['ApiKeyPermissions'], ParentType, ContextType>;
   workspace?: Resolver<ResolversTypes['Workspace'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
@@ -2146,17 +2363,32 @@ export type ApiKeyEdgeResolvers<ContextType = RequestContext, ParentType extends
   node?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType>;
 };
 
+export type ApiKeyPermissionsResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ApiKeyPermissions'] = ResolversParentTypes['ApiKeyPermissions']> = {
+  deleteApiKey?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  manageApiKey?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  readApiKey?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
+export type AuditChangeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['AuditChange'] = ResolversParentTypes['AuditChange']> = {
+  after?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  before?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  field?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type AuditEventResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['AuditEvent'] = ResolversParentTypes['AuditEvent']> = {
   action?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   actorId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  changes?: Resolver<Array<ResolversTypes['AuditChange']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   onBehalfOfId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   outcome?: Resolver<ResolversTypes['AuditOutcome'], ParentType, ContextType>;
   reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  requestId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resourceId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   sourceIp?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  via?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  userAgent?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  via?: Resolver<ResolversTypes['CredentialUsed'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
@@ -2189,6 +2421,7 @@ export type KnowledgeBaseResolvers<ContextType = RequestContext, ParentType exte
   description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  viewerPermissions?: Resolver<ResolversTypes['KnowledgeBasePermissions'], ParentType, ContextType>;
   workspace?: Resolver<ResolversTypes['Workspace'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
@@ -2201,6 +2434,11 @@ export type KnowledgeBaseConnectionResolvers<ContextType = RequestContext, Paren
 export type KnowledgeBaseEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['KnowledgeBaseEdge'] = ResolversParentTypes['KnowledgeBaseEdge']> = {
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['KnowledgeBase'], ParentType, ContextType>;
+};
+
+export type KnowledgeBasePermissionsResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['KnowledgeBasePermissions'] = ResolversParentTypes['KnowledgeBasePermissions']> = {
+  manageKnowledgeBases?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  readKnowledgeBases?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
 export type MembershipResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Membership'] = ResolversParentTypes['Membership']> = {
@@ -2392,6 +2630,7 @@ export type RamRoleResolvers<ContextType = RequestContext, ParentType extends Re
   registeredInModelStudio?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['PrincipalStatus'], ParentType, ContextType>;
   trustedUsers?: Resolver<Maybe<Array<ResolversTypes['RamUser']>>, ParentType, SignedInContext<ContextType>>;
+  viewerPermissions?: Resolver<ResolversTypes['RamRolePermissions'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
@@ -2405,6 +2644,15 @@ export type RamRoleEdgeResolvers<ContextType = RequestContext, ParentType extend
   node?: Resolver<ResolversTypes['RamRole'], ParentType, ContextType>;
 };
 
+export type RamRolePermissionsResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RamRolePermissions'] = ResolversParentTypes['RamRolePermissions']> = {
+  assumeRole?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  attachDataPolicy?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  attachPolicy?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  manageRamIdentity?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  readPrincipal?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  revokeSessions?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
 export type RamUserResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RamUser'] = ResolversParentTypes['RamUser']> = {
   accessKeys?: Resolver<Maybe<Array<ResolversTypes['AccessKey']>>, ParentType, SignedInContext<ContextType>>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -2416,6 +2664,7 @@ export type RamUserResolvers<ContextType = RequestContext, ParentType extends Re
   policies?: Resolver<Maybe<Array<ResolversTypes['Policy']>>, ParentType, SignedInContext<ContextType>>;
   registeredInModelStudio?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['PrincipalStatus'], ParentType, ContextType>;
+  viewerPermissions?: Resolver<ResolversTypes['RamUserPermissions'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
@@ -2427,6 +2676,15 @@ export type RamUserConnectionResolvers<ContextType = RequestContext, ParentType 
 export type RamUserEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RamUserEdge'] = ResolversParentTypes['RamUserEdge']> = {
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['RamUser'], ParentType, ContextType>;
+};
+
+export type RamUserPermissionsResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RamUserPermissions'] = ResolversParentTypes['RamUserPermissions']> = {
+  attachDataPolicy?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  attachPolicy?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  manageAccessKeys?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  manageRamIdentity?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  readPrincipal?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  revokeSessions?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
 export type RateLimitWindowResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RateLimitWindow'] = ResolversParentTypes['RateLimitWindow']> = {
@@ -2489,6 +2747,7 @@ export type WorkspaceResolvers<ContextType = RequestContext, ParentType extends 
   allModelsOpen?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, SignedInContext<ContextType>>;
   apiKeys?: Resolver<Maybe<ResolversTypes['ApiKeyConnection']>, ParentType, SignedInContext<ContextType>, RequireFields<WorkspaceApiKeysArgs, 'first'>>;
   budget?: Resolver<Maybe<ResolversTypes['WorkspaceBudget']>, ParentType, SignedInContext<ContextType>>;
+  candidateMembers?: Resolver<Maybe<ResolversTypes['PrincipalConnection']>, ParentType, SignedInContext<ContextType>, RequireFields<WorkspaceCandidateMembersArgs, 'first'>>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   fineTunedModels?: Resolver<Maybe<Array<ResolversTypes['Model']>>, ParentType, SignedInContext<ContextType>>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -2501,6 +2760,8 @@ export type WorkspaceResolvers<ContextType = RequestContext, ParentType extends 
   rateLimits?: Resolver<Maybe<ResolversTypes['ModelRateLimitConnection']>, ParentType, SignedInContext<ContextType>, RequireFields<WorkspaceRateLimitsArgs, 'first'>>;
   region?: Resolver<ResolversTypes['Region'], ParentType, ContextType>;
   usage?: Resolver<Maybe<Array<ResolversTypes['UsageBucket']>>, ParentType, SignedInContext<ContextType>, RequireFields<WorkspaceUsageArgs, 'groupBy' | 'since' | 'until'>>;
+  viewerPages?: Resolver<Array<ResolversTypes['Page']>, ParentType, ContextType>;
+  viewerPermissions?: Resolver<ResolversTypes['WorkspacePermissions'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
@@ -2520,13 +2781,34 @@ export type WorkspaceEdgeResolvers<ContextType = RequestContext, ParentType exte
   node?: Resolver<ResolversTypes['Workspace'], ParentType, ContextType>;
 };
 
+export type WorkspacePermissionsResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['WorkspacePermissions'] = ResolversParentTypes['WorkspacePermissions']> = {
+  authorizeModel?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  createApiKey?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  createApiKeyForMember?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  createFineTunedModel?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  listApiKeys?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  listMembers?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  manageKnowledgeBases?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  manageMembers?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  readKnowledgeBases?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  readModelAuthorizations?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  readUsage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  readWorkspace?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  renameWorkspace?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  setRateLimit?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  setWorkspaceBudget?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
 export type Resolvers<ContextType = RequestContext> = {
   AccessExplanation?: AccessExplanationResolvers<ContextType>;
   AccessKey?: AccessKeyResolvers<ContextType>;
   Account?: AccountResolvers<ContextType>;
+  AccountPermissions?: AccountPermissionsResolvers<ContextType>;
   ApiKey?: ApiKeyResolvers<ContextType>;
   ApiKeyConnection?: ApiKeyConnectionResolvers<ContextType>;
   ApiKeyEdge?: ApiKeyEdgeResolvers<ContextType>;
+  ApiKeyPermissions?: ApiKeyPermissionsResolvers<ContextType>;
+  AuditChange?: AuditChangeResolvers<ContextType>;
   AuditEvent?: AuditEventResolvers<ContextType>;
   AuditEventConnection?: AuditEventConnectionResolvers<ContextType>;
   AuditEventEdge?: AuditEventEdgeResolvers<ContextType>;
@@ -2536,6 +2818,7 @@ export type Resolvers<ContextType = RequestContext> = {
   KnowledgeBase?: KnowledgeBaseResolvers<ContextType>;
   KnowledgeBaseConnection?: KnowledgeBaseConnectionResolvers<ContextType>;
   KnowledgeBaseEdge?: KnowledgeBaseEdgeResolvers<ContextType>;
+  KnowledgeBasePermissions?: KnowledgeBasePermissionsResolvers<ContextType>;
   Membership?: MembershipResolvers<ContextType>;
   MembershipConnection?: MembershipConnectionResolvers<ContextType>;
   MembershipEdge?: MembershipEdgeResolvers<ContextType>;
@@ -2560,9 +2843,11 @@ export type Resolvers<ContextType = RequestContext> = {
   RamRole?: RamRoleResolvers<ContextType>;
   RamRoleConnection?: RamRoleConnectionResolvers<ContextType>;
   RamRoleEdge?: RamRoleEdgeResolvers<ContextType>;
+  RamRolePermissions?: RamRolePermissionsResolvers<ContextType>;
   RamUser?: RamUserResolvers<ContextType>;
   RamUserConnection?: RamUserConnectionResolvers<ContextType>;
   RamUserEdge?: RamUserEdgeResolvers<ContextType>;
+  RamUserPermissions?: RamUserPermissionsResolvers<ContextType>;
   RateLimitWindow?: RateLimitWindowResolvers<ContextType>;
   Region?: RegionResolvers;
   RootPrincipal?: RootPrincipalResolvers<ContextType>;
@@ -2575,6 +2860,7 @@ export type Resolvers<ContextType = RequestContext> = {
   WorkspaceBudget?: WorkspaceBudgetResolvers<ContextType>;
   WorkspaceConnection?: WorkspaceConnectionResolvers<ContextType>;
   WorkspaceEdge?: WorkspaceEdgeResolvers<ContextType>;
+  WorkspacePermissions?: WorkspacePermissionsResolvers<ContextType>;
 };
 
 export type DirectiveResolvers<ContextType = RequestContext> = {

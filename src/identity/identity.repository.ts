@@ -109,7 +109,7 @@ export const findUserByLoginName = (db: DB, accountName: string, userName: strin
 export async function listPrincipals(
   db: DB,
   accountId: string,
-  filter: { kind?: PrincipalKind; registeredOnly?: boolean },
+  filter: { kind?: PrincipalKind; registeredOnly?: boolean; candidatesFor?: string },
   page: PageRequest,
 ): Promise<PrincipalRow[]> {
   let query = db
@@ -122,6 +122,24 @@ export async function listPrincipals(
     .limit(page.limit + 1);
   if (filter.kind) query = query.where('kind', '=', filter.kind);
   if (filter.registeredOnly) query = query.where('model_studio_registered_at', 'is not', null);
+  // Who may be added to a workspace: enabled registered users and roles that are not members of it.
+  if (filter.candidatesFor !== undefined) {
+    const workspaceId = filter.candidatesFor;
+    query = query
+      .where('model_studio_registered_at', 'is not', null)
+      .where('kind', '<>', 'ROOT')
+      .where('status', '=', 'ACTIVE')
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('membership')
+              .select('membership.principal_id')
+              .where('membership.workspace_id', '=', workspaceId)
+              .whereRef('membership.principal_id', '=', 'principal.id'),
+          ),
+        ),
+      );
+  }
   if (page.after) query = query.where(afterCreation(page.after, ['created_at', 'id']));
   return query.execute();
 }

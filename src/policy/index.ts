@@ -1,4 +1,12 @@
-export { ABILITIES, ABILITY_NAMES, type Ability, type AbilityRule, type Scope } from './abilities.js';
+export {
+  ABILITIES,
+  ABILITY_NAMES,
+  PERMISSION_SUBJECTS,
+  type Ability,
+  type AbilityRule,
+  type PermissionSubject,
+  type Scope,
+} from './abilities.js';
 export { decide, type Decision } from './decide.js';
 export { decideCallLimits, decideModelCall, type CallLimitFacts, type ModelCallFacts, type ModelCallReason } from './decide-model-call.js';
 export { parseCidr, ipInAllowlist } from './cidr.js';

@@ -1,3 +1,6 @@
+import { asSignedIn } from '../context.js';
+import { membershipKey } from './workspaces.loaders.js';
+import { listPrincipals } from '../identity/identity.repository.js';
 import { actorOf, listFilterFor } from '../access/decide-for.js';
 import { accountTarget, workspaceRowTarget } from '../node-kinds.js';
 import { listApiKeys } from '../api-keys/api-keys.repository.js';
@@ -23,6 +26,10 @@ export const workspaceResolvers: Resolvers = {
       connection(args, async (page) => primingJoined(await listMembers(ctx.db, w.id, page), ctx.loaders.principalById), byMembership),
     modelAuthorizations: (w, args, ctx) =>
       connection(args, async (page) => primingJoined(await listAuthorizations(ctx.db, w.id, page), ctx.loaders.modelById), byModel),
+    candidateMembers: (w, args, ctx) =>
+      connection(args, (page) => listPrincipals(ctx.db, w.account_id, { candidatesFor: w.id }, page), byCreation),
+    viewerPages: async (w, _args, ctx) =>
+      ((await ctx.loaders.membership.load(membershipKey(w.id, asSignedIn(ctx).auth.principal.id)))?.pages ?? []) as Page[],
     rateLimits: (w, args, ctx) => connection(args, (page) => listRateLimits(ctx.db, w.id, page), byModel),
     apiKeys: async (w, args, ctx) => {
       // The policy says how much of the list the caller sees: all keys, or its own.

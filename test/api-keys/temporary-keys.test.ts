@@ -237,12 +237,13 @@ describe('a temporary key dies with its parent', () => {
     expect(await answers(fresh.secret)).toEqual(WORKS);
   });
 
-  it('parent rotated with a 2 s grace → works through the grace period, then refused; so is one derived from the old secret meanwhile', async () => {
+  it('parent rotated with a 3 s grace → works through the grace period, then refused; so is one derived from the old secret meanwhile', async () => {
     const parent = await createKey(t.client, owner.token, account.W);
     const before = await temporaryKey(parent.secret);
     const rotated = await t.client.ok<{ rotateApiKey: { secret: string; previousSecretExpiresAt: string | null } }>(
       ROTATE,
-      { id: parent.id, g: 2 },
+      // 3 s, not 2: a temporary key's expiry is whole seconds, so one derived with under 2 s of grace left may live only milliseconds.
+      { id: parent.id, g: 3 },
       owner.token,
     );
     const graceEnds = Date.parse(defined(rotated.rotateApiKey.previousSecretExpiresAt, 'previousSecretExpiresAt'));
@@ -268,7 +269,8 @@ describe('a temporary key dies with its parent', () => {
     // A 2 s key lives at least one more second: it works right now.
     expect(await answers(twoSeconds.secret)).toEqual(WORKS);
 
-    const parentExpiresAt = new Date(Date.now() + 2_000).toISOString();
+    // 3.5 s: the child's lifetime is cut to whole seconds, and it must still live a moment once created.
+    const parentExpiresAt = new Date(Date.now() + 3_500).toISOString();
     const expiring = await t.client.ok<{ createApiKey: { secret: string; apiKey: { id: string } } }>(
       `mutation($w: ID!, $e: DateTime) { createApiKey(input: { workspaceId: $w, expiresAt: $e }) { secret apiKey { id } } }`,
       { w: account.W, e: parentExpiresAt },

@@ -62,7 +62,9 @@ export async function allowedCall(w: World, secret: string): Promise<string> {
     secret,
   );
   const { allowed, reason, callId } = answer.authorizeModelCall;
-  if (!allowed || callId === null) throw new Error(`authorizeModelCall(${CALLED_MODEL}) was refused (${reason}): row 37 needs an allowed call`);
+  if (!allowed || callId === null) {
+    throw new Error(`authorizeModelCall(${CALLED_MODEL}) was refused (${reason}): row 37 needs an allowed call`);
+  }
   return callId;
 }
 

@@ -533,7 +533,7 @@ export const PERMISSION_MATRIX: readonly MatrixRow[] = [
   // account, an isolation check (as row 30).
   {
     row: 37,
-    operation: "record the tokens of an allowed model call (recordModelUsage) with a session token",
+    operation: 'record the tokens of an allowed model call (recordModelUsage) with a session token',
     ability: 'record_model_usage',
     context: ACCOUNT,
     expect: check('D', 'D', 'D', 'D', 'D', 'D', 'D', 'D', 'D'),
@@ -543,7 +543,7 @@ export const PERMISSION_MATRIX: readonly MatrixRow[] = [
   // resolver then refuses D as bad input. Everyone else is refused by authorization first.
   {
     row: 38,
-    operation: "set a monthly budget for D (setWorkspaceBudget on the default workspace)",
+    operation: 'set a monthly budget for D (setWorkspaceBudget on the default workspace)',
     ability: 'set_workspace_budget',
     context: { workspace: 'D' },
     expect: check('BAD_USER_INPUT', 'BAD_USER_INPUT', 'D', 'D', 'D', 'D', 'D', 'D', 'D'),

@@ -165,7 +165,10 @@ const enforcementDigests = (db: DB, accountId: string) =>
  * Budgets, spend, recorded usage and call counters are included (rows 35-38).
  */
 export async function fingerprint(db: DB, accountId: string): Promise<string> {
-  const [tables, [budget, usage, spend, counters]] = await Promise.all([accountFingerprint(db, accountId), enforcementDigests(db, accountId)]);
+  const [tables, [budget, usage, spend, counters]] = await Promise.all([
+    accountFingerprint(db, accountId),
+    enforcementDigests(db, accountId),
+  ]);
   return JSON.stringify({
     ...tables,
     workspace_budget: budget,
