@@ -1,7 +1,9 @@
 import { takeSlot } from '../db/slots.js';
 import { newApiKeySecret } from '../auth/credential-secrets.js';
 import { audited } from '../audit/audited.js';
+import { type AuditField, changesBetween } from '../audit/changes.js';
 import type { RequestContext, SignedInContext } from '../context.js';
+import type { DB } from '../db/database.js';
 import { checkViolation } from '../db/errors.js';
 import { badUserInput, conflict, notFound, unauthenticated } from '../errors.js';
 import { lockPrincipal } from '../identity/identity.repository.js';
@@ -37,6 +39,15 @@ export interface TemporaryApiKeyResult {
   expiresAt: Date;
   apiKeyId: string;
 }
+
+/** What a key's events record (src/audit/changes.ts): its settings, never its secret. */
+const KEY_STATUS: AuditField<ApiKeyRow> = ['status', (key) => (key.enabled ? 'ENABLED' : 'DISABLED')];
+const KEY_PREFIX: AuditField<ApiKeyRow> = ['prefix', (key) => key.secret_prefix];
+const KEY_SETTINGS: ReadonlyArray<AuditField<ApiKeyRow>> = ['description', 'modelScope', 'ipAllowlist', 'expiresAt'];
+const KEY_FIELDS: ReadonlyArray<AuditField<ApiKeyRow>> = ['workspace', 'owner', KEY_PREFIX, ...KEY_SETTINGS, KEY_STATUS];
+
+/** A live key as the transaction sees it, before it changes it. */
+const keyBefore = async (trx: DB, id: string) => (await repo.findLiveApiKeysByIds(trx, [id]))[0];
 
 const MAX_GRACE_SECONDS = 86_400;
 const MAX_TEMPORARY_SECONDS = 1_800;
@@ -142,7 +153,7 @@ export async function createApiKey(
           expires_at: expiresAt,
         });
       },
-      (key) => ({ resourceId: key.id }),
+      (key) => ({ resourceId: key.id, changes: changesBetween(null, key, KEY_FIELDS) }),
     );
     return { apiKey, secret };
   } catch (error) {
@@ -161,7 +172,7 @@ export async function deleteApiKey(ctx: SignedInContext, id: string): Promise<Ap
       if (!key) throw badUserInput('id', 'the API key is already deleted');
       return key;
     },
-    (key) => ({ resourceId: key.id }),
+    (key) => ({ resourceId: key.id, changes: changesBetween(key, null, KEY_FIELDS) }),
   );
 }
 
@@ -186,17 +197,21 @@ export async function updateApiKey(ctx: SignedInContext, input: ApiKeySettings &
     ctx,
     'updateApiKey',
     async (trx) => (await repo.updateApiKey(trx, key.id, changes)) ?? Promise.reject(notFound('API key')),
-    (updated) => ({ resourceId: updated.id }),
+    (updated) => ({ resourceId: updated.id, changes: changesBetween(key, updated, KEY_SETTINGS) }),
   );
 }
 
 export function setApiKeyStatus(ctx: SignedInContext, input: { id: string; status: 'ENABLED' | 'DISABLED' }): Promise<ApiKeyRow> {
   const enabled = input.status === 'ENABLED';
+  let before: ApiKeyRow | undefined;
   return audited(
     ctx,
     enabled ? 'enableApiKey' : 'disableApiKey',
-    async (trx) => (await repo.updateApiKey(trx, input.id, { enabled })) ?? Promise.reject(notFound('API key')),
-    (updated) => ({ resourceId: updated.id }),
+    async (trx) => {
+      before = await keyBefore(trx, input.id);
+      return (await repo.updateApiKey(trx, input.id, { enabled })) ?? Promise.reject(notFound('API key'));
+    },
+    (updated) => ({ resourceId: updated.id, changes: changesBetween(before, updated, [KEY_STATUS]) }),
   );
 }
 
@@ -210,11 +225,15 @@ export async function rotateApiKey(
     throw badUserInput('input.gracePeriodSeconds', `must be between 0 and ${MAX_GRACE_SECONDS} seconds (24 h)`);
   }
   const { secret, prefix, hash } = newApiKeySecret();
+  let before: ApiKeyRow | undefined;
   const apiKey = await audited(
     ctx,
     'rotateApiKey',
-    async (trx) => (await repo.rotateApiKeySecret(trx, input.id, { prefix, hash }, grace)) ?? Promise.reject(notFound('API key')),
-    (rotated) => ({ resourceId: rotated.id }),
+    async (trx) => {
+      before = await keyBefore(trx, input.id);
+      return (await repo.rotateApiKeySecret(trx, input.id, { prefix, hash }, grace)) ?? Promise.reject(notFound('API key'));
+    },
+    (rotated) => ({ resourceId: rotated.id, changes: changesBetween(before, rotated, [KEY_PREFIX, 'previousSecretExpiresAt']) }),
   );
   return { apiKey, secret, previousSecretExpiresAt: apiKey.previous_secret_expires_at };
 }
@@ -245,6 +264,7 @@ export async function createTemporaryApiKey(ctx: SignedInContext, input: { expir
     ctx,
     'createTemporaryApiKey',
     async () => parent,
+    // Nothing stored changes: the temporary key is a signed token.
     () => ({ resourceId: parent.id }),
   );
   return { ...issued, apiKeyId: parent.id };

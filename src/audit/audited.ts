@@ -5,7 +5,7 @@ import { notFound } from '../errors.js';
 import { createLoaders } from '../loaders.js';
 import { insertAuditEvent, type NewAuditEvent } from './audit.repository.js';
 import type { AuditChange } from './audit.table.js';
-import { changesBetween } from './changes.js';
+import { type AuditField, changesBetween } from './changes.js';
 
 /** Who an audit event names as actor. */
 export function auditActor(auth: Authentication): Pick<NewAuditEvent, 'account_id' | 'actor_id' | 'on_behalf_of_id' | 'via'> {
@@ -100,7 +100,7 @@ export function auditedDeletionIn<W extends { id: string }, Row extends object>(
   workspace: W,
   label: string,
   remove: (trx: DB) => Promise<{ numDeletedRows: bigint }>,
-  removed: { read: (trx: DB) => Promise<Row | undefined>; keys: readonly string[]; fields: readonly string[] },
+  removed: { read: (trx: DB) => Promise<Row | undefined>; keys: ReadonlyArray<AuditField<Row>>; fields: ReadonlyArray<AuditField<Row>> },
 ): Promise<W> {
   let changes: AuditChange[] = [];
   return audited(

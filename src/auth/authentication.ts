@@ -83,10 +83,10 @@ export async function authenticate(header: string | undefined, deps: Authenticat
   const claims = await deps.signer.verify(token);
   if (!claims) return refused('Invalid or expired session token');
   const assumer = claims.assumedBy;
-  const [principal, assumedBy, trustedUserIds] = await Promise.all([
+  const [principal, assumedBy, trust] = await Promise.all([
     deps.loaders.principalById.load(claims.principalId),
     assumer ? deps.loaders.principalById.load(assumer.id) : null,
-    assumer ? deps.loaders.trustedUserIdsByRoleId.load(claims.principalId) : null,
+    assumer ? deps.loaders.trustByRoleId.load(claims.principalId) : null,
   ]);
   if (!live(principal, claims.accountId)) return refused('The session is no longer valid: the principal is disabled or deleted');
   if (!sessionStillCurrent(principal, claims.generation, claims.sessionId)) return refused('The session has ended: sign in again');
@@ -94,8 +94,10 @@ export async function authenticate(header: string | undefined, deps: Authenticat
     if (principal.kind !== 'ROLE' || !live(assumedBy, claims.accountId) || assumedBy.kind !== 'USER') {
       return refused('The role session is no longer valid');
     }
-    // Sessions of the assuming user ended, or the role no longer trusts the user: the role session ends too.
-    if (!sessionStillCurrent(assumedBy, assumer.generation, null) || !trustedUserIds?.includes(assumedBy.id)) {
+    // Sessions of the assuming user ended, or the role no longer trusts the user (or trusts it
+    // again, since after the session began): the role session ends too.
+    const trustedSince = trust?.find((row) => row.user_id === assumedBy.id)?.created_at;
+    if (!sessionStillCurrent(assumedBy, assumer.generation, null) || !trustedSince || trustedSince.getTime() > assumer.at) {
       return refused('The role session has ended: the user signed out everywhere or is no longer trusted by the role');
     }
   } else if (principal.kind === 'ROLE') {

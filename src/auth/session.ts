@@ -17,8 +17,8 @@ export interface SessionClaims {
   sessionId: string;
   /** The principal's session generation when the token was issued (older tokens are refused). */
   generation: number;
-  /** For a role session: the RAM user who assumed the role, and that user's session generation. */
-  assumedBy?: { id: string; generation: number };
+  /** For a role session: the RAM user who assumed the role, that user's session generation, and when (ms). */
+  assumedBy?: { id: string; generation: number; at: number };
 }
 
 /** What a temporary key names: its parent API key, and the generation of the parent's secret it was derived from. */
@@ -47,7 +47,7 @@ export class SessionSigner {
   async issue(principal: PrincipalRow, assumedBy: PrincipalRow | null = null, ttlSeconds = this.ttlSeconds): Promise<IssuedSession> {
     const now = Math.floor(Date.now() / 1000);
     const expiresAt = new Date((now + ttlSeconds) * 1000);
-    const actor = assumedBy ? { act: { sub: assumedBy.id, gen: assumedBy.session_generation } } : {};
+    const actor = assumedBy ? { act: { sub: assumedBy.id, gen: assumedBy.session_generation, at: Date.now() } } : {};
     const token = await new SignJWT({ acc: principal.account_id, gen: principal.session_generation, ...actor })
       .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
       .setIssuer(ISSUER)
@@ -110,7 +110,7 @@ export class SessionSigner {
         audience: AUDIENCE,
         requiredClaims: ['sub', 'exp', 'iat', 'acc'],
       });
-      const actor = payload.act as { sub?: unknown; gen?: unknown } | undefined;
+      const actor = payload.act as { sub?: unknown; gen?: unknown; at?: unknown } | undefined;
       if (typeof payload.sub !== 'string' || typeof payload.acc !== 'string' || typeof payload.jti !== 'string') return null;
       // Tokens issued before sessions had generations are of generation 0.
       const generationOf = (value: unknown) => (Number.isInteger(value) ? (value as number) : 0);
@@ -119,7 +119,9 @@ export class SessionSigner {
         accountId: payload.acc,
         sessionId: payload.jti,
         generation: generationOf(payload.gen),
-        ...(typeof actor?.sub === 'string' ? { assumedBy: { id: actor.sub, generation: generationOf(actor.gen) } } : {}),
+        ...(typeof actor?.sub === 'string'
+          ? { assumedBy: { id: actor.sub, generation: generationOf(actor.gen), at: typeof actor.at === 'number' ? actor.at : 0 } }
+          : {}),
       };
     } catch (error) {
       if (error instanceof joseErrors.JOSEError) return null;

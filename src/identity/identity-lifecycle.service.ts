@@ -1,4 +1,5 @@
 import { audited } from '../audit/audited.js';
+import { changesBetween, fieldOnly } from '../audit/changes.js';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
 import type { SignedInContext } from '../context.js';
 import { badUserInput, notFound } from '../errors.js';
@@ -13,6 +14,9 @@ const stillThere = <T>(row: T | undefined): T => {
   if (!row) throw notFound('Principal');
   return row;
 };
+
+/** A new password, and the sessions it ends: recorded without values (src/audit/changes.ts). */
+const PASSWORD_CHANGES = [fieldOnly('password'), fieldOnly('sessions')];
 
 /**
  * The caller's own password: the current one is checked, and every other session of the
@@ -31,7 +35,7 @@ export async function changePassword(ctx: SignedInContext, input: { currentPassw
     ctx,
     'changePassword',
     async (trx) => stillThere(await repo.endSessions(trx, principal.id, { keptSessionId: ctx.auth.sessionId ?? null, passwordHash })),
-    (changed) => ({ resourceId: changed.id }),
+    (changed) => ({ resourceId: changed.id, changes: PASSWORD_CHANGES }),
   );
 }
 
@@ -42,7 +46,7 @@ export async function resetRamUserPassword(ctx: SignedInContext, input: { id: st
     ctx,
     'resetRamUserPassword',
     async (trx) => stillThere(await repo.endSessions(trx, input.id, { keptSessionId: null, passwordHash })),
-    (user) => ({ resourceId: user.id }),
+    (user) => ({ resourceId: user.id, changes: PASSWORD_CHANGES }),
   );
 }
 
@@ -52,7 +56,7 @@ export function revokeSessions(ctx: SignedInContext, principalId: string): Promi
     ctx,
     'revokeSessions',
     async (trx) => stillThere(await repo.endSessions(trx, principalId, { keptSessionId: null })),
-    (principal) => ({ resourceId: principal.id }),
+    (principal) => ({ resourceId: principal.id, changes: [fieldOnly('sessions')] }),
   );
 }
 
@@ -68,6 +72,7 @@ export async function updateRamRole(
   const trustedUserIds = input.trustedUserIds === undefined ? undefined : await trustedUsersOf(ctx, input.trustedUserIds ?? []);
   if (description === undefined && trustedUserIds === undefined) throw badUserInput('input', 'give description or trustedUserIds');
   const accountId = ctx.auth.principal.account_id;
+  let before: { description: string | null; trustedUserIds?: string[] } | undefined;
   return audited(
     ctx,
     'updateRamRole',
@@ -75,10 +80,15 @@ export async function updateRamRole(
       await lockLiveGrantee(trx, input.id);
       // The trusted users are held too, so that none is deleted between the check and the grant.
       for (const userId of trustedUserIds ?? []) await lockLiveGrantee(trx, userId);
-      if (trustedUserIds !== undefined) await repo.replaceRoleTrust(trx, accountId, input.id, trustedUserIds);
+      const stored = stillThere(await repo.findPrincipalsByIds(trx, [input.id]).then((rows) => rows[0]));
+      before = { description: stored.description };
+      if (trustedUserIds !== undefined) before.trustedUserIds = await repo.replaceRoleTrust(trx, accountId, input.id, trustedUserIds);
       const role = description === undefined ? undefined : await repo.setRoleDescription(trx, input.id, description);
-      return role ?? stillThere(await repo.findPrincipalsByIds(trx, [input.id]).then((rows) => rows[0]));
+      return role ?? stored;
     },
-    (role) => ({ resourceId: role.id }),
+    (role) => ({
+      resourceId: role.id,
+      changes: changesBetween(before, { description: role.description, trustedUserIds }, ['description', 'trustedUserIds']),
+    }),
   );
 }

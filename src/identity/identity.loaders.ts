@@ -9,6 +9,9 @@ export function createIdentityLoaders(db: DB) {
   const principalById = new DataLoader<string, PrincipalView | null>(async (ids) =>
     oneByKey(ids, await findPrincipalsByIds(db, ids), (row) => row.id),
   );
+  const trustByRoleId = new DataLoader<string, Array<{ user_id: string; created_at: Date }>>(async (ids) =>
+    byKey(ids, await findTrustByRoleIds(db, ids), (row) => row.role_id),
+  );
   return {
     accountById: new DataLoader<string, AccountRow | null>(async (ids) => oneByKey(ids, await findAccountsByIds(db, ids), (row) => row.id)),
     principalById,
@@ -16,8 +19,10 @@ export function createIdentityLoaders(db: DB) {
     policiesByPrincipalId: {
       load: async (id: string): Promise<PolicyName[]> => ((await principalById.load(id))?.policies ?? []) as PolicyName[],
     },
-    trustedUserIdsByRoleId: new DataLoader<string, string[]>(async (ids) =>
-      byKey(ids, await findTrustByRoleIds(db, ids), (row) => row.role_id).map((rows) => rows.map((row) => row.user_id)),
-    ),
+    trustedUserIdsByRoleId: {
+      load: async (roleId: string): Promise<string[]> => (await trustByRoleId.load(roleId)).map((row) => row.user_id),
+    },
+    /** Each trusted user with when the trust began: a role session assumed before it has ended. */
+    trustByRoleId,
   };
 }

@@ -238,7 +238,7 @@ export async function detachPolicy(db: DB, principalId: string, policy: PolicyNa
 }
 
 export const findTrustByRoleIds = (db: DB, roleIds: readonly string[]) =>
-  db.selectFrom('role_trust').select(['role_id', 'user_id']).where('role_id', 'in', roleIds).execute();
+  db.selectFrom('role_trust').select(['role_id', 'user_id', 'created_at']).where('role_id', 'in', roleIds).execute();
 
 /** Undefined when the principal is deleted (the update waits for a deletion in progress). */
 export const registerInModelStudio = (db: DB, principalId: string) =>
@@ -270,9 +270,20 @@ export const endSessions = (db: DB, principalId: string, change: { keptSessionId
 export const setRoleDescription = (db: DB, roleId: string, description: string) =>
   db.updateTable('principal').set({ description }).where('id', '=', roleId).where('kind', '=', 'ROLE').returningAll().executeTakeFirst();
 
-/** Replaces the users a role trusts; returns those it trusted before. */
+/**
+ * Replaces the users a role trusts; returns those it trusted before. Users who stay keep their
+ * trust row (and so their role sessions); dropped ones lose it, and a later one is new.
+ */
 export async function replaceRoleTrust(db: DB, accountId: string, roleId: string, userIds: readonly string[]): Promise<string[]> {
-  const removed = await db.deleteFrom('role_trust').where('role_id', '=', roleId).returning('user_id').execute();
-  await insertRoleTrust(db, accountId, roleId, userIds);
-  return removed.map((row) => row.user_id);
+  const before = await db.selectFrom('role_trust').select('user_id').where('role_id', '=', roleId).forUpdate().execute();
+  const trustedBefore = before.map((row) => row.user_id);
+  const dropped = trustedBefore.filter((id) => !userIds.includes(id));
+  if (dropped.length > 0) await db.deleteFrom('role_trust').where('role_id', '=', roleId).where('user_id', 'in', dropped).execute();
+  await insertRoleTrust(
+    db,
+    accountId,
+    roleId,
+    userIds.filter((id) => !trustedBefore.includes(id)),
+  );
+  return trustedBefore;
 }

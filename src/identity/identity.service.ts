@@ -1,4 +1,5 @@
 import { auditActor, audited, requestOrigin, successEvent } from '../audit/audited.js';
+import { changesBetween, fieldOnly } from '../audit/changes.js';
 import { insertAuditEvent, insertLoginFailure } from '../audit/audit.repository.js';
 import { decoyHash, hashPassword, verifyPassword } from '../auth/passwords.js';
 import type { IssuedSession } from '../auth/session.js';
@@ -41,6 +42,7 @@ export async function signUp(ctx: RequestContext, input: { accountName: string; 
       (trx) => repo.insertAccount(trx, { name, email, passwordHash }),
       ({ account, root }) => ({
         resourceId: account.id,
+        changes: changesBetween(null, account, ['name', 'email']),
         actor: { account_id: account.id, actor_id: root.id, on_behalf_of_id: null, via: 'ANONYMOUS' },
       }),
     );
@@ -124,7 +126,7 @@ export async function createRamUser(
       ctx,
       'createRamUser',
       (trx) => repo.insertPrincipal(trx, { kind: 'USER', accountId, name, displayName, description: null, passwordHash }),
-      (user) => ({ resourceId: user.id }),
+      (user) => ({ resourceId: user.id, changes: [...changesBetween(null, user, ['name', 'displayName']), fieldOnly('password')] }),
     );
   } catch (error) {
     rethrowNameConflict(error, 'input.name', 'RAM user');
@@ -132,16 +134,18 @@ export async function createRamUser(
 }
 
 export async function setUserStatus(ctx: SignedInContext, action: string, id: string, status: PrincipalStatus) {
+  let before: PrincipalRow | undefined;
   return audited(
     ctx,
     action,
     async (trx) => {
+      [before] = await repo.findPrincipalsByIds(trx, [id]);
       const principal = await repo.setPrincipalStatus(trx, id, status);
       if (!principal) throw badUserInput('id', 'the principal is already deleted');
       if (status === 'DELETED') await repo.removePrincipalGrants(trx, id);
       return principal;
     },
-    (principal) => ({ resourceId: principal.id }),
+    (principal) => ({ resourceId: principal.id, changes: changesBetween(before, principal, ['status']) }),
   );
 }
 
@@ -184,7 +188,10 @@ export async function createRamRole(
         await repo.insertRoleTrust(trx, accountId, role.id, trustedUserIds);
         return role;
       },
-      (role) => ({ resourceId: role.id }),
+      (role) => ({
+        resourceId: role.id,
+        changes: changesBetween(null, { ...role, trustedUserIds }, ['name', 'description', 'trustedUserIds']),
+      }),
     );
   } catch (error) {
     rethrowNameConflict(error, 'input.name', 'RAM role');
@@ -213,16 +220,19 @@ export async function assumeRole(ctx: SignedInContext, roleId: string, durationS
 
 export async function changePolicy(ctx: SignedInContext, action: 'attachPolicy' | 'detachPolicy', principalId: string, policy: PolicyName) {
   const accountId = ctx.auth.principal.account_id;
+  const attach = action === 'attachPolicy';
+  let held = false;
   return audited(
     ctx,
     action,
     async (trx) => {
-      if (action === 'attachPolicy') {
-        await lockLiveGrantee(trx, principalId);
-        await repo.attachPolicy(trx, accountId, principalId, policy);
-      } else await repo.detachPolicy(trx, principalId, policy);
+      if (attach) await lockLiveGrantee(trx, principalId);
+      held = ((await repo.findPrincipalsByIds(trx, [principalId]))[0]?.policies ?? []).includes(policy);
+      if (attach) await repo.attachPolicy(trx, accountId, principalId, policy);
+      else await repo.detachPolicy(trx, principalId, policy);
       return principalId;
     },
-    (id) => ({ resourceId: id }),
+    // `policy`: the policy attached (before null) or detached (after null); nothing when it already was.
+    (id) => ({ resourceId: id, changes: changesBetween({ policy: held ? policy : null }, { policy: attach ? policy : null }, ['policy']) }),
   );
 }

@@ -34,6 +34,8 @@ export interface RoleTrustTable {
   role_id: string;
   user_id: string;
   account_id: string;
+  /** Role sessions assumed before it (under an earlier, dropped trust) stay ended. */
+  created_at: Generated<Date>;
 }
 
 export interface PolicyAttachmentTable {

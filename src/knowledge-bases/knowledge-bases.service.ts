@@ -1,9 +1,13 @@
 import { audited } from '../audit/audited.js';
+import { changesBetween } from '../audit/changes.js';
 import type { SignedInContext } from '../context.js';
 import { uniqueViolation } from '../db/errors.js';
 import { conflict, notFound } from '../errors.js';
 import * as validate from '../validation.js';
 import * as repo from './knowledge-bases.repository.js';
+
+/** What a knowledge base's events record (src/audit/changes.ts). */
+const KNOWLEDGE_BASE_FIELDS = ['name', 'description', 'workspace'];
 
 export async function createKnowledgeBase(ctx: SignedInContext, input: { workspaceId: string; name: string; description?: string | null }) {
   const name = validate.resourceName('input.name', input.name);
@@ -21,7 +25,7 @@ export async function createKnowledgeBase(ctx: SignedInContext, input: { workspa
           description,
           created_by: actor.id,
         }),
-      (kb) => ({ resourceId: kb.id }),
+      (kb) => ({ resourceId: kb.id, changes: changesBetween(null, kb, KNOWLEDGE_BASE_FIELDS) }),
     );
   } catch (error) {
     if (uniqueViolation(error) === 'knowledge_base_name_key') {
@@ -40,5 +44,5 @@ export const deleteKnowledgeBase = (ctx: SignedInContext, id: string) =>
       if (!kb) throw notFound('Knowledge base');
       return kb;
     },
-    (kb) => ({ resourceId: kb.id }),
+    (kb) => ({ resourceId: kb.id, changes: changesBetween(kb, null, KNOWLEDGE_BASE_FIELDS) }),
   );

@@ -1,13 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { insertAuditEvent } from '../audit/audit.repository.js';
 import { audited, auditActor, auditedDeletionIn, successEvent } from '../audit/audited.js';
+import type { AuditChange } from '../audit/audit.table.js';
+import { changesBetween } from '../audit/changes.js';
+import type { DB } from '../db/database.js';
 import type { SignedInContext } from '../context.js';
 import { badUserInput, conflict, isApiError, notFound } from '../errors.js';
 import { modelVisibleTo } from '../policy/index.js';
 import type { WorkspaceRow } from '../workspaces/workspaces.table.js';
 import * as repo from './models.repository.js';
 import { workspaceModelKey } from './models.loaders.js';
-import type { ModelRateLimitRow, ModelRow } from './models.table.js';
+import type { ModelAuthorizationRow, ModelRateLimitRow, ModelRow } from './models.table.js';
 import { mustExist } from '../db/must-exist.js';
 
 /** Model authorization, rate limits and fine-tuning. Callers are already authorized (shield). */
@@ -31,6 +34,21 @@ export async function visibleModel(ctx: SignedInContext, id: string, field: stri
   return model;
 }
 
+/** A model's authorization or rate limit in a workspace: which model, then its values (src/audit/changes.ts). */
+const MODEL_KEY = ['model'];
+const AUTHORIZATION_FIELDS = ['inference', 'finetune', 'deploy'];
+const RATE_LIMIT_FIELDS = ['requestLimit', 'requestLimitPeriodSeconds', 'usageLimit', 'usageLimitPeriodSeconds'];
+
+/** The stored authorizations of these models in the workspace, by model (one statement). */
+async function authorizationsOf(trx: DB, workspaceId: string, modelIds: readonly string[]) {
+  const rows = await repo.findByWorkspaceModel<ModelAuthorizationRow>(
+    trx,
+    'model_authorization',
+    modelIds.map((modelId) => [workspaceId, modelId] as const),
+  );
+  return new Map(rows.map((row) => [row.model_id, row]));
+}
+
 type Flags = { inference?: boolean | null; finetune?: boolean | null; deploy?: boolean | null };
 
 export async function setModelAuthorization(ctx: SignedInContext, input: { workspaceId: string; model: string } & Flags) {
@@ -48,11 +66,15 @@ export async function setModelAuthorization(ctx: SignedInContext, input: { works
     flags[capability] = value;
   }
   if (Object.keys(flags).length === 0) throw badUserInput('input', 'give at least one of inference, finetune, deploy');
+  let before: ModelAuthorizationRow | undefined;
   return audited(
     ctx,
     'setModelAuthorization',
-    (trx) => repo.upsertAuthorization(trx, { accountId: workspace.account_id, workspaceId: workspace.id, modelId: model.id, flags }),
-    () => ({ resourceId: workspace.id }),
+    async (trx) => {
+      before = (await authorizationsOf(trx, workspace.id, [model.id])).get(model.id);
+      return repo.upsertAuthorization(trx, { accountId: workspace.account_id, workspaceId: workspace.id, modelId: model.id, flags });
+    },
+    (after) => ({ resourceId: workspace.id, changes: changesBetween(before, after, AUTHORIZATION_FIELDS, MODEL_KEY) }),
   );
 }
 
@@ -62,7 +84,7 @@ export async function setAllModelsAccess(ctx: SignedInContext, input: { workspac
     ctx,
     'setAllModelsAccess',
     (trx) => repo.setAllModelsOpen(trx, workspace.id, input.mode === 'OPEN'),
-    () => ({ resourceId: workspace.id }),
+    (after) => ({ resourceId: workspace.id, changes: changesBetween(workspace, after, ['allModelsOpen']) }),
   );
 }
 
@@ -118,20 +140,32 @@ export async function updateModelPermissions(
   }
   // A fixed order (by model) takes the rows' locks in the same order as any concurrent batch.
   validated.sort((a, b) => (a.model.id < b.model.id ? -1 : a.model.id > b.model.id ? 1 : 0));
+  let lastChanges: AuditChange[] = [];
   return audited(
     ctx,
     'updateModelPermissions',
     async (trx) => {
+      const stored = await authorizationsOf(
+        trx,
+        workspace.id,
+        validated.map(({ model }) => model.id),
+      );
       for (const [i, { model, flags }] of validated.entries()) {
-        await repo.upsertAuthorization(trx, { accountId: workspace.account_id, workspaceId: workspace.id, modelId: model.id, flags });
+        const after = await repo.upsertAuthorization(trx, {
+          accountId: workspace.account_id,
+          workspaceId: workspace.id,
+          modelId: model.id,
+          flags,
+        });
+        const changes = changesBetween(stored.get(model.id), after, AUTHORIZATION_FIELDS, MODEL_KEY);
         // `audited` writes the last change's event; the others get theirs here, in the same transaction.
         if (i < validated.length - 1) {
-          await insertAuditEvent(trx, successEvent(ctx, auditActor(ctx.auth), 'updateModelPermissions', workspace.id));
-        }
+          await insertAuditEvent(trx, successEvent(ctx, auditActor(ctx.auth), 'updateModelPermissions', workspace.id, changes));
+        } else lastChanges = changes;
       }
       return workspace;
     },
-    () => ({ resourceId: workspace.id }),
+    () => ({ resourceId: workspace.id, changes: lastChanges }),
   );
 }
 
@@ -231,12 +265,14 @@ export async function setModelRateLimit(ctx: SignedInContext, input: RateLimitIn
   const model = await visibleModel(ctx, input.model, 'input.model');
   if (model.workspace_id !== null && model.workspace_id !== workspace.id) throw notFound('Model');
   checkGivenLimits(input);
+  let before: ModelRateLimitRow | undefined;
   return audited(
     ctx,
     'setModelRateLimit',
     async (trx) => {
       for (let attempt = 0; attempt < RATE_LIMIT_MERGE_ATTEMPTS; attempt++) {
         const stored = await repo.findRateLimitForUpdate(trx, workspace.id, model.id);
+        before = stored;
         const limits = mergeLimits(stored, input);
         const row = { workspace_id: workspace.id, model_id: model.id, ...limits };
         if (stored) return repo.updateRateLimit(trx, row);
@@ -245,15 +281,20 @@ export async function setModelRateLimit(ctx: SignedInContext, input: RateLimitIn
       }
       throw conflict('the rate limit kept changing while it was being set; try again');
     },
-    () => ({ resourceId: workspace.id }),
+    (after) => ({ resourceId: workspace.id, changes: changesBetween(before, after, RATE_LIMIT_FIELDS, MODEL_KEY) }),
   );
 }
 
 export async function deleteModelRateLimit(ctx: SignedInContext, input: { workspaceId: string; model: string }) {
   const workspace = await subWorkspace(ctx, input.workspaceId);
   const model = await visibleModel(ctx, input.model, 'input.model');
-  return auditedDeletionIn(ctx, 'deleteModelRateLimit', workspace, 'Rate limit', (trx) =>
-    repo.deleteRateLimit(trx, workspace.id, model.id),
+  return auditedDeletionIn(
+    ctx,
+    'deleteModelRateLimit',
+    workspace,
+    'Rate limit',
+    (trx) => repo.deleteRateLimit(trx, workspace.id, model.id),
+    { read: (trx) => repo.findRateLimitForUpdate(trx, workspace.id, model.id), keys: MODEL_KEY, fields: RATE_LIMIT_FIELDS },
   );
 }
 
@@ -281,6 +322,6 @@ export async function createFineTunedModel(ctx: SignedInContext, input: { worksp
         workspace_id: workspace.id,
         base_model_id: base.id,
       }),
-    (model) => ({ resourceId: model.id }),
+    (model) => ({ resourceId: model.id, changes: changesBetween(null, model, ['displayName', 'baseModel', 'workspace']) }),
   );
 }

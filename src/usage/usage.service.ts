@@ -1,4 +1,5 @@
 import { audited } from '../audit/audited.js';
+import { changesBetween } from '../audit/changes.js';
 import type { SignedInContext } from '../context.js';
 import { mustExist } from '../db/must-exist.js';
 import { badUserInput, notFound, serviceUnavailable } from '../errors.js';
@@ -92,15 +93,21 @@ export async function setWorkspaceBudget(ctx: SignedInContext, input: { workspac
   if (limit !== null && (!Number.isFinite(limit) || limit < 0 || limit > 1e11)) {
     throw badUserInput('input.monthlyLimit', 'must be between 0 and 100,000,000,000');
   }
+  let before: { monthlyLimit: number } | undefined;
   return audited(
     ctx,
     'setWorkspaceBudget',
     async (trx) => {
+      const [stored] = await repo.findBudgetsByWorkspaceIds(trx, [workspace.id]);
+      before = stored && { monthlyLimit: stored.monthly_limit };
       if (limit === null) await repo.deleteBudget(trx, workspace.id);
       else await repo.upsertBudget(trx, { workspaceId: workspace.id, accountId: workspace.account_id, monthlyLimit: limit });
       return workspace;
     },
-    () => ({ resourceId: workspace.id }),
+    () => ({
+      resourceId: workspace.id,
+      changes: changesBetween(before, limit === null ? null : { monthlyLimit: limit }, ['monthlyLimit']),
+    }),
   );
 }
 

@@ -1,6 +1,8 @@
 import { takeSlot } from '../db/slots.js';
 import { audited, auditedDeletionIn } from '../audit/audited.js';
+import { type AuditField, changesBetween } from '../audit/changes.js';
 import type { SignedInContext } from '../context.js';
+import type { DB } from '../db/database.js';
 import { checkViolation, uniqueViolation } from '../db/errors.js';
 import { badUserInput, conflict, notFound } from '../errors.js';
 import { lockLiveGrantee } from '../identity/grantee.js';
@@ -10,10 +12,13 @@ import { locateNode } from '../node-kinds.js';
 import { PAGES, type Page, type Region } from '../policy/index.js';
 import * as validate from '../validation.js';
 import * as repo from './workspaces.repository.js';
-import type { WorkspaceRow } from './workspaces.table.js';
+import type { MembershipRow, WorkspaceRow } from './workspaces.table.js';
 import { mustExist } from '../db/must-exist.js';
 
 /** Workspace and membership operations. Callers are already authorized (shield). */
+
+/** What a workspace's creation records (src/audit/changes.ts). */
+const WORKSPACE_FIELDS = ['name', 'region', 'kind'];
 
 const WORKSPACE_LIMIT = 'An account has at most 20 workspaces, default ones included';
 
@@ -46,7 +51,7 @@ export async function activateModelStudio(
         if (!(await takeSlot(trx, 'account', accountId))) throw conflict(WORKSPACE_LIMIT);
         return repo.insertWorkspace(trx, { accountId, region: input.region, kind: 'DEFAULT', name: 'Default Workspace' });
       },
-      (workspace) => ({ resourceId: workspace.id }),
+      (workspace) => ({ resourceId: workspace.id, changes: changesBetween(null, workspace, WORKSPACE_FIELDS) }),
     );
   } catch (error) {
     if (uniqueViolation(error) === 'region_activation_pkey') {
@@ -70,7 +75,7 @@ export async function createWorkspace(ctx: SignedInContext, input: { name: strin
         if (!(await takeSlot(trx, 'account', accountId))) throw conflict(WORKSPACE_LIMIT);
         return repo.insertWorkspace(trx, { accountId, region: input.region, kind: 'SUB', name });
       },
-      (workspace) => ({ resourceId: workspace.id }),
+      (workspace) => ({ resourceId: workspace.id, changes: changesBetween(null, workspace, WORKSPACE_FIELDS) }),
     );
   } catch (error) {
     rethrowWorkspaceConflict(error);
@@ -79,12 +84,16 @@ export async function createWorkspace(ctx: SignedInContext, input: { name: strin
 
 export async function renameWorkspace(ctx: SignedInContext, input: { workspaceId: string; name: string }) {
   const name = validate.resourceName('input.name', input.name);
+  let before: WorkspaceRow | undefined;
   try {
     return await audited(
       ctx,
       'renameWorkspace',
-      (trx) => repo.renameWorkspace(trx, input.workspaceId, name),
-      (workspace) => ({ resourceId: workspace.id }),
+      async (trx) => {
+        [before] = await repo.findWorkspacesByIds(trx, [input.workspaceId]);
+        return repo.renameWorkspace(trx, input.workspaceId, name);
+      },
+      (workspace) => ({ resourceId: workspace.id, changes: changesBetween(before, workspace, ['name']) }),
     );
   } catch (error) {
     rethrowWorkspaceConflict(error);
@@ -98,8 +107,10 @@ async function accountPrincipal(ctx: SignedInContext, id: string, field: string)
   return principal;
 }
 
+const registered: AuditField<PrincipalRow> = ['registeredInModelStudio', (p) => p.model_studio_registered_at !== null];
+
 export async function registerModelStudioUser(ctx: SignedInContext, principalId: string) {
-  await accountPrincipal(ctx, principalId, 'principalId');
+  const before = await accountPrincipal(ctx, principalId, 'principalId');
   return audited(
     ctx,
     'registerModelStudioUser',
@@ -109,9 +120,16 @@ export async function registerModelStudioUser(ctx: SignedInContext, principalId:
       if (!principal) throw notFound('Principal');
       return principal;
     },
-    (principal) => ({ resourceId: principal.id }),
+    (principal) => ({ resourceId: principal.id, changes: changesBetween(before, principal, [registered]) }),
   );
 }
+
+/** A membership's changes: which member, then its pages (src/audit/changes.ts). */
+const MEMBER_KEY = ['principal'];
+const MEMBER_FIELDS = ['pages'];
+
+const membershipOf = async (trx: DB, workspaceId: string, principalId: string) =>
+  (await repo.findMemberships(trx, [[workspaceId, principalId]]))[0];
 
 export async function setMemberPermissions(
   ctx: SignedInContext,
@@ -123,21 +141,28 @@ export async function setMemberPermissions(
   }
   const pages = [...new Set(input.pages)].filter((page): page is Page => (PAGES as readonly string[]).includes(page));
   const workspace = mustExist(await ctx.loaders.workspaceById.load(input.workspaceId), 'workspace');
+  let before: MembershipRow | undefined;
   return audited(
     ctx,
     'setMemberPermissions',
     async (trx) => {
       await lockLiveGrantee(trx, principal.id);
+      before = await membershipOf(trx, workspace.id, principal.id);
       return repo.upsertMembership(trx, { accountId: workspace.account_id, workspaceId: workspace.id, principalId: principal.id, pages });
     },
-    (membership) => ({ resourceId: membership.workspace_id }),
+    (membership) => ({ resourceId: membership.workspace_id, changes: changesBetween(before, membership, MEMBER_FIELDS, MEMBER_KEY) }),
   );
 }
 
 export async function removeMember(ctx: SignedInContext, input: { workspaceId: string; principalId: string }) {
   await accountPrincipal(ctx, input.principalId, 'input.principalId');
   const workspace = mustExist(await ctx.loaders.workspaceById.load(input.workspaceId), 'workspace');
-  return auditedDeletionIn(ctx, 'removeMember', workspace, 'Membership', (trx) =>
-    repo.deleteMembership(trx, workspace.id, input.principalId),
+  return auditedDeletionIn(
+    ctx,
+    'removeMember',
+    workspace,
+    'Membership',
+    (trx) => repo.deleteMembership(trx, workspace.id, input.principalId),
+    { read: (trx) => membershipOf(trx, workspace.id, input.principalId), keys: MEMBER_KEY, fields: MEMBER_FIELDS },
   );
 }

@@ -138,8 +138,14 @@ describe.skipIf(unavailable !== null)('GraphiQL in a browser', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => page.getByTestId('signed-in-as').textContent(), { timeout: 15_000 }).toBe(root.email);
 
+    // The default tab's ready query: what the signed-in user may do with the workspaces they see.
+    const responseText = () => page.locator('.graphiql-response').evaluate((el) => (el.textContent ?? '').replace(/\u00a0/g, ' '));
+    await page.locator('.graphiql-execute-button').click();
+    await expect.poll(responseText, { timeout: 15_000 }).toContain('"renameWorkspace": true');
+    expect(await responseText()).toContain('"viewerPages": []');
+
     // Replace the query: select all in the editor, then type over it.
-    const query = '{ workspaces { edges { node { name kind } } } }';
+    const query = '{ workspaces { edges { node { name kind region } } } }';
     await page.locator('.graphiql-query-editor .monaco-editor .view-lines').first().click();
     await page.keyboard.press('ControlOrMeta+A');
     await page.keyboard.press('Delete');
@@ -152,9 +158,8 @@ describe.skipIf(unavailable !== null)('GraphiQL in a browser', () => {
     await expect.poll(editorText).toBe(query);
 
     await page.locator('.graphiql-execute-button').click();
-    const responseText = () => page.locator('.graphiql-response').evaluate((el) => (el.textContent ?? '').replace(/\u00a0/g, ' '));
-    await expect.poll(responseText, { timeout: 15_000 }).toContain('Default Workspace');
-    expect(await responseText()).toContain('DEFAULT');
+    await expect.poll(responseText, { timeout: 15_000 }).toContain('"region": "CN_BEIJING"');
+    expect(await responseText()).toContain('Default Workspace');
 
     const run = graphqlRequests.find((r) => r.body.includes('workspaces'));
     expect(run?.authorization).toMatch(/^Bearer [\w-]+\.[\w-]+\.[\w-]+$/);

@@ -167,7 +167,13 @@ describe('changePassword', () => {
     it('is audited as changePassword by the user, through its session', async () => {
       const events = await auditEvents(t.client, account.token, { action: 'changePassword', resourceId: user.id, outcome: 'SUCCESS' });
       expect(events.length).toBeGreaterThanOrEqual(1);
-      expect(events[0]).toMatchObject({ action: 'changePassword', actorId: user.id, via: 'SESSION', resourceId: user.id, outcome: 'SUCCESS' });
+      expect(events[0]).toMatchObject({
+        action: 'changePassword',
+        actorId: user.id,
+        via: 'SESSION',
+        resourceId: user.id,
+        outcome: 'SUCCESS',
+      });
     });
   });
 
@@ -277,7 +283,7 @@ describe('resetRamUserPassword', () => {
 });
 
 describe('revokeSessions', () => {
-  it("by the root on a user: its sessions and role sessions end, its API key and AccessKey pair go on", async () => {
+  it('by the root on a user: its sessions and role sessions end, its API key and AccessKey pair go on', async () => {
     const user = await member();
     const second = await login(t.client, user.loginName);
     const role = await createRole(t.client, account.token, [user.id], uniqueName('revoke-role'));

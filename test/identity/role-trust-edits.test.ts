@@ -53,7 +53,8 @@ async function actsAs(token: string, client: GraphQLClient = t.client): Promise<
   return dataOf(result).viewer.principal.id;
 }
 
-const assume = (token: string, roleId: string) => t.client.request<{ assumeRole: { token: string } | null }>(ASSUME, { id: roleId }, { token });
+const assume = (token: string, roleId: string) =>
+  t.client.request<{ assumeRole: { token: string } | null }>(ASSUME, { id: roleId }, { token });
 
 let account: TestAccount;
 
@@ -126,7 +127,7 @@ describe('updateRamRole', () => {
       expectError(await assume(dropped.token, roleId), 'FORBIDDEN', { dataField: 'assumeRole' });
     });
 
-    it("a user still trusted keeps its role session; a newly added user can assume the role", async () => {
+    it('a user still trusted keeps its role session; a newly added user can assume the role', async () => {
       expect(await actsAs(keptSession)).toBe(roleId);
       expect(await actsAs(await assumeRole(t.client, added.token, roleId))).toBe(roleId);
     });
@@ -170,7 +171,11 @@ describe('updateRamRole', () => {
     const role = await createRole(t.client, account.token, [], uniqueName('by-admin'));
     const result = await updateRole(admin.token, { id: role.id, description: 'set by the admin', trustedUserIds: [user.id] });
     expect(result.errors).toBeUndefined();
-    expect(await roleAsSeenBy(account.token, role.id)).toEqual({ id: role.id, description: 'set by the admin', trustedUsers: [{ id: user.id }] });
+    expect(await roleAsSeenBy(account.token, role.id)).toEqual({
+      id: role.id,
+      description: 'set by the admin',
+      trustedUsers: [{ id: user.id }],
+    });
     expect(await actsAs(await assumeRole(t.client, user.token, role.id))).toBe(role.id);
   });
 
@@ -280,7 +285,11 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('across two server processes'
     expect(await actsAs(user.token, viaB)).toBe(user.id);
     expect(await actsAs(roleSession, viaB)).toBe(role.id);
 
-    const revoked = await t.client.request(`mutation($id: ID!) { revokeSessions(principalId: $id) { id } }`, { id: user.id }, { token: account.token });
+    const revoked = await t.client.request(
+      `mutation($id: ID!) { revokeSessions(principalId: $id) { id } }`,
+      { id: user.id },
+      { token: account.token },
+    );
     expect(revoked.errors).toBeUndefined();
     expect(await actsAs(user.token, viaB)).toBe('UNAUTHENTICATED');
     expect(await actsAs(roleSession, viaB)).toBe('UNAUTHENTICATED');
@@ -292,7 +301,11 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('across two server processes'
     const roleSession = await assumeRole(t.client, user.token, role.id);
     expect(await actsAs(roleSession, viaB)).toBe(role.id);
 
-    const revoked = await t.client.request(`mutation($id: ID!) { revokeSessions(principalId: $id) { id } }`, { id: role.id }, { token: account.token });
+    const revoked = await t.client.request(
+      `mutation($id: ID!) { revokeSessions(principalId: $id) { id } }`,
+      { id: role.id },
+      { token: account.token },
+    );
     expect(revoked.errors).toBeUndefined();
     expect(await actsAs(roleSession, viaB)).toBe('UNAUTHENTICATED');
     expect(await actsAs(user.token, viaB)).toBe(user.id);

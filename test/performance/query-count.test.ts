@@ -83,6 +83,54 @@ describe('statements per request are constant in list sizes', () => {
   }, 120_000);
 });
 
+/** The console page, with what the viewer may do on the workspace, on each member and on each key (issue #13). */
+const CONSOLE_PAGE_WITH_PERMISSIONS = `query($w: ID!) {
+  workspace(id: $w) {
+    id name kind
+    viewerPages
+    viewerPermissions { renameWorkspace manageMembers authorizeModel createApiKey listApiKeys readUsage }
+    members(first: 100) {
+      edges { node { pages role
+        principal { id name ... on RamUser { loginName viewerPermissions { manageRamIdentity attachPolicy manageAccessKeys revokeSessions } } }
+        apiKeys { id prefix viewerPermissions { readApiKey deleteApiKey manageApiKey } } } }
+    }
+    modelAuthorizations(first: 100) { edges { node { inference finetune deploy model { id displayName } } } }
+  }
+}`;
+
+describe('viewerPermissions on a console page', () => {
+  it('costs the same with 10 and with 100 members, and at most a constant more than the page without them', async () => {
+    const root = await signUp(t.client);
+    await t.client.ok<{ activateModelStudio: { id: string } }>(
+      `mutation { activateModelStudio(input: { region: CN_BEIJING, acceptServiceAgreement: true }) { id } }`,
+      {},
+      root.token,
+    );
+    const small = await workspaceWithMembers(root.token, 'small', 10);
+    const large = await workspaceWithMembers(root.token, 'large', 100);
+    const admin = await createUser(t.client, root.token);
+    await t.client.ok(`mutation($id: ID!) { registerModelStudioUser(principalId: $id) { id } }`, { id: admin.id }, root.token);
+    for (const w of [small, large]) {
+      await t.client.ok(
+        `mutation($w: ID!, $p: ID!) { setMemberPermissions(input: { workspaceId: $w, principalId: $p, pages: [ADMINISTRATOR] }) { pages } }`,
+        { w, p: admin.id },
+        root.token,
+      );
+    }
+    const fa = await createUser(t.client, root.token);
+    await attachPolicy(t.client, root.token, fa.id, 'AliyunBailianFullAccess');
+
+    // The root and a policy holder need no membership; a workspace administrator's is loaded once.
+    for (const token of [root.token, fa.token, admin.token]) {
+      const without = await statementsFor(CONSOLE_PAGE_QUERY, { w: large }, token);
+      const forSmall = await statementsFor(CONSOLE_PAGE_WITH_PERMISSIONS, { w: small }, token);
+      const forLarge = await statementsFor(CONSOLE_PAGE_WITH_PERMISSIONS, { w: large }, token);
+      expect(forLarge).toBe(forSmall);
+      expect(forLarge).toBeLessThanOrEqual(without + 3);
+    }
+  }, 180_000);
+});
+
 describe('the inference proxy path', () => {
   it('modelAccess with an API key costs one statement, authentication included', async () => {
     const root = await signUp(t.client);

@@ -18,12 +18,14 @@ import {
   authorizeCall,
   decided,
   enforcedWorkspace,
+  isolatedGateway,
   recordUsage,
   recorded,
   setBudget,
   setRateLimit,
   sleep,
   tally,
+  within,
   type BudgetView,
 } from './support.js';
 
@@ -31,6 +33,8 @@ import {
 const PRICES = { 'qwen-max': { input: 1.6, output: 6.4 }, 'qwen-plus': { input: 0.4, output: 1.2 } } as const;
 const costOf = (model: keyof typeof PRICES, input: number, output: number) =>
   (input * PRICES[model].input + output * PRICES[model].output) / 1_000_000;
+
+const byText = (a: string, b: string) => a.localeCompare(b);
 
 const MODEL_ACCESS = `query($m: ID!) { modelAccess(model: $m) { allowed reason } }`;
 
@@ -85,10 +89,17 @@ describe.each<[string, Partial<Config>]>([
     const { allowed, others } = tally(answers);
     expect(allowed).toHaveLength(7);
     expect(others).toEqual(Array(13).fill('RATE_LIMITED'));
-    expect(new Set(allowed.map((a) => a.callId)).size).toBe(7);
     // Each allowed call left the window one request emptier: 6, 5, … 0 remaining, once each.
-    expect(allowed.map((a) => a.rateLimit?.remaining).sort()).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(allowed.map((a) => a.rateLimit?.remaining ?? -1).sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5, 6]);
     expect((await decided(t.client, key.secret, 'qwen-max')).reason).toBe('RATE_LIMITED');
+  });
+
+  it('concurrent allowed calls get distinct callIds, each recorded once', async () => {
+    const { key } = await enforcedWorkspace(t.client, account, 'qwen-max', null);
+    const callIds = await Promise.all(Array.from({ length: 20 }, () => allowedCallId(t.client, key.secret, 'qwen-max')));
+    expect(new Set(callIds).size, 'distinct callIds among 20 concurrent allowed calls').toBe(20);
+    const results = await Promise.all(callIds.map((callId) => recordUsage(t.client, key.secret, callId, 1, 1)));
+    expect(results.map(outcomeOf)).toEqual(Array(20).fill('OK'));
   });
 
   it('a window is full again once its period is over', async () => {
@@ -119,21 +130,6 @@ describe.each<[string, Partial<Config>]>([
     expect((await decided(t.client, key.secret, 'qwen-plus')).reason).toBe('RATE_LIMITED');
     // qwen-max has a window of its own, untouched.
     expect(await decided(t.client, key.secret, 'qwen-max')).toMatchObject({ allowed: true, rateLimit: { remaining: 1 } });
-  });
-
-  it('the usage limit counts recorded tokens and the estimate of the next call', async () => {
-    const { key } = await enforcedWorkspace(t.client, account, 'qwen-max', { usageLimit: 100, usageLimitPeriodSeconds: 60 });
-    const first = await allowedCallId(t.client, key.secret, 'qwen-max', 80);
-    await recorded(t.client, key.secret, first, 50, 30);
-    const tooBig = await decided(t.client, key.secret, 'qwen-max', { estimatedTokens: 30 });
-    expect(tooBig).toMatchObject({ allowed: false, reason: 'RATE_LIMITED', callId: null });
-    expect(tooBig.retryAfterSeconds).toBeGreaterThan(0);
-    expect(tooBig.retryAfterSeconds).toBeLessThanOrEqual(60);
-    const fits = await allowedCallId(t.client, key.secret, 'qwen-max', 10);
-    await recorded(t.client, key.secret, fits, 20, 10);
-    // 110 tokens of 100: the window is used up, whatever the estimate.
-    expect((await decided(t.client, key.secret, 'qwen-max')).reason).toBe('RATE_LIMITED');
-    expect((await decided(t.client, key.secret, 'qwen-max', { estimatedTokens: 0 })).reason).toBe('RATE_LIMITED');
   });
 
   it('a workspace past its budget is refused BUDGET_EXCEEDED until the budget is raised', async () => {
@@ -263,7 +259,7 @@ describe.each<[string, Partial<Config>]>([
       expect(byModel[1]?.cost).toBeCloseTo(qwenPlus, 10);
 
       const byKey = Object.fromEntries((await usage('API_KEY')).map((b) => [b.key, b]));
-      expect(Object.keys(byKey).sort()).toEqual([keyA.id, keyB.id].sort());
+      expect(Object.keys(byKey).sort(byText)).toEqual([keyA.id, keyB.id].sort(byText));
       expect(byKey[keyA.id]).toMatchObject({ calls: 2, inputTokens: 110, outputTokens: 70 });
       expect(byKey[keyA.id]?.cost).toBeCloseTo(costOf('qwen-max', 100, 50) + qwenPlus, 10);
       expect(byKey[keyB.id]).toMatchObject({ calls: 1, inputTokens: 1000, outputTokens: 0 });
@@ -311,7 +307,11 @@ describe.each<[string, Partial<Config>]>([
       expectError(result, 'FORBIDDEN');
       const cleared = await t.client.request(SET_WORKSPACE_BUDGET, { w: workspaceId, l: null }, { token: admin.token });
       expectError(cleared, 'FORBIDDEN');
-      const budget = await t.client.request<{ workspace: { budget: BudgetView | null } }>(BUDGET, { w: workspaceId }, { token: admin.token });
+      const budget = await t.client.request<{ workspace: { budget: BudgetView | null } }>(
+        BUDGET,
+        { w: workspaceId },
+        { token: admin.token },
+      );
       expect(outcomeOf(budget)).toBe('OK');
       expect(dataOf(budget).workspace.budget).toMatchObject({ monthlyLimit: 3, spentThisMonth: 0 });
     });
@@ -337,5 +337,56 @@ describe.each<[string, Partial<Config>]>([
       const { workspaceId } = await enforcedWorkspace(t.client, account, 'qwen-max', null);
       expectError(await t.client.request(SET_WORKSPACE_BUDGET, { w: workspaceId, l: -1 }, { token: account.token }), 'BAD_USER_INPUT');
     });
+  });
+
+  /**
+   * recordModelUsage counts tokens inside the transaction that records the call: with the
+   * counters in the database that must not wait for a second connection (PGlite has one; a
+   * PostgreSQL pool has a few). A gateway of its own, so that a wedged one fails only these cases.
+   */
+  describe('the token window', () => {
+    const g = isolatedGateway(overrides);
+    let owner: ModelStudioAccount;
+    const record = (secret: string, callId: string, input: number, output: number) =>
+      within(8_000, 'recordModelUsage', recorded(g.client, secret, callId, input, output));
+
+    beforeAll(async () => {
+      owner = await modelStudioAccount(g.client);
+    });
+
+    it('the usage limit counts recorded tokens and the estimate of the next call', async () => {
+      const { key } = await enforcedWorkspace(g.client, owner, 'qwen-max', { usageLimit: 100, usageLimitPeriodSeconds: 60 });
+      const first = await allowedCallId(g.client, key.secret, 'qwen-max', 80);
+      await record(key.secret, first, 50, 30);
+      const tooBig = await decided(g.client, key.secret, 'qwen-max', { estimatedTokens: 30 });
+      expect(tooBig).toMatchObject({ allowed: false, reason: 'RATE_LIMITED', callId: null });
+      expect(tooBig.retryAfterSeconds).toBeGreaterThan(0);
+      expect(tooBig.retryAfterSeconds).toBeLessThanOrEqual(60);
+      const fits = await allowedCallId(g.client, key.secret, 'qwen-max', 10);
+      await record(key.secret, fits, 20, 10);
+      // 110 tokens of 100: the window is used up, whatever the estimate.
+      expect((await decided(g.client, key.secret, 'qwen-max')).reason).toBe('RATE_LIMITED');
+      expect((await decided(g.client, key.secret, 'qwen-max', { estimatedTokens: 0 })).reason).toBe('RATE_LIMITED');
+    }, 10_000);
+
+    it('15 concurrent recordings all count', async () => {
+      const { key } = await enforcedWorkspace(g.client, owner, 'qwen-max', { usageLimit: 1_000, usageLimitPeriodSeconds: 60 });
+      // One after the other, so that the callIds differ (see the case of concurrent callIds above).
+      const callIds: string[] = [];
+      for (let i = 0; i < 15; i++) {
+        callIds.push(await allowedCallId(g.client, key.secret, 'qwen-max'));
+        await sleep(2);
+      }
+      expect(new Set(callIds).size).toBe(15);
+      const results = await within(
+        8_000,
+        '15 concurrent recordModelUsage',
+        Promise.all(callIds.map((callId) => recordUsage(g.client, key.secret, callId, 40, 20))),
+      );
+      expect(results.map(outcomeOf)).toEqual(Array(15).fill('OK'));
+      // 900 of 1,000 tokens used: 100 more fit, 101 do not.
+      expect((await decided(g.client, key.secret, 'qwen-max', { estimatedTokens: 101 })).reason).toBe('RATE_LIMITED');
+      expect((await decided(g.client, key.secret, 'qwen-max', { estimatedTokens: 100 })).reason).toBe('ALLOWED');
+    }, 10_000);
   });
 });

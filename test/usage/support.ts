@@ -1,6 +1,8 @@
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
+import type { Config } from '../../src/config.js';
 import { defined } from '../helpers/assertions.js';
 import { outcomeOf, type GraphQLClient } from '../helpers/graphql-client.js';
+import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 import { authorizeModel, createKey, createWorkspace, type CreatedKey, type ModelStudioAccount } from '../helpers/model-studio-fixtures.js';
 
 /**
@@ -74,7 +76,11 @@ export interface RecordedUsage {
 }
 
 export function recordUsage(client: GraphQLClient, secret: string, callId: string, inputTokens: number, outputTokens: number) {
-  return client.request<{ recordModelUsage: RecordedUsage | null }>(RECORD_MODEL_USAGE, { c: callId, i: inputTokens, o: outputTokens }, { token: secret });
+  return client.request<{ recordModelUsage: RecordedUsage | null }>(
+    RECORD_MODEL_USAGE,
+    { c: callId, i: inputTokens, o: outputTokens },
+    { token: secret },
+  );
 }
 
 /** A recordModelUsage that must succeed; what it recorded. */
@@ -160,3 +166,35 @@ export function tally(answers: Array<CallAuthorization | { error: string }>) {
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The promise's value, or a failure naming `what` when it does not settle within `ms` (a wedged server fails the test, not the run). */
+export function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  // The loser of the race settles later (or never): its rejection is expected, not unhandled.
+  promise.catch(() => {});
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * A gateway of its own for a describe block, for cases that could wedge their server when the
+ * implementation is wrong: its close is bounded, so that a wedged gateway fails the case and
+ * not the whole file (the worker process is discarded at the end of the run anyway).
+ */
+export function isolatedGateway(overrides: Partial<Config> = {}): TestGateway {
+  let started: TestGateway | undefined;
+  beforeAll(async () => {
+    started = await startTestGateway(overrides);
+  });
+  afterAll(async () => {
+    if (started) await within(15_000, 'closing the isolated gateway', started.close()).catch(() => {});
+  }, 20_000);
+  return new Proxy({} as TestGateway, {
+    get: (_target, key) => {
+      if (started === undefined) throw new Error(`isolatedGateway: read ${String(key)} before the gateway started`);
+      return Reflect.get(started, key);
+    },
+  });
+}

@@ -21,11 +21,30 @@ const SESSION_KEY = 'model-studio-gateway:graphiql:session';
 const DEFAULT_QUERY = `# Sign in above, then run with Ctrl-Enter (⌘-Enter).
 # Every type and field: the book icon, on the left.
 
+# What you may do: viewerPermissions answers from the same policy that guards each operation.
 {
   viewer {
     principal { kind name }
-    account { name }
+    account { name viewerPermissions { createWorkspace manageRamIdentity readAudit } }
     isSuperAdministrator
+  }
+  workspaces(first: 20) {
+    edges {
+      node {
+        name
+        kind
+        viewerPages
+        viewerPermissions {
+          renameWorkspace
+          manageMembers
+          authorizeModel
+          createApiKey
+          listApiKeys
+          manageKnowledgeBases
+          readUsage
+        }
+      }
+    }
   }
 }
 `;
