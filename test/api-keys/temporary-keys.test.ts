@@ -99,6 +99,17 @@ describe('createTemporaryApiKey', () => {
     expect(Date.parse(shortest.expiresAt)).toBeLessThanOrEqual(Date.now() + 1_500);
   });
 
+  it.each([1, 2, 60])('a key asked for %i s lives at least that long from the request, and works at once', async (seconds) => {
+    const asked = Date.now();
+    const temporary = await temporaryKey(parent.secret, seconds);
+    expect(
+      Date.parse(temporary.expiresAt),
+      `expiresAt ${temporary.expiresAt}, asked at ${new Date(asked).toISOString()}`,
+    ).toBeGreaterThanOrEqual(asked + seconds * 1000);
+    expect(Date.parse(temporary.expiresAt)).toBeLessThanOrEqual(Date.now() + seconds * 1000 + 1_000);
+    expect(await answers(temporary.secret)).toEqual(WORKS);
+  });
+
   it.each([
     ['0', 0],
     ['1,801', 1_801],

@@ -334,6 +334,8 @@ const TENANT_TABLES = [
   'api_key',
   'access_key',
   'knowledge_base',
+  'workspace_budget',
+  'model_usage',
 ] as const;
 
 /** A digest of a table's rows that match `where`: equal digests, equal rows. */
