@@ -80,6 +80,7 @@ export function temporaryKeyPool(keys: number): number[] {
 /** Temporary keys (`st-…`) derived from seeded keys (generation 1: never rotated), signed as the server signs them. */
 export async function signTemporaryKeys(keyNumbers: readonly number[], ttlSeconds = 1800): Promise<string[]> {
   const signer = new SessionSigner(JWT_SECRET, ttlSeconds);
-  const issued = await Promise.all(keyNumbers.map((n) => signer.issueTemporaryKey({ apiKeyId: benchKeyId(n), generation: 1 }, ttlSeconds)));
+  const expiresAt = new Date((Math.floor(Date.now() / 1000) + ttlSeconds) * 1000);
+  const issued = await Promise.all(keyNumbers.map((n) => signer.issueTemporaryKey({ apiKeyId: benchKeyId(n), generation: 1 }, expiresAt)));
   return issued.map((key) => key.secret);
 }

@@ -9,6 +9,7 @@ import type { DatabaseHandle } from './db/database.js';
 import { errorLoggingPlugin, formatError } from './http/error-masking.js';
 import { clientAddress } from './http/client-address.js';
 import { createGraphQLHandler } from './http/graphql-handler.js';
+import { handleCors } from './http/cors.js';
 import { createMetricsServer, serveMetrics } from './http/metrics-route.js';
 import { serveGraphiQL } from './graphiql/serve-graphiql.js';
 import { hostileInputPlugin } from './limits/hostile-input.js';
@@ -50,6 +51,9 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
     hideSchemaDetailsFromClientErrors: !config.schemaSuggestions,
     includeStacktraceInErrorResponses: false,
     allowBatchedHttpRequests: false,
+    // Trusted documents on (TRUSTED_DOCUMENTS_MODE): no APQ, whose cache any client could fill;
+    // listed documents are resolved by the HTTP handler (src/http/trusted-documents.ts).
+    ...(config.trustedDocuments.mode === 'off' ? {} : { persistedQueries: false as const }),
     csrfPrevention: true,
     // Apollo's own SIGINT/SIGTERM handlers would stop it under in-flight requests and kill the
     // process by the signal; src/main.ts shuts down gracefully instead.
@@ -101,12 +105,16 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
     };
   }
 
-  const graphql = createGraphQLHandler(apollo, contextFor, { exposeStatementCount: config.exposeStatementCount });
+  const graphql = createGraphQLHandler(apollo, contextFor, {
+    exposeStatementCount: config.exposeStatementCount,
+    trustedDocuments: config.trustedDocuments,
+  });
   /** Requests still running: a client that went away leaves its request running on the server. */
   const inFlight = new Set<Promise<void>>();
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://gateway.invalid');
     const done = (async () => {
+      if (handleCors(req, res, url, config.corsOrigins)) return;
       if (url.pathname === '/graphql' && config.graphiql && isBrowserVisit(req, url)) return redirect(res, '/graphiql');
       if (url.pathname === '/graphql') return graphql(req, res, url);
       if (await serveModelCallAuthorization(req, res, url, (request) => contextFor(request))) return;

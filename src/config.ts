@@ -1,5 +1,13 @@
 import { z } from 'zod';
 import { parseCidr } from './policy/cidr.js';
+import {
+  ManifestError,
+  NO_TRUSTED_DOCUMENTS,
+  TRUSTED_DOCUMENTS_MODES,
+  readManifest,
+  type TrustedDocuments,
+} from './http/trusted-documents.js';
+import { parseCorsOrigin } from './http/cors.js';
 
 const booleanFlag = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
 
@@ -23,6 +31,11 @@ const environmentSchema = z.object({
   LOGIN_FAILURES_BEFORE_LOCKOUT: z.coerce.number().int().min(1).default(5),
   MUTATION_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(120),
   REDIS_URL: z.string().url().optional(),
+  // Read by the OpenTelemetry SDK itself (src/observability/tracing.ts); validated here so a bad one stops the start.
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
+  TRUSTED_DOCUMENTS: z.string().min(1).optional(),
+  TRUSTED_DOCUMENTS_MODE: z.enum(TRUSTED_DOCUMENTS_MODES).default('off'),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   METRICS_HOST: z.string().min(1).optional(),
@@ -35,6 +48,19 @@ const environmentSchema = z.object({
         .filter(Boolean),
     )
     .refine((cidrs) => cidrs.every((cidr) => parseCidr(cidr) !== null), 'must be comma-separated IP addresses or CIDRs')
+    .optional(),
+  CORS_ORIGINS: z
+    .string()
+    .transform((text, ctx) => {
+      const origins: string[] = [];
+      for (const part of text.split(',').map((entry) => entry.trim())) {
+        if (!part) continue;
+        const parsed = parseCorsOrigin(part);
+        if ('problem' in parsed) ctx.addIssue({ code: 'custom', message: parsed.problem });
+        else origins.push(parsed.origin);
+      }
+      return origins;
+    })
     .optional(),
 });
 
@@ -88,8 +114,18 @@ export interface Config {
    * `sourceIp`); empty: the socket's peer is the client.
    */
   trustedProxies: string[];
+  /**
+   * Origins of the browser front ends allowed to call `/graphql` (CORS, src/http/cors.ts), as
+   * browsers send them (`https://console.example.com`); empty: none.
+   */
+  corsOrigins: string[];
   /** Where model calls are counted: Redis when set, the database (PostgreSQL or PGlite) otherwise. */
   redisUrl: string | null;
+  /**
+   * Trusted documents (TRUSTED_DOCUMENTS, TRUSTED_DOCUMENTS_MODE; src/http/trusted-documents.ts):
+   * the manifest's operations by id, and who must send one of them instead of free text.
+   */
+  trustedDocuments: TrustedDocuments;
 }
 
 export class ConfigError extends Error {}
@@ -137,8 +173,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       token: e.METRICS_TOKEN ?? null,
     },
     trustedProxies: e.TRUSTED_PROXIES ?? [],
+    corsOrigins: e.CORS_ORIGINS ?? [],
     redisUrl: e.REDIS_URL ?? null,
+    trustedDocuments: trustedDocuments(e),
   };
+}
+
+/** The manifest, read and checked at start (every id the SHA-256 of its body); a mode needs one. */
+function trustedDocuments(e: z.infer<typeof environmentSchema>): TrustedDocuments {
+  const mode = e.TRUSTED_DOCUMENTS_MODE;
+  if (!e.TRUSTED_DOCUMENTS) {
+    if (mode === 'off') return NO_TRUSTED_DOCUMENTS;
+    throw new ConfigError(`Invalid configuration:\n  TRUSTED_DOCUMENTS_MODE: ${mode} needs a manifest (TRUSTED_DOCUMENTS)`);
+  }
+  try {
+    return { mode, source: e.TRUSTED_DOCUMENTS, documents: readManifest(e.TRUSTED_DOCUMENTS) };
+  } catch (error) {
+    if (error instanceof ManifestError) throw new ConfigError(`Invalid configuration:\n  TRUSTED_DOCUMENTS: ${error.message}`);
+    throw error;
+  }
 }
 
 /**

@@ -5,6 +5,7 @@ import { openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { createGateway } from './app.js';
 import { createLogger } from './logger.js';
+import { startTracing, stopTracing, tracingConfig, tracingStarted } from './observability/tracing.js';
 
 async function main() {
   let config: Config;
@@ -18,6 +19,14 @@ async function main() {
     throw error;
   }
   const logger = createLogger(config.logLevel);
+  const tracing = tracingConfig();
+  if (tracing && !tracingStarted()) {
+    // Started too late to patch `node:http`, `graphql` and `pg` (already loaded): authorization and PGlite spans only.
+    logger.warn(
+      'OTEL_EXPORTER_OTLP_ENDPOINT is set: start with `node --import ./dist/src/observability/register-tracing.js` (npm start does) for HTTP, GraphQL and pg spans',
+    );
+    await startTracing(tracing);
+  }
   const database = await openDatabase(
     config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dataDir: config.dataDir },
   );
@@ -47,6 +56,7 @@ async function main() {
     try {
       await gateway.stop();
       await database.close();
+      await stopTracing();
     } catch (error) {
       logger.error({ err: error }, 'shutdown failed');
       process.exit(1);

@@ -1,3 +1,4 @@
+import { SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
 import type { Authentication } from '../auth/authentication.js';
 import type { RequestContext, SignedInContext } from '../context.js';
 import {
@@ -75,7 +76,40 @@ export function decideFor(ctx: SignedInContext, ability: Ability, target: Target
   return decision;
 }
 
-async function decideAfresh(ctx: SignedInContext, ability: Ability, target: Target): Promise<Decision> {
+/** A span per computed decision (repeats within a request are not); a no-op unless an SDK is registered. */
+const tracer = trace.getTracer('model-studio-gateway/authorization');
+
+function decideAfresh(ctx: SignedInContext, ability: Ability, target: Target): Promise<Decision> {
+  return tracer.startActiveSpan('authz.decide', async (span) => {
+    try {
+      const decision = await computeDecision(ctx, ability, target);
+      if (span.isRecording()) span.setAttributes(decisionAttributes(ctx, target, decision));
+      return decision;
+    } catch (error) {
+      span.recordException(error instanceof Error ? error : String(error));
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+function decisionAttributes(ctx: SignedInContext, target: Target, decision: Decision): Attributes {
+  return {
+    'authz.ability': decision.ability,
+    'authz.allowed': decision.allowed,
+    'authz.layer': decision.layer,
+    'authz.resource_type': target.label,
+    'authz.resource_id': target.resourceId,
+    'authz.principal_id': ctx.auth.principal.id,
+    'authz.reasons': decision.reasons,
+    ...(decision.scope ? { 'authz.scope': decision.scope } : {}),
+    ...(decision.denial ? { 'authz.denial': decision.denial } : {}),
+  };
+}
+
+async function computeDecision(ctx: SignedInContext, ability: Ability, target: Target): Promise<Decision> {
   const actor = await actorOf(ctx, ctx.auth);
   const direct = decide(ability, directFacts(actor, target));
   if (direct.allowed && (direct.scope === undefined || direct.scope === 'ALL')) return direct;

@@ -251,15 +251,15 @@ export async function createTemporaryApiKey(ctx: SignedInContext, input: { expir
   const parent = mustExist(ctx.auth.apiKey, 'the API key of a createTemporaryApiKey request');
   const presented = ctx.presentedApiKey;
   const withPreviousSecret = presented !== null && 'secretHash' in presented && presented.secretHash !== parent.secret_hash;
-  const deadlines = [
-    Date.now() + seconds * 1000,
-    parent.expires_at?.getTime(),
-    withPreviousSecret ? parent.previous_secret_expires_at?.getTime() : undefined,
-  ];
-  const lifetime = Math.floor((Math.min(...deadlines.filter((at): at is number => at !== undefined)) - Date.now()) / 1000);
-  if (lifetime < 1) throw badUserInput('input.expiresInSeconds', 'the API key expires within a second');
+  // Whole seconds (a token's expiry): at least the lifetime asked for, never past the parent's own end.
+  const now = Date.now();
+  const parentEnds = [parent.expires_at, withPreviousSecret ? parent.previous_secret_expires_at : null].flatMap((at) =>
+    at ? [Math.floor(at.getTime() / 1000)] : [],
+  );
+  const expiresAtSeconds = Math.min(Math.ceil((now + seconds * 1000) / 1000), ...parentEnds);
+  if (expiresAtSeconds * 1000 <= now) throw badUserInput('input.expiresInSeconds', 'the API key expires within a second');
   const generation = parent.secret_generation - (withPreviousSecret ? 1 : 0);
-  const issued = await ctx.services.signer.issueTemporaryKey({ apiKeyId: parent.id, generation }, lifetime);
+  const issued = await ctx.services.signer.issueTemporaryKey({ apiKeyId: parent.id, generation }, new Date(expiresAtSeconds * 1000));
   await audited(
     ctx,
     'createTemporaryApiKey',

@@ -64,18 +64,20 @@ export class SessionSigner {
    * A temporary key: `st-` and a token signed for the temporary-key audience. Verifying it needs
    * no database write; whether its parent still works is read with the parent on each request.
    */
-  async issueTemporaryKey(claims: TemporaryKeyClaims, ttlSeconds: number): Promise<{ secret: string; expiresAt: Date }> {
+  /** `expiresAt` is in whole seconds (a JWT's `exp`): the caller rounds it to keep within its bounds. */
+  async issueTemporaryKey(claims: TemporaryKeyClaims, expiresAt: Date): Promise<{ secret: string; expiresAt: Date }> {
     const now = Math.floor(Date.now() / 1000);
+    const exp = Math.floor(expiresAt.getTime() / 1000);
     const token = await new SignJWT({ gen: claims.generation })
       .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
       .setIssuer(ISSUER)
       .setAudience(TEMPORARY_KEY_AUDIENCE)
       .setSubject(claims.apiKeyId)
       .setIssuedAt(now)
-      .setExpirationTime(now + ttlSeconds)
+      .setExpirationTime(exp)
       .setJti(randomUUID())
       .sign(this.key);
-    return { secret: `${TEMPORARY_KEY_PREFIX}${token}`, expiresAt: new Date((now + ttlSeconds) * 1000) };
+    return { secret: `${TEMPORARY_KEY_PREFIX}${token}`, expiresAt: new Date(exp * 1000) };
   }
 
   /** A MAC of `data` under a key derived for `purpose`: tokens of one purpose never pass for another's. */

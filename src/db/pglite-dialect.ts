@@ -1,4 +1,5 @@
 import type { PGlite, Results } from '@electric-sql/pglite';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import {
   CompiledQuery,
   PostgresAdapter,
@@ -81,10 +82,33 @@ class PGliteDriver implements Driver {
   }
 }
 
+/**
+ * PGlite is not `pg`: the pg instrumentation does not see its statements, so each gets a span here,
+ * named and attributed as that instrumentation's (`pglite.query:SELECT`, `db.query.text`; the text
+ * only, never the parameters). A no-op unless an OpenTelemetry SDK is registered.
+ */
+const tracer = trace.getTracer('model-studio-gateway/pglite');
+
 class PGliteConnection implements DatabaseConnection {
   constructor(private readonly pglite: PGlite) {}
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    const span = tracer.startSpan('pglite.query', { kind: SpanKind.CLIENT });
+    if (!span.isRecording()) return this.run(compiled);
+    span.updateName(`pglite.query:${compiled.sql.trimStart().split(/\s/, 1)[0]?.toUpperCase() ?? ''}`);
+    span.setAttributes({ 'db.system.name': 'postgresql', 'db.query.text': compiled.sql });
+    try {
+      return await this.run(compiled);
+    } catch (error) {
+      span.recordException(error instanceof Error ? error : String(error));
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  private async run<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     // Without parameters the simple protocol runs, which accepts several statements (migrations).
     const result = compiled.parameters.length
       ? await this.pglite.query<R>(compiled.sql, [...compiled.parameters])

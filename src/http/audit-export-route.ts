@@ -9,8 +9,14 @@ import { forbidden, isApiError, unauthenticated } from '../errors.js';
 import { accountTarget } from '../node-kinds.js';
 import { type Cursor, toConnection } from '../relay/connection.js';
 
-/** Events read per statement: what the export holds in memory at most, with one page's text. */
+/** Events read per statement: what the export holds in memory at most. */
 export const AUDIT_EXPORT_PAGE_SIZE = 1000;
+/**
+ * Lines are written in chunks of about this many characters: few writes, and each chunk small
+ * enough for V8's young generation (a page's text in one string, ~1 MB, would be a large object
+ * that only a full collection frees, and the heap would grow by one per page until one runs).
+ */
+const CHUNK_CHARACTERS = 32 * 1024;
 
 function jsonError(res: ServerResponse, status: number, error: { message: string; extensions: Record<string, unknown> }, headers = {}) {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers });
@@ -18,10 +24,13 @@ function jsonError(res: ServerResponse, status: number, error: { message: string
   return true;
 }
 
-/** Writes a chunk and, when the socket's buffer is full, waits until it drains or the client goes. */
-function write(res: ServerResponse, chunk: string): Promise<void> | undefined {
-  if (res.write(chunk)) return undefined;
-  return new Promise((resolve) => {
+/**
+ * Writes a chunk and, when the socket's buffer is full, waits until it drains or the response
+ * closes. Called only while the response is open: 'close' cannot have been missed.
+ */
+async function write(res: ServerResponse, chunk: string): Promise<void> {
+  if (res.write(chunk)) return;
+  await new Promise<void>((resolve) => {
     const done = () => {
       res.off('drain', done);
       res.off('close', done);
@@ -97,19 +106,36 @@ async function streamTrail(ctx: SignedInContext, res: ServerResponse, filter: Au
     gone = true;
   });
   let after = start;
+  let events = 0;
   try {
     while (!gone) {
       const rows = await listAuditEvents(ctx.db, accountId, filter, { limit: AUDIT_EXPORT_PAGE_SIZE, after });
       const page = toConnection(rows, AUDIT_EXPORT_PAGE_SIZE, (event) => ['', event.id]);
-      const text = page.edges.map((edge) => `${JSON.stringify({ ...auditEventView(edge.node), cursor: edge.cursor })}\n`).join('');
-      if (text && !gone) await write(res, text);
+      if (gone) break;
+      let chunk: string[] = [];
+      let size = 0;
+      for (const edge of page.edges) {
+        const line = `${JSON.stringify({ ...auditEventView(edge.node), cursor: edge.cursor })}\n`;
+        chunk.push(line);
+        size += line.length;
+        if (size >= CHUNK_CHARACTERS) {
+          await write(res, chunk.join(''));
+          if (gone) break;
+          chunk = [];
+          size = 0;
+        }
+        events++;
+      }
+      if (chunk.length && !gone) await write(res, chunk.join(''));
       const last = page.edges.at(-1);
       if (!page.pageInfo.hasNextPage || !last) break;
       after = ['', last.node.id];
     }
-    if (!gone) res.end();
+    const complete = !gone;
+    if (complete) res.end();
+    ctx.services.logger.info({ requestId: ctx.requestId, accountId, events, complete }, 'audit export');
   } catch (error) {
-    ctx.services.logger.error({ err: error, requestId: ctx.requestId }, 'the audit export stopped midway');
+    ctx.services.logger.error({ err: error, requestId: ctx.requestId, accountId, events }, 'the audit export stopped midway');
     res.destroy();
   }
 }

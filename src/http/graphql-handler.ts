@@ -4,6 +4,7 @@ import { GraphQLError } from 'graphql';
 import type { RequestContext } from '../context.js';
 import type { StatementCount } from '../db/statement-counter.js';
 import { DATABASE_UNAVAILABLE_MESSAGE, RETRY_AFTER_SECONDS, isDatabaseUnavailable } from './error-masking.js';
+import { NO_TRUSTED_DOCUMENTS, resolveTrustedDocument, type TrustedDocuments } from './trusted-documents.js';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 /**
@@ -64,10 +65,17 @@ function errorContentType(accept: string | undefined): string {
     : 'application/graphql-response+json; charset=utf-8';
 }
 
-function sendError(req: IncomingMessage, res: ServerResponse, status: number, message: string, code: string) {
+function sendError(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  message: string,
+  code: string,
+  headers: Record<string, string> = {},
+) {
   // A refused body may not have been read to its end: the connection is not reused.
   const close = status === 413 ? { connection: 'close' } : {};
-  res.writeHead(status, { 'content-type': errorContentType(req.headers.accept), ...close });
+  res.writeHead(status, { 'content-type': errorContentType(req.headers.accept), ...headers, ...close });
   res.end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
 }
 
@@ -75,7 +83,7 @@ function sendError(req: IncomingMessage, res: ServerResponse, status: number, me
 export function createGraphQLHandler(
   apollo: ApolloServer<RequestContext>,
   contextFor: (req: IncomingMessage, count: StatementCount | null) => Promise<RequestContext>,
-  options: { exposeStatementCount: boolean },
+  options: { exposeStatementCount: boolean; trustedDocuments?: TrustedDocuments },
 ) {
   return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     const headers = new HeaderMap();
@@ -102,9 +110,18 @@ export function createGraphQLHandler(
         body = text;
       }
     }
+    // Trusted documents (src/http/trusted-documents.ts): a listed document asked for by id becomes
+    // its text; a refused request ends here, before authentication, parsing or execution.
+    const trusted = resolveTrustedDocument(options.trustedDocuments ?? NO_TRUSTED_DOCUMENTS, {
+      method: req.method ?? 'GET',
+      body,
+      search: url.search,
+      authorization: headers.get('authorization'),
+    });
+    if (!trusted.ok) return sendError(req, res, trusted.status, trusted.message, trusted.code, trusted.headers);
     const count = options.exposeStatementCount ? { statements: 0 } : null;
     const result = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: trusted.search, body: trusted.body },
       context: async () => {
         try {
           return await contextFor(req, count);

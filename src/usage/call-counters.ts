@@ -23,7 +23,12 @@ export class CounterStoreUnavailable extends Error {}
  * min(N, B).
  */
 export interface CallCounters {
-  consume(key: string, limit: number, periodSeconds: number, points?: number): Promise<WindowState>;
+  /**
+   * `within`: the transaction the consumption belongs to. A database store counts in it (so that
+   * it commits or rolls back with the rest, and never waits for a second connection); Redis
+   * ignores it.
+   */
+  consume(key: string, limit: number, periodSeconds: number, points?: number, within?: DB): Promise<WindowState>;
   peek(key: string, limit: number, periodSeconds: number): Promise<WindowState>;
   close(): Promise<void>;
 }
@@ -57,22 +62,26 @@ export function createCallCounters(store: { redisUrl: string | null; db: DB }): 
   const client = queryClient(store.db);
   const limiters = new Map<string, RateLimiterAbstract>();
 
-  /** One limiter per (limit, period): rate-limiter-flexible fixes both per instance. */
-  function limiter(limit: number, periodSeconds: number): RateLimiterAbstract {
+  const databaseLimiter = (options: { points: number; duration: number; keyPrefix: string }, storeClient: ReturnType<typeof queryClient>) =>
+    new RateLimiterPostgres({
+      ...options,
+      storeClient,
+      storeType: 'client',
+      tableName: 'model_call_counter',
+      tableCreated: true,
+      clearExpiredByTimeout: false,
+    });
+
+  /** One limiter per (limit, period): rate-limiter-flexible fixes both per instance. In a transaction, one of its own. */
+  function limiter(limit: number, periodSeconds: number, within?: DB): RateLimiterAbstract {
+    const options = { points: limit, duration: periodSeconds, keyPrefix: KEY_PREFIX };
+    if (within && !redis) return databaseLimiter(options, queryClient(within));
     const key = `${limit}/${periodSeconds}`;
     let found = limiters.get(key);
     if (!found) {
-      const options = { points: limit, duration: periodSeconds, keyPrefix: KEY_PREFIX };
       found = redis
         ? new RateLimiterRedis({ ...options, storeClient: redis, rejectIfRedisNotReady: true })
-        : new RateLimiterPostgres({
-            ...options,
-            storeClient: client,
-            storeType: 'client',
-            tableName: 'model_call_counter',
-            tableCreated: true,
-            clearExpiredByTimeout: false,
-          });
+        : databaseLimiter(options, client);
       limiters.set(key, found);
     }
     return found;
@@ -83,9 +92,9 @@ export function createCallCounters(store: { redisUrl: string | null; db: DB }): 
   };
 
   return {
-    async consume(key, limit, periodSeconds, points = 1) {
+    async consume(key, limit, periodSeconds, points = 1, within) {
       try {
-        return stateOf(await limiter(limit, periodSeconds).consume(key, points), limit, true);
+        return stateOf(await limiter(limit, periodSeconds, within).consume(key, points), limit, true);
       } catch (error) {
         if (error instanceof RateLimiterRes) return stateOf(error, limit, false);
         return unavailable(error);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { SessionSigner } from '../auth/session.js';
 
 const PREFIX = 'call_';
@@ -16,9 +17,11 @@ export interface CallClaims {
  * is recorded once, keyed by its ID (src/usage/usage.repository.ts), and a forged ID fails here.
  */
 export function issueCallId(signer: SessionSigner, claims: CallClaims): string {
-  const payload = Buffer.from(JSON.stringify([claims.apiKeyId, claims.workspaceId, claims.modelId, claims.calledAt.getTime()])).toString(
-    'base64url',
-  );
+  // A random part: two calls allowed in the same millisecond are two calls.
+  const nonce = randomBytes(9).toString('base64url');
+  const payload = Buffer.from(
+    JSON.stringify([claims.apiKeyId, claims.workspaceId, claims.modelId, claims.calledAt.getTime(), nonce]),
+  ).toString('base64url');
   return `${PREFIX}${payload}.${signer.mac(PURPOSE, payload)}`;
 }
 
@@ -28,7 +31,7 @@ export function verifyCallId(signer: SessionSigner, callId: string): CallClaims 
   if (!payload || !mac || rest.length > 0 || signer.mac(PURPOSE, payload) !== mac) return null;
   try {
     const value: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
-    if (!Array.isArray(value) || value.length !== 4) return null;
+    if (!Array.isArray(value) || value.length !== 5) return null;
     const [apiKeyId, workspaceId, modelId, at] = value;
     if (typeof apiKeyId !== 'string' || typeof workspaceId !== 'string' || typeof modelId !== 'string' || typeof at !== 'number')
       return null;

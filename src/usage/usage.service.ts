@@ -76,6 +76,7 @@ export async function recordModelUsage(
           rateLimit.usage_limit,
           rateLimit.usage_limit_period_seconds,
           inputTokens + outputTokens,
+          trx,
         );
       }
     });

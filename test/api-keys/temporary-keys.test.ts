@@ -21,6 +21,9 @@ import {
 import { gatewayForThisFile, TEST_JWT_SECRET } from '../helpers/test-gateway.js';
 import { defined } from '../helpers/assertions.js';
 
+/** A temporary key's expiry, as the signer takes it. */
+const inTenMinutes = () => new Date(Date.now() + 600_000);
+
 // The tests speak for an inference proxy on 127.0.0.1 that passes its client's address as sourceIp.
 const t = gatewayForThisFile({ trustedProxies: ['127.0.0.1/32'] });
 
@@ -341,7 +344,7 @@ describe('forged or garbled temporary keys', () => {
         (
           await new SessionSigner('another-signing-key-that-is-long-enough-0123', 3600).issueTemporaryKey(
             { apiKeyId: parent.id, generation: 1 },
-            600,
+            inTenMinutes(),
           )
         ).secret,
     ],
@@ -349,14 +352,19 @@ describe('forged or garbled temporary keys', () => {
     [
       'a correctly signed token naming no key',
       async () =>
-        (await new SessionSigner(TEST_JWT_SECRET, 3600).issueTemporaryKey({ apiKeyId: missingId.apiKey(), generation: 1 }, 600)).secret,
+        (await new SessionSigner(TEST_JWT_SECRET, 3600).issueTemporaryKey({ apiKeyId: missingId.apiKey(), generation: 1 }, inTenMinutes()))
+          .secret,
     ],
     [
       'a correctly signed token naming a secret generation that does not exist yet',
       async () => {
         const generation = Number(claimsOf(genuine.secret).gen);
-        return (await new SessionSigner(TEST_JWT_SECRET, 3600).issueTemporaryKey({ apiKeyId: parent.id, generation: generation + 1 }, 600))
-          .secret;
+        return (
+          await new SessionSigner(TEST_JWT_SECRET, 3600).issueTemporaryKey(
+            { apiKeyId: parent.id, generation: generation + 1 },
+            inTenMinutes(),
+          )
+        ).secret;
       },
     ],
   ];

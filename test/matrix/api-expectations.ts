@@ -83,6 +83,13 @@ const OPERATION_ROWS: Record<string, number> = {
   '36': 36,
   '37': 37,
   '38': 38,
+  '39': 39,
+  '40': 40,
+  '40.role': 40,
+  '41': 41,
+  '42': 42,
+  '43': 43,
+  '44': 44,
 };
 
 const rowOf = (row: number) =>
@@ -95,7 +102,8 @@ function apiCell(operation: string, row: number, column: ColumnName): Expected {
   const matrixRow = rowOf(row);
   const cell = expectedCell(matrixRow, column);
   if (column === 'X') {
-    // Rows about one's own resource (21, 33, 34): X owns no key in A's workspace and no pair in A.
+    // Rows about one's own resource (21, 33, 34, 39, 41): X owns no key in A's workspace, no pair
+    // and no password or session in A.
     if (matrixRow.context.resourceOwner === 'SELF') return '-';
     if (NAMES_NO_RESOURCE.has(operation)) return 'ISO';
   }

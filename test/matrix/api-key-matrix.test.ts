@@ -5,7 +5,12 @@ import { outcomeOf } from '../helpers/graphql-client.js';
 import { gatewayForThisFile } from '../helpers/test-gateway.js';
 import { API_EXPECTATIONS } from './api-expectations.js';
 import { allowedCall, CALLED_MODEL, OPERATIONS, RECORD_USAGE } from './operations.js';
-import { ROWS_ALLOWED_TO_API_KEYS, ROWS_ALLOWED_TO_TEMPORARY_KEYS, ROWS_REFUSED_TO_API_KEYS } from './permission-matrix.js';
+import {
+  ROWS_ALLOWED_TO_API_KEYS,
+  ROWS_ALLOWED_TO_TEMPORARY_KEYS,
+  ROWS_REFUSED_TO_ACCESS_KEYS,
+  ROWS_REFUSED_TO_API_KEYS,
+} from './permission-matrix.js';
 import { buildWorld, COLUMNS, fingerprint, registeredUser, setPages, unique, type MatrixActor, type World } from './world.js';
 
 /**
@@ -93,6 +98,7 @@ describe('API keys never reach the management layer', () => {
       principalId: w.actors[owner].principalId,
       variant: 'user',
       session: token,
+      renew: w.actors[owner].renew,
     };
     let before = '';
     w.probe = async () => {
@@ -105,6 +111,40 @@ describe('API keys never reach the management layer', () => {
     expect(await fingerprint(w.db, w.root.accountId)).toBe(before);
     await op.cleanup?.(w, key, result);
     await t.client.ok(`mutation($id: ID!) { deleteApiKey(id: $id) { id } }`, { id: created.apiKey.id }, w.root.token);
+  });
+});
+
+describe('AccessKey pairs: the rows made for console sessions only (39, changePassword)', () => {
+  // Every RAM-user column (the root has no AccessKey pair, a role has none), with a pair of its own.
+  const operations = Object.entries(API_EXPECTATIONS).filter(([, { row }]) => ROWS_REFUSED_TO_ACCESS_KEYS.includes(row));
+  const owners = ['FA', 'CFA', 'RO', 'RO2', 'RAM', 'WA', 'KEY', 'M', 'NM'] as const;
+  const cells = operations.flatMap(([operation, { row }]) => owners.map((owner) => ({ operation, row, owner })));
+
+  it('covers row 39', () => {
+    expect([...new Set(cells.map((c) => c.row))]).toEqual([...ROWS_REFUSED_TO_ACCESS_KEYS]);
+    expect(owners.every((owner) => COLUMNS[owner].kind === 'USER')).toBe(true);
+  });
+
+  it.each(cells)("row $row $operation with $owner's own AccessKey pair: FORBIDDEN, nothing changes", async ({ operation, owner }) => {
+    const user = w.actors[owner];
+    const created = await t.client.ok<{ createAccessKey: { secret: string; accessKey: { id: string } } }>(
+      `mutation($p: ID!) { createAccessKey(principalId: $p) { secret accessKey { id } } }`,
+      { p: user.principalId },
+      w.root.token,
+    );
+    const pair = created.createAccessKey;
+    const actor: MatrixActor = { ...user, token: `${pair.accessKey.id}:${pair.secret}`, session: user.token };
+    let before = '';
+    w.probe = async () => {
+      before = await fingerprint(w.db, w.root.accountId);
+    };
+    const op = defined(OPERATIONS[operation], `the operation ${operation}`);
+    const result = await op.run(w, actor);
+    w.probe = undefined;
+    expect(outcomeOf(result), JSON.stringify(result.errors)).toBe('FORBIDDEN');
+    expect(await fingerprint(w.db, w.root.accountId)).toBe(before);
+    await op.cleanup?.(w, actor, result);
+    await t.client.ok(`mutation($id: ID!) { deleteAccessKey(id: $id) { id } }`, { id: pair.accessKey.id }, w.root.token);
   });
 });
 

@@ -56,6 +56,11 @@ interface ScopeData {
   setWorkspaceBudget?: { id: string; budget: { monthlyLimit: number } | null };
 }
 
+/** Row 44's data: W's candidate members. */
+interface CandidateData {
+  workspace?: { candidateMembers: { edges: Array<{ node: { id: string } }> } };
+}
+
 function checkScope(operation: string, expected: Expected, actor: MatrixActor, result: GraphQLResponse<ScopeData>) {
   const data = defined(result.data, `the data of operation ${operation}`);
   if (operation === '4') {
@@ -75,6 +80,12 @@ function checkScope(operation: string, expected: Expected, actor: MatrixActor, r
     // The pair the operation's setup made for the user is among the pairs the actor reads.
     const pairs = defined(data.node, 'the RAM user').accessKeys.map((pair) => pair.id);
     expect(pairs).toContain((result as { resourceId?: string }).resourceId);
+  }
+  if (operation === '44') {
+    // NM is registered and a member of nothing: a candidate. WA is a member of W: not one.
+    const candidates = defined((data as CandidateData).workspace, 'workspace').candidateMembers.edges.map((e) => e.node.id);
+    expect(candidates).toContain(w.actors.NM.principalId);
+    expect(candidates).not.toContain(w.actors.WA.principalId);
   }
   if (operation === '26') expect(defined(data.createApiKey, 'the created key').apiKey.owner.id).toBe(w.keyHolder);
   if (operation === '35') expect(defined(data.setWorkspaceBudget, 'the workspace').budget).toEqual({ monthlyLimit: 100 });
@@ -140,9 +151,28 @@ describe('permission matrix through the API', () => {
 });
 
 describe('permission matrix through the API, as RAM role sessions', () => {
-  // Not the rows whose resource cannot exist for a role (row 34: a RAM role has no AccessKey pairs).
+  // Not the rows whose resource cannot exist for a role (row 34: a RAM role has no AccessKey pairs;
+  // row 39: a RAM role has no password).
   const roleCells = cells.filter(({ column, roleSessions }) => column !== 'ROOT' && column !== 'X' && roleSessions);
   it.each(roleCells)('row $row $operation as a $column role session: $expected', async ({ operation, column, expected }) => {
     await runCell(operation, defined(w.roleActors[column], `the ${column} role session`), expected);
+  });
+
+  // Row 39 as a role session: a role has no password to change. The request is refused (the policy
+  // lets a console session change its own password, then the resolver refuses: BAD_USER_INPUT,
+  // "this principal signs in without a password") and changes nothing.
+  const roleColumns = COLUMN_NAMES.filter((column) => column !== 'ROOT' && column !== 'X');
+  it.each(roleColumns)('row 39 changePassword as a %s role session: refused, nothing changes', async (column) => {
+    const actor = defined(w.roleActors[column], `the ${column} role session`);
+    const op = defined(OPERATIONS['39'], 'the operation 39');
+    let before = '';
+    w.probe = async () => {
+      before = await fingerprint(w.db, w.root.accountId);
+    };
+    const result = await op.run(w, actor);
+    w.probe = undefined;
+    expect(outcomeOf(result), JSON.stringify(result.errors)).toBe('BAD_USER_INPUT');
+    expect(await fingerprint(w.db, w.root.accountId)).toBe(before);
+    await op.cleanup?.(w, actor, result);
   });
 });

@@ -1,7 +1,7 @@
 import { defined } from '../helpers/assertions.js';
-import { createUser } from '../helpers/fixtures.js';
-import type { GraphQLResponse } from '../helpers/graphql-client.js';
-import { COLUMNS, registeredUser, setPages, unique, type MatrixActor, type World } from './world.js';
+import { createRole, createUser, PASSWORD } from '../helpers/fixtures.js';
+import { outcomeOf, type GraphQLResponse } from '../helpers/graphql-client.js';
+import { COLUMNS, registeredUser, setPages, signInAgain, unique, type MatrixActor, type World } from './world.js';
 
 /**
  * How each row of docs/permission-matrix.md is performed through the GraphQL API. `run` does the
@@ -15,7 +15,7 @@ export interface RowOperation {
 }
 
 async function as(w: World, actor: MatrixActor, query: string, variables: Record<string, unknown> = {}) {
-  await w.probe?.();
+  await w.probe?.({ query, variables });
   return w.client.request(query, variables, { token: actor.token });
 }
 const asRoot = <T = unknown>(w: World, query: string, variables: Record<string, unknown> = {}) =>
@@ -132,6 +132,20 @@ const CREATE_PAIR = `mutation($p: ID!) { createAccessKey(principalId: $p) { secr
 const SET_PAIR_STATUS = `mutation($id: ID!, $s: AccessKeyStatus!) { setAccessKeyStatus(input: { id: $id, status: $s }) { id status } }`;
 const DELETE_PAIR = `mutation($id: ID!) { deleteAccessKey(id: $id) { id } }`;
 const READ_PAIRS = `query($p: ID!) { node(id: $p) { id ... on RamUser { accessKeys { id status createdAt lastUsedAt } } } }`;
+
+const CHANGE_PASSWORD = `mutation($c: String!, $n: String!) { changePassword(input: { currentPassword: $c, newPassword: $n }) { id } }`;
+const REVOKE_SESSIONS = `mutation($p: ID!) { revokeSessions(principalId: $p) { id } }`;
+/** The password rows 39 and 42 set (the matrix's principals sign in with PASSWORD). */
+const OTHER_PASSWORD = 'another long enough password';
+
+/** After an allowed revocation (rows 40, 41): the session `token` no longer authenticates. */
+async function expectSessionEnded(w: World, result: GraphQLResponse, token: string): Promise<void> {
+  if (result.errors) return;
+  const answer = await w.client.request(`{ viewer { principal { id } } }`, {}, { token });
+  if (outcomeOf(answer) !== 'UNAUTHENTICATED') {
+    throw new Error(`revokeSessions answered OK, and the session still authenticates: ${JSON.stringify(answer)}`);
+  }
+}
 
 /** Rows 27-29 and 33: one change to a key, made in setup by `makeKey`; the key is deleted afterwards. */
 function onKey(
@@ -548,5 +562,54 @@ input: { workspaceId: $w, name: $n }) { id } }`,
   },
   '38': {
     run: (w, a) => as(w, a, SET_BUDGET, { w: w.D, l: 100 }),
+  },
+
+  // Identity operations and candidate members (rows 39-44, issue #13).
+  // changePassword: an allowed change is undone by the actor (its session goes on: "every other
+  // session of the principal ends, this one goes on"), so the column signs in as before.
+  '39': {
+    run: (w, a) => as(w, a, CHANGE_PASSWORD, { c: PASSWORD, n: OTHER_PASSWORD }),
+    cleanup: async (w, a, result) => {
+      if (result.errors) return;
+      await w.client.ok(CHANGE_PASSWORD, { c: OTHER_PASSWORD, n: PASSWORD }, a.token);
+    },
+  },
+  // The target is made for the cell: a RAM user signed in (or a RAM role), whose sessions may end.
+  '40': {
+    run: async (w, a) => {
+      const target = await createUser(w.client, w.root.token, unique('revoked'));
+      return withResource(await as(w, a, REVOKE_SESSIONS, { p: target.id }), target.token);
+    },
+    // An allowed revocation ended the target's session (its token is the cell's resource).
+    cleanup: (w, _a, result) => expectSessionEnded(w, result, resourceOf(result, '40')),
+  },
+  '40.role': {
+    run: async (w, a) => as(w, a, REVOKE_SESSIONS, { p: (await createRole(w.client, w.root.token, [], unique('revoked'))).id }),
+  },
+  // One's own sessions: an allowed revocation ends the actor's session, which is checked, then the
+  // actor signs in again (the world keeps the new token: later cells act with it).
+  '41': {
+    run: (w, a) => as(w, a, REVOKE_SESSIONS, { p: a.principalId }),
+    cleanup: async (w, a, result) => {
+      if (result.errors) return;
+      await expectSessionEnded(w, result, a.token);
+      await signInAgain(w, a);
+    },
+  },
+  '42': {
+    run: async (w, a) =>
+      as(w, a, `mutation($i: ResetRamUserPasswordInput!) { resetRamUserPassword(input: $i) { id } }`, {
+        i: { id: (await createUser(w.client, w.root.token, unique('reset'))).id, newPassword: OTHER_PASSWORD },
+      }),
+  },
+  '43': {
+    run: async (w, a) =>
+      as(w, a, `mutation($i: UpdateRamRoleInput!) { updateRamRole(input: $i) { id description } }`, {
+        i: { id: (await createRole(w.client, w.root.token, [], unique('described'))).id, description: 'edited by the matrix' },
+      }),
+  },
+  '44': {
+    run: (w, a) =>
+      as(w, a, `query($w: ID!) { workspace(id: $w) { id candidateMembers(first: 100) { edges { node { id } } } } }`, { w: w.W }),
   },
 };

@@ -2,7 +2,7 @@ import type { Ability } from '../../src/policy/abilities.js';
 import type { Page, PolicyName } from '../../src/policy/vocabulary.js';
 
 /**
- * docs/permission-matrix.md as data: its main table (rows 1-25), its "Additions" (rows 26-38),
+ * docs/permission-matrix.md as data: its main table (rows 1-25), its "Additions" (rows 26-44),
  * its row notes, "Knowledge bases through an API key" and "Model calls". Framework-free: the
  * policy runner (test/unit/policy-matrix.test.ts) feeds every cell to `decide` and
  * `decideModelCall`; an API runner can perform the same cells over GraphQL.
@@ -133,14 +133,15 @@ export const COLUMNS: Readonly<Record<ColumnName, ColumnDefinition>> = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Main table (docs/permission-matrix.md, rows 1-25, and "Additions", rows 26-38)
+// Main table (docs/permission-matrix.md, rows 1-25, and "Additions", rows 26-44)
 // ---------------------------------------------------------------------------------------------
 
 /**
  * A cell of a check row. A: allowed. D: denied as FORBIDDEN. NOT_FOUND: denied, reported as
  * not found (column X). BAD_USER_INPUT: refused by the resolver's input check (rows 16, 38).
  * '-': not applicable, only in rows about one's own resource (rows 21 and 33: these principals
- * cannot own a key in W; row 34: the root has no AccessKey pair).
+ * cannot own a key in W; row 34: the root has no AccessKey pair). At API level, column X in these
+ * rows (21, 33, 34, 39, 41): X owns nothing in account A.
  */
 export type CheckCell = 'A' | 'D' | 'NOT_FOUND' | 'BAD_USER_INPUT' | '-';
 
@@ -549,6 +550,68 @@ export const PERMISSION_MATRIX: readonly MatrixRow[] = [
     expect: check('BAD_USER_INPUT', 'BAD_USER_INPUT', 'D', 'D', 'D', 'D', 'D', 'D', 'D'),
     policyExpect: check('A', 'A', 'D', 'D', 'D', 'D', 'D', 'D', 'D'),
   },
+
+  // Rows 39-44: the console's identity operations and candidate members (issue #13). Spec, api.md
+  // "Additions" -> "For consoles": changePassword "ends the principal's other sessions",
+  // resetRamUserPassword, updateRamRole, revokeSessions; `Workspace.candidateMembers` "for those
+  // who manage its members".
+
+  // changePassword is one's own, in a console session ("console sessions only": an AccessKey pair
+  // or an API key is refused, ROWS_REFUSED_TO_ACCESS_KEYS, ROWS_REFUSED_TO_API_KEYS). Every column
+  // with a password may change it: the root and every RAM user, whatever it holds. A RAM role has
+  // no password: the API runner does not perform this row as role sessions (`notForRoleSessions`;
+  // it checks apart that a role session's changePassword is refused and changes nothing), and
+  // `decide` answers as for the user holding the same policies.
+  {
+    row: 39,
+    operation: "change one's own password (changePassword), with a console session",
+    ability: 'change_own_password',
+    context: { workspace: null, resourceOwner: 'SELF' },
+    notForRoleSessions: 'a RAM role has no password (a role session is refused apart, in api-matrix.test.ts)',
+    expect: check('A', 'A', 'A', 'A', 'A', 'A', 'A', 'A', 'A'),
+  },
+  // revokeSessions: "root, AliyunRAMFullAccess, or oneself". Another principal: the identity
+  // administrators of row 6. The target is a RAM user (or a RAM role) made for the cell.
+  {
+    row: 40,
+    operation: "end another principal's sessions: a RAM user's or a RAM role's (revokeSessions)",
+    ability: 'revoke_sessions',
+    context: { workspace: null, resourceOwner: 'OTHER' },
+    expect: check('A', 'D', 'D', 'D', 'A', 'D', 'D', 'D', 'D'),
+  },
+  // Oneself: every column, whatever it holds (a role session ends the role's sessions, its own
+  // included). The actor's session ends: the runners sign it in again afterwards.
+  {
+    row: 41,
+    operation: "end one's own sessions (revokeSessions on oneself)",
+    ability: 'revoke_sessions',
+    context: { workspace: null, resourceOwner: 'SELF' },
+    expect: check('A', 'A', 'A', 'A', 'A', 'A', 'A', 'A', 'A'),
+  },
+  // resetRamUserPassword and updateRamRole administer RAM identities: row 6's cells.
+  {
+    row: 42,
+    operation: "set another RAM user's password (resetRamUserPassword)",
+    ability: 'manage_ram_identity',
+    context: { workspace: null, resourceOwner: 'OTHER' },
+    expect: check('A', 'D', 'D', 'D', 'A', 'D', 'D', 'D', 'D'),
+  },
+  {
+    row: 43,
+    operation: "change a RAM role's description (updateRamRole)",
+    ability: 'manage_ram_identity',
+    context: { workspace: null, resourceOwner: 'OTHER' },
+    expect: check('A', 'D', 'D', 'D', 'A', 'D', 'D', 'D', 'D'),
+  },
+  // "for those who manage its members": row 10's cells. KEY and M read W (row 5), not its
+  // candidates: the field answers FORBIDDEN, W itself is read (as row 36).
+  {
+    row: 44,
+    operation: "read W's candidate members (Workspace.candidateMembers)",
+    ability: 'manage_members',
+    context: W,
+    expect: check('A', 'A', 'A', 'D', 'D', 'A', 'D', 'D', 'D'),
+  },
 ];
 
 /** The abilities a row is guarded by (row 16 has two). */
@@ -632,13 +695,21 @@ export const ROW_NOTES: readonly RowNoteCase[] = [
 /**
  * "API keys never reach management-layer operations (rows 1-3, 6-16, 18-20, 24-25): those
  * answer FORBIDDEN for key-authenticated requests, whoever owns the key." The additions' rows
- * 26-29, 31-36 and 38 are management-layer operations too (managing keys, RAM credentials,
- * model authorizations; budgets are "management layer", usage is "for consoles"): the spec's
- * rule extends to them. Rows 30 and 37 are the operations made for keys.
+ * 26-29, 31-36, 38 and 40-44 are management-layer operations too (managing keys, RAM
+ * credentials and identities, model authorizations, members; budgets are "management layer",
+ * usage and candidate members are "for consoles"): the spec's rule extends to them. Row 39:
+ * changePassword is for "console sessions only". Rows 30 and 37 are the operations made for keys.
  */
 export const ROWS_REFUSED_TO_API_KEYS: readonly number[] = [
-  1, 2, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18, 19, 20, 24, 25, 26, 27, 28, 29, 31, 32, 33, 34, 35, 36, 38,
+  1, 2, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18, 19, 20, 24, 25, 26, 27, 28, 29, 31, 32, 33, 34, 35, 36, 38, 39, 40, 41, 42, 43, 44,
 ];
+
+/**
+ * An AccessKey pair "acts as that RAM user with its policies and memberships (management layer
+ * included)": it answers every row as the user's console session would, except these. Row 39:
+ * changePassword is for "console sessions only" (an AccessKey pair is refused, FORBIDDEN).
+ */
+export const ROWS_REFUSED_TO_ACCESS_KEYS: readonly number[] = [39];
 
 /**
  * Rows allowed to API keys, whoever owns the key: createTemporaryApiKey (row 30) is "called

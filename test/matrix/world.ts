@@ -21,6 +21,11 @@ export interface MatrixActor {
    * Absent: `token` is that session.
    */
   session?: string;
+  /**
+   * Signs the principal in again: a fresh console session (a new role session for a role, assumed
+   * by the same user). Rows 41 (revokeSessions on oneself) end the actor's sessions: `signInAgain`.
+   */
+  renew: () => Promise<string>;
 }
 
 export interface World {
@@ -42,8 +47,11 @@ export interface World {
    */
   keyHolder: string;
   pairHolder: string;
-  /** Called right before each request sent as the actor (after the row's own setup). */
-  probe?: () => Promise<void>;
+  /**
+   * Called right before each request sent as the actor (after the row's own setup), with that
+   * request (the viewerPermissions runner reads the resource it names).
+   */
+  probe?: (request: { query: string; variables: Record<string, unknown> }) => Promise<void>;
 }
 
 export const unique = (prefix: string) => `${prefix}-${randomBytes(4).toString('hex')}`;
@@ -90,7 +98,7 @@ async function grant(w: BaseWorld, principalId: string, column: ColumnName) {
 async function userActor(base: BaseWorld, column: ColumnName): Promise<MatrixActor> {
   const user = await createUser(base.client, base.root.token, unique(column.toLowerCase()));
   await grant(base, user.id, column);
-  return { column, token: user.token, principalId: user.id, variant: 'user' };
+  return { column, token: user.token, principalId: user.id, variant: 'user', renew: () => login(base.client, user.loginName) };
 }
 
 /** A role holding the column's policies and memberships, assumed by a plain trusted user. */
@@ -103,12 +111,15 @@ async function roleActor(base: BaseWorld, column: ColumnName): Promise<MatrixAct
   );
   const roleId = role.createRamRole.id;
   await grant(base, roleId, column);
-  const session = await base.client.ok<{ assumeRole: { token: string } }>(
-    `mutation($id: ID!) { assumeRole(roleId: $id) { token } }`,
-    { id: roleId },
-    assumer.token,
-  );
-  return { column, token: session.assumeRole.token, principalId: roleId, variant: 'role' };
+  const assume = async () =>
+    (
+      await base.client.ok<{ assumeRole: { token: string } }>(
+        `mutation($id: ID!) { assumeRole(roleId: $id) { token } }`,
+        { id: roleId },
+        assumer.token,
+      )
+    ).assumeRole.token;
+  return { column, token: await assume(), principalId: roleId, variant: 'role', renew: assume };
 }
 
 export async function buildWorld(client: GraphQLClient, db: DB): Promise<World> {
@@ -133,8 +144,8 @@ export async function buildWorld(client: GraphQLClient, db: DB): Promise<World> 
   const users = await Promise.all(userColumns.map((c) => userActor(base, c)));
   const roles = await Promise.all(userColumns.map((c) => roleActor(base, c)));
   const actors = Object.fromEntries(users.map((a) => [a.column, a])) as Record<ColumnName, MatrixActor>;
-  actors.ROOT = { column: 'ROOT', token: root.token, principalId: root.rootId, variant: 'root' };
-  actors.X = { column: 'X', token: other.token, principalId: other.rootId, variant: 'root' };
+  actors.ROOT = { column: 'ROOT', token: root.token, principalId: root.rootId, variant: 'root', renew: () => login(client, root.email) };
+  actors.X = { column: 'X', token: other.token, principalId: other.rootId, variant: 'root', renew: () => login(client, other.email) };
   const keyHolder = await registeredUser(base);
   await setPages(client, root.token, base.W, keyHolder.id, ['API_KEY']);
   const pairHolder = await createUser(client, root.token, unique('pairs'));
@@ -145,6 +156,16 @@ export async function buildWorld(client: GraphQLClient, db: DB): Promise<World> 
     keyHolder: keyHolder.id,
     pairHolder: pairHolder.id,
   };
+}
+
+/**
+ * The actor after a row ended its sessions (row 41): signed in again, its token replaced where
+ * the world keeps it (the root's also in `w.root`, which every setup uses).
+ */
+export async function signInAgain(w: World, actor: MatrixActor): Promise<void> {
+  actor.token = await actor.renew();
+  if (actor.column === 'ROOT' && actor.variant === 'root') w.root.token = actor.token;
+  if (actor.column === 'X' && actor.variant === 'root') w.other.token = actor.token;
 }
 
 /** Rows 35-38 (issue #12): the enforcement tables, the account's part of each. */

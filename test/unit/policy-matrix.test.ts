@@ -16,6 +16,7 @@ import {
   ROW_NOTES,
   ROWS_ALLOWED_TO_API_KEYS,
   ROWS_ALLOWED_TO_TEMPORARY_KEYS,
+  ROWS_REFUSED_TO_ACCESS_KEYS,
   ROWS_REFUSED_TO_API_KEYS,
   SPEC_COLUMNS,
   abilitiesOf,
@@ -59,6 +60,8 @@ interface ActorOptions {
   apiKeyWorkspace?: keyof typeof WORKSPACES;
   /** The API key is a temporary one (`st-`). */
   temporaryKey?: boolean;
+  /** Authenticate with one of the principal's AccessKey pairs (a RAM user's). */
+  accessKey?: boolean;
 }
 
 function actorOf(principal: Principal, id: string, options: ActorOptions = {}): Actor {
@@ -68,7 +71,7 @@ function actorOf(principal: Principal, id: string, options: ActorOptions = {}): 
     accountId: ACCOUNT[principal.account ?? 'A'],
     kind: options.asRole ? 'ROLE' : principal.kind,
     policies: new Set<PolicyName>(principal.policies),
-    via: options.apiKeyWorkspace ? 'API_KEY' : 'SESSION',
+    via: options.apiKeyWorkspace ? 'API_KEY' : options.accessKey ? 'ACCESS_KEY' : 'SESSION',
     ...(options.apiKeyWorkspace ? { apiKeyWorkspaceId: WORKSPACES[options.apiKeyWorkspace].id } : {}),
     ...(options.temporaryKey ? { temporaryKey: true } : {}),
   };
@@ -133,8 +136,8 @@ const CELLS: MatrixCell[] = PERMISSION_MATRIX.flatMap((matrixRow) =>
 ).filter((cell) => cell.expected !== '-');
 
 describe('the matrix data itself', () => {
-  it('has rows 1-38 (25 of the main table, then the additions), once each, in order', () => {
-    expect(PERMISSION_MATRIX.map((r) => r.row)).toEqual(Array.from({ length: 38 }, (_, i) => i + 1));
+  it('has rows 1-44 (25 of the main table, then the additions), once each, in order', () => {
+    expect(PERMISSION_MATRIX.map((r) => r.row)).toEqual(Array.from({ length: 44 }, (_, i) => i + 1));
   });
 
   it('has a cell for every column of the spec, X always NOT_FOUND', () => {
@@ -278,6 +281,27 @@ describe('rows allowed to API keys (createTemporaryApiKey, recordModelUsage)', (
       expectCell(decide(ability, facts), temporary);
     },
   );
+});
+
+describe("AccessKey pairs act as their RAM user's session, except where a console session is required", () => {
+  // "acts as that RAM user with its policies and memberships (management layer included)": the
+  // session's cell, for every RAM-user column (the root and roles hold no AccessKey pair), except
+  // ROWS_REFUSED_TO_ACCESS_KEYS (row 39, changePassword: "console sessions only"), refused.
+  const owners = COLUMN_NAMES.filter((column) => COLUMNS[column].kind === 'USER');
+  const cells = CELLS.filter(({ column }) => owners.includes(column)).map((cell) => ({
+    ...cell,
+    viaAccessKey: ROWS_REFUSED_TO_ACCESS_KEYS.includes(cell.row) ? ('D' as const) : cell.expected,
+  }));
+
+  it("refuses row 39 only, a row about one's own password", () => {
+    expect(ROWS_REFUSED_TO_ACCESS_KEYS).toEqual([39]);
+    expect(rowOf(39).ability).toBe('change_own_password');
+  });
+
+  it.each(cells)('row $row $ability with an AccessKey pair of $column: $viaAccessKey', ({ matrixRow, ability, column, viaAccessKey }) => {
+    const facts = factsFor(matrixRow, COLUMNS[column], principalIdOf(column), { accessKey: true });
+    expectCell(decide(ability, facts), viaAccessKey);
+  });
 });
 
 describe('knowledge bases through an API key', () => {
