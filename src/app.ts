@@ -19,6 +19,7 @@ import { createLoaders } from './loaders.js';
 import { serveModelCallAuthorization } from './http/model-call-route.js';
 import { serveAuditExport } from './http/audit-export-route.js';
 import { serveOperations } from './http/operations-routes.js';
+import { serveSchemaSdl } from './http/schema-route.js';
 import { createMetrics } from './observability/metrics.js';
 import { requestObservabilityPlugin } from './observability/request-plugin.js';
 import { countStatements, type StatementCount } from './db/statement-counter.js';
@@ -46,7 +47,10 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
   const lastUse = new LastUseRecorder(services.db, logger);
   const counters = createCallCounters({ redisUrl: config.redisUrl, db: services.db });
   const apollo = new ApolloServer<RequestContext>({
-    schema: buildSchema({ allowAll: config.benchAllowAll }),
+    schema: buildSchema({
+      allowAll: config.benchAllowAll,
+      federation: config.federation ? { serviceSdl: config.introspection } : undefined,
+    }),
     introspection: config.introspection,
     hideSchemaDetailsFromClientErrors: !config.schemaSuggestions,
     includeStacktraceInErrorResponses: false,
@@ -117,6 +121,7 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
       if (handleCors(req, res, url, config.corsOrigins)) return;
       if (url.pathname === '/graphql' && config.graphiql && isBrowserVisit(req, url)) return redirect(res, '/graphiql');
       if (url.pathname === '/graphql') return graphql(req, res, url);
+      if (config.introspection && serveSchemaSdl(req, res, url)) return;
       if (await serveModelCallAuthorization(req, res, url, (request) => contextFor(request))) return;
       if (await serveAuditExport(req, res, url, (request) => contextFor(request))) return;
       if (await serveOperations(req, res, url, { database })) return;

@@ -26,6 +26,7 @@ const environmentSchema = z.object({
   EXPOSE_STATEMENT_COUNT: booleanFlag.optional(),
   GRAPHIQL: booleanFlag.optional(),
   BENCH_ALLOW_ALL: booleanFlag.optional(),
+  FEDERATION: booleanFlag.optional(),
   SIGNUP_LIMIT_PER_HOUR: z.coerce.number().int().min(1).default(20),
   LOGIN_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(60),
   LOGIN_FAILURES_BEFORE_LOCKOUT: z.coerce.number().int().min(1).default(5),
@@ -94,6 +95,8 @@ export interface Config {
    * the database is a benchmark database (`bench_*` on PostgreSQL).
    */
   benchAllowAll: boolean;
+  /** Serve the schema as an Apollo Federation 2 subgraph too (`_entities`, and `_service` when introspection is on; src/federation.ts). */
+  federation: boolean;
   /** Throttling of the public operations, shared by every process (kept in PostgreSQL). */
   authLimits: {
     signUpsPerHourPerAddress: number;
@@ -162,6 +165,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     exposeStatementCount: e.EXPOSE_STATEMENT_COUNT ?? false,
     graphiql: e.GRAPHIQL ?? !production,
     benchAllowAll,
+    federation: e.FEDERATION ?? false,
     authLimits: {
       signUpsPerHourPerAddress: e.SIGNUP_LIMIT_PER_HOUR,
       loginsPerMinutePerAddress: e.LOGIN_LIMIT_PER_MINUTE,

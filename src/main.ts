@@ -1,11 +1,13 @@
+import type { Server } from 'node:http';
 import { SessionSigner } from './auth/session.js';
 import { resolveSigningKey } from './auth/signing-key.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { openDatabase } from './db/database.js';
+import { openDatabase, type DatabaseHandle } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
-import { createGateway } from './app.js';
+import { createGateway, type Gateway } from './app.js';
 import { createLogger } from './logger.js';
 import { startTracing, stopTracing, tracingConfig, tracingStarted } from './observability/tracing.js';
+import { describeStartupFailure, EXIT_CODES, ListenError } from './startup-errors.js';
 
 async function main() {
   let config: Config;
@@ -14,7 +16,7 @@ async function main() {
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
-      process.exit(2);
+      process.exit(EXIT_CODES.config);
     }
     throw error;
   }
@@ -27,27 +29,44 @@ async function main() {
     );
     await startTracing(tracing);
   }
-  const database = await openDatabase(
-    config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dataDir: config.dataDir },
-  );
-  const applied = await migrateToLatest(database.db);
-  if (applied.length) logger.info({ migrations: applied }, 'database migrated');
-  if (!(await database.db.selectFrom('account').select('id').limit(1).executeTakeFirst())) {
-    // The demo's password is published: production is never offered it (the CLI refuses it there too).
-    const demo = config.production ? '' : ', or run `npm run seed:demo` for a demo account to explore';
-    logger.info(`No account yet: sign up with the signUp mutation (README)${demo}`);
+  // A setting the operator can fix (database, credentials, port, data folder) stops the start with
+  // one line and an exit code of its own (src/startup-errors.ts); the detail is logged at debug level.
+  let started: Awaited<ReturnType<typeof start>>;
+  let opened: DatabaseHandle | undefined;
+  try {
+    started = await start(config, logger, (handle) => (opened = handle));
+  } catch (error) {
+    const failure = describeStartupFailure(error, { databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    if (!failure) throw error;
+    logger.debug({ err: error }, 'start failed');
+    console.error(failure.message);
+    await opened?.close().catch(() => {});
+    process.exit(failure.exitCode);
   }
+  const { database, gateway, applied, noAccount } = started;
 
-  const signer = new SessionSigner(resolveSigningKey(config.jwtSecret, config.dataDir), config.sessionTtlSeconds);
-  const gateway = await createGateway({ db: database.db, config, signer, logger }, database);
-  gateway.server.listen(config.port, config.host, () => {
-    logger.info({ url: `http://${config.host}:${config.port}/graphql`, database: database.kind }, 'Model Studio gateway ready');
-  });
+  // The first lines say where to go: GraphiQL (or /graphql), and how to get something to look at.
+  const base = baseUrl(gateway.server, config.host);
+  database.dataDirLock?.advertise(base); // the CLI works through this server while it holds the folder
+  const graphiql = config.graphiql ? `${base}/graphiql` : null;
+  logger.info(
+    { url: `${base}/graphql`, ...(graphiql ? { graphiql } : {}), database: database.kind },
+    `Model Studio gateway ready: ${graphiql ? `GraphiQL at ${graphiql}` : `GraphQL at ${base}/graphql`}`,
+  );
+  // The demo's password is published: production is never offered it (the CLI refuses it there too).
+  if (!config.production) {
+    logger.info(
+      noAccount
+        ? 'No account yet: sign up with the signUp mutation (README), or run `npm run seed:demo` for a demo account to explore'
+        : 'A demo account to explore: `npm run seed:demo`',
+    );
+  } else if (noAccount) {
+    logger.info('No account yet: sign up with the signUp mutation (README)');
+  }
+  if (applied.length) logger.info({ migrations: applied }, 'database migrated');
   const { listener } = config.metrics;
   if (gateway.metricsServer && listener && listener !== 'main') {
-    gateway.metricsServer.listen(listener.port, listener.host, () =>
-      logger.info({ url: `http://${listener.host}:${listener.port}/metrics` }, 'metrics ready'),
-    );
+    logger.info({ url: `http://${listener.host}:${listener.port}/metrics` }, 'metrics ready');
   }
 
   // SIGTERM: stop accepting, let in-flight requests finish, close the pool, exit 0.
@@ -67,4 +86,47 @@ async function main() {
   process.once('SIGINT', () => void shutdown('SIGINT'));
 }
 
-void main();
+/** Opens and migrates the database, builds the gateway and listens: what can fail on a bad setting. */
+async function start(config: Config, logger: ReturnType<typeof createLogger>, opened: (database: DatabaseHandle) => void) {
+  const database = await openDatabase(
+    config.databaseUrl
+      ? { kind: 'postgres', url: config.databaseUrl }
+      : { kind: 'pglite', dataDir: config.dataDir, holder: 'server' },
+  );
+  opened(database);
+  const applied = await migrateToLatest(database.db);
+  const noAccount = !(await database.db.selectFrom('account').select('id').limit(1).executeTakeFirst());
+  const signer = new SessionSigner(resolveSigningKey(config.jwtSecret, config.dataDir), config.sessionTtlSeconds);
+  const gateway: Gateway = await createGateway({ db: database.db, config, signer, logger }, database);
+  const { listener } = config.metrics;
+  if (gateway.metricsServer && listener && listener !== 'main') {
+    await listen(gateway.metricsServer, 'METRICS_PORT', listener.port, listener.host);
+  }
+  // Last: from its first answer on, nothing is awaited before SIGTERM is handled.
+  await listen(gateway.server, 'PORT', config.port, config.host);
+  return { database, gateway, applied, noAccount };
+}
+
+function listen(server: Server, setting: ListenError['setting'], port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const failed = (error: NodeJS.ErrnoException) => reject(new ListenError(setting, host, port, error));
+    server.once('error', failed);
+    server.listen(port, host, () => {
+      server.off('error', failed);
+      resolve();
+    });
+  });
+}
+
+/** The address clients reach the server at: the port it got, and a loopback address for a wildcard host. */
+function baseUrl(server: Server, host: string): string {
+  const address = server.address();
+  const port = address && typeof address === 'object' ? address.port : 0;
+  const shown = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return `http://${shown.includes(':') ? `[${shown}]` : shown}:${port}`;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -9,6 +9,7 @@ import { accessKeyResolvers } from './access-keys/access-keys.resolvers.js';
 import { apiKeyResolvers } from './api-keys/api-keys.resolvers.js';
 import { auditResolvers } from './audit/audit.resolvers.js';
 import { columnFieldResolver } from './column-fields.js';
+import { federationAdditions, type FederationOptions } from './federation.js';
 import type { Resolvers } from './generated/graphql.generated.js';
 import { identityResolvers } from './identity/identity.resolvers.js';
 import { knowledgeBaseResolvers } from './knowledge-bases/knowledge-bases.resolvers.js';
@@ -95,6 +96,8 @@ export interface SchemaOptions {
   allowAll?: boolean;
   /** The SDL to build from (tests build altered copies); schema/*.graphql by default. */
   typeDefs?: string[];
+  /** FEDERATION: an Apollo Federation 2 subgraph too (src/federation.ts); a plain schema when absent. */
+  federation?: FederationOptions | undefined;
 }
 
 /**
@@ -102,11 +105,15 @@ export interface SchemaOptions {
  * checks, tooling). A field without a declaration, or with a mistaken one, throws here: the
  * server does not start.
  */
-export function buildBareSchema(options: Pick<SchemaOptions, 'typeDefs'> = {}): {
+export function buildBareSchema(options: Pick<SchemaOptions, 'typeDefs' | 'federation'> = {}): {
   schema: GraphQLSchema;
   declarations: Map<string, Declaration>;
 } {
-  const schema = makeExecutableSchema({ typeDefs: options.typeDefs ?? loadTypeDefs(), resolvers });
+  const typeDefs = options.typeDefs ?? loadTypeDefs();
+  const federation = options.federation ? federationAdditions(typeDefs, options.federation) : null;
+  const schema = federation
+    ? makeExecutableSchema({ typeDefs: [...typeDefs, federation.typeDefs], resolvers: [...resolvers, federation.resolvers] })
+    : makeExecutableSchema({ typeDefs, resolvers });
   const declarations = declarationsOf(schema);
   return { schema: withAuthorizationNotes(schema, declarations), declarations };
 }

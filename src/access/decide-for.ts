@@ -1,4 +1,4 @@
-import { SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
+import { SpanStatusCode, context, trace, type Attributes } from '@opentelemetry/api';
 import type { Authentication } from '../auth/authentication.js';
 import type { RequestContext, SignedInContext } from '../context.js';
 import {
@@ -76,14 +76,19 @@ export function decideFor(ctx: SignedInContext, ability: Ability, target: Target
   return decision;
 }
 
-/** A span per computed decision (repeats within a request are not); a no-op unless an SDK is registered. */
+/**
+ * A span per computed decision (repeats within a request are not), active while the facts load so
+ * their statements nest under it. Without an SDK the span does not record: one no-op object.
+ */
 const tracer = trace.getTracer('model-studio-gateway/authorization');
 
 function decideAfresh(ctx: SignedInContext, ability: Ability, target: Target): Promise<Decision> {
-  return tracer.startActiveSpan('authz.decide', async (span) => {
+  const span = tracer.startSpan('authz.decide');
+  if (!span.isRecording()) return computeDecision(ctx, ability, target);
+  return context.with(trace.setSpan(context.active(), span), async () => {
     try {
       const decision = await computeDecision(ctx, ability, target);
-      if (span.isRecording()) span.setAttributes(decisionAttributes(ctx, target, decision));
+      span.setAttributes(decisionAttributes(ctx, target, decision));
       return decision;
     } catch (error) {
       span.recordException(error instanceof Error ? error : String(error));

@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, type KyselyPlugin } from 'kysely';
 import pg from 'pg';
+import { acquireDataDirLock, type DataDirLock, type LockHolder } from './embedded-lock.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import { enablePreparedStatements } from './prepared-statements.js';
 import { templateFor } from './pglite-template.js';
@@ -11,7 +11,8 @@ export type DB = Kysely<Database>;
 
 export type DatabaseTarget =
   | { kind: 'postgres'; url: string; poolSize?: number }
-  | { kind: 'pglite'; dataDir?: string; loadDataDir?: Blob };
+  /** `holder`: who takes the data folder's lock (src/db/embedded-lock.ts); a command unless said. */
+  | { kind: 'pglite'; dataDir?: string; loadDataDir?: Blob; holder?: LockHolder['role'] };
 
 export interface DatabaseHandle {
   db: DB;
@@ -20,6 +21,8 @@ export interface DatabaseHandle {
   ping(): Promise<boolean>;
   /** The PostgreSQL pool's connections (null on the embedded database). */
   poolStats(): { total: number; idle: number; waiting: number } | null;
+  /** The embedded database's data folder lock, held until close() (a PGlite data folder only). */
+  dataDirLock?: DataDirLock;
   close(): Promise<void>;
 }
 
@@ -45,14 +48,28 @@ export async function openDatabase(target: DatabaseTarget, plugins: KyselyPlugin
       close: () => db.destroy(),
     };
   }
-  if (target.dataDir) mkdirSync(target.dataDir, { recursive: true });
-  const loadDataDir = target.loadDataDir ?? (target.dataDir ? templateFor(target.dataDir) : undefined);
-  const pglite = await PGlite.create({
-    ...(target.dataDir ? { dataDir: target.dataDir } : {}),
-    ...(loadDataDir ? { loadDataDir } : {}),
-  });
+  // One process per data folder: throws DataDirInUseError, naming the holder (it creates the folder).
+  const lock = target.dataDir ? acquireDataDirLock(target.dataDir, target.holder ?? 'command') : undefined;
+  let pglite: PGlite;
+  try {
+    const loadDataDir = target.loadDataDir ?? (target.dataDir ? templateFor(target.dataDir) : undefined);
+    pglite = await PGlite.create({
+      ...(target.dataDir ? { dataDir: target.dataDir } : {}),
+      ...(loadDataDir ? { loadDataDir } : {}),
+    });
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite), plugins });
-  return { db, kind: 'pglite', ping: () => ping(db), poolStats: () => null, close: () => db.destroy() };
+  const close = async () => {
+    try {
+      await db.destroy();
+    } finally {
+      lock?.release();
+    }
+  };
+  return { db, kind: 'pglite', ping: () => ping(db), poolStats: () => null, ...(lock ? { dataDirLock: lock } : {}), close };
 }
 
 async function ping(db: DB): Promise<boolean> {

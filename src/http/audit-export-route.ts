@@ -120,13 +120,16 @@ async function streamTrail(ctx: SignedInContext, res: ServerResponse, filter: Au
         size += line.length;
         if (size >= CHUNK_CHARACTERS) {
           await write(res, chunk.join(''));
+          events += chunk.length;
           if (gone) break;
           chunk = [];
           size = 0;
         }
-        events++;
       }
-      if (chunk.length && !gone) await write(res, chunk.join(''));
+      if (chunk.length && !gone) {
+        await write(res, chunk.join(''));
+        events += chunk.length;
+      }
       const last = page.edges.at(-1);
       if (!page.pageInfo.hasNextPage || !last) break;
       after = ['', last.node.id];

@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /**
- * CORS for browser front ends on other origins (`CORS_ORIGINS`): the GraphQL endpoint only. The
- * other routes are for proxies (`/authz/model-call`), operators and probes, never for a page.
+ * CORS for browser front ends on other origins (`CORS_ORIGINS`): the GraphQL endpoint and its
+ * printed SDL (`/schema.graphql`, for client tooling) only. The other routes are for proxies
+ * (`/authz/model-call`), operators and probes, never for a page.
  */
-const CORS_PATHS: ReadonlySet<string> = new Set(['/graphql']);
+const CORS_PATHS: ReadonlySet<string> = new Set(['/graphql', '/schema.graphql']);
 
 const ALLOWED_METHODS = 'GET, POST, OPTIONS';
 /**

@@ -8,12 +8,12 @@ export interface TracingConfig {
 }
 
 /**
- * Tracing is on when an OTLP endpoint is configured: `OTEL_EXPORTER_OTLP_ENDPOINT` (or its
- * traces-only variant). Reads the environment only: it runs before the configuration is loaded
- * (src/observability/register-tracing.ts), and the exporter reads the same variables itself.
+ * Tracing is on when an OTLP endpoint is configured (`OTEL_EXPORTER_OTLP_ENDPOINT`). Reads the
+ * environment only: it runs before the configuration is loaded (register-tracing.ts), and the
+ * exporter reads the same variables itself (src/config.ts validates them, for the error message).
  */
 export function tracingConfig(env: NodeJS.ProcessEnv = process.env): TracingConfig | null {
-  if (!env.OTEL_EXPORTER_OTLP_ENDPOINT && !env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return null;
+  if (!env.OTEL_EXPORTER_OTLP_ENDPOINT) return null;
   return { serviceName: env.OTEL_SERVICE_NAME || 'model-studio-gateway' };
 }
 
@@ -62,7 +62,7 @@ export async function startTracing(config: TracingConfig | null): Promise<boolea
   return true;
 }
 
-/** Whether the SDK was started in this process (PGlite statements get spans of their own then). */
+/** Whether the SDK was started in this process (by register-tracing.ts, or late by main.ts). */
 export function tracingStarted(): boolean {
   return sdk !== null;
 }

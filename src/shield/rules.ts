@@ -67,20 +67,35 @@ let ruleCount = 0;
 export function can(spec: AbilitySpec, resource: ResourceSpec) {
   const name = `${'ability' in spec ? spec.ability : spec.choice}#${++ruleCount}`;
   return rule(name, { cache: 'no_cache' })(
-    surfacingErrors(async (parent, args, ctx, info) => {
-      if (!isActive(ctx)) return refuseUnauthenticated(ctx);
-      const located = await locate(resource, parent, args, ctx, info.parentType.name);
-      const { target } = located;
-      const ability = 'ability' in spec ? spec.ability : ABILITY_CHOICES[spec.choice].choose(args, located);
-      const decision = await decideFor(ctx, ability, target);
-      if (decision.allowed) return true;
-      ctx.metrics.denials.inc({ ability: decision.ability, denial: decision.denial ?? 'FORBIDDEN' });
-      // Another account's ID must read exactly like a missing one, which leaves no trace:
-      // only denials of the caller's own resources go to its audit trail.
-      if (info.parentType.name === 'Mutation' && decision.denial !== 'NOT_FOUND') {
-        await recordDenial(ctx, info.fieldName, target.resourceId, decision.reasons.join('; '));
-      }
-      return decision.denial === 'NOT_FOUND' ? notFound(target.label) : forbidden(undefined, decision.reasons);
-    }),
+    surfacingErrors((parent, args, ctx, info) => decideCan(spec, resource, parent, args, ctx, info.parentType.name, info.fieldName)),
   );
+}
+
+/**
+ * What a `@can` on `parentType.fieldName` answers: true, or the error to answer with. Locating
+ * the resource may throw (BAD_USER_INPUT, NOT_FOUND). Federation's `_entities` (src/federation.ts)
+ * asks it for each entity reference, with `node(id)`'s declaration.
+ */
+export async function decideCan(
+  spec: AbilitySpec,
+  resource: ResourceSpec,
+  parent: unknown,
+  args: Record<string, unknown>,
+  ctx: RequestContext,
+  parentType: string,
+  fieldName: string,
+): Promise<true | Error> {
+  if (!isActive(ctx)) return refuseUnauthenticated(ctx);
+  const located = await locate(resource, parent, args, ctx, parentType);
+  const { target } = located;
+  const ability = 'ability' in spec ? spec.ability : ABILITY_CHOICES[spec.choice].choose(args, located);
+  const decision = await decideFor(ctx, ability, target);
+  if (decision.allowed) return true;
+  ctx.metrics.denials.inc({ ability: decision.ability, denial: decision.denial ?? 'FORBIDDEN' });
+  // Another account's ID must read exactly like a missing one, which leaves no trace:
+  // only denials of the caller's own resources go to its audit trail.
+  if (parentType === 'Mutation' && decision.denial !== 'NOT_FOUND') {
+    await recordDenial(ctx, fieldName, target.resourceId, decision.reasons.join('; '));
+  }
+  return decision.denial === 'NOT_FOUND' ? notFound(target.label) : forbidden(undefined, decision.reasons);
 }

@@ -283,6 +283,13 @@ export const OPERATIONS: Record<string, RowOperation> = {
       });
     },
   },
+  // Row 7 on a RAM role ("attach/detach a non-data policy" to a RAM user or role).
+  '7.role': {
+    run: async (w, a) =>
+      as(w, a, `mutation($id: ID!) { attachPolicy(input: { principalId: $id, policy: AliyunBailianControlReadOnlyAccess }) { id } }`, {
+        id: (await createRole(w.client, w.root.token)).id,
+      }),
+  },
   '8': {
     run: async (w, a) => {
       const user = await createUser(w.client, w.root.token);
@@ -301,6 +308,12 @@ export const OPERATIONS: Record<string, RowOperation> = {
         id: user.id,
       });
     },
+  },
+  '8.role': {
+    run: async (w, a) =>
+      as(w, a, `mutation($id: ID!) { attachPolicy(input: { principalId: $id, policy: AliyunBailianDataFullAccess }) { id } }`, {
+        id: (await createRole(w.client, w.root.token)).id,
+      }),
   },
   '9': {
     run: async (w, a) =>
@@ -468,6 +481,19 @@ input: { workspaceId: $w, name: $n }) { id } }`,
   },
   '23': {
     run: (w, a) => as(w, a, `query($w: ID!) { workspace(id: $w) { id knowledgeBases { edges { node { id } } } } }`, { w: w.W }),
+  },
+  // Row 23, one knowledge base of W read by its ID (made by the root for the cell).
+  '23.knowledgeBase': {
+    run: async (w, a) => {
+      const kb = await asRoot<{ createKnowledgeBase: { id: string } }>(
+        w,
+        `mutation($w: ID!, $n: String!) { createKnowledgeBase(input: { workspaceId: $w, name: $n }) { id } }`,
+        { w: w.W, n: unique('kb') },
+      );
+      return as(w, a, `query($id: ID!) { node(id: $id) { id ... on KnowledgeBase { name description } } }`, {
+        id: kb.createKnowledgeBase.id,
+      });
+    },
   },
   '24': {
     run: (w, a) => as(w, a, `{ auditEvents(first: 5) { edges { node { id action } } } }`),

@@ -47,9 +47,11 @@ interface OtlpExport {
   }>;
 }
 
-const valueOf = (value: OtlpValue): unknown =>
-  value.arrayValue ? (value.arrayValue.values ?? []).map(valueOf) : (value.stringValue ?? value.boolValue ?? value.intValue ?? value.doubleValue);
-const attributesOf = (attributes: OtlpAttribute[] = []) => Object.fromEntries(attributes.map((a) => [a.key, valueOf(a.value)]));
+const otlpValue = (value: OtlpValue): unknown =>
+  value.arrayValue
+    ? (value.arrayValue.values ?? []).map(otlpValue)
+    : (value.stringValue ?? value.boolValue ?? value.intValue ?? value.doubleValue);
+const attributesOf = (attributes: OtlpAttribute[] = []) => Object.fromEntries(attributes.map((a) => [a.key, otlpValue(a.value)]));
 
 /** A minimal OTLP/HTTP collector: what the gateway exports, as received (JSON bodies) and flattened. */
 async function startCollector() {
@@ -100,7 +102,7 @@ const SERVER = 2; // SpanKind.SERVER + 1 in OTLP's enum (0 is UNSPECIFIED)
 
 describe('tracing, end to end: the gateway as a process, preloaded with register-tracing, exporting to a collector', () => {
   let collector: Awaited<ReturnType<typeof startCollector>>;
-  let database: { env: Record<string, string>; close(): Promise<void> };
+  const cleanups: Array<() => Promise<void>> = [];
   let spans: ExportedSpan[] = [];
   let exitCode: number | null = null;
   let root: { token: string; accountId: string; W: string } | undefined;
@@ -110,7 +112,9 @@ describe('tracing, end to end: the gateway as a process, preloaded with register
 
   beforeAll(async () => {
     collector = await startCollector();
-    database = await serverDatabase();
+    cleanups.push(collector.close);
+    const database = await serverDatabase();
+    cleanups.push(database.close);
     const port = await freePort();
     const child = spawn(process.execPath, ['--import', 'tsx', '--import', './src/observability/register-tracing.ts', 'src/main.ts'], {
       env: {
@@ -134,7 +138,13 @@ describe('tracing, end to end: the gateway as a process, preloaded with register
       const started = Date.now();
       for (;;) {
         if (child.exitCode !== null) throw new Error(`the gateway exited with ${child.exitCode}`);
-        if (await fetch(`${base}/healthz`).then((r) => r.ok, () => false)) break;
+        if (
+          await fetch(`${base}/healthz`).then(
+            (r) => r.ok,
+            () => false,
+          )
+        )
+          break;
         if (Date.now() - started > 30_000) throw new Error('the gateway did not start');
         await new Promise((r) => setTimeout(r, 50));
       }
@@ -158,8 +168,7 @@ describe('tracing, end to end: the gateway as a process, preloaded with register
   }, 60_000);
 
   afterAll(async () => {
-    await collector?.close();
-    await database?.close();
+    for (const cleanup of cleanups.reverse()) await cleanup();
   });
 
   it('flushes the spans on SIGTERM, as OTLP/HTTP JSON, under OTEL_SERVICE_NAME', () => {
@@ -196,7 +205,9 @@ describe('tracing, end to end: the gateway as a process, preloaded with register
       'authz.resource_type': 'Account',
       'authz.resource_id': defined(root, 'the account').accountId,
     });
-    const refused = decisions.filter((s) => s.attributes['authz.ability'] === 'create_workspace' && s.attributes['authz.allowed'] === false);
+    const refused = decisions.filter(
+      (s) => s.attributes['authz.ability'] === 'create_workspace' && s.attributes['authz.allowed'] === false,
+    );
     expect(refused).toHaveLength(1);
     expect(refused[0]?.attributes).toMatchObject({
       'authz.layer': 'MANAGEMENT',
