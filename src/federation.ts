@@ -26,7 +26,9 @@ export const MAX_REPRESENTATIONS = 1_000;
 
 /** `node(id)`'s declaration (schema/base.graphql), which every entity reference is authorized by. */
 const NODE_ABILITY: AbilitySpec = { choice: 'node' };
-const nodeResource = (type: string): ResourceSpec => ({ source: 'ARGUMENT', argument: ['id'], types: [type] });
+/** `node(id)`'s resource, the ID being the reference's (`representations.3.id` in errors), of the type it names. */
+const referenceResource = (index: number, type: string) =>
+  ({ source: 'ARGUMENT', argument: ['representations', String(index), 'id'], types: [type] }) satisfies ResourceSpec;
 
 const FEDERATION_LINK = 'https://specs.apollo.dev/federation/v2.3';
 
@@ -44,7 +46,9 @@ type _Service @withParent {
   sdl: String
 }`
     : '';
-  const serviceField = options.serviceSdl ? `\n  "This subgraph's SDL (as introspection: only when INTROSPECTION is on)."\n  _service: _Service! @public` : '';
+  const serviceField = options.serviceSdl
+    ? `\n  "This subgraph's SDL (as introspection: only when INTROSPECTION is on)."\n  _service: _Service! @public`
+    : '';
   return `
 extend schema @link(url: "${FEDERATION_LINK}", import: ["@key"])
 
@@ -84,15 +88,16 @@ function subgraphSdl(typeDefs: readonly string[]): string {
 }
 
 /** One reference, authorized as `node(id)` and then loaded by the same lookup as its resolver. */
-async function resolveReference(representation: unknown, index: number, ctx: RequestContext): Promise<unknown> {
-  const { __typename: type, id } = (representation ?? {}) as { __typename?: unknown; id?: unknown };
-  const field = `representations[${index}]`;
+async function resolveReference(representations: unknown[], index: number, ctx: RequestContext): Promise<unknown> {
+  const { __typename: type, id } = (representations[index] ?? {}) as { __typename?: unknown; id?: unknown };
   if (typeof type !== 'string' || !ENTITY_TYPES.includes(type)) {
-    throw badUserInput(`${field}.__typename`, `must name an entity type (${ENTITY_TYPES.join(', ')})`);
+    throw badUserInput(`representations.${index}.__typename`, `must name an entity type (${ENTITY_TYPES.join(', ')})`);
   }
-  const verdict = await decideCan(NODE_ABILITY, nodeResource(type), null, { id }, ctx, 'Query', '_entities');
+  const resource = referenceResource(index, type);
+  const verdict = await decideCan(NODE_ABILITY, resource, null, { representations }, ctx, 'Query', '_entities');
   if (verdict !== true) throw verdict;
-  return (await locateNode(asSignedIn(ctx), id, 'id', [type])).row;
+  // The same lookup as the rule's, answered from the request's loaders (as `node`'s resolver).
+  return (await locateNode(asSignedIn(ctx), id, resource.argument.join('.'), resource.types)).row;
 }
 
 /** The typeDefs and resolvers a federated schema adds to schema/*.graphql and the project's resolvers. */
@@ -112,7 +117,7 @@ export function federationAdditions(
             throw badUserInput('representations', `at most ${MAX_REPRESENTATIONS} references per request`);
           }
           // One promise per reference: a refused one is null with its error, the others are served.
-          return representations.map((representation, index) => resolveReference(representation, index, ctx));
+          return representations.map((_representation, index) => resolveReference(representations, index, ctx));
         },
         ...(sdl === null ? {} : { _service: () => ({ sdl }) }),
       },

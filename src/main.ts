@@ -89,9 +89,7 @@ async function main() {
 /** Opens and migrates the database, builds the gateway and listens: what can fail on a bad setting. */
 async function start(config: Config, logger: ReturnType<typeof createLogger>, opened: (database: DatabaseHandle) => void) {
   const database = await openDatabase(
-    config.databaseUrl
-      ? { kind: 'postgres', url: config.databaseUrl }
-      : { kind: 'pglite', dataDir: config.dataDir, holder: 'server' },
+    config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dataDir: config.dataDir, holder: 'server' },
   );
   opened(database);
   const applied = await migrateToLatest(database.db);

@@ -41,16 +41,7 @@ export class ListenError extends Error {
   }
 }
 
-const UNREACHABLE = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EPIPE',
-]);
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
 const UNWRITABLE = new Set(['EACCES', 'EPERM', 'ENOTDIR', 'EROFS', 'EEXIST', 'ENOSPC', 'EISDIR', 'EDQUOT']);
 /** PostgreSQL's SQLSTATEs at connection: invalid_authorization_specification, invalid_password; invalid_catalog_name; cannot_connect_now, too_many_connections. */
 const AUTHENTICATION_STATES = new Set(['28000', '28P01']);

@@ -1,4 +1,4 @@
-import type { Runtime } from './runtime.js';
+import { GraphQLRequestError, type GraphQLExecutor } from './executor.js';
 
 export const DEMO_PASSWORD = 'demo password 2026';
 export const DEMO_ACCOUNT = 'demo';
@@ -15,24 +15,37 @@ const DEMO_USERS = [
   { name: 'newcomer', policies: [], pages: null, what: 'registered in Model Studio, member of nothing' },
 ] as const;
 
+/** Where the demo is built: the gateway in-process (src/cli/runtime.ts), or a running server over HTTP. */
+export interface DemoTarget extends GraphQLExecutor {
+  production: boolean;
+  /** Whether an account has that name (in-process, a read; without it, signUp's CONFLICT tells). */
+  accountExists?(name: string): Promise<boolean>;
+}
+
 /**
  * The demo account, built through the GraphQL API itself (validation, rules and audit
  * included): its root, a user per column, a role, a default and two sub-workspaces,
  * authorized models, rate limits and keys. Returns what to print. Refused in production.
  */
-export async function seedDemo(rt: Runtime): Promise<string[]> {
+export async function seedDemo(rt: DemoTarget): Promise<string[]> {
   // Its password is in the README: in production it would be an open door.
-  if (rt.config.production) {
+  if (rt.production) {
     throw new Error(`Refusing to seed the demo account under NODE_ENV=production: its users share a password published in the README.`);
   }
-  const existing = await rt.database.db.selectFrom('account').select('id').where('name', '=', DEMO_ACCOUNT).executeTakeFirst();
-  if (existing) return [`The demo account "${DEMO_ACCOUNT}" exists already.`, ...credentials()];
+  const exists = [`The demo account "${DEMO_ACCOUNT}" exists already.`, ...credentials()];
+  if (await rt.accountExists?.(DEMO_ACCOUNT)) return exists;
 
   const email = `root@${DEMO_ACCOUNT}.example.com`;
-  const { signUp } = await rt.execute<{ signUp: { token: string } }>(`mutation($i: SignUpInput!) { signUp(input: $i) { token } }`, {
-    i: { accountName: DEMO_ACCOUNT, email, password: DEMO_PASSWORD },
-  });
-  const root = signUp.token;
+  let root: string;
+  try {
+    const { signUp } = await rt.execute<{ signUp: { token: string } }>(`mutation($i: SignUpInput!) { signUp(input: $i) { token } }`, {
+      i: { accountName: DEMO_ACCOUNT, email, password: DEMO_PASSWORD },
+    });
+    root = signUp.token;
+  } catch (error) {
+    if (error instanceof GraphQLRequestError && error.has('CONFLICT', 'input.accountName')) return exists;
+    throw error;
+  }
   const as = <T = unknown>(query: string, variables: Record<string, unknown> = {}) => rt.execute<T>(query, variables, root);
 
   const { activateModelStudio } = await as<{ activateModelStudio: { id: string } }>(

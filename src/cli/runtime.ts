@@ -6,9 +6,13 @@ import { loadConfig, type Config } from '../config.js';
 import { openDatabase, type DatabaseHandle } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { createLogger } from '../logger.js';
+import { GraphQLRequestError, type GraphQLExecutor } from './executor.js';
 
-/** The gateway in-process, for the CLI: the same schema, rules and services as the server. */
-export interface Runtime {
+/**
+ * The gateway in-process, for the CLI: the same schema, rules and services as the server. On the
+ * embedded database it holds the data folder's lock until close() (src/db/embedded-lock.ts).
+ */
+export interface Runtime extends GraphQLExecutor {
   config: Config;
   database: DatabaseHandle;
   gateway: Gateway;
@@ -38,9 +42,7 @@ export async function openRuntime(): Promise<Runtime> {
       const response = await gateway.apollo.executeOperation({ query, variables }, { contextValue });
       if (response.body.kind !== 'single') throw new Error('unexpected incremental response');
       const { data, errors } = response.body.singleResult;
-      if (errors?.length) {
-        throw new Error(errors.map((e) => `${e.extensions?.code ?? 'ERROR'}: ${e.message}`).join('\n'));
-      }
+      if (errors?.length) throw new GraphQLRequestError(errors);
       return data as T;
     },
     async close() {

@@ -14,7 +14,9 @@ const HEADER = [
 
 /**
  * The whole SDL as clients see it through introspection (types, descriptions with their
- * "Authorization: …" notes, the directive definitions), for client code generators.
+ * "Authorization: …" notes, the directive definitions), for client code generators. The client
+ * API only: FEDERATION's subgraph fields (`_entities`, `_service`) are for routers, which read
+ * `_service { sdl }`.
  */
 export function printGatewaySchema(schema: GraphQLSchema = buildBareSchema().schema): string {
   return `${HEADER}\n\n${printSchema(schema)}\n`;

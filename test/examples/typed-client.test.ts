@@ -120,8 +120,8 @@ describe('the typed client, against a live gateway', () => {
 describe("the example's generated code", () => {
   it('is what `npm run examples:codegen` writes from docs/schema.graphql and ./operations now', async () => {
     const outputs = (await generate({ ...codegenConfig, silent: true }, false)) as Array<{ filename: string; content: string }>;
-    expect(outputs.map((output) => output.filename).sort()).toEqual(
-      ['gql.ts', 'graphql.ts', 'index.ts'].map((file) => join(projectRoot(), 'examples', 'typed-client', 'gql', file)),
+    expect(new Set(outputs.map((output) => output.filename))).toEqual(
+      new Set(['gql.ts', 'graphql.ts', 'index.ts'].map((file) => join(projectRoot(), 'examples', 'typed-client', 'gql', file))),
     );
     for (const output of outputs) {
       expect(readFileSync(output.filename, 'utf8'), `${output.filename} is stale: npm run examples:codegen`).toBe(output.content);

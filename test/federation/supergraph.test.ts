@@ -5,6 +5,7 @@ import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_REPRESENTATIONS } from '../../src/federation.js';
 import { buildBareSchema } from '../../src/schema.js';
 import { createUser } from '../helpers/fixtures.js';
 import { firstError, GraphQLClient, outcomeOf, type GraphQLResponse } from '../helpers/graphql-client.js';
@@ -119,7 +120,17 @@ describe('federation: this gateway as a subgraph behind @apollo/gateway', () => 
   });
 
   it('composes with another subgraph: every type with a global ID is an entity keyed by id', () => {
-    for (const type of ['Account', 'RootPrincipal', 'RamUser', 'RamRole', 'Workspace', 'ApiKey', 'AccessKey', 'KnowledgeBase', 'AuditEvent']) {
+    for (const type of [
+      'Account',
+      'RootPrincipal',
+      'RamUser',
+      'RamRole',
+      'Workspace',
+      'ApiKey',
+      'AccessKey',
+      'KnowledgeBase',
+      'AuditEvent',
+    ]) {
       expect(ownSdl).toMatch(new RegExp(`type ${type}\\b[^{]*@key\\(fields: "id"\\)`));
     }
     expect(supergraphSdl).toContain('costCenter: String');
@@ -127,14 +138,12 @@ describe('federation: this gateway as a subgraph behind @apollo/gateway', () => 
 
   it('serves one query from both subgraphs, with the caller forwarded', async () => {
     costCenters.set('CC-A-W', a.W);
-    const result = await through.request<{ workspaces: { edges: Array<{ node: { id: string; name: string; costCenter: string | null } }> } }>(
-      `{ workspaces { edges { node { id name costCenter } } } }`,
-      {},
-      { token: a.token },
-    );
+    const result = await through.request<{
+      workspaces: { edges: Array<{ node: { id: string; name: string; costCenter: string | null } }> };
+    }>(`{ workspaces { edges { node { id name costCenter } } } }`, {}, { token: a.token });
     expect(result.errors).toBeUndefined();
     const nodes = defined(result.data, 'the data').workspaces.edges.map((edge) => edge.node);
-    expect(nodes.map((node) => node.id).sort()).toEqual([a.D, a.W].sort());
+    expect(nodes.map((node) => node.id).sort((x, y) => x.localeCompare(y))).toEqual([a.D, a.W].sort((x, y) => x.localeCompare(y)));
     expect(nodes.find((node) => node.id === a.W)).toEqual({ id: a.W, name: 'W', costCenter: 'CC-A-W' });
     expect(nodes.find((node) => node.id === a.D)?.costCenter).toBeNull();
   });
@@ -183,16 +192,30 @@ describe('federation: this gateway as a subgraph behind @apollo/gateway', () => 
       { token: a.token },
     );
     expect(defined(result.data, 'the data')._entities).toEqual([{ id: a.W, name: 'W' }, null, null, null]);
-    const byPath = Object.fromEntries((result.errors ?? []).map((error) => [JSON.stringify(error.path), error.extensions?.code]));
+    const byPath = Object.fromEntries(
+      (result.errors ?? []).map((error) => [JSON.stringify(error.path), [error.extensions?.code, error.extensions?.field]]),
+    );
     expect(byPath).toEqual({
-      '["_entities",1]': 'NOT_FOUND',
-      '["_entities",2]': 'BAD_USER_INPUT',
-      '["_entities",3]': 'BAD_USER_INPUT',
+      '["_entities",1]': ['NOT_FOUND', undefined],
+      '["_entities",2]': ['BAD_USER_INPUT', 'representations.2.id'],
+      '["_entities",3]': ['BAD_USER_INPUT', 'representations.3.__typename'],
     });
-    const anonymous = await t.client.request(`query($r: [_Any!]!) { _entities(representations: $r) { __typename } }`, {
-      r: [{ __typename: 'Workspace', id: a.W }],
-    });
+    const ENTITIES = `query($r: [_Any!]!) { _entities(representations: $r) { __typename } }`;
+    const anonymous = await t.client.request(ENTITIES, { r: [{ __typename: 'Workspace', id: a.W }] });
     expect(outcomeOf(anonymous)).toBe('UNAUTHENTICATED');
+    const tooMany = Array.from({ length: MAX_REPRESENTATIONS + 1 }, () => ({ __typename: 'Workspace', id: a.W }));
+    expect(outcomeOf(await t.client.request(ENTITIES, { r: tooMany }, { token: a.token }))).toBe('BAD_USER_INPUT');
+  });
+
+  it("sends no inline trace (per-field timings) to a caller who asks for Apollo's", async () => {
+    const response = await fetch(t.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${a.token}`, 'apollo-federation-include-trace': 'ftv1' },
+      body: JSON.stringify({ query: '{ workspaces { edges { node { id } } } }' }),
+    });
+    const body = (await response.json()) as { data?: unknown; extensions?: Record<string, unknown> };
+    expect(body.data).toBeTruthy();
+    expect(body.extensions?.ftv1).toBeUndefined();
   });
 });
 
@@ -203,11 +226,17 @@ describe('federation: the schema', () => {
     expect(declarations.get('Query._service')).toEqual({ kind: 'public' });
     expect(declarations.get('_Service.sdl')).toEqual({ kind: 'withParent', declaredOn: 'type' });
     // What src/federation.ts authorizes each reference with.
-    expect(declarations.get('Query.node')).toEqual({ kind: 'canChosen', choice: 'node', resource: { source: 'ARGUMENT', argument: ['id'] } });
+    expect(declarations.get('Query.node')).toEqual({
+      kind: 'canChosen',
+      choice: 'node',
+      resource: { source: 'ARGUMENT', argument: ['id'] },
+    });
   });
 
   it('serves no `_service` without introspection, and nothing of federation when it is off', () => {
-    const withoutSdl = buildBareSchema({ federation: { serviceSdl: false } }).schema.getQueryType()?.getFields();
+    const withoutSdl = buildBareSchema({ federation: { serviceSdl: false } })
+      .schema.getQueryType()
+      ?.getFields();
     expect(Object.keys(withoutSdl ?? {})).toContain('_entities');
     expect(Object.keys(withoutSdl ?? {})).not.toContain('_service');
     const plain = buildBareSchema().schema;

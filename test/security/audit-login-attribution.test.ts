@@ -37,7 +37,7 @@ describe('login audit events record the caller, not the principal whose name was
         sourceIp: '127.0.0.1',
       },
     ]);
-    // The request's ID too (not in the API yet), as in its log line.
+    // The request's ID too, as in its log line (the API shows it as `requestId`).
     const stored = await t.database.db
       .selectFrom('audit_event')
       .select('request_id')
