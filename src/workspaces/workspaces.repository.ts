@@ -8,7 +8,7 @@ import { joinedPrincipalColumns, principalFromRow } from '../identity/identity.r
 import type { PrincipalView } from '../identity/identity.table.js';
 import { newId } from '../ids.js';
 import type { Page, Region } from '../policy/index.js';
-import { afterCreation, type PageRequest } from '../relay/connection.js';
+import { creationPage, type PageRequest } from '../relay/connection.js';
 import type { MembershipRow, WorkspaceRow } from './workspaces.table.js';
 
 export const findWorkspacesByIds = (db: DB, ids: readonly string[]) =>
@@ -40,20 +40,9 @@ export const insertWorkspace = (db: DB, row: { accountId: string; region: Region
 export const renameWorkspace = (db: DB, id: string, name: string) =>
   db.updateTable('workspace').set({ name }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
 
-export async function listWorkspaces(
-  db: DB,
-  accountId: string,
-  region: Region | null,
-  visible: ListFilter,
-  page: PageRequest,
-): Promise<WorkspaceRow[]> {
-  let query = db
-    .selectFrom('workspace')
-    .selectAll('workspace')
-    .where('workspace.account_id', '=', accountId)
-    .orderBy('workspace.created_at')
-    .orderBy('workspace.id')
-    .limit(page.limit + 1);
+/** The account's workspaces the caller sees (`visible`), in a region or all. */
+function visibleWorkspaces(db: DB, accountId: string, region: Region | null, visible: ListFilter) {
+  let query = db.selectFrom('workspace').where('workspace.account_id', '=', accountId);
   if (region) query = query.where('workspace.region', '=', region);
   if (visible.kind === 'WORKSPACE') query = query.where('workspace.id', '=', visible.workspaceId);
   if (visible.kind === 'MEMBER') {
@@ -68,8 +57,26 @@ export async function listWorkspaces(
       ),
     );
   }
-  if (page.after) query = query.where(afterCreation(page.after, ['workspace.created_at', 'workspace.id']));
-  return query.execute();
+  return query;
+}
+
+export async function listWorkspaces(
+  db: DB,
+  accountId: string,
+  region: Region | null,
+  visible: ListFilter,
+  page: PageRequest,
+): Promise<WorkspaceRow[]> {
+  const query = visibleWorkspaces(db, accountId, region, visible).selectAll('workspace');
+  return creationPage(query, page, ['workspace.created_at', 'workspace.id']).execute();
+}
+
+/** How many workspaces `listWorkspaces` pages through (at most 20 an account). */
+export async function countWorkspaces(db: DB, accountId: string, region: Region | null, visible: ListFilter): Promise<number> {
+  const { count } = await visibleWorkspaces(db, accountId, region, visible)
+    .select((eb) => eb.cast<number>(eb.fn.countAll(), 'integer').as('count'))
+    .executeTakeFirstOrThrow();
+  return count;
 }
 
 /** Memberships by (workspace, principal) pairs, for the policy's facts. */
@@ -89,18 +96,14 @@ const MEMBERSHIP_COLUMNS = ['workspace_id', 'principal_id', 'account_id', 'pages
 
 /** A page of members, each with its principal (one statement for the whole page). */
 export async function listMembers(db: DB, workspaceId: string, page: PageRequest): Promise<Array<Joined<MembershipRow, PrincipalView>>> {
-  let query = db
+  const query = db
     .selectFrom('membership')
     .innerJoin('principal', 'principal.id', 'membership.principal_id')
     .innerJoin('account', 'account.id', 'principal.account_id')
     .selectAll('membership')
     .select(joinedPrincipalColumns)
-    .where('membership.workspace_id', '=', workspaceId)
-    .orderBy('membership.created_at')
-    .orderBy('membership.principal_id')
-    .limit(page.limit + 1);
-  if (page.after) query = query.where(afterCreation(page.after, ['membership.created_at', 'membership.principal_id']));
-  const rows = await query.execute();
+    .where('membership.workspace_id', '=', workspaceId);
+  const rows = await creationPage(query, page, ['membership.created_at', 'membership.principal_id']).execute();
   return rows.map((row) => ({
     node: pickColumns<MembershipRow>(row, '', MEMBERSHIP_COLUMNS),
     joined: principalFromRow(row),
