@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { authenticate } from './auth/authentication.js';
 import { authenticationPlugin } from './auth/authentication-plugin.js';
 import type { RequestContext, Services } from './context.js';
@@ -67,6 +71,8 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
     parseOptions: limits.parseOptions,
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
+      // The schema has no cache hints: Apollo's implicit cache-control plugin would instrument every field for nothing.
+      ApolloServerPluginCacheControlDisabled(),
       // A subgraph schema (FEDERATION) turns on Apollo's inline traces, per-field timings for any caller who asks: not here.
       ApolloServerPluginInlineTraceDisabled(),
       errorLoggingPlugin(logger),

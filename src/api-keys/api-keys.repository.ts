@@ -6,7 +6,7 @@ import type { ListFilter } from '../policy/index.js';
 import { joinedPrincipalColumns, principalFromRow } from '../identity/identity.repository.js';
 import type { PrincipalView } from '../identity/identity.table.js';
 import { newId } from '../ids.js';
-import { afterCreation, type PageRequest } from '../relay/connection.js';
+import { creationPage, type PageRequest } from '../relay/connection.js';
 import type { TemporaryKeyClaims } from '../auth/session.js';
 import type { ApiKeyRow } from './api-keys.table.js';
 
@@ -90,17 +90,9 @@ export const findLiveApiKeysByIds = (db: DB, ids: readonly string[]) =>
   db.selectFrom('api_key').selectAll().where('id', 'in', ids).where('deleted_at', 'is', null).execute();
 
 export async function listApiKeys(db: DB, workspaceId: string, visible: ListFilter, page: PageRequest): Promise<ApiKeyRow[]> {
-  let query = db
-    .selectFrom('api_key')
-    .selectAll()
-    .where('workspace_id', '=', workspaceId)
-    .where('deleted_at', 'is', null)
-    .orderBy('created_at')
-    .orderBy('id')
-    .limit(page.limit + 1);
+  let query = db.selectFrom('api_key').selectAll().where('workspace_id', '=', workspaceId).where('deleted_at', 'is', null);
   if (visible.kind === 'OWNED_BY') query = query.where('owner_id', '=', visible.principalId);
-  if (page.after) query = query.where(afterCreation(page.after, ['created_at', 'id']));
-  return query.execute();
+  return creationPage(query, page, ['created_at', 'id']).execute();
 }
 
 export const insertApiKey = (

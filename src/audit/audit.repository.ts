@@ -1,6 +1,6 @@
-import type { Insertable } from 'kysely';
+import { sql, type Insertable } from 'kysely';
 import type { DB } from '../db/database.js';
-import type { PageRequest } from '../relay/connection.js';
+import { keysetPage, type PageRequest } from '../relay/connection.js';
 import type { AuditEventRow, AuditEventTable, AuditOutcome } from './audit.table.js';
 
 /** Every event says where its request came from and with which client (`requestOrigin`). */
@@ -95,26 +95,21 @@ export const findAuditEvent = (db: DB, accountId: string, publicId: string): Pro
     .where('public_id', '=', publicId)
     .executeTakeFirst();
 
-/** Newest first; the cursor's second part is the last event's public ID. */
+/** Newest first; a cursor's second part is an event's public ID. */
 export async function listAuditEvents(db: DB, accountId: string, filter: AuditFilter, page: PageRequest): Promise<AuditEventRow[]> {
-  let query = db
-    .selectFrom('audit_event')
-    .select(AUDIT_COLUMNS)
-    .where('account_id', '=', accountId)
-    .orderBy('audit_event.id', 'desc')
-    .limit(page.limit + 1);
+  let query = db.selectFrom('audit_event').select(AUDIT_COLUMNS).where('account_id', '=', accountId);
   if (filter.action) query = query.where('action', '=', filter.action);
   if (filter.actorId) query = query.where('actor_id', '=', filter.actorId);
   if (filter.resourceId) query = query.where('resource_id', '=', filter.resourceId);
   if (filter.outcome) query = query.where('outcome', '=', filter.outcome);
   if (filter.since) query = query.where('created_at', '>=', filter.since);
   if (filter.until) query = query.where('created_at', '<', filter.until);
-  if (page.after) {
-    // Another account's event (or none) is no position in this trail: the page is empty.
-    const after = page.after[1];
-    query = query.where('audit_event.id', '<', (eb) =>
-      eb.selectFrom('audit_event as seen').select('seen.id').where('seen.account_id', '=', accountId).where('seen.public_id', '=', after),
-    );
-  }
-  return query.execute();
+  // The position of an event of this trail; another account's event (or none) is none: the page is empty.
+  const position = (publicId: string) =>
+    db.selectFrom('audit_event as seen').select('seen.id').where('seen.account_id', '=', accountId).where('seen.public_id', '=', publicId);
+  const bounds = [];
+  // Newest first: the events after a cursor are older (smaller IDs), those before it newer.
+  if (page.after) bounds.push(sql<boolean>`${sql.ref('audit_event.id')} < (${position(page.after[1])})`);
+  if (page.before) bounds.push(sql<boolean>`${sql.ref('audit_event.id')} > (${position(page.before[1])})`);
+  return keysetPage(query, page, ['audit_event.id'], bounds, 'desc').execute();
 }

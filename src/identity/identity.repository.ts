@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { DB } from '../db/database.js';
 import { newId } from '../ids.js';
 import type { PolicyName } from '../policy/index.js';
-import { afterCreation, type PageRequest } from '../relay/connection.js';
+import { creationPage, type PageRequest } from '../relay/connection.js';
 import type { AccountRow, PrincipalKind, PrincipalRow, PrincipalStatus, PrincipalView } from './identity.table.js';
 
 export async function insertAccount(
@@ -106,23 +106,18 @@ export const findUserByLoginName = (db: DB, accountName: string, userName: strin
     .where('principal.status', '<>', 'DELETED')
     .executeTakeFirst();
 
-export async function listPrincipals(
-  db: DB,
-  accountId: string,
-  filter: { kind?: PrincipalKind; registeredOnly?: boolean; candidatesFor?: string },
-  page: PageRequest,
-): Promise<PrincipalRow[]> {
-  let query = db
-    .selectFrom('principal')
-    .selectAll()
-    .where('account_id', '=', accountId)
-    .where('status', '<>', 'DELETED')
-    .orderBy('created_at')
-    .orderBy('id')
-    .limit(page.limit + 1);
+/** Which of an account's principals a list shows (deleted ones never). */
+export interface PrincipalFilter {
+  kind?: PrincipalKind;
+  registeredOnly?: boolean;
+  /** Who may be added to this workspace: enabled registered users and roles that are not members of it. */
+  candidatesFor?: string;
+}
+
+function filteredPrincipals(db: DB, accountId: string, filter: PrincipalFilter) {
+  let query = db.selectFrom('principal').where('account_id', '=', accountId).where('status', '<>', 'DELETED');
   if (filter.kind) query = query.where('kind', '=', filter.kind);
   if (filter.registeredOnly) query = query.where('model_studio_registered_at', 'is not', null);
-  // Who may be added to a workspace: enabled registered users and roles that are not members of it.
   if (filter.candidatesFor !== undefined) {
     const workspaceId = filter.candidatesFor;
     query = query
@@ -140,8 +135,19 @@ export async function listPrincipals(
         ),
       );
   }
-  if (page.after) query = query.where(afterCreation(page.after, ['created_at', 'id']));
-  return query.execute();
+  return query;
+}
+
+export function listPrincipals(db: DB, accountId: string, filter: PrincipalFilter, page: PageRequest): Promise<PrincipalRow[]> {
+  return creationPage(filteredPrincipals(db, accountId, filter).selectAll(), page, ['created_at', 'id']).execute();
+}
+
+/** How many principals `listPrincipals` pages through (one statement, on the account's index). */
+export async function countPrincipals(db: DB, accountId: string, filter: PrincipalFilter): Promise<number> {
+  const { count } = await filteredPrincipals(db, accountId, filter)
+    .select((eb) => eb.cast<number>(eb.fn.countAll(), 'integer').as('count'))
+    .executeTakeFirstOrThrow();
+  return count;
 }
 
 export const insertPrincipal = (

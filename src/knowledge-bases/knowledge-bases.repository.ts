@@ -1,21 +1,14 @@
 import type { DB } from '../db/database.js';
 import { newId } from '../ids.js';
-import { afterCreation, type PageRequest } from '../relay/connection.js';
+import { creationPage, type PageRequest } from '../relay/connection.js';
 import type { KnowledgeBaseRow } from './knowledge-bases.table.js';
 
 export const findKnowledgeBasesByIds = (db: DB, ids: readonly string[]) =>
   db.selectFrom('knowledge_base').selectAll().where('id', 'in', ids).execute();
 
 export async function listKnowledgeBases(db: DB, workspaceId: string, page: PageRequest): Promise<KnowledgeBaseRow[]> {
-  let query = db
-    .selectFrom('knowledge_base')
-    .selectAll()
-    .where('workspace_id', '=', workspaceId)
-    .orderBy('created_at')
-    .orderBy('id')
-    .limit(page.limit + 1);
-  if (page.after) query = query.where(afterCreation(page.after, ['created_at', 'id']));
-  return query.execute();
+  const query = db.selectFrom('knowledge_base').selectAll().where('workspace_id', '=', workspaceId);
+  return creationPage(query, page, ['created_at', 'id']).execute();
 }
 
 export const insertKnowledgeBase = (

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import type { DB } from '../db/database.js';
 import { pairIn } from '../db/row-comparisons.js';
 import { prepared } from '../db/prepared-statements.js';
-import type { PageRequest } from '../relay/connection.js';
+import { keyBounds, keysetPage, type PageRequest } from '../relay/connection.js';
 import {
   foundApiKeyColumns,
   foundApiKeyFromRow,
@@ -61,16 +61,14 @@ export async function listAuthorizations(
   workspaceId: string,
   page: PageRequest,
 ): Promise<Array<Joined<ModelAuthorizationRow, ModelRow>>> {
-  let query = db
+  const query = db
     .selectFrom('model_authorization')
     .innerJoin('model', 'model.id', 'model_authorization.model_id')
     .selectAll('model_authorization')
     .select(MODEL_COLUMNS.map((column) => sql.ref(`model.${column}`).as(`model__${column}`)))
-    .where('model_authorization.workspace_id', '=', workspaceId)
-    .orderBy('model_authorization.model_id')
-    .limit(page.limit + 1);
-  if (page.after) query = query.where('model_authorization.model_id', '>', page.after[1]);
-  const rows = await query.execute();
+    .where('model_authorization.workspace_id', '=', workspaceId);
+  const column = 'model_authorization.model_id';
+  const rows = await keysetPage(query, page, [column], keyBounds(page, column)).execute();
   return rows.map((row) => ({
     node: pickColumns<ModelAuthorizationRow>(row, '', AUTHORIZATION_COLUMNS),
     joined: pickColumns<ModelRow>(row, 'model__', MODEL_COLUMNS),
@@ -79,14 +77,8 @@ export async function listAuthorizations(
 
 /** Per-workspace rows are ordered by model ID; the cursor's second part is the last model ID. */
 export function listRateLimits(db: DB, workspaceId: string, page: PageRequest): Promise<ModelRateLimitRow[]> {
-  let query = db
-    .selectFrom('model_rate_limit')
-    .selectAll()
-    .where('workspace_id', '=', workspaceId)
-    .orderBy('model_id')
-    .limit(page.limit + 1);
-  if (page.after) query = query.where('model_id', '>', page.after[1]);
-  return query.execute();
+  const query = db.selectFrom('model_rate_limit').selectAll().where('workspace_id', '=', workspaceId);
+  return keysetPage(query, page, ['model_id'], keyBounds(page, 'model_id')).execute();
 }
 
 /** The rows of a per-(workspace, model) table for these pairs, in one statement. */
