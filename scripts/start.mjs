@@ -40,7 +40,7 @@ function filesUnder(paths) {
     for (const entry of entries) walk(join(path, entry.name));
   };
   for (const path of paths) walk(join(root, path));
-  return files.sort();
+  return files.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /** The SHA-256 of the inputs' names and contents. */
@@ -68,14 +68,17 @@ function graphiqlPresent() {
   }
 }
 
-function run(label, args) {
+/** Runs a build step; false when it failed and `tolerated` (the caller goes on without recording it). */
+function run(label, args, tolerated = false) {
   const started = performance.now();
   const { status, signal, error } = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
   if (status !== 0) {
     console.error(`build: ${label} failed (${error?.message ?? signal ?? `exit code ${status}`})`);
+    if (tolerated) return false;
     process.exit(status || 1);
   }
   console.error(`build: ${label} done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return true;
 }
 
 const require = createRequire(join(root, 'package.json'));
@@ -95,11 +98,12 @@ const steps = [
     present: compiledOutputsPresent,
     build() {
       const tsc = typescriptCompiler();
-      if (!tsc) return false;
+      if (!tsc) return 'unavailable';
       // Outputs gone but build info kept: incremental tsc would think there is nothing to emit.
       if (!compiledOutputsPresent()) rmSync(join(dist, 'tsconfig.build.tsbuildinfo'), { force: true });
-      run('tsc -p tsconfig.build.json', [tsc, '-p', 'tsconfig.build.json']);
-      return true;
+      // A type error stops `npm start`; at install it does not (tsc emits all the same, and
+      // `npm test` reports it): the step is not recorded, so the next start compiles again.
+      return run('tsc -p tsconfig.build.json', [tsc, '-p', 'tsconfig.build.json'], buildOnly) ? 'built' : 'failed';
     },
   },
   {
@@ -108,7 +112,7 @@ const steps = [
     present: () => existsSync(join(dist, 'pglite-template.tar.gz')),
     build() {
       run('PGlite template', [join(dist, 'src', 'db', 'pglite-template-cli.js')]);
-      return true;
+      return 'built';
     },
   },
   {
@@ -116,9 +120,9 @@ const steps = [
     inputs: ['web/graphiql', 'scripts/build-graphiql.mjs', ...LOCK],
     present: graphiqlPresent,
     build() {
-      if (!typescriptCompiler()) return false; // no devDependencies: no esbuild either
+      if (!typescriptCompiler()) return 'unavailable'; // no devDependencies: no esbuild either
       run('GraphiQL bundle', [join(root, 'scripts', 'build-graphiql.mjs')]);
-      return true;
+      return 'built';
     },
   },
 ];
@@ -135,13 +139,12 @@ let stamp = readStamp();
 for (const step of steps) {
   const hash = fingerprint(step.inputs);
   if (stamp[step.name] === hash && step.present()) continue;
-  if (!step.build()) {
-    const message = `build: ${step.name} is out of date, and the devDependencies that build it are not installed (npm ci installs them)`;
-    if (buildOnly && step.present()) {
-      console.error(`${message}: keeping the current build`);
-      continue;
-    }
-    console.error(message);
+  const outcome = step.build();
+  if (outcome === 'failed') continue;
+  if (outcome === 'unavailable') {
+    // An install without devDependencies (npm ci --omit=dev) is not stopped: `npm start` says it.
+    console.error(`build: ${step.name} is out of date, and the devDependencies that build it are not installed (npm ci installs them)`);
+    if (buildOnly) continue;
     process.exit(1);
   }
   stamp = { ...readStamp(), [step.name]: hash };

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import {
   ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginInlineTraceDisabled,
   ApolloServerPluginLandingPageDisabled,
 } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { authenticate } from './auth/authentication.js';
 import { authenticationPlugin } from './auth/authentication-plugin.js';
 import type { RequestContext, Services } from './context.js';
@@ -31,6 +32,9 @@ import { buildSchema } from './schema.js';
 import { LastUseRecorder } from './auth/last-use.js';
 import { createCallCounters } from './usage/call-counters.js';
 
+/** How long shutdown waits for in-flight requests before cutting them off. */
+const STOP_GRACE_MILLIS = 10_000;
+
 export interface Gateway {
   apollo: ApolloServer<RequestContext>;
   server: Server;
@@ -50,6 +54,9 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
   const limits = queryLimits();
   const lastUse = new LastUseRecorder(services.db, logger);
   const counters = createCallCounters({ redisUrl: config.redisUrl, db: services.db });
+  const server = createServer();
+  /** Requests still running: a client that went away leaves its request running on the server. */
+  const inFlight = new Set<Promise<void>>();
   const apollo = new ApolloServer<RequestContext>({
     schema: buildSchema({
       allowAll: config.benchAllowAll,
@@ -71,6 +78,11 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
     parseOptions: limits.parseOptions,
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
+      // Shutdown (`apollo.stop()`): Apollo's drain stops listening, closes idle keep-alive
+      // connections at once and busy ones after their response, and cuts off what is left after
+      // the grace period; the handlers of requests whose client went away are waited for apart.
+      ApolloServerPluginDrainHttpServer({ httpServer: server, stopGracePeriodMillis: STOP_GRACE_MILLIS }),
+      drainRequestHandlers(server, inFlight, STOP_GRACE_MILLIS),
       // The schema has no cache hints: Apollo's implicit cache-control plugin would instrument every field for nothing.
       ApolloServerPluginCacheControlDisabled(),
       // A subgraph schema (FEDERATION) turns on Apollo's inline traces, per-field timings for any caller who asks: not here.
@@ -79,6 +91,7 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
       requestObservabilityPlugin(logger, metrics),
       authenticationPlugin(),
       hostileInputPlugin(),
+      ...limits.plugins,
       mutationThrottlePlugin(config.mutationsPerMinutePerPrincipal),
     ],
   });
@@ -93,6 +106,7 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
     const header = req.headers.authorization;
     const client = clientAddress(req.socket?.remoteAddress, req.headers['x-forwarded-for'], config.trustedProxies);
     const { auth, error, presentedApiKey } = await authenticate(Array.isArray(header) ? header[0] : header, {
+      db,
       loaders,
       signer: services.signer,
       lastUse,
@@ -121,9 +135,7 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
     exposeStatementCount: config.exposeStatementCount,
     trustedDocuments: config.trustedDocuments,
   });
-  /** Requests still running: a client that went away leaves its request running on the server. */
-  const inFlight = new Set<Promise<void>>();
-  const server = createServer((req, res) => {
+  server.on('request', (req, res) => {
     const url = new URL(req.url ?? '/', 'http://gateway.invalid');
     const done = (async () => {
       if (handleCors(req, res, url, config.corsOrigins)) return;
@@ -158,37 +170,49 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
     metricsServer,
     contextFor,
     /**
-     * Stops accepting connections and lets the in-flight requests finish. Keep-alive connections
-     * would otherwise hold the server open until they time out (or forever, if their client keeps
-     * using them): responses from now on say `connection: close`, and connections are closed as
-     * soon as they are idle. Requests whose client has gone still run to the end, so that the
-     * caller may close the database after this. Whatever still runs after 10 s is cut off.
+     * Stops accepting connections, lets the in-flight requests finish (keep-alive connections
+     * closed as soon as they are idle, requests whose client has gone run to their end) and
+     * cuts off whatever still runs after 10 s: the plugins above, run by `apollo.stop()`. Then
+     * the caller may close the database.
      */
     async stop() {
-      server.on('request', (_req, res) => res.setHeader('connection', 'close'));
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      const idle = setInterval(() => server.closeIdleConnections(), 50);
-      let expire: () => void = () => {};
-      const expired = new Promise<void>((resolve) => (expire = resolve));
-      const deadline = setTimeout(() => {
-        server.closeAllConnections();
-        expire();
-      }, 10_000);
-      try {
-        await closed;
-        await Promise.race([Promise.allSettled([...inFlight]), expired]);
-      } finally {
-        clearInterval(idle);
-        clearTimeout(deadline);
-      }
+      await apollo.stop();
       if (metricsServer?.listening) {
         const metricsClosed = new Promise((resolve) => metricsServer.close(resolve));
         metricsServer.closeAllConnections();
         await metricsClosed;
       }
-      await apollo.stop();
       await lastUse.flush();
       await counters.close();
+    },
+  };
+}
+
+/**
+ * What Apollo's drain plugin does not cover: it waits for connections, and a request whose client
+ * went away has none left while its handler still runs (and uses the database). Shutdown waits
+ * for the handlers too, within the same grace period, so that the database may close after it.
+ */
+function drainRequestHandlers(server: Server, handlers: Set<Promise<void>>, graceMillis: number): ApolloServerPlugin<RequestContext> {
+  return {
+    async serverWillStart() {
+      return {
+        async drainServer() {
+          // Closed: no connection left, so no request can start any more (never listening: nothing to wait for).
+          const closed = server.listening ? new Promise((resolve) => server.once('close', resolve)) : Promise.resolve();
+          let timer: NodeJS.Timeout | undefined;
+          const expired = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMillis)));
+          const settled = (async () => {
+            await closed;
+            while (handlers.size > 0) await Promise.allSettled([...handlers]);
+          })();
+          try {
+            await Promise.race([settled, expired]);
+          } finally {
+            clearTimeout(timer);
+          }
+        },
+      };
     },
   };
 }

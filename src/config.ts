@@ -8,6 +8,7 @@ import {
   type TrustedDocuments,
 } from './http/trusted-documents.js';
 import { parseCorsOrigin } from './http/cors.js';
+import { LOG_FORMATS, logFormatFor, type LogFormat } from './logger.js';
 
 const booleanFlag = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
 
@@ -21,6 +22,7 @@ const environmentSchema = z.object({
   SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(43_200).default(3600),
   PASSWORD_HASH_COST: z.coerce.number().int().min(10).max(20).default(15),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(LOG_FORMATS).optional(),
   INTROSPECTION: booleanFlag.optional(),
   SCHEMA_SUGGESTIONS: booleanFlag.optional(),
   EXPOSE_STATEMENT_COUNT: booleanFlag.optional(),
@@ -80,6 +82,8 @@ export interface Config {
   /** log2 of scrypt's N: 15 is 32 MiB per hash; tests lower it to stay fast. */
   passwordHashCost: number;
   logLevel: string;
+  /** `pretty` (pino-pretty) or JSON lines: LOG_FORMAT, or pretty in development on a terminal (src/logger.ts). */
+  logFormat: LogFormat;
   introspection: boolean;
   /** "Did you mean …" hints in validation errors: they reveal field names, as introspection does. */
   schemaSuggestions: boolean;
@@ -160,6 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
     passwordHashCost: e.PASSWORD_HASH_COST,
     logLevel: e.LOG_LEVEL,
+    logFormat: logFormatFor(e.LOG_FORMAT, e.NODE_ENV),
     introspection: e.INTROSPECTION ?? !production,
     schemaSuggestions: e.SCHEMA_SUGGESTIONS ?? !production,
     exposeStatementCount: e.EXPOSE_STATEMENT_COUNT ?? false,

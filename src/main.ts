@@ -82,8 +82,16 @@ async function main() {
     }
     process.exit(0);
   };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  // Once: Ctrl-C under `npm start` reaches this process twice (from the terminal, and forwarded by
+  // npm), and the second must not cut the shutdown short (it ends within 10 s whatever happens).
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    void shutdown(signal);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
 }
 
 /** Opens and migrates the database, builds the gateway and listens: what can fail on a bad setting. */

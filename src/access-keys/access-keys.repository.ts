@@ -1,4 +1,9 @@
+import { sql } from 'kysely';
 import type { DB } from '../db/database.js';
+import { pickColumns } from '../db/pick-columns.js';
+import { prepared } from '../db/prepared-statements.js';
+import { joinedPrincipalColumns, principalFromRow } from '../identity/identity.repository.js';
+import type { PrincipalView } from '../identity/identity.table.js';
 import { newId } from '../ids.js';
 import type { AccessKeyRow, AccessKeyStatus } from './access-keys.table.js';
 
@@ -35,3 +40,20 @@ export const deleteAccessKey = (db: DB, id: string) => db.deleteFrom('access_key
 /** Holds a user's row against concurrent creations, so that two at once cannot both see one pair and make three. */
 export const lockUserForKeyCreation = (db: DB, principalId: string) =>
   db.selectFrom('principal').select('status').where('id', '=', principalId).forUpdate().executeTakeFirst();
+
+const ACCESS_KEY_COLUMNS = ['id', 'account_id', 'principal_id', 'secret_hash', 'status', 'created_at', 'last_used_at'] as const;
+
+/** A pair with its user (the authentication path: one prepared statement). */
+export async function findAccessKeyWithUser(db: DB, accessKeyId: string): Promise<{ accessKey: AccessKeyRow; user: PrincipalView } | null> {
+  const query = db
+    .selectFrom('access_key as ak')
+    .innerJoin('principal', 'principal.id', 'ak.principal_id')
+    .innerJoin('account', 'account.id', 'principal.account_id')
+    .select(ACCESS_KEY_COLUMNS.map((column) => sql.ref(`ak.${column}`).as(`access_key__${column}`)))
+    .select(joinedPrincipalColumns)
+    .where('ak.id', '=', accessKeyId);
+  const [row] = (await db.executeQuery(prepared('access_key_authentication', query.compile()))).rows;
+  if (!row) return null;
+  const raw = row as Record<string, unknown>;
+  return { accessKey: pickColumns<AccessKeyRow>(raw, 'access_key__', ACCESS_KEY_COLUMNS), user: principalFromRow(raw) };
+}

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { DB } from '../db/database.js';
+import { prepared } from '../db/prepared-statements.js';
 import { pairIn } from '../db/row-comparisons.js';
 import { pickColumns } from '../db/pick-columns.js';
 import type { ListFilter } from '../policy/index.js';
@@ -76,13 +77,13 @@ export const foundApiKeyFromRow = (row: Record<string, unknown>): FoundApiKey =>
 
 /** A presented live key, with its owner and standing (the authentication path: one statement). */
 export async function findPresentedApiKey(db: DB, presented: PresentedApiKey): Promise<FoundApiKey | null> {
-  const row = await db
+  const query = db
     .selectFrom('api_key as k')
     .innerJoin('principal', 'principal.id', 'k.owner_id')
     .innerJoin('account', 'account.id', 'principal.account_id')
     .select(foundApiKeyColumns('k'))
-    .where(presentedKeyMatches(presented, 'k'))
-    .executeTakeFirst();
+    .where(presentedKeyMatches(presented, 'k'));
+  const [row] = (await db.executeQuery(prepared('api_key_authentication', query.compile()))).rows;
   return row ? foundApiKeyFromRow(row as Record<string, unknown>) : null;
 }
 

@@ -1,4 +1,4 @@
-import { sql, type Insertable } from 'kysely';
+import { sql, type Insertable, type RawBuilder } from 'kysely';
 import type { DB } from '../db/database.js';
 import { keysetPage, type PageRequest } from '../relay/connection.js';
 import type { AuditEventRow, AuditEventTable, AuditOutcome } from './audit.table.js';
@@ -107,7 +107,7 @@ export async function listAuditEvents(db: DB, accountId: string, filter: AuditFi
   // The position of an event of this trail; another account's event (or none) is none: the page is empty.
   const position = (publicId: string) =>
     db.selectFrom('audit_event as seen').select('seen.id').where('seen.account_id', '=', accountId).where('seen.public_id', '=', publicId);
-  const bounds = [];
+  const bounds: Array<RawBuilder<boolean>> = [];
   // Newest first: the events after a cursor are older (smaller IDs), those before it newer.
   if (page.after) bounds.push(sql<boolean>`${sql.ref('audit_event.id')} < (${position(page.after[1])})`);
   if (page.before) bounds.push(sql<boolean>`${sql.ref('audit_event.id')} > (${position(page.before[1])})`);

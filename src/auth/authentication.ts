@@ -1,5 +1,7 @@
 import type { GraphQLError } from 'graphql';
+import { findAccessKeyWithUser } from '../access-keys/access-keys.repository.js';
 import type { AccessKeyRow } from '../access-keys/access-keys.table.js';
+import type { DB } from '../db/database.js';
 import { findPresentedApiKey, type FoundApiKey, type PresentedApiKey } from '../api-keys/api-keys.repository.js';
 import type { ApiKeyRow } from '../api-keys/api-keys.table.js';
 import type { RequestContext } from '../context.js';
@@ -51,6 +53,7 @@ const live = (p: PrincipalRow | null, accountId: string): p is PrincipalRow =>
   p !== null && p.status === 'ACTIVE' && p.account_id === accountId;
 
 interface AuthenticationDeps {
+  db: DB;
   loaders: Loaders;
   signer: SessionSigner;
   lastUse: LastUseRecorder;
@@ -119,11 +122,12 @@ async function authenticateAccessKey(token: string, deps: AuthenticationDeps): P
   const invalid = refused('Invalid AccessKey pair');
   const pair = parseAccessKeyPair(token);
   if (!pair) return invalid;
-  const accessKey = await deps.loaders.accessKeyById.load(pair.accessKeyId);
-  if (!accessKey || !sameHash(accessKey.secret_hash, hashApiKeySecret(pair.secret))) return invalid;
+  const found = await findAccessKeyWithUser(deps.db, pair.accessKeyId);
+  if (!found || !sameHash(found.accessKey.secret_hash, hashApiKeySecret(pair.secret))) return invalid;
+  const { accessKey, user: principal } = found;
   if (accessKey.status !== 'ACTIVE') return refused('The AccessKey pair is inactive');
-  const principal = await deps.loaders.principalById.load(accessKey.principal_id);
   if (!live(principal, accessKey.account_id)) return refused('The AccessKey pair is no longer valid: its user is disabled or deleted');
+  deps.loaders.principalById.prime(principal.id, principal);
   deps.lastUse.record('access_key', accessKey.id);
   return signedIn({ principal, via: 'ACCESS_KEY', assumedBy: null, apiKey: null, accessKey });
 }

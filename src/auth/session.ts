@@ -1,4 +1,4 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject, randomUUID } from 'node:crypto';
 import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
 import type { PrincipalRow } from '../identity/identity.table.js';
 import { TEMPORARY_KEY_PREFIX } from './credential-secrets.js';
@@ -35,12 +35,15 @@ export interface IssuedSession {
 
 export class SessionSigner {
   private readonly key: Uint8Array;
+  private readonly verificationKey: KeyObject;
 
   constructor(
     secret: string,
     private readonly ttlSeconds: number,
   ) {
     this.key = new TextEncoder().encode(secret);
+    // Imported once: jose would otherwise import the raw key on every verification.
+    this.verificationKey = createSecretKey(this.key);
   }
 
   /** A session token; `ttlSeconds` overrides the configured lifetime (role sessions assumed with a duration). */
@@ -89,7 +92,7 @@ export class SessionSigner {
   /** The claims of a valid, unexpired temporary key; null for anything else. */
   async verifyTemporaryKey(secret: string): Promise<TemporaryKeyClaims | null> {
     try {
-      const { payload } = await jwtVerify(secret.slice(TEMPORARY_KEY_PREFIX.length), this.key, {
+      const { payload } = await jwtVerify(secret.slice(TEMPORARY_KEY_PREFIX.length), this.verificationKey, {
         algorithms: [ALGORITHM],
         issuer: ISSUER,
         audience: TEMPORARY_KEY_AUDIENCE,
@@ -106,7 +109,7 @@ export class SessionSigner {
   /** The claims of a valid token; null for anything else (bad signature, other issuer, `alg: none`, expired). */
   async verify(token: string): Promise<SessionClaims | null> {
     try {
-      const { payload } = await jwtVerify(token, this.key, {
+      const { payload } = await jwtVerify(token, this.verificationKey, {
         algorithms: [ALGORITHM],
         issuer: ISSUER,
         audience: AUDIENCE,

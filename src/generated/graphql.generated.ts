@@ -100,21 +100,27 @@ export type Account = Node & {
 /** The tenant: an Alibaba Cloud account and everything it owns. */
 export type AccountModelStudioUsersArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
 /** The tenant: an Alibaba Cloud account and everything it owns. */
 export type AccountRamRolesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
 /** The tenant: an Alibaba Cloud account and everything it owns. */
 export type AccountRamUsersArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** What the signed-in caller may do with this Account: one Boolean per ability, from the policy that guards the operations. */
@@ -270,12 +276,17 @@ export type ApiKeyConnection = {
   edges: Array<ApiKeyEdge>;
   /** Where this page stands. */
   pageInfo: PageInfo;
+  /**
+   * How many keys the list holds for the caller, all pages together: all of the workspace's for key
+   * managers, its own for other members (computed only when asked for).
+   */
+  totalCount: Scalars['Int']['output'];
 };
 
 /** An API key in a page. */
 export type ApiKeyEdge = {
   __typename?: 'ApiKeyEdge';
-  /** The position of this edge, for `after`. */
+  /** The position of this edge, for `after` or `before`. */
   cursor: Scalars['String']['output'];
   /** The key. */
   node: ApiKey;
@@ -368,7 +379,10 @@ export type AuditEvent = Node & {
   via: CredentialUsed;
 };
 
-/** A page of audit events. */
+/**
+ * A page of audit events. It has no `totalCount`: counting a trail, filtered or not, would read all
+ * of it.
+ */
 export type AuditEventConnection = {
   __typename?: 'AuditEventConnection';
   /** The events of this page, newest first. */
@@ -380,7 +394,7 @@ export type AuditEventConnection = {
 /** An audit event in a page. */
 export type AuditEventEdge = {
   __typename?: 'AuditEventEdge';
-  /** The position of this edge, for `after`. */
+  /** The position of this edge, for `after` or `before`. */
   cursor: Scalars['String']['output'];
   /** The event. */
   node: AuditEvent;
@@ -574,7 +588,7 @@ export type KnowledgeBaseConnection = {
 /** A knowledge base in a page. */
 export type KnowledgeBaseEdge = {
   __typename?: 'KnowledgeBaseEdge';
-  /** The position of this edge, for `after`. */
+  /** The position of this edge, for `after` or `before`. */
   cursor: Scalars['String']['output'];
   /** The knowledge base. */
   node: KnowledgeBase;
@@ -630,12 +644,14 @@ export type MembershipConnection = {
   edges: Array<MembershipEdge>;
   /** Where this page stands. */
   pageInfo: PageInfo;
+  /** How many members the workspace has, all pages together (computed only when asked for). */
+  totalCount: Scalars['Int']['output'];
 };
 
 /** A membership in a page. */
 export type MembershipEdge = {
   __typename?: 'MembershipEdge';
-  /** The position of this edge, for `after`. */
+  /** The position of this edge, for `after` or `before`. */
   cursor: Scalars['String']['output'];
   /** The membership. */
   node: Membership;
@@ -723,7 +739,7 @@ export type ModelAuthorizationConnection = {
 /** A model authorization in a page. */
 export type ModelAuthorizationEdge = {
   __typename?: 'ModelAuthorizationEdge';
-  /** The position of this edge, for `after`. */
+  /** The position of this edge, for `after` or `before`. */
   cursor: Scalars['String']['output'];
   /** The authorization. */
   node: ModelAuthorization;
@@ -808,7 +824,7 @@ export type ModelRateLimitConnection = {
 /** A rate limit in a page. */
 export type ModelRateLimitEdge = {
   __typename?: 'ModelRateLimitEdge';
-  /** The position of this edge, for `after`. */
+  /** The position of this edge, for `after` or `before`. */
   cursor: Scalars['String']['output'];
   /** The rate limit. */
   node: ModelRateLimit;
@@ -1207,16 +1223,28 @@ export type Page =
   /** Prompt engineering. */
   | 'PROMPT_ENGINEERING';
 
-/** Pagination state of a connection (Relay cursor specification). */
+/**
+ * Pagination state of a connection (Relay cursor specification). `first`/`after` page forward,
+ * `last`/`before` page backward. The flag in the direction of reading is exact (one more edge is
+ * read to tell); the flag behind the page says only whether the page started from a cursor on that
+ * side, which costs nothing: edges are known to lie there (the cursor's own, unless it was deleted
+ * since), and none are counted.
+ */
 export type PageInfo = {
   __typename?: 'PageInfo';
   /** The cursor of the last edge: pass it as `after` to get the next page. */
   endCursor?: Maybe<Scalars['String']['output']>;
-  /** Whether another page follows this one. */
+  /**
+   * Forward (`first`): whether more edges follow this page. Backward (`last`): whether `before` was
+   * given.
+   */
   hasNextPage: Scalars['Boolean']['output'];
-  /** Always false: connections page forward only. */
+  /**
+   * Backward (`last`): whether more edges precede this page. Forward (`first`): whether `after` was
+   * given.
+   */
   hasPreviousPage: Scalars['Boolean']['output'];
-  /** The cursor of the first edge of this page. */
+  /** The cursor of the first edge of this page: pass it as `before` to get the page before it. */
   startCursor?: Maybe<Scalars['String']['output']>;
 };
 
@@ -1275,7 +1303,7 @@ export type PrincipalConnection = {
 /** A principal in a page. */
 export type PrincipalEdge = {
   __typename?: 'PrincipalEdge';
-  /** The position of this edge, for `after`. */
+  /** The position of this edge, for `after` or `before`. */
   cursor: Scalars['String']['output'];
   /** The principal. */
   node: Principal;
@@ -1329,8 +1357,10 @@ export type Query = {
 /** Read operations. Every field answers only what the caller may see. */
 export type QueryAuditEventsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<AuditEventFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -1364,7 +1394,9 @@ export type QueryWorkspaceArgs = {
 /** Read operations. Every field answers only what the caller may see. */
 export type QueryWorkspacesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
   region?: InputMaybe<Region>;
 };
 
@@ -1400,12 +1432,14 @@ export type RamRoleConnection = {
   edges: Array<RamRoleEdge>;
   /** Where this page stands. */
   pageInfo: PageInfo;
+  /** How many RAM roles the account has (deleted ones excluded), all pages together (computed only when asked for). */
+  totalCount: Scalars['Int']['output'];
 };
 
 /** A RAM role in a page. */
 export type RamRoleEdge = {
   __typename?: 'RamRoleEdge';
-  /** The position of this edge, for `after`. */
+  /** The position of this edge, for `after` or `before`. */
   cursor: Scalars['String']['output'];
   /** The role. */
   node: RamRole;
@@ -1462,12 +1496,14 @@ export type RamUserConnection = {
   edges: Array<RamUserEdge>;
   /** Where this page stands. */
   pageInfo: PageInfo;
+  /** How many RAM users the account has (deleted ones excluded), all pages together (computed only when asked for). */
+  totalCount: Scalars['Int']['output'];
 };
 
 /** A RAM user in a page. */
 export type RamUserEdge = {
   __typename?: 'RamUserEdge';
-  /** The position of this edge, for `after`. */
+  /** The position of this edge, for `after` or `before`. */
   cursor: Scalars['String']['output'];
   /** The user. */
   node: RamUser;
@@ -1833,42 +1869,54 @@ export type Workspace = Node & {
 /** A workspace: an isolated space for members, models, API keys and data. */
 export type WorkspaceApiKeysArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
 /** A workspace: an isolated space for members, models, API keys and data. */
 export type WorkspaceCandidateMembersArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
 /** A workspace: an isolated space for members, models, API keys and data. */
 export type WorkspaceKnowledgeBasesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
 /** A workspace: an isolated space for members, models, API keys and data. */
 export type WorkspaceMembersArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
 /** A workspace: an isolated space for members, models, API keys and data. */
 export type WorkspaceModelAuthorizationsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
 /** A workspace: an isolated space for members, models, API keys and data. */
 export type WorkspaceRateLimitsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -1897,12 +1945,17 @@ export type WorkspaceConnection = {
   edges: Array<WorkspaceEdge>;
   /** Where this page stands. */
   pageInfo: PageInfo;
+  /**
+   * How many workspaces the list holds for the caller, all pages together (in `region` when given;
+   * computed only when asked for).
+   */
+  totalCount: Scalars['Int']['output'];
 };
 
 /** A workspace in a page. */
 export type WorkspaceEdge = {
   __typename?: 'WorkspaceEdge';
-  /** The position of this edge, for `after`. */
+  /** The position of this edge, for `after` or `before`. */
   cursor: Scalars['String']['output'];
   /** The workspace. */
   node: Workspace;
@@ -2316,10 +2369,10 @@ export type AccessKeyResolvers<ContextType = RequestContext, ParentType extends 
 export type AccountResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Account'] = ResolversParentTypes['Account']> = {
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  modelStudioUsers?: Resolver<Maybe<ResolversTypes['PrincipalConnection']>, ParentType, SignedInContext<ContextType>, RequireFields<AccountModelStudioUsersArgs, 'first'>>;
+  modelStudioUsers?: Resolver<Maybe<ResolversTypes['PrincipalConnection']>, ParentType, SignedInContext<ContextType>, Partial<AccountModelStudioUsersArgs>>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  ramRoles?: Resolver<Maybe<ResolversTypes['RamRoleConnection']>, ParentType, SignedInContext<ContextType>, RequireFields<AccountRamRolesArgs, 'first'>>;
-  ramUsers?: Resolver<Maybe<ResolversTypes['RamUserConnection']>, ParentType, SignedInContext<ContextType>, RequireFields<AccountRamUsersArgs, 'first'>>;
+  ramRoles?: Resolver<Maybe<ResolversTypes['RamRoleConnection']>, ParentType, SignedInContext<ContextType>, Partial<AccountRamRolesArgs>>;
+  ramUsers?: Resolver<Maybe<ResolversTypes['RamUserConnection']>, ParentType, SignedInContext<ContextType>, Partial<AccountRamUsersArgs>>;
   viewerPermissions?: Resolver<ResolversTypes['AccountPermissions'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
@@ -2356,6 +2409,7 @@ export type ApiKeyResolvers<ContextType = RequestContext, ParentType extends Res
 export type ApiKeyConnectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ApiKeyConnection'] = ResolversParentTypes['ApiKeyConnection']> = {
   edges?: Resolver<Array<ResolversTypes['ApiKeyEdge']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type ApiKeyEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ApiKeyEdge'] = ResolversParentTypes['ApiKeyEdge']> = {
@@ -2454,6 +2508,7 @@ export type MembershipResolvers<ContextType = RequestContext, ParentType extends
 export type MembershipConnectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['MembershipConnection'] = ResolversParentTypes['MembershipConnection']> = {
   edges?: Resolver<Array<ResolversTypes['MembershipEdge']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type MembershipEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['MembershipEdge'] = ResolversParentTypes['MembershipEdge']> = {
@@ -2610,14 +2665,14 @@ export type PrincipalEdgeResolvers<ContextType = RequestContext, ParentType exte
 
 export type QueryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   account?: Resolver<Maybe<ResolversTypes['Account']>, ParentType, SignedInContext<ContextType>>;
-  auditEvents?: Resolver<Maybe<ResolversTypes['AuditEventConnection']>, ParentType, SignedInContext<ContextType>, RequireFields<QueryAuditEventsArgs, 'first'>>;
+  auditEvents?: Resolver<Maybe<ResolversTypes['AuditEventConnection']>, ParentType, SignedInContext<ContextType>, Partial<QueryAuditEventsArgs>>;
   explainAccess?: Resolver<Maybe<ResolversTypes['AccessExplanation']>, ParentType, SignedInContext<ContextType>, RequireFields<QueryExplainAccessArgs, 'action' | 'resourceId'>>;
   modelAccess?: Resolver<Maybe<ResolversTypes['ModelAccess']>, ParentType, ContextType, RequireFields<QueryModelAccessArgs, 'model'>>;
   models?: Resolver<Maybe<Array<ResolversTypes['Model']>>, ParentType, ContextType>;
   node?: Resolver<Maybe<ResolversTypes['Node']>, ParentType, SignedInContext<ContextType>, RequireFields<QueryNodeArgs, 'id'>>;
   viewer?: Resolver<Maybe<ResolversTypes['Viewer']>, ParentType, ContextType>;
   workspace?: Resolver<Maybe<ResolversTypes['Workspace']>, ParentType, SignedInContext<ContextType>, RequireFields<QueryWorkspaceArgs, 'id'>>;
-  workspaces?: Resolver<Maybe<ResolversTypes['WorkspaceConnection']>, ParentType, SignedInContext<ContextType>, RequireFields<QueryWorkspacesArgs, 'first'>>;
+  workspaces?: Resolver<Maybe<ResolversTypes['WorkspaceConnection']>, ParentType, SignedInContext<ContextType>, Partial<QueryWorkspacesArgs>>;
 };
 
 export type RamRoleResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RamRole'] = ResolversParentTypes['RamRole']> = {
@@ -2637,6 +2692,7 @@ export type RamRoleResolvers<ContextType = RequestContext, ParentType extends Re
 export type RamRoleConnectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RamRoleConnection'] = ResolversParentTypes['RamRoleConnection']> = {
   edges?: Resolver<Array<ResolversTypes['RamRoleEdge']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type RamRoleEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RamRoleEdge'] = ResolversParentTypes['RamRoleEdge']> = {
@@ -2671,6 +2727,7 @@ export type RamUserResolvers<ContextType = RequestContext, ParentType extends Re
 export type RamUserConnectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RamUserConnection'] = ResolversParentTypes['RamUserConnection']> = {
   edges?: Resolver<Array<ResolversTypes['RamUserEdge']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type RamUserEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RamUserEdge'] = ResolversParentTypes['RamUserEdge']> = {
@@ -2745,19 +2802,19 @@ export type ViewerResolvers<ContextType = RequestContext, ParentType extends Res
 
 export type WorkspaceResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Workspace'] = ResolversParentTypes['Workspace']> = {
   allModelsOpen?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, SignedInContext<ContextType>>;
-  apiKeys?: Resolver<Maybe<ResolversTypes['ApiKeyConnection']>, ParentType, SignedInContext<ContextType>, RequireFields<WorkspaceApiKeysArgs, 'first'>>;
+  apiKeys?: Resolver<Maybe<ResolversTypes['ApiKeyConnection']>, ParentType, SignedInContext<ContextType>, Partial<WorkspaceApiKeysArgs>>;
   budget?: Resolver<Maybe<ResolversTypes['WorkspaceBudget']>, ParentType, SignedInContext<ContextType>>;
-  candidateMembers?: Resolver<Maybe<ResolversTypes['PrincipalConnection']>, ParentType, SignedInContext<ContextType>, RequireFields<WorkspaceCandidateMembersArgs, 'first'>>;
+  candidateMembers?: Resolver<Maybe<ResolversTypes['PrincipalConnection']>, ParentType, SignedInContext<ContextType>, Partial<WorkspaceCandidateMembersArgs>>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   fineTunedModels?: Resolver<Maybe<Array<ResolversTypes['Model']>>, ParentType, SignedInContext<ContextType>>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['WorkspaceKind'], ParentType, ContextType>;
-  knowledgeBases?: Resolver<Maybe<ResolversTypes['KnowledgeBaseConnection']>, ParentType, SignedInContext<ContextType>, RequireFields<WorkspaceKnowledgeBasesArgs, 'first'>>;
+  knowledgeBases?: Resolver<Maybe<ResolversTypes['KnowledgeBaseConnection']>, ParentType, SignedInContext<ContextType>, Partial<WorkspaceKnowledgeBasesArgs>>;
   memberCount?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, SignedInContext<ContextType>>;
-  members?: Resolver<Maybe<ResolversTypes['MembershipConnection']>, ParentType, SignedInContext<ContextType>, RequireFields<WorkspaceMembersArgs, 'first'>>;
-  modelAuthorizations?: Resolver<Maybe<ResolversTypes['ModelAuthorizationConnection']>, ParentType, SignedInContext<ContextType>, RequireFields<WorkspaceModelAuthorizationsArgs, 'first'>>;
+  members?: Resolver<Maybe<ResolversTypes['MembershipConnection']>, ParentType, SignedInContext<ContextType>, Partial<WorkspaceMembersArgs>>;
+  modelAuthorizations?: Resolver<Maybe<ResolversTypes['ModelAuthorizationConnection']>, ParentType, SignedInContext<ContextType>, Partial<WorkspaceModelAuthorizationsArgs>>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  rateLimits?: Resolver<Maybe<ResolversTypes['ModelRateLimitConnection']>, ParentType, SignedInContext<ContextType>, RequireFields<WorkspaceRateLimitsArgs, 'first'>>;
+  rateLimits?: Resolver<Maybe<ResolversTypes['ModelRateLimitConnection']>, ParentType, SignedInContext<ContextType>, Partial<WorkspaceRateLimitsArgs>>;
   region?: Resolver<ResolversTypes['Region'], ParentType, ContextType>;
   usage?: Resolver<Maybe<Array<ResolversTypes['UsageBucket']>>, ParentType, SignedInContext<ContextType>, RequireFields<WorkspaceUsageArgs, 'groupBy' | 'since' | 'until'>>;
   viewerPages?: Resolver<Array<ResolversTypes['Page']>, ParentType, ContextType>;
@@ -2774,6 +2831,7 @@ export type WorkspaceBudgetResolvers<ContextType = RequestContext, ParentType ex
 export type WorkspaceConnectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['WorkspaceConnection'] = ResolversParentTypes['WorkspaceConnection']> = {
   edges?: Resolver<Array<ResolversTypes['WorkspaceEdge']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type WorkspaceEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['WorkspaceEdge'] = ResolversParentTypes['WorkspaceEdge']> = {

@@ -1,14 +1,16 @@
 import type { Resolvers } from '../generated/graphql.generated.js';
 import { isSuperAdministrator, type PolicyName } from '../policy/index.js';
-import { byCreation, connection } from '../relay/connection.js';
+import { byCreation, connection, countedConnection } from '../relay/connection.js';
 import * as lifecycle from './identity-lifecycle.service.js';
 import * as identity from './identity.service.js';
-import { listPrincipals } from './identity.repository.js';
+import { countPrincipals, listPrincipals, type PrincipalFilter } from './identity.repository.js';
 import type { PrincipalRow, PrincipalView } from './identity.table.js';
 import { mustExist } from '../db/must-exist.js';
 
 const PRINCIPAL_KIND = { ROOT: 'ROOT', USER: 'RAM_USER', ROLE: 'RAM_ROLE' } as const;
 const PRINCIPAL_TYPE = { ROOT: 'RootPrincipal', USER: 'RamUser', ROLE: 'RamRole' } as const;
+const USERS: PrincipalFilter = { kind: 'USER' };
+const ROLES: PrincipalFilter = { kind: 'ROLE' };
 
 /** Fields every principal type resolves alike. */
 const principalFields = {
@@ -43,8 +45,22 @@ export const identityResolvers: Resolvers = {
     },
   },
   Account: {
-    ramUsers: (a, args, ctx) => connection(args, (page) => listPrincipals(ctx.db, a.id, { kind: 'USER' }, page), byCreation),
-    ramRoles: (a, args, ctx) => connection(args, (page) => listPrincipals(ctx.db, a.id, { kind: 'ROLE' }, page), byCreation),
+    ramUsers: (a, args, ctx, info) =>
+      countedConnection(
+        args,
+        (page) => listPrincipals(ctx.db, a.id, USERS, page),
+        byCreation,
+        info,
+        () => countPrincipals(ctx.db, a.id, USERS),
+      ),
+    ramRoles: (a, args, ctx, info) =>
+      countedConnection(
+        args,
+        (page) => listPrincipals(ctx.db, a.id, ROLES, page),
+        byCreation,
+        info,
+        () => countPrincipals(ctx.db, a.id, ROLES),
+      ),
     modelStudioUsers: (a, args, ctx) =>
       connection(args, (page) => listPrincipals(ctx.db, a.id, { registeredOnly: true }, page), byCreation),
   },

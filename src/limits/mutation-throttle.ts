@@ -3,6 +3,7 @@ import { GraphQLError } from 'graphql';
 import { settleAuthentication, type Authentication } from '../auth/authentication.js';
 import type { RequestContext } from '../context.js';
 import { rootFieldNames } from '../root-fields.js';
+import { refusedForCost } from './query-cost.js';
 import { hit } from './rate-limits.js';
 
 const WINDOW_SECONDS = 60;
@@ -65,7 +66,7 @@ export function mutationThrottlePlugin(perMinute: number | null): ApolloServerPl
           const fields = rootFieldNames(operation, document).filter((field) => field !== '__typename' && !COUNTED_ELSEWHERE.has(field));
           if (fields.length === 0) return;
           await settleAuthentication(ctx);
-          if (!ctx.auth) return;
+          if (!ctx.auth || refusedForCost(ctx)) return;
           const revoking = fields.filter((field) => REVOKING_MUTATIONS.has(field)).length;
           const budgets = [
             { what: 'mutations', prefix: 'mutations', count: fields.length - revoking },

@@ -1,5 +1,14 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError, getNullableType, getVariableValues, isListType } from 'graphql';
+import {
+  GraphQLError,
+  getNullableType,
+  getVariableValues,
+  isListType,
+  Kind,
+  visit,
+  type DocumentNode,
+  type OperationDefinitionNode,
+} from 'graphql';
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
 import type { RequestContext } from '../context.js';
 import { MAX_PAGE_SIZE } from '../relay/connection.js';
@@ -45,12 +54,43 @@ const refused = new WeakSet<RequestContext>();
 export const refusedForCost = (ctx: RequestContext) => refused.has(ctx);
 
 /**
+ * An operation's costs by the values of the variables that can change them (those in a `first`
+ * or an `if` argument), kept with the operation's node: Apollo keeps the parsed and validated
+ * document of a query it has seen, so a repeated operation is costed once, as a validation rule
+ * would be, unless its page sizes come from variables that change.
+ */
+interface OperationCosts {
+  variables: string[];
+  byValues: Map<string, number>;
+}
+const costsByOperation = new WeakMap<OperationDefinitionNode, OperationCosts>();
+const MAX_COSTS_PER_OPERATION = 256;
+
+function costsOf(operation: OperationDefinitionNode, document: DocumentNode): OperationCosts {
+  let costs = costsByOperation.get(operation);
+  if (!costs) {
+    const variables = new Set<string>();
+    visit(document, {
+      Argument(argument) {
+        // `first: $n`, `@include(if: $b)`: an Int or a Boolean, so a variable is the whole value.
+        if ((argument.name.value === 'first' || argument.name.value === 'if') && argument.value.kind === Kind.VARIABLE) {
+          variables.add(argument.value.name.value);
+        }
+      },
+    });
+    costs = { variables: [...variables], byValues: new Map() };
+    costsByOperation.set(operation, costs);
+  }
+  return costs;
+}
+
+/**
  * Refuses, before execution, an operation whose worst-case cost is over `maxCost`.
  * graphql-query-complexity walks the operation (fragments, inline fragments, the possible types
  * of interfaces and unions, `@skip`/`@include`) with the request's variables, so `first: $n`
- * costs what `$n` asks; `listSizeEstimator` says what a field costs. It runs once the operation
- * is known, not as a validation rule: the library needs the variables' values, which validation
- * rules never see.
+ * costs what `$n` asks, and stops past MAX_QUERY_NODES; `listSizeEstimator` says what a field
+ * costs. It runs once the operation is known, not as a validation rule: the library needs the
+ * variables' values, which validation rules never see.
  */
 export function queryCostPlugin(maxCost: number): ApolloServerPlugin<RequestContext> {
   return {
@@ -58,30 +98,37 @@ export function queryCostPlugin(maxCost: number): ApolloServerPlugin<RequestCont
       return {
         async didResolveOperation({ operation, document, schema, request, contextValue }) {
           if (!operation) return;
-          // Invalid variables are left to execution, which refuses them before anything runs.
-          if (!getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {}).coerced) return;
-          let cost: number;
-          try {
-            cost = getComplexity({
-              schema,
-              query: document,
-              operationName: operation.name?.value,
-              variables: request.variables ?? {},
-              estimators: [listSizeEstimator],
-              maxQueryNodes: MAX_QUERY_NODES,
-            });
-          } catch {
-            refused.add(contextValue);
-            throw tooCostly(`Query too costly to count: more than ${MAX_QUERY_NODES} fields once fragments are expanded`, {
-              maxCost,
-            });
+          const costs = costsOf(operation, document);
+          const values = request.variables ?? {};
+          // Left out and null differ: left out, the variable's default applies.
+          const key = JSON.stringify(costs.variables.map((name) => (Object.hasOwn(values, name) ? values[name] : 'unset')));
+          let cost = costs.byValues.get(key);
+          if (cost === undefined) {
+            // Invalid variables are left to execution, which refuses them before anything runs.
+            if (!getVariableValues(schema, operation.variableDefinitions ?? [], values).coerced) return;
+            try {
+              cost = getComplexity({
+                schema,
+                query: document,
+                operationName: operation.name?.value,
+                variables: values,
+                estimators: [listSizeEstimator],
+                maxQueryNodes: MAX_QUERY_NODES,
+              });
+            } catch (error) {
+              if (!(error instanceof GraphQLError && /maximum allowed number of nodes/.test(error.message))) throw error;
+              cost = Number.POSITIVE_INFINITY; // more fields than MAX_QUERY_NODES once fragments are expanded
+            }
+            if (costs.byValues.size < MAX_COSTS_PER_OPERATION) costs.byValues.set(key, cost);
           }
           if (cost <= maxCost) return;
           refused.add(contextValue);
-          throw tooCostly(`Query cost ${cost} exceeds the maximum of ${maxCost}: ask for fewer items (first) or fewer fields`, {
-            cost,
-            maxCost,
-          });
+          throw Number.isFinite(cost)
+            ? tooCostly(`Query cost ${cost} exceeds the maximum of ${maxCost}: ask for fewer items (first) or fewer fields`, {
+                cost,
+                maxCost,
+              })
+            : tooCostly(`Query too costly: more than ${MAX_QUERY_NODES} fields once fragments are expanded`, { maxCost });
         },
       };
     },

@@ -1,5 +1,5 @@
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import { listCostRule } from './list-cost-rule.js';
+import { queryCostPlugin } from './query-cost.js';
 
 /** The bounds every client can rely on (docs/api.md): checked before execution, so refusals cost almost nothing. */
 export const QUERY_LIMITS = {
@@ -13,7 +13,9 @@ export const QUERY_LIMITS = {
 /**
  * graphql-armor for depth, aliases and directives; graphql-js's own parser for tokens (a
  * refusal there is a 400 GRAPHQL_PARSE_FAILED, where armor's parsing plugin makes Apollo
- * answer 500); our own cost rule, because armor's does not multiply by list sizes (`first`).
+ * answer 500); graphql-query-complexity for cost, with an estimator that multiplies by list
+ * sizes (`first`), which armor's cost limit does not (src/limits/query-cost.ts). The cost is a
+ * plugin, checked once the operation is known: it needs the variables.
  */
 export function queryLimits() {
   const armor = new ApolloArmor({
@@ -26,6 +28,7 @@ export function queryLimits() {
   }).protect();
   return {
     parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
-    validationRules: [...armor.validationRules, listCostRule(QUERY_LIMITS.maxCost)],
+    validationRules: armor.validationRules,
+    plugins: [queryCostPlugin(QUERY_LIMITS.maxCost)],
   };
 }

@@ -1,12 +1,16 @@
 import { GraphQLError } from 'graphql';
 import { sql } from 'kysely';
+import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import type { DB } from '../db/database.js';
-import { mustExist } from '../db/must-exist.js';
+import { queryClient } from '../usage/call-counters.js';
 
+/** rate-limiter-flexible's table layout (migration 2026_12_06_0013). */
 export interface RateLimitWindowTable {
   key: string;
-  window_start: Date;
-  hits: number;
+  /** Hits in the current window. */
+  points: number;
+  /** When the window ends, in milliseconds since the epoch (bigint, as text). */
+  expire: string | null;
 }
 
 export interface Limit {
@@ -20,21 +24,39 @@ export const rateLimited = (message: string, retryAfterSeconds: number) =>
   new GraphQLError(message, { extensions: { code: 'RATE_LIMITED', retryAfterSeconds } });
 
 /**
- * Counts `amount` hits in the key's current window, atomically (one upsert, safe across
- * processes), and returns the hits so far and the seconds until the window ends.
+ * rate-limiter-flexible's PostgreSQL store, counting in `rate_limit_window` through `db` (which
+ * may be a transaction, or the request's statement-counting view): the same Kysely adapter as the
+ * model-call counters, so PGlite and PostgreSQL count alike. Keys are stored as they are (no prefix).
+ */
+function limiter(db: DB, limit: Limit) {
+  return new RateLimiterPostgres({
+    storeClient: queryClient(db),
+    storeType: 'client',
+    tableName: 'rate_limit_window',
+    tableCreated: true,
+    clearExpiredByTimeout: false,
+    keyPrefix: '',
+    points: limit.max,
+    duration: limit.windowSeconds,
+  });
+}
+
+/**
+ * Counts `amount` hits in the key's current window, atomically (rate-limiter-flexible's one
+ * upsert, safe across processes), and returns the hits so far and the seconds until the window ends.
  */
 export async function hit(db: DB, limit: Limit, amount = 1): Promise<{ hits: number; retryAfterSeconds: number }> {
-  const window = sql`make_interval(secs => ${limit.windowSeconds})`;
-  const result = await sql<{ hits: number; retry_after: number }>`
-    insert into rate_limit_window (key, window_start, hits) values (${limit.key}, now(), ${amount}::int)
-    on conflict (key) do update set
-      hits = case when rate_limit_window.window_start <= now() - ${window} then ${amount}::int else rate_limit_window.hits + ${amount}::int end,
-      window_start = case when rate_limit_window.window_start <= now() - ${window} then now() else rate_limit_window.window_start end
-    returning hits, greatest(1, ceil(extract(epoch from (window_start + ${window} - now()))))::int as retry_after`.execute(db);
-  const row = mustExist(result.rows[0], 'the rate-limit window row an upsert returns');
+  let result: RateLimiterRes;
+  try {
+    result = await limiter(db, limit).consume(limit.key, amount);
+  } catch (refused) {
+    // Over the limit: the library rejects with the window's state; the caller decides what to refuse.
+    if (!(refused instanceof RateLimiterRes)) throw refused;
+    result = refused;
+  }
   // Now and then, forget windows long over, so that the table stays small.
-  if (Math.random() < 0.001) await sql`delete from rate_limit_window where window_start < now() - interval '1 day'`.execute(db);
-  return { hits: row.hits, retryAfterSeconds: row.retry_after };
+  if (Math.random() < 0.001) await sql`delete from rate_limit_window where expire < ${Date.now() - 86_400_000}`.execute(db);
+  return { hits: result.consumedPoints, retryAfterSeconds: Math.max(1, Math.ceil(result.msBeforeNext / 1000)) };
 }
 
 /** Hits the limit and refuses (RATE_LIMITED, with the seconds to wait) once it is passed. */
@@ -45,11 +67,12 @@ export async function enforce(db: DB, limit: Limit, message: string): Promise<vo
 
 /**
  * Takes back hits counted in the key's current window: a reservation that was not used up
- * (a login that succeeded). Never below zero; nothing when the window is over.
+ * (a login that succeeded). Never below zero; nothing when the window is over. Not the library's
+ * `reward()`: that one goes below zero, and on a window that is over it opens a new one with a
+ * negative count, a free attempt for later.
  */
 export async function giveBack(db: DB, limit: Limit, amount = 1): Promise<void> {
-  const window = sql`make_interval(secs => ${limit.windowSeconds})`;
   await sql`
-    update rate_limit_window set hits = greatest(0, hits - ${amount}::int)
-    where key = ${limit.key} and window_start > now() - ${window}`.execute(db);
+    update rate_limit_window set points = greatest(0, points - ${amount}::int)
+    where key = ${limiter(db, limit).getKey(limit.key)} and expire > ${Date.now()}`.execute(db);
 }

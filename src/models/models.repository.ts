@@ -1,9 +1,8 @@
-import type { Joined } from '../relay/connection.js';
 import { sql } from 'kysely';
 import type { DB } from '../db/database.js';
 import { pairIn } from '../db/row-comparisons.js';
 import { prepared } from '../db/prepared-statements.js';
-import { keyBounds, keysetPage, type PageRequest } from '../relay/connection.js';
+import { keyBounds, keysetPage, type Joined, type PageRequest } from '../relay/connection.js';
 import {
   foundApiKeyColumns,
   foundApiKeyFromRow,

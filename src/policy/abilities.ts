@@ -7,6 +7,7 @@ import {
   isRoot,
   isTrustedByRole,
   ownsResource,
+  signsInWithPassword,
   withAnyApiKey,
   withConsoleSession,
   withLongLivedApiKey,
@@ -135,7 +136,7 @@ export const ABILITIES = {
   change_own_password: {
     description: "Change one's own password, in a console session",
     layer: 'MANAGEMENT',
-    grants: [management(both(ownsResource, withConsoleSession))],
+    grants: [management(both(ownsResource, both(withConsoleSession, signsInWithPassword)))],
   },
   revoke_sessions: {
     description: "End a principal's sessions (its API keys and AccessKey pairs go on)",

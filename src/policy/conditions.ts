@@ -44,6 +44,11 @@ export const withConsoleSession: Condition = {
   test: (f) => f.actor.via === 'SESSION',
 };
 
+export const signsInWithPassword: Condition = {
+  name: 'a principal that signs in with a password (not a role)',
+  test: (f) => f.actor.kind !== 'ROLE',
+};
+
 export const withAnyApiKey: Condition = {
   name: 'a request made with an API key or a temporary key',
   test: (f) => f.actor.via === 'API_KEY',

@@ -46,7 +46,7 @@ function stateOf(result: RateLimiterRes, limit: number, allowed: boolean): Windo
 }
 
 /** rate-limiter-flexible's pg-style client over Kysely, so that PGlite and PostgreSQL count alike. */
-const queryClient = (db: DB) => ({
+export const queryClient = (db: DB) => ({
   async query(query: { text: string; values?: unknown[] }) {
     const result = await db.executeQuery(CompiledQuery.raw(query.text, query.values ?? []));
     return { rows: result.rows, rowCount: Number(result.numAffectedRows ?? BigInt(result.rows.length)) };

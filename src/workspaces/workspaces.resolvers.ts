@@ -8,8 +8,8 @@ import type { Resolvers } from '../generated/graphql.generated.js';
 import { listKnowledgeBases } from '../knowledge-bases/knowledge-bases.repository.js';
 import { listAuthorizations, listRateLimits } from '../models/models.repository.js';
 import { visibleMemberships, workspaceRole, type Page, type PolicyName } from '../policy/index.js';
-import { byCreation, connection, primingJoined, type Cursor } from '../relay/connection.js';
-import { listMembers, listWorkspaces } from './workspaces.repository.js';
+import { byCreation, connection, countedConnection, primingJoined, type Cursor } from '../relay/connection.js';
+import { countWorkspaces, listMembers, listWorkspaces } from './workspaces.repository.js';
 import * as workspaces from './workspaces.service.js';
 import type { MembershipRow } from './workspaces.table.js';
 import { mustExist } from '../db/must-exist.js';
@@ -22,8 +22,15 @@ export const workspaceResolvers: Resolvers = {
     region: (w) => w.region as never,
     memberCount: (w, _args, ctx) => ctx.loaders.memberCountByWorkspaceId.load(w.id),
     // A page of members brings each principal along, and one of authorizations each model.
-    members: (w, args, ctx) =>
-      connection(args, async (page) => primingJoined(await listMembers(ctx.db, w.id, page), ctx.loaders.principalById), byMembership),
+    // Whoever may read the list reads all of it: its count is the workspace's member count.
+    members: (w, args, ctx, info) =>
+      countedConnection(
+        args,
+        async (page) => primingJoined(await listMembers(ctx.db, w.id, page), ctx.loaders.principalById),
+        byMembership,
+        info,
+        () => ctx.loaders.memberCountByWorkspaceId.load(w.id),
+      ),
     modelAuthorizations: (w, args, ctx) =>
       connection(args, async (page) => primingJoined(await listAuthorizations(ctx.db, w.id, page), ctx.loaders.modelById), byModel),
     candidateMembers: (w, args, ctx) =>
@@ -31,10 +38,14 @@ export const workspaceResolvers: Resolvers = {
     viewerPages: async (w, _args, ctx) =>
       ((await ctx.loaders.membership.load(membershipKey(w.id, asSignedIn(ctx).auth.principal.id)))?.pages ?? []) as Page[],
     rateLimits: (w, args, ctx) => connection(args, (page) => listRateLimits(ctx.db, w.id, page), byModel),
-    apiKeys: async (w, args, ctx) => {
-      // The policy says how much of the list the caller sees: all keys, or its own.
+    apiKeys: async (w, args, ctx, info) => {
+      // The policy says how much of the list the caller sees: all keys, or its own; the count says as much.
       const visible = await listFilterFor(ctx, 'list_api_keys', workspaceRowTarget(w));
-      return connection(args, (page) => listApiKeys(ctx.db, w.id, visible, page), byCreation);
+      const count = async () =>
+        visible.kind === 'OWNED_BY'
+          ? (await ctx.loaders.apiKeysByWorkspaceOwner.load(`${w.id}/${visible.principalId}`)).length
+          : w.api_key_count;
+      return countedConnection(args, (page) => listApiKeys(ctx.db, w.id, visible, page), byCreation, info, count);
     },
     knowledgeBases: (w, args, ctx) => connection(args, (page) => listKnowledgeBases(ctx.db, w.id, page), byCreation),
     fineTunedModels: (w, _args, ctx) => ctx.loaders.fineTunedModelsByWorkspaceId.load(w.id),
@@ -57,12 +68,16 @@ export const workspaceResolvers: Resolvers = {
   },
   Query: {
     workspace: (_root, { id }, ctx) => ctx.loaders.workspaceById.load(id),
-    workspaces: async (_root, args, ctx) => {
+    workspaces: async (_root, args, ctx, info) => {
       const visible = await listFilterFor(ctx, 'list_workspaces', accountTarget(ctx));
-      return connection(
+      const accountId = ctx.auth.principal.account_id;
+      const region = args.region ?? null;
+      return countedConnection(
         args,
-        (page) => listWorkspaces(ctx.db, ctx.auth.principal.account_id, args.region ?? null, visible, page),
+        (page) => listWorkspaces(ctx.db, accountId, region, visible, page),
         byCreation,
+        info,
+        () => countWorkspaces(ctx.db, accountId, region, visible),
       );
     },
   },

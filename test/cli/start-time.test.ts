@@ -40,7 +40,7 @@ async function timeToFirstAnswer(command: string, args: string[], env: Record<st
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve())); // its output read to the end
   const group = -(child.pid ?? 0);
   try {
     for (;;) {
@@ -92,24 +92,28 @@ describe.runIf(testDatabaseKind() === 'pglite')('npm start on a built tree', () 
   }, 600_000);
 
   it('answers within 1.5× the time of node dist/src/main.js, and its first lines name GraphiQL and the demo command', async () => {
-    // The first start: its first log lines say where GraphiQL is and how to get demo data.
-    const first = await timeToFirstAnswer('npm', ['start'], { LOG_LEVEL: 'info' });
+    // The first start (it builds whatever changed since): its first log lines say where
+    // GraphiQL is and how to get demo data.
+    const first = await timeToFirstAnswer('npm', ['start'], { LOG_LEVEL: 'info', LOG_FORMAT: 'json' });
     const lines = first.output
       .split('\n')
       .filter((line) => line.startsWith('{'))
       .map((line) => (JSON.parse(line) as { msg: string }).msg);
     expect(lines[0]).toMatch(/^Model Studio gateway ready: GraphiQL at http:\/\/127\.0\.0\.1:\d+\/graphiql$/);
-    expect(lines[1]).toContain('`npm run seed:demo`');
-    expect(first.output).not.toMatch(/^build: /m); // built already: nothing to do
+    expect(lines[1], first.output).toContain('`npm run seed:demo`');
 
+    // Then second starts, nothing changed: `build:` lines would say a source changed meanwhile
+    // (someone editing the tree): such a round is not one, and is run again.
     const node: number[] = [];
     const npm: number[] = [];
-    for (let round = 0; round < 3; round++) {
-      node.push((await timeToFirstAnswer(process.execPath, ['dist/src/main.js'])).ms);
+    for (let attempt = 0; npm.length < 3 && attempt < 8; attempt++) {
+      const alone = await timeToFirstAnswer(process.execPath, ['dist/src/main.js']);
       const start = await timeToFirstAnswer('npm', ['start']);
-      expect(start.output).not.toMatch(/^build: /m);
+      if (/^build: /m.test(start.output)) continue;
+      node.push(alone.ms);
       npm.push(start.ms);
     }
+    expect(npm.length).toBe(3);
     const ratio = median(npm) / median(node);
     const show = (values: number[]) => values.map((ms) => Math.round(ms)).join(', ');
     console.log(

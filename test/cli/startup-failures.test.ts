@@ -132,7 +132,9 @@ describe.runIf(testDatabaseKind() === 'pglite')('start-up failures', () => {
     expectOneClearLine(
       outcome,
       6,
-      new RegExp(`^Port 127\\.0\\.0\\.1:${occupiedPort} is in use by another process: stop that process or set PORT \\(and HOST\\) to a free address$`),
+      new RegExp(
+        `^Port 127\\.0\\.0\\.1:${occupiedPort} is in use by another process: stop that process or set PORT \\(and HOST\\) to a free address$`,
+      ),
     );
   }, 120_000);
 
@@ -145,7 +147,9 @@ describe.runIf(testDatabaseKind() === 'pglite')('start-up failures', () => {
     expectOneClearLine(
       outcome,
       7,
-      new RegExp(`^DATA_DIR ${dataDir} cannot be written \\(${file} is a file, not a folder\\): set DATA_DIR to a folder this process can write$`),
+      new RegExp(
+        `^DATA_DIR ${dataDir} cannot be written \\(${file} is a file, not a folder\\): set DATA_DIR to a folder this process can write$`,
+      ),
     );
   }, 120_000);
 

@@ -158,9 +158,8 @@ describe('permission matrix through the API, as RAM role sessions', () => {
     await runCell(operation, defined(w.roleActors[column], `the ${column} role session`), expected);
   });
 
-  // Row 39 as a role session: a role has no password to change. The request is refused (the policy
-  // lets a console session change its own password, then the resolver refuses: BAD_USER_INPUT,
-  // "this principal signs in without a password") and changes nothing.
+  // Row 39 as a role session: a role has no password to change. The policy refuses it (FORBIDDEN:
+  // only principals that sign in with a password change one), and nothing changes.
   const roleColumns = COLUMN_NAMES.filter((column) => column !== 'ROOT' && column !== 'X');
   it.each(roleColumns)('row 39 changePassword as a %s role session: refused, nothing changes', async (column) => {
     const actor = defined(w.roleActors[column], `the ${column} role session`);
@@ -171,7 +170,7 @@ describe('permission matrix through the API, as RAM role sessions', () => {
     };
     const result = await op.run(w, actor);
     w.probe = undefined;
-    expect(outcomeOf(result), JSON.stringify(result.errors)).toBe('BAD_USER_INPUT');
+    expect(outcomeOf(result), JSON.stringify(result.errors)).toBe('FORBIDDEN');
     expect(await fingerprint(w.db, w.root.accountId)).toBe(before);
     await op.cleanup?.(w, actor, result);
   });

@@ -180,6 +180,8 @@ interface RowBase {
   dataRow?: true;
   /** Why the API runner does not perform this row as RAM role sessions (the resource does not exist for a role). */
   notForRoleSessions?: string;
+  /** The answer for every RAM role session of account A, where it is not the user's (row 39: a role has no password). */
+  roleSessionExpect?: CheckCell;
 }
 
 export interface CheckRow extends RowBase {
@@ -559,15 +561,15 @@ export const PERMISSION_MATRIX: readonly MatrixRow[] = [
   // changePassword is one's own, in a console session ("console sessions only": an AccessKey pair
   // or an API key is refused, ROWS_REFUSED_TO_ACCESS_KEYS, ROWS_REFUSED_TO_API_KEYS). Every column
   // with a password may change it: the root and every RAM user, whatever it holds. A RAM role has
-  // no password: the API runner does not perform this row as role sessions (`notForRoleSessions`;
-  // it checks apart that a role session's changePassword is refused and changes nothing), and
-  // `decide` answers as for the user holding the same policies.
+  // no password: `decide` refuses a role session (`roleSessionExpect`), and the API runner checks
+  // apart that a role session's changePassword is FORBIDDEN and changes nothing.
   {
     row: 39,
     operation: "change one's own password (changePassword), with a console session",
     ability: 'change_own_password',
     context: { workspace: null, resourceOwner: 'SELF' },
     notForRoleSessions: 'a RAM role has no password (a role session is refused apart, in api-matrix.test.ts)',
+    roleSessionExpect: 'D',
     expect: check('A', 'A', 'A', 'A', 'A', 'A', 'A', 'A', 'A'),
   },
   // revokeSessions: "root, AliyunRAMFullAccess, or oneself". Another principal: the identity

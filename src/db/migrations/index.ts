@@ -11,6 +11,7 @@ import * as auditOriginAndPublicId from './2026_12_06_0009_audit_origin_and_publ
 import * as programCredentials from './2026_12_06_0010_program_credentials.js';
 import * as modelCallEnforcement from './2026_12_06_0011_model_call_enforcement.js';
 import * as consoleAndSessions from './2026_12_06_0012_console_and_sessions.js';
+import * as rateLimitsFlexible from './2026_12_06_0013_rate_limits_flexible.js';
 
 /** Append-only: a released migration is never edited; change the schema with a new one. */
 export const migrations: Record<string, Migration> = {
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_06_0010_program_credentials': programCredentials,
   '2026_12_06_0011_model_call_enforcement': modelCallEnforcement,
   '2026_12_06_0012_console_and_sessions': consoleAndSessions,
+  '2026_12_06_0013_rate_limits_flexible': rateLimitsFlexible,
 };
