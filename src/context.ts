@@ -29,33 +29,33 @@ export type SignedInContext<Context = RequestContext> = Context & { auth: Authen
 
 /** What lives as long as one request. */
 export interface RequestContext {
-  services: Services;
-  db: DB;
-  /** Replaced after each committed mutation, so that nothing read before it is served after it. */
-  loaders: Loaders;
+  readonly services: Services;
+  readonly db: DB;
+  /** Emptied after each committed mutation (`forgetLoadedRows`), so that nothing read before it is served after it. */
+  readonly loaders: Loaders;
   /** The request's authorization decisions so far, by question; cleared with the loaders. */
-  decisions: Map<string, Promise<Decision>>;
-  metrics: Metrics;
-  requestId: string;
+  readonly decisions: Map<string, Promise<Decision>>;
+  readonly metrics: Metrics;
+  readonly requestId: string;
   /** The client's address (plain IPv4 for IPv4): the socket's peer, or what a trusted proxy forwarded. */
-  remoteAddress: string | null;
+  readonly remoteAddress: string | null;
   /** The client's User-Agent header, cut to 256 characters (recorded with audit events); null when absent. */
-  userAgent: string | null;
+  readonly userAgent: string | null;
   /** The socket's peer is a trusted proxy (TRUSTED_PROXIES): addresses it forwards are believed. */
-  viaTrustedProxy: boolean;
+  readonly viaTrustedProxy: boolean;
   auth: Authentication | null;
   /** Why the presented credentials were refused, if they were. */
   authError: GraphQLError | null;
   /** The API key the request presents, if any: its secret's hash, or a temporary key's claims. */
-  presentedApiKey: PresentedApiKey | null;
+  readonly presentedApiKey: PresentedApiKey | null;
   /** True until the presented API key has been looked up (see `settleAuthentication`). */
   apiKeyPending: boolean;
   /** The lookup of the presented API key, once started: whoever asks next waits for the same one. */
   apiKeyLookup: Promise<void> | null;
   /** Records when credentials were last used, off the request's path. */
-  lastUse: LastUseRecorder;
+  readonly lastUse: LastUseRecorder;
   /** Counts model calls (requests and tokens per workspace and model), across processes. */
-  counters: CallCounters;
+  readonly counters: CallCounters;
 }
 
 /** A request below a guarded field (a `@withParent` field of an object only signed-in callers reach). */

@@ -21,3 +21,8 @@ export function createLoaders(db: DB) {
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;
+
+/** Empties every loader of a request (after a committed change), keeping the same objects. */
+export function forgetLoadedRows(loaders: Loaders): void {
+  for (const loader of Object.values(loaders)) if ('clearAll' in loader) loader.clearAll();
+}

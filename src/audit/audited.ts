@@ -2,7 +2,7 @@ import type { Authentication } from '../auth/authentication.js';
 import type { RequestContext } from '../context.js';
 import type { DB } from '../db/database.js';
 import { notFound } from '../errors.js';
-import { createLoaders } from '../loaders.js';
+import { forgetLoadedRows } from '../loaders.js';
 import { insertAuditEvent, type NewAuditEvent } from './audit.repository.js';
 import type { AuditChange } from './audit.table.js';
 import { type AuditField, changesBetween } from './changes.js';
@@ -66,7 +66,7 @@ export async function audited<T>(
     if (actor) await insertAuditEvent(trx, successEvent(ctx, actor, action, change.resourceId, change.changes));
     return value;
   });
-  ctx.loaders = createLoaders(ctx.db);
+  forgetLoadedRows(ctx.loaders);
   ctx.decisions.clear();
   return result;
 }

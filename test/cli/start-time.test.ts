@@ -99,7 +99,7 @@ describe.runIf(testDatabaseKind() === 'pglite')('npm start on a built tree', () 
       .split('\n')
       .filter((line) => line.startsWith('{'))
       .map((line) => (JSON.parse(line) as { msg: string }).msg);
-    expect(lines[0]).toMatch(/^Model Studio gateway ready: GraphiQL at http:\/\/127\.0\.0\.1:\d+\/graphiql$/);
+    expect(lines[0], first.output).toMatch(/^Model Studio gateway ready: GraphiQL at http:\/\/127\.0\.0\.1:\d+\/graphiql$/);
     expect(lines[1], first.output).toContain('`npm run seed:demo`');
 
     // Then second starts, nothing changed: `build:` lines would say a source changed meanwhile
