@@ -1,4 +1,4 @@
-import { SpanStatusCode, context, trace, type Attributes } from '@opentelemetry/api';
+import { context, trace, type Attributes } from '@opentelemetry/api';
 import type { Authentication } from '../auth/authentication.js';
 import type { RequestContext, SignedInContext } from '../context.js';
 import {
@@ -13,6 +13,7 @@ import {
   type PolicyName,
 } from '../policy/index.js';
 import { membershipKey } from '../workspaces/workspaces.loaders.js';
+import { endingSpan } from '../observability/spans.js';
 import type { Target } from './targets.js';
 
 /** The acting principal as the policy sees it. */
@@ -85,19 +86,13 @@ const tracer = trace.getTracer('model-studio-gateway/authorization');
 function decideAfresh(ctx: SignedInContext, ability: Ability, target: Target): Promise<Decision> {
   const span = tracer.startSpan('authz.decide');
   if (!span.isRecording()) return computeDecision(ctx, ability, target);
-  return context.with(trace.setSpan(context.active(), span), async () => {
-    try {
+  return context.with(trace.setSpan(context.active(), span), () =>
+    endingSpan(span, async () => {
       const decision = await computeDecision(ctx, ability, target);
       span.setAttributes(decisionAttributes(ctx, target, decision));
       return decision;
-    } catch (error) {
-      span.recordException(error instanceof Error ? error : String(error));
-      span.setStatus({ code: SpanStatusCode.ERROR });
-      throw error;
-    } finally {
-      span.end();
-    }
-  });
+    }),
+  );
 }
 
 function decisionAttributes(ctx: SignedInContext, target: Target, decision: Decision): Attributes {

@@ -1,5 +1,6 @@
 import type { PGlite, Results } from '@electric-sql/pglite';
-import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { SpanKind, trace } from '@opentelemetry/api';
+import { endingSpan } from '../observability/spans.js';
 import {
   CompiledQuery,
   PostgresAdapter,
@@ -97,15 +98,7 @@ class PGliteConnection implements DatabaseConnection {
     if (!span.isRecording()) return this.run(compiled);
     span.updateName(`pglite.query:${compiled.sql.trimStart().split(/\s/, 1)[0]?.toUpperCase() ?? ''}`);
     span.setAttributes({ 'db.system.name': 'postgresql', 'db.query.text': compiled.sql });
-    try {
-      return await this.run(compiled);
-    } catch (error) {
-      span.recordException(error instanceof Error ? error : String(error));
-      span.setStatus({ code: SpanStatusCode.ERROR });
-      throw error;
-    } finally {
-      span.end();
-    }
+    return endingSpan(span, () => this.run(compiled));
   }
 
   private async run<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {

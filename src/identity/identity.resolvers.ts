@@ -1,10 +1,12 @@
+import type { GraphQLResolveInfo } from 'graphql';
+import type { SignedInContext } from '../context.js';
 import type { Resolvers } from '../generated/graphql.generated.js';
 import { isSuperAdministrator, type PolicyName } from '../policy/index.js';
-import { byCreation, connection, countedConnection } from '../relay/connection.js';
+import { byCreation, connection, countedConnection, type PageArgs } from '../relay/connection.js';
 import * as lifecycle from './identity-lifecycle.service.js';
 import * as identity from './identity.service.js';
 import { countPrincipals, listPrincipals, type PrincipalFilter } from './identity.repository.js';
-import type { PrincipalRow, PrincipalView } from './identity.table.js';
+import type { AccountRow, PrincipalRow, PrincipalView } from './identity.table.js';
 import { mustExist } from '../db/must-exist.js';
 
 const PRINCIPAL_KIND = { ROOT: 'ROOT', USER: 'RAM_USER', ROLE: 'RAM_ROLE' } as const;
@@ -23,6 +25,16 @@ const principalFields = {
 async function policiesOf(p: PrincipalRow, ctx: { loaders: { policiesByPrincipalId: { load(id: string): Promise<PolicyName[]> } } }) {
   return p.kind === 'ROOT' ? [] : ctx.loaders.policiesByPrincipalId.load(p.id);
 }
+
+/** An account's RAM users or roles, counted when `totalCount` is asked for. */
+const principalsOfKind = (filter: PrincipalFilter) => (a: AccountRow, args: PageArgs, ctx: SignedInContext, info: GraphQLResolveInfo) =>
+  countedConnection(
+    args,
+    (page) => listPrincipals(ctx.db, a.id, filter, page),
+    byCreation,
+    info,
+    () => countPrincipals(ctx.db, a.id, filter),
+  );
 
 export const identityResolvers: Resolvers = {
   Principal: { __resolveType: (p) => PRINCIPAL_TYPE[p.kind] },
@@ -45,22 +57,8 @@ export const identityResolvers: Resolvers = {
     },
   },
   Account: {
-    ramUsers: (a, args, ctx, info) =>
-      countedConnection(
-        args,
-        (page) => listPrincipals(ctx.db, a.id, USERS, page),
-        byCreation,
-        info,
-        () => countPrincipals(ctx.db, a.id, USERS),
-      ),
-    ramRoles: (a, args, ctx, info) =>
-      countedConnection(
-        args,
-        (page) => listPrincipals(ctx.db, a.id, ROLES, page),
-        byCreation,
-        info,
-        () => countPrincipals(ctx.db, a.id, ROLES),
-      ),
+    ramUsers: principalsOfKind(USERS),
+    ramRoles: principalsOfKind(ROLES),
     modelStudioUsers: (a, args, ctx) =>
       connection(args, (page) => listPrincipals(ctx.db, a.id, { registeredOnly: true }, page), byCreation),
   },
