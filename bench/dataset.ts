@@ -84,3 +84,35 @@ export async function signTemporaryKeys(keyNumbers: readonly number[], ttlSecond
   const issued = await Promise.all(keyNumbers.map((n) => signer.issueTemporaryKey({ apiKeyId: benchKeyId(n), generation: 1 }, expiresAt)));
   return issued.map((key) => key.secret);
 }
+
+/**
+ * `authorizeModelCall` against `modelAccess` (issue #12): both ask about this model, which every
+ * sub-workspace authorizes and limits to `MODEL_CALL_REQUEST_LIMIT` requests an hour (the seed),
+ * so that the timed rounds measure the allowed path, one request consumed per call, never a refusal.
+ */
+export const MODEL_CALL_MODEL = 'qwen-plus';
+export const MODEL_CALL_REQUEST_LIMIT = 1_000_000_000;
+export const MODEL_CALL_PERIOD_SECONDS = 3600;
+
+/** Whether the n-th seeded key belongs to a sub-workspace (the first workspace of each account is its default one). */
+export const isSubWorkspaceKey = (n: number) => (Math.ceil(n / SHAPE.keysPerWorkspace) - 1) % SHAPE.workspacesPerAccount !== 0;
+
+/** A random seeded key of a sub-workspace, among the first `keys`: the keys whose calls are counted. */
+export function randomSubWorkspaceKey(keys: number): number {
+  for (;;) {
+    const n = 1 + Math.floor(Math.random() * keys);
+    if (isSubWorkspaceKey(n)) return n;
+  }
+}
+
+/**
+ * The exactness check after the timed rounds: a (workspace, model) of its own per counter store,
+ * `budget` requests per `periodSeconds`, a fresh counter, `3 × budget` concurrent calls.
+ * Workspaces 4 and 5 are account 1's sub-workspaces that no other scenario writes to.
+ */
+export const EXACTNESS = {
+  model: 'qwen-turbo',
+  budget: 500,
+  periodSeconds: 3600,
+  workspaces: { postgres: 4, redis: 5 },
+} as const;

@@ -60,6 +60,8 @@ export interface Server {
   pid: number;
   /** The PostgreSQL database it serves (DATABASE_URL), if any. */
   database: string | null;
+  /** The Redis its model-call counters live in (REDIS_URL); null: the database's `model_call_counter`. */
+  redisUrl: string | null;
   stop(): Promise<void>;
 }
 
@@ -77,7 +79,8 @@ export async function waitUntilUp(url: string, timeoutMs: number): Promise<numbe
   throw new Error(`server at ${url} did not start`);
 }
 
-export async function startServer(port: number, env: Record<string, string>): Promise<Server> {
+/** `env` is added to the benchmark's own environment; a variable given as undefined is left out. */
+export async function startServer(port: number, env: Record<string, string | undefined>): Promise<Server> {
   const child = spawn(process.execPath, ['dist/src/main.js'], {
     env: {
       ...process.env,
@@ -98,6 +101,7 @@ export async function startServer(port: number, env: Record<string, string>): Pr
     process: child,
     pid: required(child.pid, 'the server process ID'),
     database: env.DATABASE_URL ? decodeURIComponent(new URL(env.DATABASE_URL).pathname.slice(1)) : null,
+    redisUrl: 'REDIS_URL' in env ? (env.REDIS_URL ?? null) : (process.env.REDIS_URL ?? null),
     stop: () =>
       new Promise((resolve) => {
         child.once('exit', () => resolve());
@@ -184,6 +188,8 @@ export async function runLoad(config: Record<string, unknown>): Promise<{
   non2xx: number;
   errors: number;
   firstError: string | null;
+  /** Answers containing each of `config.count`'s strings. */
+  counts: Record<string, number>;
 }> {
   const output = await new Promise<string>((resolve, reject) => {
     const load = spawn(process.execPath, ['--import', 'tsx', 'bench/load.ts', JSON.stringify(config)], {

@@ -9,6 +9,7 @@ import {
   benchWorkspaceId,
   firstKeyOfWorkspace,
   firstMemberOfWorkspace,
+  randomSubWorkspaceKey,
   signTemporaryKeys,
   temporaryKeyPool,
 } from './dataset.js';
@@ -19,6 +20,8 @@ interface LoadRequest {
   variables?: Record<string, unknown>;
   token?: string;
   randomKeyOf?: number;
+  /** Like `randomKeyOf`, among the keys of sub-workspaces only (whose model calls have request limits). */
+  randomSubWorkspaceKeyOf?: number;
   /** Draws, per request, a temporary key derived from one of the first `randomTemporaryKeyOf` seeded keys (signed before the load starts). */
   randomTemporaryKeyOf?: number;
   /**
@@ -36,8 +39,12 @@ interface LoadConfig {
   url: string;
   connections: number;
   seconds: number;
+  /** Exactly this many requests, as fast as the connections go (then `seconds` is ignored). */
+  amount?: number;
   overallRate?: number;
   requests: LoadRequest[];
+  /** Counts the answers whose body contains each string (by name): `{ allowed: '"allowed":true' }`. */
+  count?: Record<string, string>;
 }
 
 const configArgument = process.argv[2];
@@ -61,6 +68,7 @@ const pick = <T>(xs: readonly T[]): T | undefined => xs[Math.floor(Math.random()
 /** The credential and variables of one request. */
 function credentialOf(r: LoadRequest): { token: string | undefined; variables: Record<string, unknown> | undefined } {
   if (r.randomKeyOf) return { token: benchKeySecret(1 + Math.floor(Math.random() * r.randomKeyOf)), variables: r.variables };
+  if (r.randomSubWorkspaceKeyOf) return { token: benchKeySecret(randomSubWorkspaceKey(r.randomSubWorkspaceKeyOf)), variables: r.variables };
   if (r.randomTemporaryKeyOf) return { token: pick(temporaryKeys.get(r.randomTemporaryKeyOf) ?? []), variables: r.variables };
   if (r.randomWorkspaceOf) {
     const w = 1 + Math.floor(Math.random() * r.randomWorkspaceOf);
@@ -72,11 +80,14 @@ function credentialOf(r: LoadRequest): { token: string | undefined; variables: R
 
 let graphqlErrors = 0;
 let firstError: string | null = null;
+const counts: Record<string, number> = Object.fromEntries(Object.keys(config.count ?? {}).map((name) => [name, 0]));
+const counted = Object.entries(config.count ?? {});
 
 const instance = autocannon({
   url: config.url,
   connections: config.connections,
   duration: config.seconds,
+  ...(config.amount ? { amount: config.amount } : {}),
   ...(config.overallRate ? { overallRate: config.overallRate } : {}),
   requests: config.requests.map(
     (r): autocannon.Request => ({
@@ -92,6 +103,7 @@ const instance = autocannon({
         };
       },
       onResponse: (_status, body, context) => {
+        for (const [name, text] of counted) if (body.includes(text)) counts[name] = (counts[name] ?? 0) + 1;
         if (body.includes('"errors"')) {
           graphqlErrors++;
           firstError ??= body.slice(0, 300);
@@ -112,5 +124,6 @@ console.log(
     non2xx: result.non2xx,
     errors: result.errors + graphqlErrors,
     firstError,
+    counts,
   }),
 );

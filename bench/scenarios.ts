@@ -1,5 +1,6 @@
 import {
   CONSOLE_WORKSPACE,
+  MODEL_CALL_MODEL,
   MUTATION_WORKSPACE,
   SHAPE,
   benchAccessKeyPair,
@@ -8,6 +9,7 @@ import {
   firstKeyOfWorkspace,
   firstMemberOfWorkspace,
   pad,
+  randomSubWorkspaceKey,
   signTemporaryKeys,
   temporaryKeyPool,
 } from './dataset.js';
@@ -47,7 +49,7 @@ export interface Scenario {
   group?: string;
   /** The API-key scenario doing the same work: this one may cost at most CREDENTIAL_COST_BOUND times as much. */
   apiKeyEquivalent?: string;
-  load: { connections: number; overallRate?: number; requests: Array<Record<string, unknown>> };
+  load: { connections: number; overallRate?: number; requests: Array<Record<string, unknown>>; count?: Record<string, string> };
   /** One request of the scenario, to count its SQL statements. */
   sample?: (url: string) => Promise<{ statements: number }>;
 }
@@ -149,5 +151,39 @@ export function scenarios(tokens: { root: string; fa: string }, keys: number): S
         ],
       },
     },
+  ];
+}
+
+/**
+ * `authorizeModelCall` may serve at least this fraction of `modelAccess`'s requests per second on
+ * the same server, keys and model, per counter store (issue #12).
+ */
+export const MODEL_CALL_TARGETS = { redis: 0.7, postgres: 0.5 } as const;
+
+/** The question an inference proxy asks, and the call it authorizes: what a proxy reads of the answer. */
+export const modelAccessQuery = (model: string) =>
+  `query { modelAccess(model: "${model}") { allowed reason rateLimit { requestLimit requestLimitPeriodSeconds } } }`;
+export const authorizeModelCallMutation = (model: string) =>
+  `mutation { authorizeModelCall(input: { model: "${model}" }) { allowed reason callId retryAfterSeconds rateLimit { limit remaining resetAt } } }`;
+
+/** Answers counted by the load generator: allowed calls, and calls refused by a window. */
+export const CALL_ANSWERS = { allowed: '"allowed":true', rateLimited: '"reason":"RATE_LIMITED"' };
+
+/**
+ * `modelAccess` and `authorizeModelCall` with the same random keys (sub-workspaces': every one has
+ * a request limit on the model, so each call consumes a request of its window) and the same model,
+ * measured on each counter store's server round by round together.
+ */
+export function modelCallScenarios(keys: number): Scenario[] {
+  const connections = 16;
+  const measured = (name: string, query: string): Scenario => ({
+    name,
+    group: 'modelCall',
+    load: { connections, requests: [{ query, randomSubWorkspaceKeyOf: keys }], count: CALL_ANSWERS },
+    sample: (url) => sample(url, query, {}, benchKeySecret(randomSubWorkspaceKey(keys))),
+  });
+  return [
+    measured('modelAccess', modelAccessQuery(MODEL_CALL_MODEL)),
+    measured('authorizeModelCall', authorizeModelCallMutation(MODEL_CALL_MODEL)),
   ];
 }

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../src/db/schema.js';
 import { hashPassword } from '../src/auth/passwords.js';
-import { BENCH_PASSWORD, SHAPE, type Dataset } from './dataset.js';
+import { BENCH_PASSWORD, MODEL_CALL_MODEL, MODEL_CALL_PERIOD_SECONDS, MODEL_CALL_REQUEST_LIMIT, SHAPE, type Dataset } from './dataset.js';
 
 /**
  * Seeds a dataset with set-based SQL (generate_series), never row by row. Idempotent: a
@@ -14,10 +14,12 @@ export async function seed(db: Kysely<Database>, dataset: Dataset): Promise<{ se
   );
   const done = await sql<{ accounts: number }>`select accounts from bench_seed where name = ${dataset.name}`.execute(db);
   if (done.rows[0]?.accounts === dataset.accounts) {
-    // A dataset seeded before AccessKey pairs existed gets them now.
+    // A dataset seeded before AccessKey pairs (or the model-call limits) existed gets them now.
     const added = await seedAccessKeys(db, dataset);
     if (added) await sql`analyze access_key`.execute(db);
-    return { seconds: (performance.now() - started) / 1000, skipped: !added };
+    const limited = await seedModelCallLimits(db);
+    if (limited) await sql`analyze model_rate_limit`.execute(db);
+    return { seconds: (performance.now() - started) / 1000, skipped: !added && !limited };
   }
 
   const { workspacesPerAccount: W, usersPerAccount: U, membersPerWorkspace: M, keysPerWorkspace: K } = SHAPE;
@@ -85,6 +87,7 @@ export async function seed(db: Kysely<Database>, dataset: Dataset): Promise<{ se
         ) keys
       ) s`.execute(trx);
     await seedAccessKeys(trx, dataset);
+    await seedModelCallLimits(trx);
     await sql`insert into bench_seed (name, accounts) values (${dataset.name}, ${A})
       on conflict (name) do update set accounts = excluded.accounts, seeded_at = now()`.execute(trx);
   });
@@ -107,4 +110,16 @@ async function seedAccessKeys(db: Kysely<Database>, dataset: Dataset): Promise<b
     from (select a, (a - 1) * 1000 + u as n from generate_series(1, ${dataset.accounts}) a, generate_series(1, ${U}) u) users
     on conflict (id) do nothing`.execute(db);
   return true;
+}
+
+/**
+ * The `authorizeModelCall` scenario's request limit on every sub-workspace's MODEL_CALL_MODEL: large
+ * enough never to refuse while it is measured. Inserts only what is missing; true when it added any.
+ */
+async function seedModelCallLimits(db: Kysely<Database>): Promise<boolean> {
+  const added = await sql`insert into model_rate_limit (workspace_id, model_id, account_id, request_limit, request_limit_period_seconds)
+    select w.id, ${MODEL_CALL_MODEL}, w.account_id, ${MODEL_CALL_REQUEST_LIMIT}, ${MODEL_CALL_PERIOD_SECONDS}
+    from workspace w where w.kind = 'SUB'
+    on conflict (workspace_id, model_id) do nothing`.execute(db);
+  return Number(added.numAffectedRows ?? 0) > 0;
 }

@@ -7,9 +7,12 @@
  * The three steps of `npm run build`, each skipped when the SHA-256 of its inputs matches the one
  * recorded in dist/.build-stamp.json after its last success, and its outputs are there:
  *
- *   tsc       src/**, tsconfig*.json, package-lock.json   → dist/src/  (incremental: dist/tsconfig.build.tsbuildinfo)
+ *   tsc       src/**, tsconfig.json, tsconfig.build.json, package-lock.json   → dist/src/  (incremental: dist/tsconfig.build.tsbuildinfo)
  *   template  src/db/**, src/project-root.ts, package-lock.json   → dist/pglite-template.tar.gz
  *   graphiql  web/graphiql/**, scripts/build-graphiql.mjs, package-lock.json   → dist/graphiql/
+ *
+ * A failing step stops `npm start` (exit code 1); at install a type error does not (tsc emits all
+ * the same, `npm test` reports it), and an install without devDependencies keeps what is built.
  *
  * Usage: node scripts/start.mjs [--build-only]
  */
@@ -75,7 +78,7 @@ function run(label, args, tolerated = false) {
   if (status !== 0) {
     console.error(`build: ${label} failed (${error?.message ?? signal ?? `exit code ${status}`})`);
     if (tolerated) return false;
-    process.exit(status || 1);
+    process.exit(1); // not tsc's 2: the server's exit codes 2-8 name settings (README)
   }
   console.error(`build: ${label} done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   return true;
