@@ -3,13 +3,17 @@
  * server as a user would (production settings) and drives each scenario with and without
  * authorization, side by side in one run. Programs' credentials (AccessKey pairs, temporary
  * keys) are measured in the same rounds as the API-key scenario doing the same work, and
- * compared with it. Prints a table and writes bench/results/latest.json.
+ * compared with it. `authorizeModelCall` is measured against `modelAccess` on the same keys and
+ * model, once per counter store (the database's table, and Redis on a second server), and its
+ * counts are checked exactly after the timed rounds. Prints a table and writes
+ * bench/results/latest.json.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CREDENTIAL_COST_BOUND, scenarios, type Scenario } from './scenarios.js';
+import { CREDENTIAL_COST_BOUND, MODEL_CALL_TARGETS, modelCallScenarios, scenarios, type Scenario } from './scenarios.js';
+import { COUNTER_STORES, checkExactCounts, redisUsage, type CounterStore } from './model-calls.js';
 import { BENCH_FA_LOGIN, BENCH_ROOT_EMAIL, DATASETS, keyCount } from './dataset.js';
 import {
   JWT_SECRET,
@@ -39,6 +43,8 @@ const SECONDS = option('--seconds') ?? (quick ? 4 : 15);
 const ROUNDS = option('--rounds') ?? (quick ? 2 : 3);
 const CONNECTIONS = 16;
 const NAME_WIDTH = 18;
+/** The Redis that the Redis-counting server keeps its model-call counters in. */
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 interface Measurement {
   requestsPerSecond: number;
   p50: number;
@@ -52,6 +58,11 @@ interface Measurement {
   /** CPU time per request: the server process's, and its database backends' (0 when PostgreSQL is not local). */
   serverCpuUs: number;
   databaseCpuUs: number;
+  /** Per request, for a server whose counters are in Redis: Redis's CPU time, and the commands it processed (0 otherwise). */
+  redisCpuUs: number;
+  redisCommands: number;
+  /** Answers containing each of the scenario's `load.count` strings. */
+  counts: Record<string, number>;
   firstError?: string | null;
 }
 
@@ -60,13 +71,24 @@ async function measure(server: Server, scenario: Scenario, seconds = SECONDS): P
   let maxRssMb = 0;
   const sampler = setInterval(() => (maxRssMb = Math.max(maxRssMb, rssMb(server.pid))), 250);
   const backendsBefore = server.database ? await backendsCpuMs(server.database) : new Map<number, number>();
+  const redisBefore = server.redisUrl ? await redisUsage(server.redisUrl) : null;
   const serverBefore = cpuMs(server.pid);
   const result = await runLoad({ url: server.url, seconds, ...scenario.load });
   const serverMs = cpuMs(server.pid) - serverBefore;
+  const redisAfter = server.redisUrl ? await redisUsage(server.redisUrl) : null;
   const databaseMs = server.database ? backendsCpuSince(backendsBefore, await backendsCpuMs(server.database)) : 0;
   clearInterval(sampler);
   const perRequest = (ms: number) => (result.total ? (ms * 1000) / result.total : NaN);
-  return { ...result, statements, maxRssMb, serverCpuUs: perRequest(serverMs), databaseCpuUs: perRequest(databaseMs) };
+  return {
+    ...result,
+    statements,
+    maxRssMb,
+    serverCpuUs: perRequest(serverMs),
+    databaseCpuUs: perRequest(databaseMs),
+    redisCpuUs: redisBefore && redisAfter ? perRequest(redisAfter.cpuMs - redisBefore.cpuMs) : 0,
+    // The second INFO counts the first.
+    redisCommands: redisBefore && redisAfter ? (redisAfter.commands - redisBefore.commands - 1) / Math.max(1, result.total) : 0,
+  };
 }
 
 /** Rounds are summed: requests per second is the mean, latencies the median round's. */
@@ -94,12 +116,29 @@ function combine(rounds: Measurement[]): Measurement {
         1,
         rounds.reduce((sum, r) => sum + r.total, 0),
       ),
+    redisCpuUs: perRequestOver(rounds, (r) => r.redisCpuUs),
+    redisCommands: perRequestOver(rounds, (r) => r.redisCommands),
+    counts: rounds.reduce<Record<string, number>>((sum, r) => {
+      for (const [name, n] of Object.entries(r.counts)) sum[name] = (sum[name] ?? 0) + n;
+      return sum;
+    }, {}),
     firstError: rounds.find((r) => r.firstError)?.firstError ?? null,
   };
 }
 
-/** CPU per request, the server's and its database's: `412 + 150 µs`. */
-const cpu = (m: Measurement) => `${m.serverCpuUs.toFixed(0)} + ${m.databaseCpuUs.toFixed(0)} µs`;
+/** A per-request figure over all the rounds' requests. */
+const perRequestOver = (rounds: Measurement[], figure: (r: Measurement) => number) =>
+  rounds.reduce((sum, r) => sum + figure(r) * r.total, 0) /
+  Math.max(
+    1,
+    rounds.reduce((sum, r) => sum + r.total, 0),
+  );
+
+/** CPU per request, the server's and its database's (and Redis's, when it counts calls): `412 + 150 µs`. */
+const cpu = (m: Measurement) =>
+  `${m.serverCpuUs.toFixed(0)} + ${m.databaseCpuUs.toFixed(0)}${m.redisCpuUs ? ` + ${m.redisCpuUs.toFixed(0)} (redis)` : ''} µs`;
+const countOf = (m: Measurement, name: string) => m.counts[name] ?? 0;
+const cpuTotal = (m: Measurement) => m.serverCpuUs + m.databaseCpuUs + m.redisCpuUs;
 
 async function main() {
   execFileSync('npm', ['run', 'build'], { stdio: 'inherit' });
@@ -124,9 +163,11 @@ async function main() {
   });
   rmSync(dataDir, { recursive: true, force: true });
 
-  const shipped = await startServer(4391, { DATABASE_URL: databaseUrl(large.database) });
-  const allowAll = await startServer(4392, { DATABASE_URL: databaseUrl(large.database), BENCH_ALLOW_ALL: 'true' });
-  const smallServer = quick ? shipped : await startServer(4393, { DATABASE_URL: databaseUrl(small.database) });
+  // Shipped counts model calls in the database (no REDIS_URL); redisCounting is the same server with REDIS_URL.
+  const shipped = await startServer(4391, { DATABASE_URL: databaseUrl(large.database), REDIS_URL: undefined });
+  const redisCounting = await startServer(4394, { DATABASE_URL: databaseUrl(large.database), REDIS_URL });
+  const allowAll = await startServer(4392, { DATABASE_URL: databaseUrl(large.database), BENCH_ALLOW_ALL: 'true', REDIS_URL: undefined });
+  const smallServer = quick ? shipped : await startServer(4393, { DATABASE_URL: databaseUrl(small.database), REDIS_URL: undefined });
   const tokens = { root: await login(shipped.url, BENCH_ROOT_EMAIL), fa: await login(shipped.url, BENCH_FA_LOGIN) };
 
   const rows: Array<{ scenario: string; dataset: string; authorization: string } & Measurement> = [];
@@ -177,6 +218,33 @@ async function main() {
     }
   }
 
+  // authorizeModelCall against modelAccess (issue #12) on each counter store's server, the same
+  // keys and model: per round, each server measures both (which goes first alternates, and so do
+  // the servers), so that drift hits a pair alike.
+  const counterServers: Record<CounterStore, Server> = { postgres: shipped, redis: redisCounting };
+  const modelCalls = modelCallScenarios(keyCount(large));
+  const modelCallRounds = new Map(COUNTER_STORES.map((store) => [store, new Map(modelCalls.map((s) => [s.name, [] as Measurement[]]))]));
+  const roundsOf = (store: CounterStore, scenario: string) =>
+    required(modelCallRounds.get(store)?.get(scenario), `the rounds of ${scenario} (${store} counters)`);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const store of round % 2 ? [...COUNTER_STORES].reverse() : COUNTER_STORES) {
+      for (const scenario of round % 2 ? [...modelCalls].reverse() : modelCalls) {
+        roundsOf(store, scenario.name).push(await measure(counterServers[store], scenario, Math.ceil(SECONDS / ROUNDS)));
+      }
+    }
+  }
+  const modelCallRows: Array<{ scenario: string; dataset: string; counters: CounterStore } & Measurement> = [];
+  for (const store of COUNTER_STORES) {
+    for (const scenario of modelCalls) {
+      const m = combine(roundsOf(store, scenario.name));
+      modelCallRows.push({ scenario: scenario.name, dataset: large.name, counters: store, ...m });
+      console.log(
+        `${scenario.name.padEnd(NAME_WIDTH)} ${large.name.padEnd(5)} ${store.padEnd(9)} ${m.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  ${m.statements} stmts  cpu ${cpu(m)}  ${m.maxRssMb.toFixed(0)} MB  errors ${m.errors + m.non2xx}${m.firstError ? ` (${m.firstError})` : ''}`,
+      );
+    }
+  }
+  const exactness = await checkExactCounts(counterServers, large.database, REDIS_URL, CONNECTIONS);
+
   // Memory under a steady load: the last 30 s within 10% of the first 30 s after warm-up.
   let memory: { firstMb: number; lastMb: number } | null = null;
   if (!quick) {
@@ -195,7 +263,7 @@ async function main() {
     memory = { firstMb: avg(samples.slice(30, 60)), lastMb: avg(samples.slice(-30)) };
   }
 
-  await Promise.all([shipped.stop(), allowAll.stop(), ...(quick ? [] : [smallServer.stop()])]);
+  await Promise.all([shipped.stop(), allowAll.stop(), redisCounting.stop(), ...(quick ? [] : [smallServer.stop()])]);
 
   const find = (scenario: string, authorization = 'shipped', dataset = large.name) =>
     required(
@@ -233,12 +301,62 @@ async function main() {
       met: cost <= CREDENTIAL_COST_BOUND,
     };
   });
+  // authorizeModelCall's requests per second over modelAccess's, on each store's server: the
+  // rounds' means, and the same ratio within each round.
+  console.log('\nModel calls (same server, keys and model, interleaved rounds): authorizeModelCall relative to modelAccess');
+  const modelCallTargets = COUNTER_STORES.map((store) => {
+    const row = (scenario: string) =>
+      required(
+        modelCallRows.find((r) => r.scenario === scenario && r.counters === store),
+        `the measurement of ${scenario} (${store} counters)`,
+      );
+    const [call, access] = [row('authorizeModelCall'), row('modelAccess')];
+    const ratio = call.requestsPerSecond / access.requestsPerSecond;
+    const cpuCost = cpuTotal(call) / cpuTotal(access);
+    const accessRounds = roundsOf(store, 'modelAccess');
+    const roundRatios = roundsOf(store, 'authorizeModelCall').map(
+      (r, i) => r.requestsPerSecond / required(accessRounds[i], `round ${i} of modelAccess`).requestsPerSecond,
+    );
+    const medianRound = required([...roundRatios].sort((a, b) => a - b)[Math.floor(roundRatios.length / 2)], 'a round');
+    const allowedShare = (m: Measurement) => `${((countOf(m, 'allowed') / Math.max(1, m.total)) * 100).toFixed(1)}% allowed`;
+    const line = (name: string, m: Measurement) =>
+      `  ${name.padEnd(NAME_WIDTH)} ${m.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${m.p50} ms  ${m.statements} stmts  cpu ${cpu(m)}  ${allowedShare(m)}`;
+    console.log(
+      `  ${store} counters
+${line('authorizeModelCall', call)}
+${line('modelAccess', access)}
+` +
+        `  ${''.padEnd(NAME_WIDTH)} → ${ratio.toFixed(2)} × by throughput (median round ${medianRound.toFixed(2)} ×, rounds ${roundRatios.map((r) => r.toFixed(2)).join(' ')}), ${cpuCost.toFixed(2)} × the CPU per request`,
+    );
+    const bound = MODEL_CALL_TARGETS[store];
+    return {
+      target: `authorizeModelCall (${store} counters) ≥ ${bound.toFixed(2)} × modelAccess`,
+      value: ratio.toFixed(2),
+      met: ratio >= bound,
+    };
+  });
+  console.log(
+    `\nExact counts (${exactness[0]?.calls} concurrent calls over ${CONNECTIONS} connections against a request limit, fresh counter):`,
+  );
+  for (const e of exactness) {
+    console.log(
+      `  ${e.store.padEnd(9)} ${e.workspace} ${e.model} limit ${e.budget}: allowed ${e.allowed} of ${e.answered} answers (RATE_LIMITED ${e.rateLimited}, errors ${e.errors}), ` +
+        `counter ${e.counter ?? 'absent'}${e.countedInOtherStore ? ' (also counted in the other store!)' : ''}; per call ${e.statementsPerCall.toFixed(2)} SQL statements, ${e.redisCommandsPerCall.toFixed(2)} Redis commands; ${e.callsPerSecond.toFixed(0)} calls/s`,
+    );
+  }
+  const exactnessTargets = exactness.map((e) => ({
+    target: `authorizeModelCall exact (${e.store} counters): allowed = limit of ${e.calls} concurrent calls, counter ≥ limit`,
+    value: `${e.allowed}/${e.budget}, counter ${e.counter ?? 'absent'}`,
+    met: e.met,
+  }));
   const targets = [
     ...scenarios(tokens, 1).map((s) => {
       const ratio = find(s.name).requestsPerSecond / find(s.name, 'allow-all').requestsPerSecond;
       return { target: `${s.name}: authorization ≥ 0.85 × allow-all`, value: ratio.toFixed(2), met: ratio >= 0.85 };
     }),
     ...credentialTargets,
+    ...modelCallTargets,
+    ...exactnessTargets,
     (() => {
       const ratio = find('modelAccess').requestsPerSecond / find('ceiling').requestsPerSecond;
       return { target: 'modelAccess ≥ 0.75 × ceiling', value: ratio.toFixed(2), met: ratio >= 0.75 };
@@ -250,7 +368,11 @@ async function main() {
           const ratio = find(name).p50 / Math.max(find(name, 'shipped', small.name).p50, 0.5);
           return { target: `${name} p50 large ≤ 1.25 × small`, value: ratio.toFixed(2), met: ratio <= 1.25 };
         })),
-    { target: 'RSS < 300 MB', value: Math.max(...rows.map((r) => r.maxRssMb)).toFixed(0), met: rows.every((r) => r.maxRssMb < 300) },
+    {
+      target: 'RSS < 300 MB',
+      value: Math.max(...[...rows, ...modelCallRows].map((r) => r.maxRssMb)).toFixed(0),
+      met: [...rows, ...modelCallRows].every((r) => r.maxRssMb < 300),
+    },
     ...(memory
       ? [
           {
@@ -279,6 +401,7 @@ async function main() {
         connections: CONNECTIONS,
         seeding,
         rows,
+        modelCalls: { rows: modelCallRows, exactness },
         targets,
         memory,
         embeddedStartMs,

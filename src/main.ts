@@ -20,7 +20,7 @@ async function main() {
     }
     throw error;
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, config.logFormat);
   const tracing = tracingConfig();
   if (tracing && !tracingStarted()) {
     // Started too late to patch `node:http`, `graphql` and `pg` (already loaded): authorization and PGlite spans only.

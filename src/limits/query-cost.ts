@@ -24,13 +24,13 @@ const DEFAULT_PAGE_SIZE = 20;
  */
 const MAX_QUERY_NODES = 10_000;
 
-/** How many items a field stands for: `first` (clamped to 0-100), the connection's default, 20 for a plain list, 1 otherwise. */
+/** How many items a field stands for: `first` or `last` (clamped to 0-100), the connection's default, 20 for a plain list, 1 otherwise. */
 function itemsOf({ type, field, args }: Parameters<ComplexityEstimator>[0]): number {
   // A connection's `edges` are as many as its `first` says, counted on the connection field.
   if (type.name.endsWith('Connection')) return 1;
   const first = field.args.find((arg) => arg.name === 'first');
   if (first) {
-    const asked: unknown = args.first;
+    const asked: unknown = args.first ?? args.last;
     if (typeof asked === 'number') return Math.max(0, Math.min(asked, MAX_PAGE_SIZE));
     return typeof first.defaultValue === 'number' ? first.defaultValue : DEFAULT_PAGE_SIZE;
   }
@@ -73,7 +73,8 @@ function costsOf(operation: OperationDefinitionNode, document: DocumentNode): Op
     visit(document, {
       Argument(argument) {
         // `first: $n`, `@include(if: $b)`: an Int or a Boolean, so a variable is the whole value.
-        if ((argument.name.value === 'first' || argument.name.value === 'if') && argument.value.kind === Kind.VARIABLE) {
+        const costly = ['first', 'last', 'if'].includes(argument.name.value);
+        if (costly && argument.value.kind === Kind.VARIABLE) {
           variables.add(argument.value.name.value);
         }
       },

@@ -30,6 +30,14 @@ describe('over-limit queries are refused before they run', () => {
       name: 'cost',
       query: `{ workspaces(first: 100) { edges { node { members(first: 100) { edges { node { pages principal { id name } apiKeys { id prefix } } } } } } } }`,
     },
+    {
+      name: 'cost, paging backward',
+      query: `{ workspaces(last: 100) { edges { node { members(last: 100) { edges { node { pages principal { id name } apiKeys { id prefix } } } } } } } }`,
+    },
+    {
+      name: 'cost, through nested fragments',
+      query: `query { ...A } ${Array.from({ length: 12 }, (_, i) => `fragment ${String.fromCharCode(65 + i)} on Query { workspaces(first: 100) { edges { node { id } } } ${i < 11 ? `...${String.fromCharCode(66 + i)} ...${String.fromCharCode(66 + i)}` : ''} }`).join(' ')}`,
+    },
   ];
 
   it.each(attacks)('$name', async ({ query }) => {
