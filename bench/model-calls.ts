@@ -44,20 +44,30 @@ export interface ExactnessResult {
   counter: number | null;
   /** Whether the other store holds a counter for the same window (it must not). */
   countedInOtherStore: boolean;
-  /** Per call: the database's transactions (each statement outside a transaction is one) and Redis commands. */
+  /** Per call: the database's transactions (each statement outside a transaction is one), Redis scripts (round trips) and commands. */
   statementsPerCall: number;
+  redisScriptsPerCall: number;
   redisCommandsPerCall: number;
   callsPerSecond: number;
   met: boolean;
 }
 
-/** Redis's own CPU time (user and system, ms) and commands processed so far (INFO): what the counters cost Redis. */
-export async function redisUsage(url: string): Promise<{ cpuMs: number; commands: number }> {
-  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+/**
+ * Redis's own CPU time (user and system, ms) so far, the commands it processed (the commands a
+ * script runs count too) and the scripts it ran (EVAL, EVALSHA: one round trip each), from INFO:
+ * what the counters cost Redis. This INFO is counted by the next one (one command, no script).
+ */
+export async function redisUsage(url: string): Promise<{ cpuMs: number; commands: number; scripts: number }> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, enableReadyCheck: false });
   try {
-    const info = await redis.info();
-    const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN);
-    return { cpuMs: (field('used_cpu_user') + field('used_cpu_sys')) * 1000, commands: field('total_commands_processed') };
+    const info = await redis.info('all');
+    const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
+    const calls = (command: string) => Number(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(info)?.[1] ?? 0);
+    return {
+      cpuMs: (field('used_cpu_user') + field('used_cpu_sys')) * 1000,
+      commands: field('total_commands_processed'),
+      scripts: ['eval', 'evalsha', 'eval_ro', 'evalsha_ro'].reduce((sum, command) => sum + calls(command), 0),
+    };
   } finally {
     redis.disconnect();
   }
@@ -113,7 +123,10 @@ export async function checkExactCounts(
       await redis.del(key);
     }
 
-    const fired = new Map<CounterStore, { load: Awaited<ReturnType<typeof runLoad>>; statements: number; redisCommands: number }>();
+    const fired = new Map<
+      CounterStore,
+      { load: Awaited<ReturnType<typeof runLoad>>; statements: number; redisScripts: number; redisCommands: number }
+    >();
     await sleep(STATISTICS_SETTLE_MS);
     let before = await transactions(database);
     for (const store of COUNTER_STORES) {
@@ -130,7 +143,12 @@ export async function checkExactCounts(
       const redisAfter = await redisUsage(redisUrl);
       await sleep(STATISTICS_SETTLE_MS);
       const after = await transactions(database);
-      fired.set(store, { load, statements: after - before, redisCommands: redisAfter.commands - redisBefore.commands - 1 });
+      fired.set(store, {
+        load,
+        statements: after - before,
+        redisScripts: redisAfter.scripts - redisBefore.scripts,
+        redisCommands: redisAfter.commands - redisBefore.commands - 1,
+      });
       before = after;
       if (!load.total) throw new Error(`no answer from ${workspace}'s calls`);
     }
@@ -139,7 +157,7 @@ export async function checkExactCounts(
     for (const store of COUNTER_STORES) {
       const workspace = workspaceOf(store);
       const key = requestCounter(workspace, model);
-      const { load, statements, redisCommands } = required(fired.get(store), store);
+      const { load, statements, redisScripts, redisCommands } = required(fired.get(store), store);
       const inDatabase = await sql<{ points: number }>`select points from model_call_counter where key = ${key}`.execute(db);
       const inRedis = await redis.get(key);
       const databaseCounter = inDatabase.rows[0]?.points ?? null;
@@ -162,6 +180,7 @@ export async function checkExactCounts(
         counter,
         countedInOtherStore,
         statementsPerCall: statements / calls,
+        redisScriptsPerCall: redisScripts / calls,
         redisCommandsPerCall: redisCommands / calls,
         callsPerSecond: load.requestsPerSecond,
         met:

@@ -58,8 +58,12 @@ interface Measurement {
   /** CPU time per request: the server process's, and its database backends' (0 when PostgreSQL is not local). */
   serverCpuUs: number;
   databaseCpuUs: number;
-  /** Per request, for a server whose counters are in Redis: Redis's CPU time, and the commands it processed (0 otherwise). */
+  /**
+   * Per request, for a server whose counters are in Redis (0 otherwise): Redis's CPU time, the
+   * scripts it ran (one round trip each) and the commands it processed (a script's own included).
+   */
   redisCpuUs: number;
+  redisScripts: number;
   redisCommands: number;
   /** Answers containing each of the scenario's `load.count` strings. */
   counts: Record<string, number>;
@@ -86,6 +90,7 @@ async function measure(server: Server, scenario: Scenario, seconds = SECONDS): P
     serverCpuUs: perRequest(serverMs),
     databaseCpuUs: perRequest(databaseMs),
     redisCpuUs: redisBefore && redisAfter ? perRequest(redisAfter.cpuMs - redisBefore.cpuMs) : 0,
+    redisScripts: redisBefore && redisAfter ? (redisAfter.scripts - redisBefore.scripts) / Math.max(1, result.total) : 0,
     // The second INFO counts the first.
     redisCommands: redisBefore && redisAfter ? (redisAfter.commands - redisBefore.commands - 1) / Math.max(1, result.total) : 0,
   };
@@ -117,6 +122,7 @@ function combine(rounds: Measurement[]): Measurement {
         rounds.reduce((sum, r) => sum + r.total, 0),
       ),
     redisCpuUs: perRequestOver(rounds, (r) => r.redisCpuUs),
+    redisScripts: perRequestOver(rounds, (r) => r.redisScripts),
     redisCommands: perRequestOver(rounds, (r) => r.redisCommands),
     counts: rounds.reduce<Record<string, number>>((sum, r) => {
       for (const [name, n] of Object.entries(r.counts)) sum[name] = (sum[name] ?? 0) + n;
@@ -303,7 +309,10 @@ async function main() {
   });
   // authorizeModelCall's requests per second over modelAccess's, on each store's server: the
   // rounds' means, and the same ratio within each round.
-  console.log('\nModel calls (same server, keys and model, interleaved rounds): authorizeModelCall relative to modelAccess');
+  console.log(
+    '\nModel calls (same server, keys and model, interleaved rounds): authorizeModelCall relative to modelAccess\n' +
+      "  (stmts: the request's own count, without the counter store's upsert; the exact-count calls below count both)",
+  );
   const modelCallTargets = COUNTER_STORES.map((store) => {
     const row = (scenario: string) =>
       required(
@@ -320,7 +329,7 @@ async function main() {
     const medianRound = required([...roundRatios].sort((a, b) => a - b)[Math.floor(roundRatios.length / 2)], 'a round');
     const allowedShare = (m: Measurement) => `${((countOf(m, 'allowed') / Math.max(1, m.total)) * 100).toFixed(1)}% allowed`;
     const line = (name: string, m: Measurement) =>
-      `  ${name.padEnd(NAME_WIDTH)} ${m.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${m.p50} ms  ${m.statements} stmts  cpu ${cpu(m)}  ${allowedShare(m)}`;
+      `  ${name.padEnd(NAME_WIDTH)} ${m.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${m.p50} ms  ${m.statements} stmts${m.redisScripts || m.redisCommands ? `  redis ${m.redisScripts.toFixed(2)} scripts ${m.redisCommands.toFixed(2)} commands` : ''}  cpu ${cpu(m)}  ${allowedShare(m)}`;
     console.log(
       `  ${store} counters
 ${line('authorizeModelCall', call)}
@@ -341,7 +350,7 @@ ${line('modelAccess', access)}
   for (const e of exactness) {
     console.log(
       `  ${e.store.padEnd(9)} ${e.workspace} ${e.model} limit ${e.budget}: allowed ${e.allowed} of ${e.answered} answers (RATE_LIMITED ${e.rateLimited}, errors ${e.errors}), ` +
-        `counter ${e.counter ?? 'absent'}${e.countedInOtherStore ? ' (also counted in the other store!)' : ''}; per call ${e.statementsPerCall.toFixed(2)} SQL statements, ${e.redisCommandsPerCall.toFixed(2)} Redis commands; ${e.callsPerSecond.toFixed(0)} calls/s`,
+        `counter ${e.counter ?? 'absent'}${e.countedInOtherStore ? ' (also counted in the other store!)' : ''}; per call ${e.statementsPerCall.toFixed(2)} SQL statements, ${e.redisScriptsPerCall.toFixed(2)} Redis scripts (${e.redisCommandsPerCall.toFixed(2)} commands); ${e.callsPerSecond.toFixed(0)} calls/s`,
     );
   }
   const exactnessTargets = exactness.map((e) => ({

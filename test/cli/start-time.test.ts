@@ -42,6 +42,7 @@ async function timeToFirstAnswer(command: string, args: string[], env: Record<st
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve())); // its output read to the end
   const group = -(child.pid ?? 0);
+  let ms = 0;
   try {
     for (;;) {
       if (child.exitCode !== null) throw new Error(`${command} ${args.join(' ')} exited with ${child.exitCode}:\n${output}`);
@@ -53,7 +54,7 @@ async function timeToFirstAnswer(command: string, args: string[], env: Record<st
       if (performance.now() - started > 120_000) throw new Error(`${command} ${args.join(' ')} did not answer:\n${output}`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    return { ms: performance.now() - started, output };
+    ms = performance.now() - started;
   } finally {
     try {
       process.kill(group, 'SIGTERM');
@@ -70,6 +71,8 @@ async function timeToFirstAnswer(command: string, args: string[], env: Record<st
     await exited;
     clearTimeout(killer);
   }
+  // Read after the process is gone: every line it logged is in.
+  return { ms, output };
 }
 
 const median = (values: number[]) => {
