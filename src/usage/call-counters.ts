@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { CompiledQuery } from 'kysely';
 import { RateLimiterPostgres, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { DB } from '../db/database.js';
+import { prepared } from '../db/prepared-statements.js';
 
 /** A window's state after consuming from it (or looking at it). */
 export interface WindowState {
@@ -47,8 +48,10 @@ function stateOf(result: RateLimiterRes, limit: number, allowed: boolean): Windo
 
 /** rate-limiter-flexible's pg-style client over Kysely, so that PGlite and PostgreSQL count alike. */
 export const queryClient = (db: DB) => ({
-  async query(query: { text: string; values?: unknown[] }) {
-    const result = await db.executeQuery(CompiledQuery.raw(query.text, query.values ?? []));
+  async query(query: { text: string; values?: unknown[]; name?: string }) {
+    // Its upsert runs on every model call: prepared once per connection, like the other hot statements.
+    const compiled = CompiledQuery.raw(query.text, query.values ?? []);
+    const result = await db.executeQuery(query.name ? prepared(query.name.replace(/\W/g, '_'), compiled) : compiled);
     return { rows: result.rows, rowCount: Number(result.numAffectedRows ?? BigInt(result.rows.length)) };
   },
 });
