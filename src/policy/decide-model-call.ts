@@ -62,3 +62,6 @@ export function decideCallLimits(facts: CallLimitFacts): 'ALLOWED' | 'BUDGET_EXC
   if (tokens && (tokens.consumed >= tokens.limit || tokens.consumed + tokens.estimated > tokens.limit)) return 'RATE_LIMITED';
   return 'ALLOWED';
 }
+
+/** A call's usage is recorded by the key it was allowed to (its temporary keys act as it): another key's call reads as unknown. */
+export const callRecordableBy = (call: { apiKeyId: string }, key: { id: string }) => call.apiKeyId === key.id;

@@ -8,7 +8,14 @@ export {
   type Scope,
 } from './abilities.js';
 export { decide, type Decision } from './decide.js';
-export { decideCallLimits, decideModelCall, type CallLimitFacts, type ModelCallFacts, type ModelCallReason } from './decide-model-call.js';
+export {
+  callRecordableBy,
+  decideCallLimits,
+  decideModelCall,
+  type CallLimitFacts,
+  type ModelCallFacts,
+  type ModelCallReason,
+} from './decide-model-call.js';
 export { parseCidr, ipInAllowlist } from './cidr.js';
 export type { Actor, Facts, WorkspaceFacts } from './facts.js';
 export * from './vocabulary.js';

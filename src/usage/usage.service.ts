@@ -4,6 +4,7 @@ import type { SignedInContext } from '../context.js';
 import { mustExist } from '../db/must-exist.js';
 import { badUserInput, notFound, serviceUnavailable } from '../errors.js';
 import { subWorkspace } from '../models/models.service.js';
+import { callRecordableBy } from '../policy/index.js';
 import type { ModelRow } from '../models/models.table.js';
 import { workspaceModelKey } from '../models/models.loaders.js';
 import { tokenCounterKey } from './authorize-model-call.js';
@@ -50,8 +51,7 @@ export async function recordModelUsage(
   const outputTokens = tokenCount('input.outputTokens', input.outputTokens);
   const key = mustExist(ctx.auth.apiKey, 'the API key of a recordModelUsage request');
   const call = verifyCallId(ctx.services.signer, input.callId);
-  // Another key's call reads as unknown, like a forged one.
-  if (!call || call.apiKeyId !== key.id) throw notFound('Call');
+  if (!call || !callRecordableBy(call, key)) throw notFound('Call');
   if (Date.now() - call.calledAt.getTime() > RECORDING_WINDOW_MS) throw badUserInput('input.callId', 'the call is more than a day old');
   const cost = await priceOf(ctx, call.modelId, inputTokens, outputTokens);
   const rateLimit = await ctx.loaders.modelRateLimit.load(workspaceModelKey(call.workspaceId, call.modelId));
