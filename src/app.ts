@@ -31,6 +31,17 @@ import { countStatements, type StatementCount } from './db/statement-counter.js'
 import { buildSchema } from './schema.js';
 import { LastUseRecorder } from './auth/last-use.js';
 import { createCallCounters } from './usage/call-counters.js';
+import { consistencyPlugin } from './consistency/consistency-plugin.js';
+import type { Lsn } from './consistency/lsn.js';
+import { createReadRouting } from './consistency/read-routing.js';
+import { databaseWatermark, redisWatermark } from './consistency/watermark.js';
+
+/** What a request's reads may be served from: a replica unless it may write (src/consistency/read-routing.ts). */
+export interface ReadsOf {
+  /** The client's consistency token (`x-consistency-token`): reads at least as fresh as that write. */
+  token: Lsn | null;
+  mayWrite: boolean;
+}
 
 /** How long shutdown waits for in-flight requests before cutting them off. */
 const STOP_GRACE_MILLIS = 10_000;
@@ -40,7 +51,9 @@ export interface Gateway {
   server: Server;
   /** `/metrics` on a listener of its own (METRICS_PORT / METRICS_HOST); the caller listens. Null otherwise. */
   metricsServer: Server | null;
-  contextFor(req: Pick<IncomingMessage, 'headers' | 'socket'>, count?: StatementCount | null): Promise<RequestContext>;
+  contextFor(req: Pick<IncomingMessage, 'headers' | 'socket'>, count?: StatementCount | null, reads?: ReadsOf): Promise<RequestContext>;
+  /** Answers `/readyz` with 503 from now on (SIGTERM, before `stop`): the load balancer takes the process out. */
+  drain(): void;
   stop(): Promise<void>;
 }
 
@@ -48,9 +61,19 @@ export interface Gateway {
  * Builds the HTTP server: `/graphql` (Apollo behind graphql-shield), `/healthz`, `/readyz`, and
  * `/metrics` where the configuration puts it.
  */
-export async function createGateway(services: Services, database: Pick<DatabaseHandle, 'ping' | 'db' | 'poolStats'>): Promise<Gateway> {
+export async function createGateway(
+  services: Services,
+  database: Pick<DatabaseHandle, 'ping' | 'db' | 'poolStats'> & Partial<Pick<DatabaseHandle, 'replicas'>>,
+): Promise<Gateway> {
   const { config, logger } = services;
   const metrics = createMetrics(() => database.poolStats());
+  const routing = createReadRouting({
+    primary: services.db,
+    replicas: database.replicas ?? [],
+    watermark: config.redisUrl ? redisWatermark(config.redisUrl, services.db) : databaseWatermark(services.db),
+    metrics,
+  });
+  let draining = false;
   const limits = queryLimits();
   const lastUse = new LastUseRecorder(services.db, logger);
   const counters = createCallCounters({ redisUrl: config.redisUrl, db: services.db });
@@ -90,6 +113,7 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
       errorLoggingPlugin(logger),
       requestObservabilityPlugin(logger, metrics),
       authenticationPlugin(),
+      consistencyPlugin(routing, logger, config.exposeStatementCount),
       hostileInputPlugin(),
       ...limits.plugins,
       mutationThrottlePlugin(config.mutationsPerMinutePerPrincipal),
@@ -100,8 +124,10 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
   async function contextFor(
     req: Pick<IncomingMessage, 'headers' | 'socket'>,
     count: StatementCount | null = null,
+    reads: ReadsOf = { token: null, mayWrite: true },
   ): Promise<RequestContext> {
-    const db = count ? services.db.withPlugin(countStatements(count)) : services.db;
+    const { db: reader, reader: readsFrom } = await routing.readerFor(reads);
+    const db = count ? reader.withPlugin(countStatements(count)) : reader;
     const loaders = createLoaders(db);
     const header = req.headers.authorization;
     const client = clientAddress(req.socket?.remoteAddress, req.headers['x-forwarded-for'], config.trustedProxies);
@@ -128,6 +154,7 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
       apiKeyLookup: null,
       lastUse,
       counters,
+      consistency: { reader: readsFrom, committedWrite: false },
     };
   }
 
@@ -142,9 +169,10 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
       if (url.pathname === '/graphql' && config.graphiql && isBrowserVisit(req, url)) return redirect(res, '/graphiql');
       if (url.pathname === '/graphql') return graphql(req, res, url);
       if (config.introspection && serveSchemaSdl(req, res, url)) return;
-      if (await serveModelCallAuthorization(req, res, url, (request) => contextFor(request))) return;
-      if (await serveAuditExport(req, res, url, (request) => contextFor(request))) return;
-      if (await serveOperations(req, res, url, { database })) return;
+      // Neither writes through its context (counters and last use go to their own stores): a fresh replica serves.
+      if (await serveModelCallAuthorization(req, res, url, (request) => contextFor(request, null, READS_ONLY))) return;
+      if (await serveAuditExport(req, res, url, (request) => contextFor(request, null, READS_ONLY))) return;
+      if (await serveOperations(req, res, url, { database, draining: () => draining })) return;
       if (config.metrics.listener === 'main' && (await serveMetrics(req, res, url, { metrics, token: config.metrics.token }))) return;
       if (config.graphiql && serveGraphiQL(req, res, url)) return;
       res.writeHead(404, { 'content-type': 'application/json' });
@@ -169,6 +197,9 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
     server,
     metricsServer,
     contextFor,
+    drain() {
+      draining = true;
+    },
     /**
      * Stops accepting connections, lets the in-flight requests finish (keep-alive connections
      * closed as soon as they are idle, requests whose client has gone run to their end) and
@@ -184,9 +215,12 @@ export async function createGateway(services: Services, database: Pick<DatabaseH
       }
       await lastUse.flush();
       await counters.close();
+      await routing.close();
     },
   };
 }
+
+const READS_ONLY: ReadsOf = { token: null, mayWrite: false };
 
 /**
  * What Apollo's drain plugin does not cover: it waits for connections, and a request whose client

@@ -34,6 +34,20 @@ const environmentSchema = z.object({
   LOGIN_FAILURES_BEFORE_LOCKOUT: z.coerce.number().int().min(1).default(5),
   MUTATION_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(120),
   REDIS_URL: z.string().url().optional(),
+  DATABASE_REPLICA_URLS: z
+    .string()
+    .transform((text) =>
+      text
+        .split(',')
+        .map((part) => part.trim())
+        .filter(Boolean),
+    )
+    .refine(
+      (urls) => urls.every((url) => URL.canParse(url) && /^postgres(ql)?:$/.test(new URL(url).protocol)),
+      'must be comma-separated postgres:// URLs',
+    )
+    .optional(),
+  SHUTDOWN_DRAIN_SECONDS: z.coerce.number().min(0).max(300).default(0),
   // Read by the OpenTelemetry SDK itself (src/observability/tracing.ts); validated here so a bad one stops the start.
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
   OTEL_SERVICE_NAME: z.string().min(1).optional(),
@@ -128,6 +142,13 @@ export interface Config {
   corsOrigins: string[];
   /** Where model calls are counted: Redis when set, the database (PostgreSQL or PGlite) otherwise. */
   redisUrl: string | null;
+  /** PostgreSQL streaming replicas of DATABASE_URL that serve reads when fresh enough (src/consistency/); empty: none. */
+  replicaUrls: string[];
+  /**
+   * On SIGTERM, how long `/readyz` answers 503 while every other request is still served, so that
+   * a load balancer's health check takes the process out before it stops accepting (0: stop at once).
+   */
+  shutdownDrainSeconds: number;
   /**
    * Trusted documents (TRUSTED_DOCUMENTS, TRUSTED_DOCUMENTS_MODE; src/http/trusted-documents.ts):
    * the manifest's operations by id, and who must send one of them instead of free text.
@@ -152,6 +173,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const benchAllowAll = e.BENCH_ALLOW_ALL ?? false;
   if (benchAllowAll && !(e.DATABASE_URL && /^\/bench_[a-z0-9_]+$/.test(new URL(e.DATABASE_URL).pathname))) {
     throw new ConfigError('Invalid configuration:\n  BENCH_ALLOW_ALL: only for the benchmark, on a bench_* PostgreSQL database');
+  }
+  if (e.DATABASE_REPLICA_URLS?.length && !e.DATABASE_URL) {
+    throw new ConfigError('Invalid configuration:\n  DATABASE_REPLICA_URLS: replicas of a PostgreSQL primary need DATABASE_URL');
   }
   return {
     production,
@@ -184,6 +208,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustedProxies: e.TRUSTED_PROXIES ?? [],
     corsOrigins: e.CORS_ORIGINS ?? [],
     redisUrl: e.REDIS_URL ?? null,
+    replicaUrls: e.DATABASE_REPLICA_URLS ?? [],
+    shutdownDrainSeconds: e.SHUTDOWN_DRAIN_SECONDS,
     trustedDocuments: trustedDocuments(e),
   };
 }

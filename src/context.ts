@@ -6,6 +6,7 @@ import type { LastUseRecorder } from './auth/last-use.js';
 import type { CallCounters } from './usage/call-counters.js';
 import type { SessionSigner } from './auth/session.js';
 import type { Config } from './config.js';
+import type { Reader } from './consistency/read-routing.js';
 import type { DB } from './db/database.js';
 import type { Loaders } from './loaders.js';
 import type { Metrics } from './observability/metrics.js';
@@ -56,6 +57,15 @@ export interface RequestContext {
   readonly lastUse: LastUseRecorder;
   /** Counts model calls (requests and tokens per workspace and model), across processes. */
   readonly counters: CallCounters;
+  /** Where the request reads, and whether it committed a permission write (src/consistency/). */
+  readonly consistency: RequestConsistency;
+}
+
+export interface RequestConsistency {
+  /** `db` is the primary or a replica fresh enough for this request (src/consistency/read-routing.ts). */
+  readonly reader: Reader;
+  /** Set by a committed permission write: the response raises the watermark and carries a consistency token. */
+  committedWrite: boolean;
 }
 
 /** A request below a guarded field (a `@withParent` field of an object only signed-in callers reach). */

@@ -69,10 +69,16 @@ async function main() {
     logger.info({ url: `http://${listener.host}:${listener.port}/metrics` }, 'metrics ready');
   }
 
-  // SIGTERM: stop accepting, let in-flight requests finish, close the pool, exit 0.
+  // SIGTERM: not ready any more (SHUTDOWN_DRAIN_SECONDS, for the load balancer's health check to
+  // see it while requests are still served), then stop accepting, let in-flight requests finish,
+  // close the pool, exit 0.
   const shutdown = async (signal: string) => {
-    logger.info({ signal }, 'shutting down');
+    logger.info({ signal, drainSeconds: config.shutdownDrainSeconds }, 'shutting down');
     try {
+      if (config.shutdownDrainSeconds > 0) {
+        gateway.drain();
+        await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainSeconds * 1000));
+      }
       await gateway.stop();
       await database.close();
       await stopTracing();
@@ -97,10 +103,13 @@ async function main() {
 /** Opens and migrates the database, builds the gateway and listens: what can fail on a bad setting. */
 async function start(config: Config, logger: ReturnType<typeof createLogger>, opened: (database: DatabaseHandle) => void) {
   const database = await openDatabase(
-    config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dataDir: config.dataDir, holder: 'server' },
+    config.databaseUrl
+      ? { kind: 'postgres', url: config.databaseUrl, replicaUrls: config.replicaUrls }
+      : { kind: 'pglite', dataDir: config.dataDir, holder: 'server' },
   );
   opened(database);
   const applied = await migrateToLatest(database.db);
+  await checkReplicas(database, logger);
   const noAccount = !(await database.db.selectFrom('account').select('id').limit(1).executeTakeFirst());
   const signer = new SessionSigner(resolveSigningKey(config.jwtSecret, config.dataDir), config.sessionTtlSeconds);
   const gateway: Gateway = await createGateway({ db: database.db, config, signer, logger }, database);
@@ -111,6 +120,18 @@ async function start(config: Config, logger: ReturnType<typeof createLogger>, op
   // Last: from its first answer on, nothing is awaited before SIGTERM is handled.
   await listen(gateway.server, 'PORT', config.port, config.host);
   return { database, gateway, applied, noAccount };
+}
+
+/** A replica that is down starts nothing wrong (reads go to the primary); one that is no standby is a setting to fix. */
+async function checkReplicas(database: DatabaseHandle, logger: ReturnType<typeof createLogger>) {
+  for (const replica of database.replicas) {
+    const state = await replica.refresh();
+    if (state === 'not standby')
+      logger.warn({ replica: replica.name }, 'DATABASE_REPLICA_URLS: this server is not a standby; it serves no reads');
+    else if (state === 'down')
+      logger.warn({ replica: replica.name }, 'DATABASE_REPLICA_URLS: replica unreachable; reads go to the primary until it answers');
+    else logger.info({ replica: replica.name }, 'read replica ready');
+  }
 }
 
 function listen(server: Server, setting: ListenError['setting'], port: number, host: string): Promise<void> {

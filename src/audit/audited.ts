@@ -68,14 +68,18 @@ export async function audited<T>(
   });
   forgetLoadedRows(ctx.loaders);
   ctx.decisions.clear();
+  ctx.consistency.committedWrite = true;
   return result;
 }
 
-/** A denied attempt, recorded on its own (there is no change to share a transaction with). */
+/**
+ * A denied attempt, recorded on its own (there is no change to share a transaction with), on the
+ * primary: a query's own reads may come from a replica, which takes no writes.
+ */
 export async function recordDenial(ctx: RequestContext, action: string, resourceId: string | null, reason: string) {
   if (!ctx.auth) return;
   try {
-    await insertAuditEvent(ctx.db, {
+    await insertAuditEvent(ctx.services.db, {
       ...auditActor(ctx.auth),
       action,
       resource_id: resourceId,

@@ -1,6 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, type KyselyPlugin } from 'kysely';
 import pg from 'pg';
+import { openReplicas, type Replica } from '../consistency/replicas.js';
 import { acquireDataDirLock, type DataDirLock, type LockHolder } from './embedded-lock.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import { enablePreparedStatements } from './prepared-statements.js';
@@ -10,13 +11,15 @@ import type { Database } from './schema.js';
 export type DB = Kysely<Database>;
 
 export type DatabaseTarget =
-  | { kind: 'postgres'; url: string; poolSize?: number }
+  | { kind: 'postgres'; url: string; poolSize?: number; replicaUrls?: readonly string[] }
   /** `holder`: who takes the data folder's lock (src/db/embedded-lock.ts); a command unless said. */
   | { kind: 'pglite'; dataDir?: string; loadDataDir?: Blob; holder?: LockHolder['role'] };
 
 export interface DatabaseHandle {
   db: DB;
   kind: DatabaseTarget['kind'];
+  /** Streaming replicas of a PostgreSQL primary (DATABASE_REPLICA_URLS): reads that are fresh enough (src/consistency/). */
+  replicas: readonly Replica[];
   /** Answers whether the database accepts a query right now. */
   ping(): Promise<boolean>;
   /** The PostgreSQL pool's connections (null on the embedded database). */
@@ -40,12 +43,17 @@ export async function openDatabase(target: DatabaseTarget, plugins: KyselyPlugin
     pool.on('connect', (client) => client.on('error', () => {}));
     enablePreparedStatements(pool);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins });
+    const replicas = openReplicas(target.replicaUrls ?? [], pool, target.poolSize ?? 10);
     return {
       db,
       kind: 'postgres',
+      replicas,
       ping: () => ping(db),
       poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
-      close: () => db.destroy(),
+      close: async () => {
+        await Promise.all(replicas.map((replica) => replica.close()));
+        await db.destroy();
+      },
     };
   }
   // One process per data folder: throws DataDirInUseError, naming the holder (it creates the folder).
@@ -69,7 +77,7 @@ export async function openDatabase(target: DatabaseTarget, plugins: KyselyPlugin
       lock?.release();
     }
   };
-  return { db, kind: 'pglite', ping: () => ping(db), poolStats: () => null, ...(lock ? { dataDirLock: lock } : {}), close };
+  return { db, kind: 'pglite', replicas: [], ping: () => ping(db), poolStats: () => null, ...(lock ? { dataDirLock: lock } : {}), close };
 }
 
 async function ping(db: DB): Promise<boolean> {

@@ -1,3 +1,4 @@
+import type { ConsistencyWatermarkTable } from '../consistency/watermark.js';
 import type { ModelCallCounterTable, ModelUsageTable, WorkspaceBudgetTable, WorkspaceSpendTable } from '../usage/usage.table.js';
 import type { AccessKeyTable } from '../access-keys/access-keys.table.js';
 import type { ApiKeyTable } from '../api-keys/api-keys.table.js';
@@ -29,4 +30,5 @@ export interface Database {
   workspace_budget: WorkspaceBudgetTable;
   workspace_spend: WorkspaceSpendTable;
   model_usage: ModelUsageTable;
+  consistency_watermark: ConsistencyWatermarkTable;
 }

@@ -1,6 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
 import { GraphQLError } from 'graphql';
+import type { ReadsOf } from '../app.js';
+import { CONSISTENCY_TOKEN_HEADER } from '../consistency/consistency-plugin.js';
+import { parseToken } from '../consistency/lsn.js';
 import type { RequestContext } from '../context.js';
 import type { StatementCount } from '../db/statement-counter.js';
 import { DATABASE_UNAVAILABLE_MESSAGE, RETRY_AFTER_SECONDS, isDatabaseUnavailable } from './error-masking.js';
@@ -79,10 +82,19 @@ function sendError(
   res.end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
 }
 
+/**
+ * Whether a request's document may hold a mutation: its text has the keyword (or it has no text,
+ * an automatic persisted query by hash alone). A false positive only reads from the primary.
+ */
+function mayBeMutation(body: unknown): boolean {
+  const query = typeof body === 'object' && body !== null ? (body as { query?: unknown }).query : undefined;
+  return typeof query !== 'string' || /\bmutation\b/.test(query);
+}
+
 /** Serves Apollo on node:http (Apollo 5's integration API), without a web framework. */
 export function createGraphQLHandler(
   apollo: ApolloServer<RequestContext>,
-  contextFor: (req: IncomingMessage, count: StatementCount | null) => Promise<RequestContext>,
+  contextFor: (req: IncomingMessage, count: StatementCount | null, reads: ReadsOf) => Promise<RequestContext>,
   options: { exposeStatementCount: boolean; trustedDocuments?: TrustedDocuments },
 ) {
   return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
@@ -119,12 +131,18 @@ export function createGraphQLHandler(
       authorization: headers.get('authorization'),
     });
     if (!trusted.ok) return sendError(req, res, trusted.status, trusted.message, trusted.code, trusted.headers);
+    const tokenText = headers.get(CONSISTENCY_TOKEN_HEADER);
+    const token = tokenText ? parseToken(tokenText) : null;
+    if (tokenText && token === null) {
+      return sendError(req, res, 400, `${CONSISTENCY_TOKEN_HEADER} is not a consistency token this API issued`, 'BAD_CONSISTENCY_TOKEN');
+    }
+    const reads: ReadsOf = { token, mayWrite: req.method !== 'GET' && mayBeMutation(trusted.body) };
     const count = options.exposeStatementCount ? { statements: 0 } : null;
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: trusted.search, body: trusted.body },
       context: async () => {
         try {
-          return await contextFor(req, count);
+          return await contextFor(req, count, reads);
         } catch (error) {
           // Authentication reads the database: when it is down, say so (503), don't fail as a 500.
           if (!isDatabaseUnavailable(error)) throw error;

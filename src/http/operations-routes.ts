@@ -9,14 +9,15 @@ function json(res: ServerResponse, status: number, body: unknown) {
 
 /**
  * The operators' endpoints: `/healthz` (liveness: the process answers, with the database's
- * state) and `/readyz` (readiness: the database answers and every migration is applied).
+ * state) and `/readyz` (readiness: the database answers and every migration is applied, and the
+ * process is not draining before its shutdown: a load balancer sends it nothing new).
  * Returns false for any other path (`/metrics` is src/http/metrics-route.ts).
  */
 export async function serveOperations(
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
-  deps: { database: Pick<DatabaseHandle, 'ping' | 'db'> },
+  deps: { database: Pick<DatabaseHandle, 'ping' | 'db'>; draining?: () => boolean },
 ): Promise<boolean> {
   if (req.method !== 'GET') return false;
   switch (url.pathname) {
@@ -26,6 +27,10 @@ export async function serveOperations(
       return true;
     }
     case '/readyz': {
+      if (deps.draining?.()) {
+        json(res, 503, { ready: false, draining: true });
+        return true;
+      }
       const up = await deps.database.ping();
       const migrated = up && (await isMigrated(deps.database.db).catch(() => false));
       json(res, migrated ? 200 : 503, {

@@ -26,6 +26,12 @@ export function createMetrics(pool: () => { total: number; idle: number; waiting
       labelNames: ['ability', 'denial'] as const,
       registers: [registry],
     }),
+    reads: new Counter({
+      name: 'gateway_database_reads_total',
+      help: 'Requests by the server they read from (primary or replica) and why (src/consistency/read-routing.ts)',
+      labelNames: ['reader', 'reason'] as const,
+      registers: [registry],
+    }),
   };
   new Gauge({
     name: 'gateway_database_pool_connections',

@@ -14,11 +14,19 @@ export async function insertUsage(db: DB, usage: Omit<ModelUsageTable, 'recorded
   return inserted !== undefined;
 }
 
-/** Adds to the spend of the month the call was made in (UTC). */
-export const addSpend = (db: DB, workspaceId: string, cost: number) =>
-  sql`
-    insert into workspace_spend (workspace_id, month, spent) values (${workspaceId}, ${CURRENT_MONTH}, ${cost}::numeric)
-    on conflict (workspace_id, month) do update set spent = workspace_spend.spent + excluded.spent`.execute(db);
+/** Adds to the spend of the month the call was made in (UTC); answers whether it now reaches the workspace's budget. */
+export const addSpend = async (db: DB, workspaceId: string, cost: number): Promise<{ budgetReached: boolean }> => {
+  const { rows } = await sql<{ budget_reached: boolean }>`
+    with spend as (
+      insert into workspace_spend (workspace_id, month, spent) values (${workspaceId}, ${CURRENT_MONTH}, ${cost}::numeric)
+      on conflict (workspace_id, month) do update set spent = workspace_spend.spent + excluded.spent
+      returning spent
+    )
+    select exists (
+      select 1 from workspace_budget b, spend where b.workspace_id = ${workspaceId} and spend.spent >= b.monthly_limit
+    ) as budget_reached`.execute(db);
+  return { budgetReached: rows[0]?.budget_reached === true };
+};
 
 export const upsertBudget = (db: DB, row: { workspaceId: string; accountId: string; monthlyLimit: number }) =>
   db

@@ -69,7 +69,8 @@ export async function recordModelUsage(
         called_at: call.calledAt,
       });
       if (!recorded) throw badUserInput('input.callId', 'the usage of this call is recorded already');
-      await repo.addSpend(trx, call.workspaceId, cost);
+      // A budget reached refuses the workspace's next calls: a revocation, which no replica may undo.
+      if ((await repo.addSpend(trx, call.workspaceId, cost)).budgetReached) ctx.consistency.committedWrite = true;
       if (rateLimit?.usage_limit && rateLimit.usage_limit_period_seconds) {
         await ctx.counters.consume(
           tokenCounterKey(call.workspaceId, call.modelId),

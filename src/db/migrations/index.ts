@@ -12,6 +12,7 @@ import * as programCredentials from './2026_12_06_0010_program_credentials.js';
 import * as modelCallEnforcement from './2026_12_06_0011_model_call_enforcement.js';
 import * as consoleAndSessions from './2026_12_06_0012_console_and_sessions.js';
 import * as rateLimitsFlexible from './2026_12_06_0013_rate_limits_flexible.js';
+import * as consistencyWatermark from './2026_12_06_0014_consistency_watermark.js';
 
 /** Append-only: a released migration is never edited; change the schema with a new one. */
 export const migrations: Record<string, Migration> = {
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_06_0011_model_call_enforcement': modelCallEnforcement,
   '2026_12_06_0012_console_and_sessions': consoleAndSessions,
   '2026_12_06_0013_rate_limits_flexible': rateLimitsFlexible,
+  '2026_12_06_0014_consistency_watermark': consistencyWatermark,
 };

@@ -1,0 +1,64 @@
+import type { DB } from '../db/database.js';
+import type { Metrics } from '../observability/metrics.js';
+import { type Lsn, formatToken } from './lsn.js';
+import type { Replica } from './replicas.js';
+import type { Watermark } from './watermark.js';
+
+export type Reader = 'primary' | 'replica';
+
+/** Why a request reads where it does (the `reason` label of `gateway_database_reads_total`). */
+type Reason = 'fresh' | 'no_replica' | 'writes' | 'behind' | 'replica_down' | 'watermark_unavailable';
+
+export interface ReadRouting {
+  /**
+   * The database a request reads from. A request that may write reads from the primary. Any
+   * other reads from a replica that has replayed past the watermark (the latest permission
+   * write anyone committed) and past the request's own token, or else from the primary: a
+   * stale replica can never undo a revocation, token or not.
+   */
+  readerFor(request: { token: Lsn | null; mayWrite: boolean }): Promise<{ db: DB; reader: Reader }>;
+  /** After a committed permission write: raises the watermark past it, and answers the writer's token. */
+  published(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export function createReadRouting(deps: {
+  primary: DB;
+  replicas: readonly Replica[];
+  watermark: Watermark;
+  metrics: Metrics;
+}): ReadRouting {
+  const { primary, replicas, watermark, metrics } = deps;
+  let next = 0;
+  const routed = (db: DB, reader: Reader, reason: Reason) => {
+    metrics.reads.inc({ reader, reason });
+    return { db, reader };
+  };
+  return {
+    async readerFor({ token, mayWrite }) {
+      if (replicas.length === 0) return routed(primary, 'primary', 'no_replica');
+      if (mayWrite) return routed(primary, 'primary', 'writes');
+      let required: Lsn;
+      try {
+        required = await watermark.latest();
+      } catch {
+        return routed(primary, 'primary', 'watermark_unavailable');
+      }
+      if (token !== null && token > required) required = token;
+      // Round robin from the next replica: the first that has replayed far enough serves.
+      const start = next++ % replicas.length;
+      for (let i = 0; i < replicas.length; i++) {
+        const replica = replicas[(start + i) % replicas.length] as Replica;
+        if (await replica.hasReplayed(required)) return routed(replica.db, 'replica', 'fresh');
+      }
+      return routed(primary, 'primary', replicas.every((replica) => replica.down) ? 'replica_down' : 'behind');
+    },
+    async published() {
+      return formatToken(await watermark.publish());
+    },
+    /** The replicas belong to the database handle, which closes them. */
+    async close() {
+      await watermark.close();
+    },
+  };
+}

@@ -1,0 +1,80 @@
+import { Redis } from 'ioredis';
+import { sql } from 'kysely';
+import type { DB } from '../db/database.js';
+import { prepared } from '../db/prepared-statements.js';
+import { type Lsn, parseLsn } from './lsn.js';
+
+export interface ConsistencyWatermarkTable {
+  id: number;
+  /** pg_lsn, read as text (`16/B374D848`). */
+  lsn: string;
+}
+
+/**
+ * The shared signal of freshness: the primary's WAL position after the latest committed
+ * permission write, raised by the gateway that made the write before it answers, read by every
+ * gateway before it lets a replica answer.
+ */
+export interface Watermark {
+  /** How far a replica must have replayed to serve a read that may grant access. */
+  latest(): Promise<Lsn>;
+  /** Raises the watermark past every write committed so far, and answers it (the writer's consistency token). */
+  publish(): Promise<Lsn>;
+  close(): Promise<void>;
+}
+
+/** `pg_current_wal_insert_lsn()`: past the commit record of every transaction that has returned. */
+const currentPosition = (primary: DB) =>
+  sql<{ lsn: string }>`select pg_current_wal_insert_lsn()::text as lsn`.execute(primary).then(({ rows }) => parseLsn(rows[0]?.lsn ?? null));
+
+/** The watermark in the primary's `consistency_watermark` row: one indexed read per request that could use a replica. */
+export function databaseWatermark(primary: DB): Watermark {
+  const read = prepared(
+    'consistency_watermark',
+    primary.selectFrom('consistency_watermark').select(sql<string>`lsn::text`.as('lsn')).compile(),
+  );
+  return {
+    async latest() {
+      const { rows } = await primary.executeQuery(read);
+      return parseLsn(rows[0]?.lsn ?? null);
+    },
+    async publish() {
+      const { rows } = await sql<{ lsn: string }>`
+        update consistency_watermark set lsn = greatest(lsn, pg_current_wal_insert_lsn()) where id = 1 returning lsn::text as lsn
+      `.execute(primary);
+      return parseLsn(rows[0]?.lsn ?? null);
+    },
+    async close() {},
+  };
+}
+
+const KEY = 'gateway:consistency-watermark';
+/** Sets the key to ARGV[1] unless it holds a later position (16 hex digits compare as text); answers the key. */
+const RAISE = `local current = redis.call('GET', KEYS[1])
+if current and current >= ARGV[1] then return current end
+redis.call('SET', KEYS[1], ARGV[1])
+return ARGV[1]`;
+const hex = (lsn: Lsn) => lsn.toString(16).padStart(16, '0');
+
+/**
+ * The watermark in Redis (REDIS_URL): a GET per request instead of a read on the primary. A
+ * Redis that lost the key (restarted: it need not keep anything on disk) is seeded with the
+ * primary's current position, which is past every write ever committed.
+ */
+export function redisWatermark(url: string, primary: DB): Watermark {
+  const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  redis.on('error', () => {}); // each command fails on its own: the caller falls back to the primary
+  const raise = async (lsn: Lsn) => BigInt(`0x${await redis.eval(RAISE, 1, KEY, hex(lsn))}`);
+  return {
+    async latest() {
+      const stored = await redis.get(KEY);
+      return stored ? BigInt(`0x${stored}`) : raise(await currentPosition(primary));
+    },
+    async publish() {
+      return raise(await currentPosition(primary));
+    },
+    async close() {
+      redis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { formatToken, parseLsn, parseToken } from '../../src/consistency/lsn.js';
+import { createReadRouting } from '../../src/consistency/read-routing.js';
+import type { Replica } from '../../src/consistency/replicas.js';
+import type { Watermark } from '../../src/consistency/watermark.js';
+import type { DB } from '../../src/db/database.js';
+import { createMetrics } from '../../src/observability/metrics.js';
+
+/** Stand-ins: the routing only compares positions; which object it answers tells where a request reads. */
+const primary = { name: 'primary' } as unknown as DB;
+
+function replicaAt(name: string, replayed: bigint, down = false) {
+  const replica = { db: { name } as unknown as DB, replayed, down, asked: 0 };
+  return Object.assign(replica, {
+    async hasReplayed(position: bigint) {
+      replica.asked++;
+      return !replica.down && replica.replayed >= position;
+    },
+  });
+}
+
+function watermarkAt(position: bigint | Error): Watermark & { published: number } {
+  const watermark = {
+    published: 0,
+    latest: async () => {
+      if (position instanceof Error) throw position;
+      return position;
+    },
+    publish: async () => {
+      watermark.published++;
+      return 0x1_0000_00a0n;
+    },
+    close: async () => {},
+  };
+  return watermark;
+}
+
+const routingOver = (replicas: ReturnType<typeof replicaAt>[], watermark: Watermark) =>
+  createReadRouting({ primary, replicas: replicas as unknown as Replica[], watermark, metrics: createMetrics(() => null) });
+
+const name = (db: DB) => (db as unknown as { name: string }).name;
+
+describe('WAL positions and consistency tokens', () => {
+  it('reads PostgreSQL pg_lsn text, and tokens round-trip', () => {
+    expect(parseLsn('16/B374D848')).toBe(0x16_b374d848n);
+    expect(parseLsn('0/0')).toBe(0n);
+    expect(parseLsn(null)).toBe(0n);
+    expect(() => parseLsn('nonsense')).toThrow();
+    const token = formatToken(0x16_b374d848n);
+    expect(token).toBe('1.00000016b374d848');
+    expect(parseToken(token)).toBe(0x16_b374d848n);
+  });
+
+  it.each(['', '2.00000016b374d848', '1.16/B374D848', '1.00000016b374d84', '1.00000016B374D848', '1.zz000016b374d848'])(
+    'refuses %j as a token',
+    (text) => expect(parseToken(text)).toBeNull(),
+  );
+});
+
+describe('read routing', () => {
+  it('reads from the primary when no replica is configured, without asking the watermark', async () => {
+    const watermark = watermarkAt(new Error('not asked'));
+    const { reader, db } = await routingOver([], watermark).readerFor({ token: null, mayWrite: false });
+    expect([reader, name(db)]).toEqual(['primary', 'primary']);
+  });
+
+  it('sends a request that may write to the primary', async () => {
+    const replica = replicaAt('r1', 100n);
+    const { reader } = await routingOver([replica], watermarkAt(10n)).readerFor({ token: null, mayWrite: true });
+    expect(reader).toBe('primary');
+    expect(replica.asked).toBe(0);
+  });
+
+  it('reads from a replica past the watermark, and from the primary when it is behind', async () => {
+    const replica = replicaAt('r1', 100n);
+    expect((await routingOver([replica], watermarkAt(100n)).readerFor({ token: null, mayWrite: false })).reader).toBe('replica');
+    expect((await routingOver([replica], watermarkAt(101n)).readerFor({ token: null, mayWrite: false })).reader).toBe('primary');
+  });
+
+  it('honours a token later than the watermark', async () => {
+    const replica = replicaAt('r1', 100n);
+    const routing = routingOver([replica], watermarkAt(50n));
+    expect((await routing.readerFor({ token: 100n, mayWrite: false })).reader).toBe('replica');
+    expect((await routing.readerFor({ token: 150n, mayWrite: false })).reader).toBe('primary');
+  });
+
+  it('takes the first fresh replica in turn, skipping those behind or down', async () => {
+    const behind = replicaAt('behind', 10n);
+    const down = replicaAt('down', 1000n, true);
+    const fresh = replicaAt('fresh', 1000n);
+    const routing = routingOver([behind, down, fresh], watermarkAt(500n));
+    for (let i = 0; i < 3; i++) expect(name((await routing.readerFor({ token: null, mayWrite: false })).db)).toBe('fresh');
+    const spread = [replicaAt('a', 9n), replicaAt('b', 9n)];
+    const both = routingOver(spread, watermarkAt(1n));
+    const names = [];
+    for (let i = 0; i < 4; i++) names.push(name((await both.readerFor({ token: null, mayWrite: false })).db));
+    expect(names).toEqual(['a', 'b', 'a', 'b']);
+  });
+
+  it('falls back to the primary when the watermark cannot be read: freshness unknown is stale', async () => {
+    const replica = replicaAt('r1', 1000n);
+    const { reader } = await routingOver([replica], watermarkAt(new Error('redis down'))).readerFor({ token: null, mayWrite: false });
+    expect(reader).toBe('primary');
+  });
+
+  it('publishes the watermark and answers it as a token', async () => {
+    const watermark = watermarkAt(0n);
+    expect(await routingOver([], watermark).published()).toBe('1.00000001000000a0');
+    expect(watermark.published).toBe(1);
+  });
+});
