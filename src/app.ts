@@ -72,6 +72,7 @@ export async function createGateway(
     replicas: database.replicas ?? [],
     watermark: config.redisUrl ? redisWatermark(config.redisUrl, services.db) : databaseWatermark(services.db),
     metrics,
+    blind: config.benchBlindReplicaReads,
   });
   let draining = false;
   const limits = queryLimits();

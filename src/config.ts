@@ -28,6 +28,7 @@ const environmentSchema = z.object({
   EXPOSE_STATEMENT_COUNT: booleanFlag.optional(),
   GRAPHIQL: booleanFlag.optional(),
   BENCH_ALLOW_ALL: booleanFlag.optional(),
+  BENCH_BLIND_REPLICA_READS: booleanFlag.optional(),
   FEDERATION: booleanFlag.optional(),
   SIGNUP_LIMIT_PER_HOUR: z.coerce.number().int().min(1).default(20),
   LOGIN_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(60),
@@ -113,6 +114,11 @@ export interface Config {
    * the database is a benchmark database (`bench_*` on PostgreSQL).
    */
   benchAllowAll: boolean;
+  /**
+   * Benchmark only: send every read to the first replica without the freshness check, to measure
+   * what the check costs. Unsafe (a stale replica answers); refused outside a bench_* database.
+   */
+  benchBlindReplicaReads: boolean;
   /** Serve the schema as an Apollo Federation 2 subgraph too (`_entities`, and `_service` when introspection is on; src/federation.ts). */
   federation: boolean;
   /** Throttling of the public operations, shared by every process (kept in PostgreSQL). */
@@ -170,9 +176,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (production && !e.JWT_SECRET) {
     throw new ConfigError('Invalid configuration:\n  JWT_SECRET: required when NODE_ENV=production');
   }
+  const onBenchDatabase = Boolean(e.DATABASE_URL && /^\/bench_[a-z0-9_]+$/.test(new URL(e.DATABASE_URL).pathname));
   const benchAllowAll = e.BENCH_ALLOW_ALL ?? false;
-  if (benchAllowAll && !(e.DATABASE_URL && /^\/bench_[a-z0-9_]+$/.test(new URL(e.DATABASE_URL).pathname))) {
+  if (benchAllowAll && !onBenchDatabase) {
     throw new ConfigError('Invalid configuration:\n  BENCH_ALLOW_ALL: only for the benchmark, on a bench_* PostgreSQL database');
+  }
+  const benchBlindReplicaReads = e.BENCH_BLIND_REPLICA_READS ?? false;
+  if (benchBlindReplicaReads && !onBenchDatabase) {
+    throw new ConfigError('Invalid configuration:\n  BENCH_BLIND_REPLICA_READS: only for the benchmark, on a bench_* PostgreSQL database');
   }
   if (e.DATABASE_REPLICA_URLS?.length && !e.DATABASE_URL) {
     throw new ConfigError('Invalid configuration:\n  DATABASE_REPLICA_URLS: replicas of a PostgreSQL primary need DATABASE_URL');
@@ -194,6 +205,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     exposeStatementCount: e.EXPOSE_STATEMENT_COUNT ?? false,
     graphiql: e.GRAPHIQL ?? !production,
     benchAllowAll,
+    benchBlindReplicaReads,
     federation: e.FEDERATION ?? false,
     authLimits: {
       signUpsPerHourPerAddress: e.SIGNUP_LIMIT_PER_HOUR,

@@ -7,7 +7,7 @@ import type { Watermark } from './watermark.js';
 export type Reader = 'primary' | 'replica';
 
 /** Why a request reads where it does (the `reason` label of `gateway_database_reads_total`). */
-type Reason = 'fresh' | 'no_replica' | 'writes' | 'behind' | 'replica_down' | 'watermark_unavailable';
+type Reason = 'unchecked' | 'fresh' | 'no_replica' | 'writes' | 'behind' | 'replica_down' | 'watermark_unavailable';
 
 export interface ReadRouting {
   /**
@@ -27,6 +27,8 @@ export function createReadRouting(deps: {
   replicas: readonly Replica[];
   watermark: Watermark;
   metrics: Metrics;
+  /** Benchmark only (BENCH_BLIND_REPLICA_READS): reads go to the first replica unchecked, to measure the check. */
+  blind?: boolean;
 }): ReadRouting {
   const { primary, replicas, watermark, metrics } = deps;
   let next = 0;
@@ -38,6 +40,7 @@ export function createReadRouting(deps: {
     async readerFor({ token, mayWrite }) {
       if (replicas.length === 0) return routed(primary, 'primary', 'no_replica');
       if (mayWrite) return routed(primary, 'primary', 'writes');
+      if (deps.blind) return routed((replicas[0] as Replica).db, 'replica', 'unchecked');
       let required: Lsn;
       try {
         required = await watermark.latest();
