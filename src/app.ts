@@ -127,8 +127,8 @@ export async function createGateway(
     count: StatementCount | null = null,
     reads: ReadsOf = { token: null, mayWrite: true },
   ): Promise<RequestContext> {
-    const { db: reader, reader: readsFrom } = await routing.readerFor(reads);
-    const db = count ? reader.withPlugin(countStatements(count)) : reader;
+    const routed = await routing.readerFor(reads);
+    const db = count ? routed.db.withPlugin(countStatements(count)) : routed.db;
     const loaders = createLoaders(db);
     const header = req.headers.authorization;
     const client = clientAddress(req.socket?.remoteAddress, req.headers['x-forwarded-for'], config.trustedProxies);
@@ -155,7 +155,7 @@ export async function createGateway(
       apiKeyLookup: null,
       lastUse,
       counters,
-      consistency: { reader: readsFrom, committedWrite: false },
+      consistency: { servedBy: routed.servedBy, committedWrite: false },
     };
   }
 

@@ -62,8 +62,8 @@ export interface RequestContext {
 }
 
 export interface RequestConsistency {
-  /** `db` is the primary or a replica fresh enough for this request (src/consistency/read-routing.ts). */
-  readonly reader: Reader;
+  /** Which server answered `db`'s reads: the primary, or a replica fresh enough for this request (src/consistency/read-routing.ts). */
+  servedBy(): Reader;
   /** Set by a committed permission write: the response raises the watermark and carries a consistency token. */
   committedWrite: boolean;
 }

@@ -16,7 +16,7 @@ export function consistencyPlugin(routing: ReadRouting, logger: Logger, exposeRe
     async requestDidStart() {
       return {
         async willSendResponse({ response, contextValue: ctx }) {
-          if (exposeReader) response.http.headers.set('x-database-reader', ctx.consistency.reader);
+          if (exposeReader) response.http.headers.set('x-database-reader', ctx.consistency.servedBy());
           if (!ctx.consistency.committedWrite) return;
           let token: string;
           try {

@@ -6,6 +6,15 @@ import type { Watermark } from './watermark.js';
 
 export type Reader = 'primary' | 'replica';
 
+export interface RoutedReads {
+  db: DB;
+  /**
+   * The server that answered the reads: a replica read that failed (the replica went down) ran
+   * again on the primary, and the request then says `primary`.
+   */
+  servedBy(): Reader;
+}
+
 /** Why a request reads where it does (the `reason` label of `gateway_database_reads_total`). */
 type Reason = 'unchecked' | 'fresh' | 'no_replica' | 'writes' | 'behind' | 'replica_down' | 'watermark_unavailable';
 
@@ -16,7 +25,7 @@ export interface ReadRouting {
    * write anyone committed) and past the request's own token, or else from the primary: a
    * stale replica can never undo a revocation, token or not.
    */
-  readerFor(request: { token: Lsn | null; mayWrite: boolean }): Promise<{ db: DB; reader: Reader }>;
+  readerFor(request: { token: Lsn | null; mayWrite: boolean }): Promise<RoutedReads>;
   /** After a committed permission write: raises the watermark past it, and answers the writer's token. */
   published(): Promise<string>;
   close(): Promise<void>;
@@ -32,15 +41,16 @@ export function createReadRouting(deps: {
 }): ReadRouting {
   const { primary, replicas, watermark, metrics } = deps;
   let next = 0;
-  const routed = (db: DB, reader: Reader, reason: Reason) => {
+  const routed = (db: DB, reader: Reader, reason: Reason, replica?: Replica): RoutedReads => {
     metrics.reads.inc({ reader, reason });
-    return { db, reader };
+    const failures = replica?.failures;
+    return { db, servedBy: () => (replica && replica.failures !== failures ? 'primary' : reader) };
   };
   return {
     async readerFor({ token, mayWrite }) {
       if (replicas.length === 0) return routed(primary, 'primary', 'no_replica');
       if (mayWrite) return routed(primary, 'primary', 'writes');
-      if (deps.blind) return routed((replicas[0] as Replica).db, 'replica', 'unchecked');
+      if (deps.blind) return routed((replicas[0] as Replica).db, 'replica', 'unchecked', replicas[0]);
       let required: Lsn;
       try {
         required = await watermark.latest();
@@ -52,7 +62,7 @@ export function createReadRouting(deps: {
       const start = next++ % replicas.length;
       for (let i = 0; i < replicas.length; i++) {
         const replica = replicas[(start + i) % replicas.length] as Replica;
-        if (await replica.hasReplayed(required)) return routed(replica.db, 'replica', 'fresh');
+        if (await replica.hasReplayed(required)) return routed(replica.db, 'replica', 'fresh', replica);
       }
       return routed(primary, 'primary', replicas.every((replica) => replica.down) ? 'replica_down' : 'behind');
     },

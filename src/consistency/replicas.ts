@@ -18,6 +18,8 @@ export class Replica {
   /** -1 until asked: even a watermark of 0 needs the server to have answered that it is a standby. */
   private replayed: Lsn = -1n;
   private downUntil = 0;
+  /** How many times it failed: a request that saw this change had reads retried on the primary. */
+  failures = 0;
   private refreshing: Promise<void> | null = null;
 
   constructor(
@@ -66,6 +68,7 @@ export class Replica {
   }
 
   private markDown() {
+    this.failures++;
     this.downUntil = Date.now() + DOWN_FOR_MILLIS;
   }
 

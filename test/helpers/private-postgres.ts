@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 /** Where initdb and pg_ctl are: TEST_PG_BIN, or the newest of Debian's /usr/lib/postgresql/<version>/bin. */
-function pgBin(): string {
+export function pgBin(): string {
   if (process.env.TEST_PG_BIN) return process.env.TEST_PG_BIN;
   const root = '/usr/lib/postgresql';
   const versions = existsSync(root)
@@ -34,7 +34,7 @@ export interface PrivatePostgres {
   destroy(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -45,15 +45,15 @@ async function freePort(): Promise<number> {
   });
 }
 
-const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+export const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
 /** The command as the postgres OS user (PostgreSQL refuses to run as root). */
-function command(binary: string, args: string[]): [string, string[]] {
+export function command(binary: string, args: string[]): [string, string[]] {
   const path = join(pgBin(), binary);
   return asRoot ? ['runuser', ['-u', 'postgres', '--', path, ...args]] : [path, args];
 }
 
-function run(binary: string, args: string[], timeoutMs = 60_000): Promise<void> {
+export function run(binary: string, args: string[], timeoutMs = 60_000): Promise<void> {
   const [file, argv] = command(binary, args);
   return new Promise((resolve, reject) => {
     const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -73,7 +73,7 @@ function run(binary: string, args: string[], timeoutMs = 60_000): Promise<void> 
   });
 }
 
-function postgresUid(): { uid: number; gid: number } {
+export function postgresUid(): { uid: number; gid: number } {
   const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
   const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
   return { uid, gid };

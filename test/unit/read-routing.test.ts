@@ -10,7 +10,7 @@ import { createMetrics } from '../../src/observability/metrics.js';
 const primary = { name: 'primary' } as unknown as DB;
 
 function replicaAt(name: string, replayed: bigint, down = false) {
-  const replica = { db: { name } as unknown as DB, replayed, down, asked: 0 };
+  const replica = { db: { name } as unknown as DB, replayed, down, asked: 0, failures: 0 };
   return Object.assign(replica, {
     async hasReplayed(position: bigint) {
       replica.asked++;
@@ -60,28 +60,28 @@ describe('WAL positions and consistency tokens', () => {
 describe('read routing', () => {
   it('reads from the primary when no replica is configured, without asking the watermark', async () => {
     const watermark = watermarkAt(new Error('not asked'));
-    const { reader, db } = await routingOver([], watermark).readerFor({ token: null, mayWrite: false });
-    expect([reader, name(db)]).toEqual(['primary', 'primary']);
+    const { servedBy, db } = await routingOver([], watermark).readerFor({ token: null, mayWrite: false });
+    expect([servedBy(), name(db)]).toEqual(['primary', 'primary']);
   });
 
   it('sends a request that may write to the primary', async () => {
     const replica = replicaAt('r1', 100n);
-    const { reader } = await routingOver([replica], watermarkAt(10n)).readerFor({ token: null, mayWrite: true });
-    expect(reader).toBe('primary');
+    const { servedBy } = await routingOver([replica], watermarkAt(10n)).readerFor({ token: null, mayWrite: true });
+    expect(servedBy()).toBe('primary');
     expect(replica.asked).toBe(0);
   });
 
   it('reads from a replica past the watermark, and from the primary when it is behind', async () => {
     const replica = replicaAt('r1', 100n);
-    expect((await routingOver([replica], watermarkAt(100n)).readerFor({ token: null, mayWrite: false })).reader).toBe('replica');
-    expect((await routingOver([replica], watermarkAt(101n)).readerFor({ token: null, mayWrite: false })).reader).toBe('primary');
+    expect((await routingOver([replica], watermarkAt(100n)).readerFor({ token: null, mayWrite: false })).servedBy()).toBe('replica');
+    expect((await routingOver([replica], watermarkAt(101n)).readerFor({ token: null, mayWrite: false })).servedBy()).toBe('primary');
   });
 
   it('honours a token later than the watermark', async () => {
     const replica = replicaAt('r1', 100n);
     const routing = routingOver([replica], watermarkAt(50n));
-    expect((await routing.readerFor({ token: 100n, mayWrite: false })).reader).toBe('replica');
-    expect((await routing.readerFor({ token: 150n, mayWrite: false })).reader).toBe('primary');
+    expect((await routing.readerFor({ token: 100n, mayWrite: false })).servedBy()).toBe('replica');
+    expect((await routing.readerFor({ token: 150n, mayWrite: false })).servedBy()).toBe('primary');
   });
 
   it('takes the first fresh replica in turn, skipping those behind or down', async () => {
@@ -99,8 +99,16 @@ describe('read routing', () => {
 
   it('falls back to the primary when the watermark cannot be read: freshness unknown is stale', async () => {
     const replica = replicaAt('r1', 1000n);
-    const { reader } = await routingOver([replica], watermarkAt(new Error('redis down'))).readerFor({ token: null, mayWrite: false });
-    expect(reader).toBe('primary');
+    const { servedBy } = await routingOver([replica], watermarkAt(new Error('redis down'))).readerFor({ token: null, mayWrite: false });
+    expect(servedBy()).toBe('primary');
+  });
+
+  it('says primary when the replica failed during the request (its reads ran again on the primary)', async () => {
+    const replica = replicaAt('r1', 100n);
+    const routed = await routingOver([replica], watermarkAt(1n)).readerFor({ token: null, mayWrite: false });
+    expect(routed.servedBy()).toBe('replica');
+    replica.failures++;
+    expect(routed.servedBy()).toBe('primary');
   });
 
   it('publishes the watermark and answers it as a token', async () => {
