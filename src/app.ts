@@ -79,6 +79,9 @@ export async function createGateway(
   const lastUse = new LastUseRecorder(services.db, logger);
   const counters = createCallCounters({ redisUrl: config.redisUrl, db: services.db });
   const server = createServer();
+  // Longer than a load balancer keeps an idle connection to it (HAProxy purges after 5 s, cloud ones
+  // after 60 s): the balancer closes first, never sending a request on a connection the gateway is closing.
+  server.keepAliveTimeout = 65_000;
   /** Requests still running: a client that went away leaves its request running on the server. */
   const inFlight = new Set<Promise<void>>();
   const apollo = new ApolloServer<RequestContext>({

@@ -24,8 +24,9 @@ const PASSWORD_CHANGES = [fieldOnly('password'), fieldOnly('sessions')];
  */
 export async function changePassword(ctx: SignedInContext, input: { currentPassword: string; newPassword: string }): Promise<PrincipalRow> {
   const principal = ctx.auth.principal;
-  if (!principal.password_hash) throw badUserInput('input.currentPassword', 'this principal signs in without a password');
-  if (input.currentPassword.length > 256 || !(await verifyPassword(input.currentPassword, principal.password_hash))) {
+  const currentHash = await repo.findPasswordHash(ctx.db, principal.id);
+  if (!currentHash) throw badUserInput('input.currentPassword', 'this principal signs in without a password');
+  if (input.currentPassword.length > 256 || !(await verifyPassword(input.currentPassword, currentHash))) {
     throw badUserInput('input.currentPassword', 'is not the current password');
   }
   const newPassword = validate.password('input.newPassword', input.newPassword);

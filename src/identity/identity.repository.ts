@@ -27,7 +27,7 @@ export async function insertAccount(
       model_studio_registered_at: account.created_at,
       deleted_at: null,
     })
-    .returningAll()
+    .returning(PRINCIPAL_COLUMNS)
     .executeTakeFirstOrThrow();
   return { account, root };
 }
@@ -47,11 +47,12 @@ export const findPrincipalsByIds = (db: DB, ids: readonly string[]): Promise<Pri
   db
     .selectFrom('principal')
     .innerJoin('account', 'account.id', 'principal.account_id')
-    .selectAll('principal')
+    .select(PRINCIPAL_COLUMNS.map((column) => `principal.${column}` as const))
     .select(['account.name as account_name', policiesOfPrincipal.as('policies')])
     .where('principal.id', 'in', ids)
     .execute();
 
+/** What pages and authorization read of a principal: never its password hash (`findPasswordHash`), which only a sign-in needs. */
 const PRINCIPAL_COLUMNS = [
   'id',
   'account_id',
@@ -59,7 +60,6 @@ const PRINCIPAL_COLUMNS = [
   'name',
   'display_name',
   'description',
-  'password_hash',
   'status',
   'model_studio_registered_at',
   'created_at',
@@ -83,6 +83,10 @@ export function principalFromRow(row: Record<string, unknown>): PrincipalView {
   for (const column of [...PRINCIPAL_COLUMNS, 'account_name', 'policies']) principal[column] = row[`principal__${column}`];
   return principal as unknown as PrincipalView;
 }
+
+/** A principal's password hash, read only to check a password. */
+export const findPasswordHash = async (db: DB, principalId: string): Promise<string | null> =>
+  (await db.selectFrom('principal').select('password_hash').where('id', '=', principalId).executeTakeFirst())?.password_hash ?? null;
 
 /** The root of the account with this e-mail (case-insensitive). */
 export const findRootByEmail = (db: DB, email: string) =>
@@ -139,7 +143,7 @@ function filteredPrincipals(db: DB, accountId: string, filter: PrincipalFilter) 
 }
 
 export function listPrincipals(db: DB, accountId: string, filter: PrincipalFilter, page: PageRequest): Promise<PrincipalRow[]> {
-  return creationPage(filteredPrincipals(db, accountId, filter).selectAll(), page, ['created_at', 'id']).execute();
+  return creationPage(filteredPrincipals(db, accountId, filter).select(PRINCIPAL_COLUMNS), page, ['created_at', 'id']).execute();
 }
 
 /** How many principals `listPrincipals` pages through (one statement, on the account's index). */
@@ -174,7 +178,7 @@ export const insertPrincipal = (
       model_studio_registered_at: null,
       deleted_at: null,
     })
-    .returningAll()
+    .returning(PRINCIPAL_COLUMNS)
     .executeTakeFirstOrThrow();
 
 export async function insertRoleTrust(db: DB, accountId: string, roleId: string, userIds: readonly string[]) {
@@ -199,7 +203,7 @@ export const setPrincipalStatus = (db: DB, id: string, status: PrincipalStatus) 
     .set({ status, ...(status === 'DELETED' ? { deleted_at: new Date() } : {}) })
     .where('id', '=', id)
     .where('status', '<>', 'DELETED')
-    .returningAll()
+    .returning(PRINCIPAL_COLUMNS)
     .executeTakeFirst();
 
 /**
@@ -253,7 +257,7 @@ export const registerInModelStudio = (db: DB, principalId: string) =>
     .set({ model_studio_registered_at: sql<Date>`coalesce(model_studio_registered_at, now())` })
     .where('id', '=', principalId)
     .where('status', '<>', 'DELETED')
-    .returningAll()
+    .returning(PRINCIPAL_COLUMNS)
     .executeTakeFirst();
 
 /**
@@ -270,11 +274,17 @@ export const endSessions = (db: DB, principalId: string, change: { keptSessionId
     }))
     .where('id', '=', principalId)
     .where('status', '<>', 'DELETED')
-    .returningAll()
+    .returning(PRINCIPAL_COLUMNS)
     .executeTakeFirst();
 
 export const setRoleDescription = (db: DB, roleId: string, description: string) =>
-  db.updateTable('principal').set({ description }).where('id', '=', roleId).where('kind', '=', 'ROLE').returningAll().executeTakeFirst();
+  db
+    .updateTable('principal')
+    .set({ description })
+    .where('id', '=', roleId)
+    .where('kind', '=', 'ROLE')
+    .returning(PRINCIPAL_COLUMNS)
+    .executeTakeFirst();
 
 /**
  * Replaces the users a role trusts; returns those it trusted before. Users who stay keep their

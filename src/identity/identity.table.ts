@@ -46,7 +46,8 @@ export interface PolicyAttachmentTable {
 }
 
 export type AccountRow = Selectable<AccountTable>;
-export type PrincipalRow = Selectable<PrincipalTable>;
+/** A principal as pages and authorization see it: without its password hash, which only a sign-in reads (`findPasswordHash`). */
+export type PrincipalRow = Omit<Selectable<PrincipalTable>, 'password_hash'>;
 
 /** A principal as the loaders return it: with its policies and its account's name. */
 export type PrincipalView = PrincipalRow & { account_name: string; policies: string[] };
