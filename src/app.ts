@@ -34,7 +34,7 @@ import { createCallCounters } from './usage/call-counters.js';
 import { consistencyPlugin } from './consistency/consistency-plugin.js';
 import type { Lsn } from './consistency/lsn.js';
 import { createReadRouting } from './consistency/read-routing.js';
-import { databaseWatermark, redisWatermark } from './consistency/watermark.js';
+import { coalescingReads, databaseWatermark, redisWatermark } from './consistency/watermark.js';
 
 /** What a request's reads may be served from: a replica unless it may write (src/consistency/read-routing.ts). */
 export interface ReadsOf {
@@ -70,7 +70,7 @@ export async function createGateway(
   const routing = createReadRouting({
     primary: services.db,
     replicas: database.replicas ?? [],
-    watermark: config.redisUrl ? redisWatermark(config.redisUrl, services.db) : databaseWatermark(services.db),
+    watermark: coalescingReads(config.redisUrl ? redisWatermark(config.redisUrl, services.db) : databaseWatermark(services.db)),
     metrics,
     blind: config.benchBlindReplicaReads,
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { formatToken, parseLsn, parseToken } from '../../src/consistency/lsn.js';
 import { createReadRouting } from '../../src/consistency/read-routing.js';
 import type { Replica } from '../../src/consistency/replicas.js';
-import type { Watermark } from '../../src/consistency/watermark.js';
+import { coalescingReads, type Watermark } from '../../src/consistency/watermark.js';
 import type { DB } from '../../src/db/database.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 
@@ -115,5 +115,51 @@ describe('read routing', () => {
     const watermark = watermarkAt(0n);
     expect(await routingOver([], watermark).published()).toBe('1.00000001000000a0');
     expect(watermark.published).toBe(1);
+  });
+});
+
+describe('coalesced watermark reads', () => {
+  /** A watermark whose reads the test ends by hand, recording when each started. */
+  function manualWatermark() {
+    const reads: Array<{ resolve: (lsn: bigint) => void; reject: (error: Error) => void }> = [];
+    const watermark: Watermark = {
+      latest: () => new Promise<bigint>((resolve, reject) => reads.push({ resolve, reject })),
+      publish: async () => 0n,
+      close: async () => {},
+    };
+    return { watermark, reads };
+  }
+  const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('answers a request that arrives during a read with the next read, never the running one', async () => {
+    const { watermark, reads } = manualWatermark();
+    const shared = coalescingReads(watermark);
+    const first = shared.latest();
+    const second = shared.latest();
+    const third = shared.latest();
+    expect(reads).toHaveLength(1);
+    reads[0]?.resolve(5n);
+    expect(await first).toBe(5n);
+    await tick();
+    // The second and third arrived while the first read ran: one new read serves both.
+    expect(reads).toHaveLength(2);
+    reads[1]?.resolve(9n);
+    expect([await second, await third]).toEqual([9n, 9n]);
+  });
+
+  it('a failed read fails only those who waited for it; the next request reads again', async () => {
+    const { watermark, reads } = manualWatermark();
+    const shared = coalescingReads(watermark);
+    const first = shared.latest();
+    const second = shared.latest();
+    reads[0]?.reject(new Error('primary down'));
+    await expect(first).rejects.toThrow('primary down');
+    await tick();
+    reads[1]?.resolve(3n);
+    expect(await second).toBe(3n);
+    const third = shared.latest();
+    expect(reads).toHaveLength(3);
+    reads[2]?.resolve(4n);
+    expect(await third).toBe(4n);
   });
 });
