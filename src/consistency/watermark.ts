@@ -48,7 +48,6 @@ export function databaseWatermark(primary: DB): Watermark {
   };
 }
 
-const KEY = 'gateway:consistency-watermark';
 /** Sets the key to ARGV[1] unless it holds a later position (16 hex digits compare as text); answers the key. */
 const RAISE = `local current = redis.call('GET', KEYS[1])
 if current and current >= ARGV[1] then return current end
@@ -57,17 +56,27 @@ return ARGV[1]`;
 const hex = (lsn: Lsn) => lsn.toString(16).padStart(16, '0');
 
 /**
- * The watermark in Redis (REDIS_URL): a GET per request instead of a read on the primary. A
- * Redis that lost the key (restarted: it need not keep anything on disk) is seeded with the
- * primary's current position, which is past every write ever committed.
+ * The watermark in Redis (REDIS_URL): a GET per request instead of a read on the primary. The
+ * key names the primary's cluster (`pg_control_system()`'s system identifier, which its replicas
+ * share), so that deployments sharing a Redis never compare each other's WAL positions. A Redis
+ * that lost the key (restarted: it need not keep anything on disk) is seeded with the primary's
+ * current position, which is past every write ever committed.
  */
 export function redisWatermark(url: string, primary: DB): Watermark {
   const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   redis.on('error', () => {}); // each command fails on its own: the caller falls back to the primary
-  const raise = async (lsn: Lsn) => BigInt(`0x${await redis.eval(RAISE, 1, KEY, hex(lsn))}`);
+  let key: Promise<string> | null = null;
+  const keyOf = () => {
+    key ??= sql<{ id: string }>`select system_identifier::text as id from pg_control_system()`
+      .execute(primary)
+      .then(({ rows }) => `gateway:consistency-watermark:${rows[0]?.id}`);
+    key.catch(() => (key = null)); // asked again next time
+    return key;
+  };
+  const raise = async (lsn: Lsn) => BigInt(`0x${await redis.eval(RAISE, 1, await keyOf(), hex(lsn))}`);
   return {
     async latest() {
-      const stored = await redis.get(KEY);
+      const stored = await redis.get(await keyOf());
       return stored ? BigInt(`0x${stored}`) : raise(await currentPosition(primary));
     },
     async publish() {

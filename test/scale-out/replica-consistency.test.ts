@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defined } from '../helpers/assertions.js';
 import type { TestUser } from '../helpers/fixtures.js';
@@ -73,9 +74,15 @@ async function until(condition: () => Promise<boolean>, timeoutMs: number, what:
   }
 }
 
-describe.skipIf(testDatabaseKind() !== 'postgres')(
-  'read replicas: fresh reads from the replica, revocations never undone by a stale one',
-  () => {
+/** Where the watermark lives: the primary's own row, or Redis (REDIS_URL) shared by the gateways. */
+const WATERMARK_STORES = [
+  ['in the primary', {}],
+  ['in Redis', { REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' }],
+] as const;
+
+describe.skipIf(testDatabaseKind() !== 'postgres').each(WATERMARK_STORES)(
+  'read replicas, the watermark %s: fresh reads from the replica, revocations never undone by a stale one',
+  (_store, watermarkSettings) => {
     let cluster: ReplicationCluster | undefined;
     let server: ServerProcess | undefined;
     let client: GraphQLClient;
@@ -126,6 +133,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')(
       server = await startServerProcess(cluster.primary.url, {
         DATABASE_REPLICA_URLS: cluster.replica.url,
         EXPOSE_STATEMENT_COUNT: 'true',
+        ...watermarkSettings,
       });
       client = new GraphQLClient(server.url);
       await cluster.waitUntilCaughtUp();
@@ -297,5 +305,29 @@ describe.skipIf(testDatabaseKind() !== 'postgres')(
         if (stopped) await replication().startReplica();
       }
     }, 45_000);
+
+    it.runIf(_store === 'in Redis')(
+      'a Redis that lost the watermark is seeded with the primary’s position: a replica behind it serves nothing',
+      async () => {
+        await replication().waitUntilCaughtUp();
+        expect((await readKnowledgeBases(admin.token)).reader).toBe('replica');
+        await replication().pauseReplay();
+        const redis = new Redis('REDIS_URL' in watermarkSettings ? watermarkSettings.REDIS_URL : '');
+        try {
+          // A revocation the gateway never saw (made on the primary directly), then Redis loses the key.
+          await replication().primary.sql('delete from membership where workspace_id = $1 and principal_id = $2', [account.W, admin.id]);
+          const [system] = await replication().primary.sql<{ id: string }>('select system_identifier::text as id from pg_control_system()');
+          const id = defined(system, 'the primary’s system identifier').id;
+          expect(await redis.del(`gateway:consistency-watermark:${id}`)).toBe(1);
+          const refused = await readKnowledgeBases(admin.token);
+          expect(['FORBIDDEN', 'NOT_FOUND'], describeAnswer(refused)).toContain(codeOf(refused));
+          expect(refused.reader).toBe('primary');
+          expect(await redis.get(`gateway:consistency-watermark:${id}`)).toMatch(/^[0-9a-f]{16}$/);
+        } finally {
+          redis.disconnect();
+          await replication().resumeReplay();
+        }
+      },
+    );
   },
 );
