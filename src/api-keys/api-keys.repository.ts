@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import type { DB } from '../db/database.js';
 import { prepared } from '../db/prepared-statements.js';
 import { pairIn } from '../db/row-comparisons.js';
@@ -41,6 +41,9 @@ const API_KEY_COLUMNS = [
 /** How a request presented its API key: the secret's hash, or a verified temporary key's claims. */
 export type PresentedApiKey = { secretHash: string } | { temporary: TemporaryKeyClaims };
 
+/** The first 64 bits of a hex secret hash (a column or a value), as `api_key_secret_prefix_idx` indexes them (migration 0015). */
+const keyHashPrefix = (hash: RawBuilder<string> | string) => sql`(('x' || left(${hash}, 16))::bit(64)::bigint)`;
+
 /**
  * The condition that finds the row of a presented key (`keyAlias`), live, by a secret that still
  * works: the current one, or the one a rotation replaced, until its grace period ends. A
@@ -51,7 +54,7 @@ export function presentedKeyMatches(presented: PresentedApiKey, keyAlias: string
   const inGrace = sql`${column('previous_secret_expires_at')} > now()`;
   const match =
     'secretHash' in presented
-      ? sql`(${column('secret_hash')} = ${presented.secretHash} or (${column('previous_secret_hash')} = ${presented.secretHash} and ${inGrace}))`
+      ? sql`((${keyHashPrefix(sql<string>`${column('secret_hash')}`)} = ${keyHashPrefix(presented.secretHash)} and ${column('secret_hash')} = ${presented.secretHash}) or (${column('previous_secret_hash')} = ${presented.secretHash} and ${inGrace}))`
       : sql`(${column('id')} = ${presented.temporary.apiKeyId} and (${column('secret_generation')} = ${presented.temporary.generation} or (${column('secret_generation')} = ${presented.temporary.generation + 1} and ${inGrace})))`;
   return sql<boolean>`${match} and ${column('deleted_at')} is null`;
 }
