@@ -17,20 +17,22 @@ export function required<T>(value: T | null | undefined, what: string): T {
   return value;
 }
 
-export const databaseUrl = (name: string) => Object.assign(new URL(ADMIN_URL), { pathname: `/${name}` }).toString();
+/** The URL of database `name` on the server of `adminUrl` (the benchmark's PostgreSQL unless said). */
+export const databaseUrl = (name: string, adminUrl = ADMIN_URL) => Object.assign(new URL(adminUrl), { pathname: `/${name}` }).toString();
 
 /** A connection used for raw SQL only (the maintenance database): no typed tables. */
 type RawSqlDatabase = Kysely<Record<string, never>>;
 
-export async function prepare(dataset: Dataset) {
+/** Creates, migrates, seeds and prewarms the dataset's database on the server of `adminUrl` (the benchmark's PostgreSQL unless said). */
+export async function prepare(dataset: Dataset, adminUrl = ADMIN_URL) {
   const admin: RawSqlDatabase = new Kysely({
-    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: ADMIN_URL, max: 1 }) }),
+    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: adminUrl, max: 1 }) }),
   });
   const exists = await sql`select 1 from pg_database where datname = ${dataset.database}`.execute(admin);
   if (!exists.rows.length) await sql`create database ${sql.id(dataset.database)}`.execute(admin);
   await admin.destroy();
   const db = new Kysely<Database>({
-    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: databaseUrl(dataset.database), max: 2 }) }),
+    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: databaseUrl(dataset.database, adminUrl), max: 2 }) }),
   });
   await migrateToLatest(db);
   const result = await seed(db, dataset);
@@ -95,7 +97,13 @@ export async function startServer(port: number, env: Record<string, string | und
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}/graphql`;
-  await waitUntilUp(url, 30_000);
+  try {
+    await waitUntilUp(url, 30_000);
+  } catch (error) {
+    // A server that never answered is not left behind.
+    child.kill('SIGKILL');
+    throw error;
+  }
   return {
     url,
     process: child,

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { CREDENTIAL_COST_BOUND, MODEL_CALL_TARGETS, modelCallScenarios, scenarios, type Scenario } from './scenarios.js';
 import { COUNTER_STORES, checkExactCounts, redisUsage, type CounterStore } from './model-calls.js';
 import { BENCH_FA_LOGIN, BENCH_ROOT_EMAIL, DATASETS, keyCount } from './dataset.js';
+import { benchReplicas } from './replicas.js';
 import {
   JWT_SECRET,
   backendsCpuMs,
@@ -425,6 +426,9 @@ ${line('modelAccess', access)}
     ),
   );
   console.log('\nwrote bench/results/latest.json');
+
+  // Read replicas (issue #15): a cluster of its own, its figures and targets added to latest.json.
+  await benchReplicas({ quick, mergeInto: 'bench/results/latest.json' });
 }
 
 await main();

@@ -48,11 +48,13 @@ export function databaseWatermark(primary: DB): Watermark {
   };
 }
 
-/** Sets the key to ARGV[1] unless it holds a later position (16 hex digits compare as text); answers the key. */
+/** Sets the key to ARGV[1] (for ARGV[2] seconds) unless it holds a later position (16 hex digits compare as text); answers the key. */
 const RAISE = `local current = redis.call('GET', KEYS[1])
 if current and current >= ARGV[1] then return current end
-redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 return ARGV[1]`;
+/** A deployment gone leaves no key behind for long; one that expires is seeded again from the primary, which is safe. */
+const KEY_TTL_SECONDS = 7 * 24 * 3600;
 const hex = (lsn: Lsn) => lsn.toString(16).padStart(16, '0');
 
 /**
@@ -73,7 +75,7 @@ export function redisWatermark(url: string, primary: DB): Watermark {
     key.catch(() => (key = null)); // asked again next time
     return key;
   };
-  const raise = async (lsn: Lsn) => BigInt(`0x${await redis.eval(RAISE, 1, await keyOf(), hex(lsn))}`);
+  const raise = async (lsn: Lsn) => BigInt(`0x${await redis.eval(RAISE, 1, await keyOf(), hex(lsn), KEY_TTL_SECONDS)}`);
   return {
     async latest() {
       const stored = await redis.get(await keyOf());
