@@ -9,6 +9,7 @@ import {
 } from './http/trusted-documents.js';
 import { parseCorsOrigin } from './http/cors.js';
 import { LOG_FORMATS, logFormatFor, type LogFormat } from './logger.js';
+import { EXECUTORS, type ExecutorKind } from './jit-executor.js';
 
 const booleanFlag = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
 
@@ -29,6 +30,7 @@ const environmentSchema = z.object({
   GRAPHIQL: booleanFlag.optional(),
   BENCH_ALLOW_ALL: booleanFlag.optional(),
   FEDERATION: booleanFlag.optional(),
+  EXECUTOR: z.enum(EXECUTORS).default('jit'),
   SIGNUP_LIMIT_PER_HOUR: z.coerce.number().int().min(1).default(20),
   LOGIN_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(60),
   LOGIN_FAILURES_BEFORE_LOCKOUT: z.coerce.number().int().min(1).default(5),
@@ -115,6 +117,8 @@ export interface Config {
   benchAllowAll: boolean;
   /** Serve the schema as an Apollo Federation 2 subgraph too (`_entities`, and `_service` when introspection is on; src/federation.ts). */
   federation: boolean;
+  /** How operations are executed (EXECUTOR): compiled by graphql-jit (`jit`, src/jit-executor.ts) or by graphql-js's `execute`. */
+  executor: ExecutorKind;
   /** Throttling of the public operations, shared by every process (kept in PostgreSQL). */
   authLimits: {
     signUpsPerHourPerAddress: number;
@@ -195,6 +199,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     graphiql: e.GRAPHIQL ?? !production,
     benchAllowAll,
     federation: e.FEDERATION ?? false,
+    executor: e.EXECUTOR,
     authLimits: {
       signUpsPerHourPerAddress: e.SIGNUP_LIMIT_PER_HOUR,
       loginsPerMinutePerAddress: e.LOGIN_LIMIT_PER_MINUTE,
