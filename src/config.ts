@@ -30,7 +30,7 @@ const environmentSchema = z.object({
   GRAPHIQL: booleanFlag.optional(),
   BENCH_ALLOW_ALL: booleanFlag.optional(),
   FEDERATION: booleanFlag.optional(),
-  EXECUTOR: z.enum(EXECUTORS).default('jit'),
+  EXECUTOR: z.enum(EXECUTORS).optional(),
   SIGNUP_LIMIT_PER_HOUR: z.coerce.number().int().min(1).default(20),
   LOGIN_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(60),
   LOGIN_FAILURES_BEFORE_LOCKOUT: z.coerce.number().int().min(1).default(5),
@@ -117,7 +117,10 @@ export interface Config {
   benchAllowAll: boolean;
   /** Serve the schema as an Apollo Federation 2 subgraph too (`_entities`, and `_service` when introspection is on; src/federation.ts). */
   federation: boolean;
-  /** How operations are executed (EXECUTOR): compiled by graphql-jit (`jit`, src/jit-executor.ts) or by graphql-js's `execute`. */
+  /**
+   * How operations are executed (EXECUTOR): compiled by graphql-jit (`jit`, src/jit-executor.ts),
+   * or by graphql-js's `execute`, the default when tracing is on (OTEL_EXPORTER_OTLP_ENDPOINT).
+   */
   executor: ExecutorKind;
   /** Throttling of the public operations, shared by every process (kept in PostgreSQL). */
   authLimits: {
@@ -199,7 +202,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     graphiql: e.GRAPHIQL ?? !production,
     benchAllowAll,
     federation: e.FEDERATION ?? false,
-    executor: e.EXECUTOR,
+    // Tracing's GraphQL spans (execution, resolvers) come from patching graphql-js's `execute`, which graphql-jit never calls.
+    executor: e.EXECUTOR ?? (e.OTEL_EXPORTER_OTLP_ENDPOINT ? 'graphql-js' : 'jit'),
     authLimits: {
       signUpsPerHourPerAddress: e.SIGNUP_LIMIT_PER_HOUR,
       loginsPerMinutePerAddress: e.LOGIN_LIMIT_PER_MINUTE,
