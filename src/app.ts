@@ -29,6 +29,7 @@ import { createMetrics } from './observability/metrics.js';
 import { requestObservabilityPlugin } from './observability/request-plugin.js';
 import { countStatements, type StatementCount } from './db/statement-counter.js';
 import { buildSchema } from './schema.js';
+import { jitExecutor, staticGateway } from './jit-executor.js';
 import { LastUseRecorder } from './auth/last-use.js';
 import { createCallCounters } from './usage/call-counters.js';
 import { consistencyPlugin } from './consistency/consistency-plugin.js';
@@ -84,11 +85,13 @@ export async function createGateway(
   server.keepAliveTimeout = 65_000;
   /** Requests still running: a client that went away leaves its request running on the server. */
   const inFlight = new Set<Promise<void>>();
+  const schema = buildSchema({
+    allowAll: config.benchAllowAll,
+    federation: config.federation ? { serviceSdl: config.introspection } : undefined,
+  });
   const apollo = new ApolloServer<RequestContext>({
-    schema: buildSchema({
-      allowAll: config.benchAllowAll,
-      federation: config.federation ? { serviceSdl: config.introspection } : undefined,
-    }),
+    // EXECUTOR=jit: operations compiled by graphql-jit, supplied through Apollo's gateway hook (its only executor hook).
+    ...(config.executor === 'jit' ? { gateway: staticGateway(schema, jitExecutor(schema).executor) } : { schema }),
     introspection: config.introspection,
     hideSchemaDetailsFromClientErrors: !config.schemaSuggestions,
     includeStacktraceInErrorResponses: false,

@@ -9,6 +9,7 @@ import {
 } from './http/trusted-documents.js';
 import { parseCorsOrigin } from './http/cors.js';
 import { LOG_FORMATS, logFormatFor, type LogFormat } from './logger.js';
+import { EXECUTORS, type ExecutorKind } from './jit-executor.js';
 
 const booleanFlag = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
 
@@ -30,6 +31,7 @@ const environmentSchema = z.object({
   BENCH_ALLOW_ALL: booleanFlag.optional(),
   BENCH_BLIND_REPLICA_READS: booleanFlag.optional(),
   FEDERATION: booleanFlag.optional(),
+  EXECUTOR: z.enum(EXECUTORS).optional(),
   SIGNUP_LIMIT_PER_HOUR: z.coerce.number().int().min(1).default(20),
   LOGIN_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(60),
   LOGIN_FAILURES_BEFORE_LOCKOUT: z.coerce.number().int().min(1).default(5),
@@ -121,6 +123,11 @@ export interface Config {
   benchBlindReplicaReads: boolean;
   /** Serve the schema as an Apollo Federation 2 subgraph too (`_entities`, and `_service` when introspection is on; src/federation.ts). */
   federation: boolean;
+  /**
+   * How operations are executed (EXECUTOR): compiled by graphql-jit (`jit`, src/jit-executor.ts),
+   * or by graphql-js's `execute`, the default when tracing is on (OTEL_EXPORTER_OTLP_ENDPOINT).
+   */
+  executor: ExecutorKind;
   /** Throttling of the public operations, shared by every process (kept in PostgreSQL). */
   authLimits: {
     signUpsPerHourPerAddress: number;
@@ -207,6 +214,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     benchAllowAll,
     benchBlindReplicaReads,
     federation: e.FEDERATION ?? false,
+    // Tracing's GraphQL spans (execution, resolvers) come from patching graphql-js's `execute`, which graphql-jit never calls.
+    executor: e.EXECUTOR ?? (e.OTEL_EXPORTER_OTLP_ENDPOINT ? 'graphql-js' : 'jit'),
     authLimits: {
       signUpsPerHourPerAddress: e.SIGNUP_LIMIT_PER_HOUR,
       loginsPerMinutePerAddress: e.LOGIN_LIMIT_PER_MINUTE,

@@ -24,7 +24,8 @@ export interface TestGateway {
 export async function startTestGateway(overrides: Partial<Config> = {}, options: { logger?: Logger } = {}): Promise<TestGateway> {
   const database = await openTestDatabase();
   const config: Config = {
-    ...loadConfig({ NODE_ENV: 'test' }),
+    // EXECUTOR in the environment runs the suite with either executor (src/jit-executor.ts).
+    ...loadConfig({ NODE_ENV: 'test', EXECUTOR: process.env.EXECUTOR }),
     jwtSecret: TEST_JWT_SECRET,
     passwordHashCost: 10,
     logLevel: 'silent',
