@@ -4,6 +4,7 @@ import {
   defaultFieldResolver,
   execute,
   getNullableType,
+  GraphQLError,
   isListType,
   Kind,
   visit,
@@ -125,6 +126,18 @@ function withSettledListItems(schema: GraphQLSchema): GraphQLSchema {
   });
 }
 
+/**
+ * graphql-jit's errors leave `extensions` undefined where graphql-js's have `{}`: Apollo reads
+ * `extensions.code` before formatError, throws, and answers a bare internal error (a database
+ * outage would not say SERVICE_UNAVAILABLE). Each becomes a graphql-js error with the same
+ * message, path, locations and original error.
+ */
+function asGraphQLJsError(error: GraphQLError): GraphQLError {
+  if (error.extensions) return error;
+  const converted = new GraphQLError(error.message, { path: error.path, originalError: error.originalError ?? undefined });
+  return Object.assign(converted, { locations: error.locations });
+}
+
 export interface JitExecutor {
   executor: GatewayExecutor;
   /** Compiled (or fallen back) operations in the cache. */
@@ -183,7 +196,7 @@ export function jitExecutor(schema: GraphQLSchema, cacheSize = DEFAULT_CACHE_SIZ
     // Only variables that do not coerce leave no data: graphql-js words those errors as Apollo
     // recognises them (BAD_USER_INPUT, HTTP 400; graphql-jit's carry no AST nodes); nothing has run yet.
     if (result.data === undefined) return graphqlJs();
-    return result;
+    return result.errors ? { ...result, errors: result.errors.map(asGraphQLJsError) } : result;
   };
   return { executor, cached: () => cache.count, fallbacks: () => fallbacks };
 }
