@@ -33,16 +33,8 @@ import { jitExecutor, staticGateway } from './jit-executor.js';
 import { LastUseRecorder } from './auth/last-use.js';
 import { createCallCounters } from './usage/call-counters.js';
 import { consistencyPlugin } from './consistency/consistency-plugin.js';
-import type { Lsn } from './consistency/lsn.js';
-import { createReadRouting } from './consistency/read-routing.js';
+import { createReadRouting, type ReadsOf } from './consistency/read-routing.js';
 import { coalescingReads, databaseWatermark, redisWatermark } from './consistency/watermark.js';
-
-/** What a request's reads may be served from: a replica unless it may write (src/consistency/read-routing.ts). */
-export interface ReadsOf {
-  /** The client's consistency token (`x-consistency-token`): reads at least as fresh as that write. */
-  token: Lsn | null;
-  mayWrite: boolean;
-}
 
 /** How long shutdown waits for in-flight requests before cutting them off. */
 const STOP_GRACE_MILLIS = 10_000;

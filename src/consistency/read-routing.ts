@@ -6,6 +6,13 @@ import type { Watermark } from './watermark.js';
 
 export type Reader = 'primary' | 'replica';
 
+/** What a request's reads may be served from: a replica unless it may write. */
+export interface ReadsOf {
+  /** The client's consistency token (`x-consistency-token`): reads at least as fresh as that write. */
+  token: Lsn | null;
+  mayWrite: boolean;
+}
+
 export interface RoutedReads {
   db: DB;
   /**
@@ -25,7 +32,7 @@ export interface ReadRouting {
    * write anyone committed) and past the request's own token, or else from the primary: a
    * stale replica can never undo a revocation, token or not.
    */
-  readerFor(request: { token: Lsn | null; mayWrite: boolean }): Promise<RoutedReads>;
+  readerFor(request: ReadsOf): Promise<RoutedReads>;
   /** After a committed permission write: raises the watermark past it, and answers the writer's token. */
   published(): Promise<string>;
   close(): Promise<void>;

@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
 import { GraphQLError } from 'graphql';
-import type { ReadsOf } from '../app.js';
 import { CONSISTENCY_TOKEN_HEADER } from '../consistency/consistency-plugin.js';
 import { parseToken } from '../consistency/lsn.js';
+import type { ReadsOf } from '../consistency/read-routing.js';
 import type { RequestContext } from '../context.js';
 import type { StatementCount } from '../db/statement-counter.js';
 import { DATABASE_UNAVAILABLE_MESSAGE, RETRY_AFTER_SECONDS, isDatabaseUnavailable } from './error-masking.js';

@@ -12,6 +12,17 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** What every gateway process of the tests runs with: a cheap password hash, no log, throttles out of the way. */
+export const TEST_PROCESS_ENV = {
+  HOST: '127.0.0.1',
+  PASSWORD_HASH_COST: '10',
+  LOG_LEVEL: 'silent',
+  SIGNUP_LIMIT_PER_HOUR: '1000000',
+  LOGIN_LIMIT_PER_MINUTE: '1000000',
+  LOGIN_FAILURES_BEFORE_LOCKOUT: '1000000',
+  MUTATION_LIMIT_PER_MINUTE: '1000000',
+} as const;
+
 export interface ServerProcess {
   url: string;
   child: ChildProcess;
@@ -28,14 +39,8 @@ export async function startServerProcess(databaseUrl: string, env: Record<string
       ...process.env,
       DATABASE_URL: databaseUrl,
       PORT: String(port),
-      HOST: '127.0.0.1',
       JWT_SECRET: TEST_JWT_SECRET,
-      PASSWORD_HASH_COST: '10',
-      LOG_LEVEL: 'silent',
-      SIGNUP_LIMIT_PER_HOUR: '1000000',
-      LOGIN_LIMIT_PER_MINUTE: '1000000',
-      LOGIN_FAILURES_BEFORE_LOCKOUT: '1000000',
-      MUTATION_LIMIT_PER_MINUTE: '1000000',
+      ...TEST_PROCESS_ENV,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -85,13 +90,7 @@ export async function startEmbeddedServerProcess(
       DATA_DIR: dataDir,
       JWT_SECRET: '',
       PORT: String(port),
-      HOST: '127.0.0.1',
-      PASSWORD_HASH_COST: '10',
-      LOG_LEVEL: 'silent',
-      SIGNUP_LIMIT_PER_HOUR: '1000000',
-      LOGIN_LIMIT_PER_MINUTE: '1000000',
-      LOGIN_FAILURES_BEFORE_LOCKOUT: '1000000',
-      MUTATION_LIMIT_PER_MINUTE: '1000000',
+      ...TEST_PROCESS_ENV,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -16,6 +16,7 @@ import { activateRegion, createKey, createWorkspace } from '../helpers/model-stu
 import { startPrivatePostgres, type PrivatePostgres } from '../helpers/private-postgres.js';
 import { freePort } from '../helpers/server-process.js';
 import { testDatabaseKind } from '../helpers/test-database.js';
+import { TEST_PROCESS_ENV } from '../helpers/server-process.js';
 import { TEST_JWT_SECRET } from '../helpers/test-gateway.js';
 
 /**
@@ -106,14 +107,8 @@ async function startGateway(databaseUrl: string, port: number): Promise<GatewayP
       NODE_ENV: 'production',
       DATABASE_URL: databaseUrl,
       PORT: String(port),
-      HOST: '127.0.0.1',
       JWT_SECRET: TEST_JWT_SECRET,
-      PASSWORD_HASH_COST: '10',
-      LOG_LEVEL: 'silent',
-      SIGNUP_LIMIT_PER_HOUR: '1000000',
-      LOGIN_LIMIT_PER_MINUTE: '1000000',
-      LOGIN_FAILURES_BEFORE_LOCKOUT: '1000000',
-      MUTATION_LIMIT_PER_MINUTE: '1000000',
+      ...TEST_PROCESS_ENV,
       SHUTDOWN_DRAIN_SECONDS: String(DRAIN_SECONDS),
       TRUSTED_PROXIES: '127.0.0.1',
     },
