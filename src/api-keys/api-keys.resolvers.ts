@@ -2,6 +2,7 @@ import { listFilterFor } from '../access/decide-for.js';
 import { workspaceRowTarget } from '../node-kinds.js';
 import type { Resolvers } from '../generated/graphql.generated.js';
 import * as apiKeys from './api-keys.service.js';
+import { apiKeysKey } from './api-keys.loaders.js';
 import { mustExist } from '../db/must-exist.js';
 
 export const apiKeyResolvers: Resolvers = {
@@ -17,7 +18,7 @@ export const apiKeyResolvers: Resolvers = {
       // Key managers see every member's keys; anyone else only their own.
       const visible = await listFilterFor(ctx, 'list_api_keys', workspaceRowTarget(workspace));
       if (visible.kind === 'OWNED_BY' && visible.principalId !== m.principal_id) return [];
-      return ctx.loaders.apiKeysByWorkspaceOwner.load(`${m.workspace_id}/${m.principal_id}`);
+      return ctx.loaders.apiKeysByWorkspaceOwner.load(apiKeysKey(m.workspace_id, m.principal_id));
     },
   },
   Mutation: {

@@ -1,3 +1,4 @@
+import { dateColumns } from '../db/json-rows.js';
 import type { ColumnType, Selectable } from 'kysely';
 
 export interface ApiKeyTable {
@@ -24,3 +25,12 @@ export interface ApiKeyTable {
 }
 
 export type ApiKeyRow = Selectable<ApiKeyTable>;
+
+/** A key's timestamps, for rows read as JSON (src/db/json-rows.ts). */
+export const API_KEY_DATE_COLUMNS = dateColumns<ApiKeyRow>()(
+  'created_at',
+  'deleted_at',
+  'expires_at',
+  'last_used_at',
+  'previous_secret_expires_at',
+);

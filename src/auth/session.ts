@@ -1,5 +1,6 @@
 import { createHmac, createSecretKey, type KeyObject, randomUUID } from 'node:crypto';
-import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
+import { SignJWT, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { LRUCache } from 'lru-cache';
 import type { PrincipalRow } from '../identity/identity.table.js';
 import { TEMPORARY_KEY_PREFIX } from './credential-secrets.js';
 
@@ -33,9 +34,36 @@ export interface IssuedSession {
   expiresAt: Date;
 }
 
+/** Verified tokens remembered per signer: a client sends the same token on every request. */
+const VERIFIED_TOKENS = 10_000;
+
+/**
+ * Tokens whose signature and claims passed, with their `exp`: a signature checked once stays
+ * valid until then, and whatever revokes a session earlier (generations, disabled principals) is
+ * read from the database on each request anyway. Only verified tokens are kept, so forged ones
+ * cannot crowd out real ones.
+ */
+class VerifiedTokens<T extends {}> {
+  readonly #cache = new LRUCache<string, { claims: T; expiresAtMs: number }>({ max: VERIFIED_TOKENS });
+
+  get(token: string): T | undefined {
+    const known = this.#cache.get(token);
+    return known && Date.now() < known.expiresAtMs ? known.claims : undefined;
+  }
+
+  remember(token: string, payload: JWTPayload, claims: T): T {
+    const expiresAtMs = (payload.exp ?? 0) * 1000;
+    const ttl = expiresAtMs - Date.now();
+    if (ttl > 0) this.#cache.set(token, { claims, expiresAtMs }, { ttl });
+    return claims;
+  }
+}
+
 export class SessionSigner {
   private readonly key: Uint8Array;
   private readonly verificationKey: KeyObject;
+  private readonly verifiedSessions = new VerifiedTokens<SessionClaims>();
+  private readonly verifiedTemporaryKeys = new VerifiedTokens<TemporaryKeyClaims>();
 
   constructor(
     secret: string,
@@ -91,6 +119,8 @@ export class SessionSigner {
 
   /** The claims of a valid, unexpired temporary key; null for anything else. */
   async verifyTemporaryKey(secret: string): Promise<TemporaryKeyClaims | null> {
+    const known = this.verifiedTemporaryKeys.get(secret);
+    if (known) return known;
     try {
       const { payload } = await jwtVerify(secret.slice(TEMPORARY_KEY_PREFIX.length), this.verificationKey, {
         algorithms: [ALGORITHM],
@@ -99,7 +129,7 @@ export class SessionSigner {
         requiredClaims: ['sub', 'exp', 'gen'],
       });
       if (typeof payload.sub !== 'string' || !Number.isInteger(payload.gen)) return null;
-      return { apiKeyId: payload.sub, generation: payload.gen as number };
+      return this.verifiedTemporaryKeys.remember(secret, payload, { apiKeyId: payload.sub, generation: payload.gen as number });
     } catch (error) {
       if (error instanceof joseErrors.JOSEError) return null;
       throw error;
@@ -108,6 +138,8 @@ export class SessionSigner {
 
   /** The claims of a valid token; null for anything else (bad signature, other issuer, `alg: none`, expired). */
   async verify(token: string): Promise<SessionClaims | null> {
+    const known = this.verifiedSessions.get(token);
+    if (known) return known;
     try {
       const { payload } = await jwtVerify(token, this.verificationKey, {
         algorithms: [ALGORITHM],
@@ -119,7 +151,7 @@ export class SessionSigner {
       if (typeof payload.sub !== 'string' || typeof payload.acc !== 'string' || typeof payload.jti !== 'string') return null;
       // Tokens issued before sessions had generations are of generation 0.
       const generationOf = (value: unknown) => (Number.isInteger(value) ? (value as number) : 0);
-      return {
+      return this.verifiedSessions.remember(token, payload, {
         principalId: payload.sub,
         accountId: payload.acc,
         sessionId: payload.jti,
@@ -127,7 +159,7 @@ export class SessionSigner {
         ...(typeof actor?.sub === 'string'
           ? { assumedBy: { id: actor.sub, generation: generationOf(actor.gen), at: typeof actor.at === 'number' ? actor.at : 0 } }
           : {}),
-      };
+      });
     } catch (error) {
       if (error instanceof joseErrors.JOSEError) return null;
       throw error;

@@ -13,10 +13,12 @@ export interface StatementCount {
 export function countStatements(count: StatementCount): KyselyPlugin {
   return {
     transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
-      count.statements++;
       return args.node;
     },
+    // Counted as their results come: a query builder nested in another (a JSON subquery) is
+    // transformed too, but only the statement around it runs.
     async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+      count.statements++;
       return args.result;
     },
   };

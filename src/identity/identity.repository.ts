@@ -1,9 +1,18 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
+import { jsonBuildObject } from 'kysely/helpers/postgres';
+import { revive, type JsonRow } from '../db/json-rows.js';
 import type { DB } from '../db/database.js';
 import { newId } from '../ids.js';
 import type { PolicyName } from '../policy/index.js';
 import { creationPage, type PageRequest } from '../relay/connection.js';
-import type { AccountRow, PrincipalKind, PrincipalRow, PrincipalStatus, PrincipalView } from './identity.table.js';
+import {
+  PRINCIPAL_DATE_COLUMNS,
+  type AccountRow,
+  type PrincipalKind,
+  type PrincipalRow,
+  type PrincipalStatus,
+  type PrincipalView,
+} from './identity.table.js';
 
 export async function insertAccount(
   db: DB,
@@ -78,11 +87,27 @@ export const joinedPrincipalColumns = [
   policiesOfPrincipal.as('principal__policies'),
 ];
 
+const PRINCIPAL_VIEW_COLUMNS = [...PRINCIPAL_COLUMNS, 'account_name', 'policies'] as const;
+const JOINED_PRINCIPAL_COLUMNS = PRINCIPAL_VIEW_COLUMNS.map((column) => [column, `principal__${column}`] as const);
+
 export function principalFromRow(row: Record<string, unknown>): PrincipalView {
   const principal: Record<string, unknown> = {};
-  for (const column of [...PRINCIPAL_COLUMNS, 'account_name', 'policies']) principal[column] = row[`principal__${column}`];
+  for (const [column, joined] of JOINED_PRINCIPAL_COLUMNS) principal[column] = row[joined];
   return principal as unknown as PrincipalView;
 }
+
+/**
+ * A joined `principal` (and `account`) as one JSON object, for pages read as JSON
+ * (src/db/json-rows.ts); `principalFromJson` revives it.
+ */
+export const principalAsJson = jsonBuildObject({
+  ...Object.fromEntries(PRINCIPAL_COLUMNS.map((column) => [column, sql.ref(`principal.${column}`)])),
+  account_name: sql.ref('account.name'),
+  policies: policiesOfPrincipal,
+}) as unknown as RawBuilder<JsonRow<PrincipalView>>;
+
+export const principalFromJson = (principal: JsonRow<PrincipalView>): PrincipalView =>
+  revive<PrincipalView>(principal, PRINCIPAL_DATE_COLUMNS);
 
 /** A principal's password hash, read only to check a password. */
 export const findPasswordHash = async (db: DB, principalId: string): Promise<string | null> =>

@@ -1,3 +1,4 @@
+import { dateColumns } from '../db/json-rows.js';
 import type { ColumnType, Generated, Selectable } from 'kysely';
 
 export type PrincipalKind = 'ROOT' | 'USER' | 'ROLE';
@@ -51,3 +52,6 @@ export type PrincipalRow = Omit<Selectable<PrincipalTable>, 'password_hash'>;
 
 /** A principal as the loaders return it: with its policies and its account's name. */
 export type PrincipalView = PrincipalRow & { account_name: string; policies: string[] };
+
+/** A principal's timestamps, for rows read as JSON (src/db/json-rows.ts). */
+export const PRINCIPAL_DATE_COLUMNS = dateColumns<PrincipalRow>()('model_studio_registered_at', 'created_at', 'deleted_at');

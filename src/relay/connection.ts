@@ -4,6 +4,7 @@ import {
   GraphQLSkipDirective,
   getDirectiveValues,
   Kind,
+  type FieldNode,
   type GraphQLResolveInfo,
   type SelectionNode,
   type SelectionSetNode,
@@ -118,7 +119,7 @@ export function toConnection<T>(
   const more = rows.length > limit;
   const nodes = rows.slice(0, limit);
   if (page.backward) nodes.reverse();
-  const edges = nodes.map((node) => ({ cursor: encodeCursor(cursorOf(node)), node }));
+  const edges = nodes.map((node) => new Edge(node, cursorOf));
   return {
     edges,
     pageInfo: {
@@ -128,6 +129,22 @@ export function toConnection<T>(
       endCursor: edges.at(-1)?.cursor ?? null,
     },
   };
+}
+
+/** An edge whose cursor is encoded only if read: most pages ask for nodes, and a cursor per row cost a Date and base64 each. */
+class Edge<T> {
+  readonly #cursorOf: (row: T) => Cursor;
+  #cursor: string | undefined;
+  constructor(
+    readonly node: T,
+    cursorOf: (row: T) => Cursor,
+  ) {
+    this.#cursorOf = cursorOf;
+  }
+  get cursor(): string {
+    this.#cursor ??= encodeCursor(this.#cursorOf(this.node));
+    return this.#cursor;
+  }
 }
 
 /** The usual sort key: creation time, then ID. */
@@ -217,19 +234,37 @@ const isIncluded = (node: SelectionNode, variables: GraphQLResolveInfo['variable
   getDirectiveValues(GraphQLSkipDirective, node, variables)?.if !== true &&
   getDirectiveValues(GraphQLIncludeDirective, node, variables)?.if !== false;
 
-/** The fields the query selects on what a resolver returns: fragments followed, `@skip`/`@include` applied. */
-export function selectedFields(info: GraphQLResolveInfo): Set<string> {
-  const names = new Set<string>();
+/** The fields of selection sets, fragments followed, `@skip`/`@include` applied. */
+function fieldsOf(selectionSets: ReadonlyArray<SelectionSetNode | undefined>, info: GraphQLResolveInfo): FieldNode[] {
+  const fields: FieldNode[] = [];
   const visit = (selectionSet: SelectionSetNode | undefined) => {
     for (const selection of selectionSet?.selections ?? []) {
       if (!isIncluded(selection, info.variableValues)) continue;
-      if (selection.kind === Kind.FIELD) names.add(selection.name.value);
+      if (selection.kind === Kind.FIELD) fields.push(selection);
       else if (selection.kind === Kind.INLINE_FRAGMENT) visit(selection.selectionSet);
       else visit(info.fragments[selection.name.value]?.selectionSet);
     }
   };
-  for (const node of info.fieldNodes) visit(node.selectionSet);
-  return names;
+  for (const selectionSet of selectionSets) visit(selectionSet);
+  return fields;
+}
+
+/**
+ * The fields the query selects on what a resolver returns, or `path` below it (`['edges',
+ * 'node']`: on a connection's nodes): fragments followed, `@skip`/`@include` applied.
+ */
+export function selectedFields(info: GraphQLResolveInfo, path: readonly string[] = []): Set<string> {
+  let level = fieldsOf(
+    info.fieldNodes.map((node) => node.selectionSet),
+    info,
+  );
+  for (const name of path) {
+    level = fieldsOf(
+      level.filter((field) => field.name.value === name).map((field) => field.selectionSet),
+      info,
+    );
+  }
+  return new Set(level.map((field) => field.name.value));
 }
 
 /** A part of a connection the query did not select, hence never computed: GraphQL does not read it. */

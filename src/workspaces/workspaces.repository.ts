@@ -1,15 +1,17 @@
 import type { Joined } from '../relay/connection.js';
-import { pickColumns } from '../db/pick-columns.js';
 import { sql } from 'kysely';
+import { jsonArrayFrom } from 'kysely/helpers/postgres';
+import { revive, type JsonRow } from '../db/json-rows.js';
+import { API_KEY_DATE_COLUMNS, type ApiKeyRow } from '../api-keys/api-keys.table.js';
 import type { DB } from '../db/database.js';
 import { pairIn } from '../db/row-comparisons.js';
 import type { ListFilter } from '../policy/index.js';
-import { joinedPrincipalColumns, principalFromRow } from '../identity/identity.repository.js';
+import { principalAsJson, principalFromJson } from '../identity/identity.repository.js';
 import type { PrincipalView } from '../identity/identity.table.js';
 import { newId } from '../ids.js';
 import type { Page, Region } from '../policy/index.js';
 import { creationPage, type PageRequest } from '../relay/connection.js';
-import type { MembershipRow, WorkspaceRow } from './workspaces.table.js';
+import { MEMBERSHIP_DATE_COLUMNS, type MembershipRow, type WorkspaceRow } from './workspaces.table.js';
 
 export const findWorkspacesByIds = (db: DB, ids: readonly string[]) =>
   db.selectFrom('workspace').selectAll().where('id', 'in', ids).execute();
@@ -92,23 +94,49 @@ export async function findMemberships(db: DB, pairs: ReadonlyArray<readonly [str
 export const findMembershipsByPrincipalIds = (db: DB, principalIds: readonly string[]) =>
   db.selectFrom('membership').selectAll().where('principal_id', 'in', principalIds).orderBy('created_at').orderBy('workspace_id').execute();
 
-const MEMBERSHIP_COLUMNS = ['workspace_id', 'principal_id', 'account_id', 'pages', 'created_at', 'updated_at'] as const;
+/** A page's member: its membership, its principal, and, when asked, its live keys in the workspace (oldest first). */
+export interface ListedMember extends Joined<MembershipRow, PrincipalView> {
+  apiKeys: ApiKeyRow[] | null;
+}
 
-/** A page of members, each with its principal (one statement for the whole page). */
-export async function listMembers(db: DB, workspaceId: string, page: PageRequest): Promise<Array<Joined<MembershipRow, PrincipalView>>> {
-  const query = db
+/**
+ * A page of members, each with its principal and, with `withApiKeys`, its keys: one statement for
+ * the whole page, assembled by PostgreSQL as one JSON array (src/db/json-rows.ts).
+ */
+export async function listMembers(db: DB, workspaceId: string, page: PageRequest, withApiKeys: boolean): Promise<ListedMember[]> {
+  const members = db
     .selectFrom('membership')
     .innerJoin('principal', 'principal.id', 'membership.principal_id')
     .innerJoin('account', 'account.id', 'principal.account_id')
     .selectAll('membership')
-    .select(joinedPrincipalColumns)
+    .select(principalAsJson.as('principal'))
+    .$if(withApiKeys, (query) =>
+      query.select((eb) =>
+        jsonArrayFrom(
+          eb
+            .selectFrom('api_key')
+            .selectAll('api_key')
+            .whereRef('api_key.workspace_id', '=', 'membership.workspace_id')
+            .whereRef('api_key.owner_id', '=', 'membership.principal_id')
+            .where('api_key.deleted_at', 'is', null)
+            .orderBy('api_key.created_at')
+            .orderBy('api_key.id'),
+        ).as('api_keys'),
+      ),
+    )
     .where('membership.workspace_id', '=', workspaceId);
-  const rows = await creationPage(query, page, ['membership.created_at', 'membership.principal_id']).execute();
-  return rows.map((row) => ({
-    node: pickColumns<MembershipRow>(row, '', MEMBERSHIP_COLUMNS),
-    joined: principalFromRow(row),
+  const { rows } = await db
+    .selectNoFrom(jsonArrayFrom(creationPage(members, page, ['membership.created_at', 'membership.principal_id'])).as('rows'))
+    .executeTakeFirstOrThrow();
+  return (rows as unknown as JsonMember[]).map(({ principal, api_keys, ...membership }) => ({
+    node: revive(membership, MEMBERSHIP_DATE_COLUMNS),
+    joined: principalFromJson(principal),
+    apiKeys: api_keys ? api_keys.map((key) => revive(key, API_KEY_DATE_COLUMNS)) : null,
   }));
 }
+
+/** A row of `listMembers`' JSON array. */
+type JsonMember = JsonRow<MembershipRow> & { principal: JsonRow<PrincipalView>; api_keys?: Array<JsonRow<ApiKeyRow>> };
 
 export const countMembersByWorkspaceIds = (db: DB, workspaceIds: readonly string[]) =>
   db

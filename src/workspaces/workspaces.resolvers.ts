@@ -8,7 +8,8 @@ import type { Resolvers } from '../generated/graphql.generated.js';
 import { listKnowledgeBases } from '../knowledge-bases/knowledge-bases.repository.js';
 import { listAuthorizations, listRateLimits } from '../models/models.repository.js';
 import { visibleMemberships, workspaceRole, type Page, type PolicyName } from '../policy/index.js';
-import { byCreation, connection, countedConnection, primingJoined, type Cursor } from '../relay/connection.js';
+import { byCreation, connection, countedConnection, primingJoined, selectedFields, type Cursor } from '../relay/connection.js';
+import { apiKeysKey } from '../api-keys/api-keys.loaders.js';
 import { countWorkspaces, listMembers, listWorkspaces } from './workspaces.repository.js';
 import * as workspaces from './workspaces.service.js';
 import type { MembershipRow } from './workspaces.table.js';
@@ -23,10 +24,17 @@ export const workspaceResolvers: Resolvers = {
     memberCount: (w, _args, ctx) => ctx.loaders.memberCountByWorkspaceId.load(w.id),
     // A page of members brings each principal along, and one of authorizations each model.
     // Whoever may read the list reads all of it: its count is the workspace's member count.
+    // The members' keys come in the same statement when the query asks for them.
     members: (w, args, ctx, info) =>
       countedConnection(
         args,
-        async (page) => primingJoined(await listMembers(ctx.db, w.id, page), ctx.loaders.principalById),
+        async (page) => {
+          const members = await listMembers(ctx.db, w.id, page, selectedFields(info, ['edges', 'node']).has('apiKeys'));
+          for (const { node, apiKeys } of members) {
+            if (apiKeys) ctx.loaders.apiKeysByWorkspaceOwner.prime(apiKeysKey(node.workspace_id, node.principal_id), apiKeys);
+          }
+          return primingJoined(members, ctx.loaders.principalById);
+        },
         byMembership,
         info,
         () => ctx.loaders.memberCountByWorkspaceId.load(w.id),
@@ -43,7 +51,7 @@ export const workspaceResolvers: Resolvers = {
       const visible = await listFilterFor(ctx, 'list_api_keys', workspaceRowTarget(w));
       const count = async () =>
         visible.kind === 'OWNED_BY'
-          ? (await ctx.loaders.apiKeysByWorkspaceOwner.load(`${w.id}/${visible.principalId}`)).length
+          ? (await ctx.loaders.apiKeysByWorkspaceOwner.load(apiKeysKey(w.id, visible.principalId))).length
           : w.api_key_count;
       return countedConnection(args, (page) => listApiKeys(ctx.db, w.id, visible, page), byCreation, info, count);
     },

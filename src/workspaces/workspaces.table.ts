@@ -1,3 +1,4 @@
+import { dateColumns } from '../db/json-rows.js';
 import type { ColumnType, Generated, Selectable } from 'kysely';
 
 export type WorkspaceKind = 'DEFAULT' | 'SUB';
@@ -32,3 +33,6 @@ export interface MembershipTable {
 
 export type WorkspaceRow = Selectable<WorkspaceTable>;
 export type MembershipRow = Selectable<MembershipTable>;
+
+/** A membership's timestamps, for rows read as JSON (src/db/json-rows.ts). */
+export const MEMBERSHIP_DATE_COLUMNS = dateColumns<MembershipRow>()('created_at', 'updated_at');
