@@ -35,6 +35,7 @@ import { createCallCounters } from './usage/call-counters.js';
 import { consistencyPlugin } from './consistency/consistency-plugin.js';
 import { createReadRouting, type ReadsOf } from './consistency/read-routing.js';
 import { coalescingReads, databaseWatermark, redisWatermark } from './consistency/watermark.js';
+import { RequestDecisions } from './access/request-decisions.js';
 
 /** How long shutdown waits for in-flight requests before cutting them off. */
 const STOP_GRACE_MILLIS = 10_000;
@@ -140,7 +141,7 @@ export async function createGateway(
       services,
       db,
       loaders,
-      decisions: new Map(),
+      decisions: new RequestDecisions(),
       metrics,
       requestId: randomUUID(),
       remoteAddress: client.address,

@@ -10,7 +10,7 @@ import type { Reader } from './consistency/read-routing.js';
 import type { DB } from './db/database.js';
 import type { Loaders } from './loaders.js';
 import type { Metrics } from './observability/metrics.js';
-import type { Decision } from './policy/index.js';
+import type { RequestDecisions } from './access/request-decisions.js';
 import type { Logger } from './logger.js';
 
 /** What lives as long as the server. */
@@ -35,7 +35,7 @@ export interface RequestContext {
   /** Emptied after each committed mutation (`forgetLoadedRows`), so that nothing read before it is served after it. */
   readonly loaders: Loaders;
   /** The request's authorization decisions so far, by question; cleared with the loaders. */
-  readonly decisions: Map<string, Promise<Decision>>;
+  readonly decisions: RequestDecisions;
   readonly metrics: Metrics;
   readonly requestId: string;
   /** The client's address (plain IPv4 for IPv4): the socket's peer, or what a trusted proxy forwarded. */

@@ -44,6 +44,12 @@ function directFacts(actor: Actor, target: Target): Facts {
   };
 }
 
+/** The request's own caller as the policy sees it, once per request (until a committed change). */
+function callerOf(ctx: SignedInContext): Promise<Actor> {
+  ctx.decisions.actor ??= actorOf(ctx, ctx.auth);
+  return ctx.decisions.actor;
+}
+
 /** Loads, through the request's loaders, the facts the policy needs about actor and target. */
 export async function loadFacts(ctx: SignedInContext, actor: Actor, target: Target): Promise<Facts> {
   const sameAccount = target.accountId === actor.accountId;
@@ -110,7 +116,7 @@ function decisionAttributes(ctx: SignedInContext, target: Target, decision: Deci
 }
 
 async function computeDecision(ctx: SignedInContext, ability: Ability, target: Target): Promise<Decision> {
-  const actor = await actorOf(ctx, ctx.auth);
+  const actor = await callerOf(ctx);
   const direct = decide(ability, directFacts(actor, target));
   if (direct.allowed && (direct.scope === undefined || direct.scope === 'ALL')) return direct;
   return decide(ability, await loadFacts(ctx, actor, target));
@@ -118,6 +124,6 @@ async function computeDecision(ctx: SignedInContext, ability: Ability, target: T
 
 /** What of a list the caller sees: the list ability's decision turned into the filter repositories apply. */
 export async function listFilterFor(ctx: SignedInContext, ability: Ability, target: Target): Promise<ListFilter> {
-  const [decision, actor] = await Promise.all([decideFor(ctx, ability, target), actorOf(ctx, ctx.auth)]);
+  const [decision, actor] = await Promise.all([decideFor(ctx, ability, target), callerOf(ctx)]);
   return listFilter(decision.scope, actor);
 }

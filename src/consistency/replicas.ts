@@ -1,7 +1,7 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { DB } from '../db/database.js';
-import { enablePreparedStatements } from '../db/prepared-statements.js';
+import { enablePreparedStatements, preparedStatementOptions } from '../db/prepared-statements.js';
 import type { Database } from '../db/schema.js';
 import { type Lsn, parseLsn } from './lsn.js';
 
@@ -121,7 +121,7 @@ function retryingOnPrimary(client: pg.PoolClient, primary: pg.Pool, failed: () =
 
 export function openReplicas(urls: readonly string[], primaryPool: pg.Pool, poolSize: number): Replica[] {
   return urls.map((url, index) => {
-    const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 2_000 });
+    const pool = new pg.Pool({ connectionString: url, options: preparedStatementOptions(url), max: poolSize, connectionTimeoutMillis: 2_000 });
     pool.on('error', () => {});
     pool.on('connect', (client) => client.on('error', () => {}));
     enablePreparedStatements(pool);

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { openReplicas, type Replica } from '../consistency/replicas.js';
 import { acquireDataDirLock, type DataDirLock, type LockHolder } from './embedded-lock.js';
 import { PGliteDialect } from './pglite-dialect.js';
-import { enablePreparedStatements } from './prepared-statements.js';
+import { enablePreparedStatements, preparedStatementOptions } from './prepared-statements.js';
 import { templateFor } from './pglite-template.js';
 import type { Database } from './schema.js';
 
@@ -33,6 +33,7 @@ export async function openDatabase(target: DatabaseTarget, plugins: KyselyPlugin
   if (target.kind === 'postgres') {
     const pool = new pg.Pool({
       connectionString: target.url,
+      options: preparedStatementOptions(target.url),
       max: target.poolSize ?? 10,
       connectionTimeoutMillis: 5_000,
     });

@@ -1,6 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import { jsonBuildObject } from 'kysely/helpers/postgres';
 import { revive, type JsonRow } from '../db/json-rows.js';
+import { executePrepared } from '../db/prepared-statements.js';
 import type { DB } from '../db/database.js';
 import { newId } from '../ids.js';
 import type { PolicyName } from '../policy/index.js';
@@ -53,13 +54,16 @@ const policiesOfPrincipal = sql<
  * name (login names). One statement instead of three on the authentication path.
  */
 export const findPrincipalsByIds = (db: DB, ids: readonly string[]): Promise<PrincipalView[]> =>
-  db
-    .selectFrom('principal')
-    .innerJoin('account', 'account.id', 'principal.account_id')
-    .select(PRINCIPAL_COLUMNS.map((column) => `principal.${column}` as const))
-    .select(['account.name as account_name', policiesOfPrincipal.as('policies')])
-    .where('principal.id', 'in', ids)
-    .execute();
+  executePrepared(
+    db,
+    'principals_by_ids',
+    db
+      .selectFrom('principal')
+      .innerJoin('account', 'account.id', 'principal.account_id')
+      .select(PRINCIPAL_COLUMNS.map((column) => `principal.${column}` as const))
+      .select(['account.name as account_name', policiesOfPrincipal.as('policies')])
+      .where('principal.id', 'in', ids),
+  );
 
 /** What pages and authorization read of a principal: never its password hash (`findPasswordHash`), which only a sign-in needs. */
 const PRINCIPAL_COLUMNS = [

@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import type { DB } from '../db/database.js';
 import { pairIn } from '../db/row-comparisons.js';
-import { prepared } from '../db/prepared-statements.js';
+import { executePrepared, prepared } from '../db/prepared-statements.js';
+import { allColumns } from '../db/columns.js';
 import { keyBounds, keysetPage, type Joined, type PageRequest } from '../relay/connection.js';
 import {
   foundApiKeyColumns,
@@ -37,7 +38,7 @@ export const insertFineTunedModel = (
     .returningAll()
     .executeTakeFirstOrThrow();
 
-const MODEL_COLUMNS = [
+const MODEL_COLUMNS = allColumns<ModelRow>()(
   'id',
   'display_name',
   'description',
@@ -50,9 +51,17 @@ const MODEL_COLUMNS = [
   'input_price_per_million',
   'output_price_per_million',
   'created_at',
-] as const;
+);
 
-const AUTHORIZATION_COLUMNS = ['workspace_id', 'model_id', 'account_id', 'inference', 'finetune', 'deploy', 'updated_at'] as const;
+const AUTHORIZATION_COLUMNS = allColumns<ModelAuthorizationRow>()(
+  'workspace_id',
+  'model_id',
+  'account_id',
+  'inference',
+  'finetune',
+  'deploy',
+  'updated_at',
+);
 
 /** A page of authorizations, each with its model (one statement for the whole page). */
 export async function listAuthorizations(
@@ -63,11 +72,11 @@ export async function listAuthorizations(
   const query = db
     .selectFrom('model_authorization')
     .innerJoin('model', 'model.id', 'model_authorization.model_id')
-    .selectAll('model_authorization')
+    .select(AUTHORIZATION_COLUMNS.map((column) => `model_authorization.${column}` as const))
     .select(MODEL_COLUMNS.map((column) => sql.ref(`model.${column}`).as(`model__${column}`)))
     .where('model_authorization.workspace_id', '=', workspaceId);
   const column = 'model_authorization.model_id';
-  const rows = await keysetPage(query, page, [column], keyBounds(page, column)).execute();
+  const rows = await executePrepared(db, 'authorizations_page', keysetPage(query, page, [column], keyBounds(page, column)));
   return rows.map((row) => ({
     node: pickColumns<ModelAuthorizationRow>(row, '', AUTHORIZATION_COLUMNS),
     joined: pickColumns<ModelRow>(row, 'model__', MODEL_COLUMNS),

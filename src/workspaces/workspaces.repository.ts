@@ -2,6 +2,9 @@ import type { Joined } from '../relay/connection.js';
 import { sql } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import { revive, type JsonRow } from '../db/json-rows.js';
+import { allColumns } from '../db/columns.js';
+import { mustExist } from '../db/must-exist.js';
+import { executePrepared } from '../db/prepared-statements.js';
 import { API_KEY_DATE_COLUMNS, type ApiKeyRow } from '../api-keys/api-keys.table.js';
 import type { DB } from '../db/database.js';
 import { pairIn } from '../db/row-comparisons.js';
@@ -13,8 +16,19 @@ import type { Page, Region } from '../policy/index.js';
 import { creationPage, type PageRequest } from '../relay/connection.js';
 import { MEMBERSHIP_DATE_COLUMNS, type MembershipRow, type WorkspaceRow } from './workspaces.table.js';
 
+const WORKSPACE_COLUMNS = allColumns<WorkspaceRow>()(
+  'id',
+  'account_id',
+  'region',
+  'kind',
+  'name',
+  'all_models_open',
+  'api_key_count',
+  'created_at',
+);
+
 export const findWorkspacesByIds = (db: DB, ids: readonly string[]) =>
-  db.selectFrom('workspace').selectAll().where('id', 'in', ids).execute();
+  executePrepared(db, 'workspaces_by_ids', db.selectFrom('workspace').select(WORKSPACE_COLUMNS).where('id', 'in', ids));
 
 export const findActivation = (db: DB, accountId: string, region: Region) =>
   db.selectFrom('region_activation').selectAll().where('account_id', '=', accountId).where('region', '=', region).executeTakeFirst();
@@ -104,39 +118,39 @@ export interface ListedMember extends Joined<MembershipRow, PrincipalView> {
  * the whole page, assembled by PostgreSQL as one JSON array (src/db/json-rows.ts).
  */
 export async function listMembers(db: DB, workspaceId: string, page: PageRequest, withApiKeys: boolean): Promise<ListedMember[]> {
+  // The workspace's live keys (20 at most) grouped by owner once, not looked up member by member.
+  const keysByOwner = db
+    .selectFrom('api_key as key')
+    .select(['key.owner_id', sql<Array<JsonRow<ApiKeyRow>>>`json_agg(key order by key.created_at, key.id)`.as('api_keys')])
+    .where('key.workspace_id', '=', workspaceId)
+    .where('key.deleted_at', 'is', null)
+    // A parameter, not two texts: the same prepared statement serves both.
+    .where(sql<boolean>`${withApiKeys}`)
+    .groupBy('key.owner_id')
+    .as('keys');
   const members = db
     .selectFrom('membership')
     .innerJoin('principal', 'principal.id', 'membership.principal_id')
     .innerJoin('account', 'account.id', 'principal.account_id')
+    .leftJoin(keysByOwner, 'keys.owner_id', 'membership.principal_id')
     .selectAll('membership')
-    .select(principalAsJson.as('principal'))
-    .$if(withApiKeys, (query) =>
-      query.select((eb) =>
-        jsonArrayFrom(
-          eb
-            .selectFrom('api_key')
-            .selectAll('api_key')
-            .whereRef('api_key.workspace_id', '=', 'membership.workspace_id')
-            .whereRef('api_key.owner_id', '=', 'membership.principal_id')
-            .where('api_key.deleted_at', 'is', null)
-            .orderBy('api_key.created_at')
-            .orderBy('api_key.id'),
-        ).as('api_keys'),
-      ),
-    )
+    .select([principalAsJson.as('principal'), 'keys.api_keys'])
     .where('membership.workspace_id', '=', workspaceId);
-  const { rows } = await db
-    .selectNoFrom(jsonArrayFrom(creationPage(members, page, ['membership.created_at', 'membership.principal_id'])).as('rows'))
-    .executeTakeFirstOrThrow();
-  return (rows as unknown as JsonMember[]).map(({ principal, api_keys, ...membership }) => ({
+  // One JSON value: its result cannot change shape, whatever a migration adds to the tables.
+  const [answer] = await executePrepared(
+    db,
+    'members_page',
+    db.selectNoFrom(jsonArrayFrom(creationPage(members, page, ['membership.created_at', 'membership.principal_id'])).as('rows')),
+  );
+  return (mustExist(answer, 'the members page JSON').rows as unknown as JsonMember[]).map(({ principal, api_keys, ...membership }) => ({
     node: revive(membership, MEMBERSHIP_DATE_COLUMNS),
     joined: principalFromJson(principal),
-    apiKeys: api_keys ? api_keys.map((key) => revive(key, API_KEY_DATE_COLUMNS)) : null,
+    apiKeys: withApiKeys ? (api_keys ?? []).map((key) => revive(key, API_KEY_DATE_COLUMNS)) : null,
   }));
 }
 
 /** A row of `listMembers`' JSON array. */
-type JsonMember = JsonRow<MembershipRow> & { principal: JsonRow<PrincipalView>; api_keys?: Array<JsonRow<ApiKeyRow>> };
+type JsonMember = JsonRow<MembershipRow> & { principal: JsonRow<PrincipalView>; api_keys: Array<JsonRow<ApiKeyRow>> | null };
 
 export const countMembersByWorkspaceIds = (db: DB, workspaceIds: readonly string[]) =>
   db
