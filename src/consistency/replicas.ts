@@ -121,7 +121,12 @@ function retryingOnPrimary(client: pg.PoolClient, primary: pg.Pool, failed: () =
 
 export function openReplicas(urls: readonly string[], primaryPool: pg.Pool, poolSize: number): Replica[] {
   return urls.map((url, index) => {
-    const pool = new pg.Pool({ connectionString: url, options: preparedStatementOptions(url), max: poolSize, connectionTimeoutMillis: 2_000 });
+    const pool = new pg.Pool({
+      connectionString: url,
+      options: preparedStatementOptions(url),
+      max: poolSize,
+      connectionTimeoutMillis: 2_000,
+    });
     pool.on('error', () => {});
     pool.on('connect', (client) => client.on('error', () => {}));
     enablePreparedStatements(pool);
