@@ -17,7 +17,7 @@ import { COUNTER_STORES, checkExactCounts, redisUsage, type CounterStore } from 
 import { BENCH_FA_LOGIN, BENCH_ROOT_EMAIL, DATASETS, keyCount } from './dataset.js';
 import { benchReplicas } from './replicas.js';
 import { measureFloor } from './floor.js';
-import { BASELINE_COMMIT, startBaseline } from './baseline.js';
+import { BASELINE_COMMIT, startBuild } from './builds.js';
 import {
   JWT_SECRET,
   backendsCpuMs,
@@ -227,9 +227,9 @@ async function main() {
     }
   }
 
-  // consolePage against the build before performance round 2 (bench/baseline.ts), both on the
+  // consolePage against the build before performance round 2 (bench/builds.ts), both on the
   // small dataset (the console workspace is the same in both), rounds alternating which goes first.
-  const baseline = await startBaseline(4395);
+  const baseline = await startBuild(BASELINE_COMMIT, 4395);
   let againstBaseline: { commit: string; baseline: Measurement; current: Measurement; ratio: number } | null = null;
   if (baseline) {
     const current = quick ? shipped : smallServer;

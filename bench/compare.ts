@@ -1,0 +1,109 @@
+/**
+ * `npm run bench:compare -- <revision>[,<node option>…] … [--scenario consolePage] [--rounds 6] [--seconds 6]`:
+ * one scenario on several builds side by side, rounds alternating which goes first, each build
+ * on its own copy of the small dataset (bench/builds.ts). `.` is this checkout (built first); a
+ * revision is any commit git knows; node options after a comma replace `npm start`'s
+ * (`.,--max-semi-space-size=16` is this build on Node's default young generation). Prints
+ * requests per second, the gateway's and the database's CPU per request, and the ratios to the
+ * first entry, overall and round by round.
+ */
+import { execFileSync } from 'node:child_process';
+import { BENCH_FA_LOGIN, BENCH_ROOT_EMAIL, DATASETS, keyCount } from './dataset.js';
+import { commitOf, startBuild } from './builds.js';
+import {
+  backendsCpuMs,
+  backendsCpuSince,
+  cpuMs,
+  databaseUrl,
+  login,
+  prepare,
+  required,
+  runLoad,
+  startServer,
+  type Server,
+} from './harness.js';
+import { scenarios } from './scenarios.js';
+
+const args = process.argv.slice(2);
+const option = (name: string) => {
+  const at = args.indexOf(name);
+  if (at < 0) return undefined;
+  const [value] = args.splice(at, 2).slice(1);
+  return value;
+};
+const scenarioName = option('--scenario') ?? 'consolePage';
+const rounds = Number(option('--rounds') ?? 6);
+const seconds = Number(option('--seconds') ?? 6);
+if (args.length < 2) throw new Error('usage: npm run bench:compare -- <revision>[,<node option>…] <revision>[,…] …');
+
+interface Contender {
+  label: string;
+  server: Server;
+  database: string;
+  totals: { requests: number; seconds: number; gatewayMs: number; databaseMs: number };
+  rounds: number[];
+}
+
+const contenders: Contender[] = [];
+let port = 4450;
+for (const entry of args) {
+  const [revision = '.', ...nodeOptions] = entry.split(',');
+  const options = nodeOptions.length ? nodeOptions : undefined;
+  let server: Server | null;
+  if (revision === '.') {
+    execFileSync('npm', ['run', 'build'], { stdio: 'inherit' });
+    await prepare(DATASETS.small);
+    server = await startServer(port++, { DATABASE_URL: databaseUrl(DATASETS.small.database), REDIS_URL: undefined }, '.', options);
+  } else {
+    server = await startBuild(commitOf(revision), port++, options);
+  }
+  const built = required(server, `a build of ${revision}`);
+  contenders.push({
+    label: entry,
+    server: built,
+    database: required(built.database, 'the database of a benchmarked server'),
+    totals: { requests: 0, seconds: 0, gatewayMs: 0, databaseMs: 0 },
+    rounds: [],
+  });
+}
+
+const scenarioOf = async (server: Server) =>
+  required(
+    scenarios(
+      { root: await login(server.url, BENCH_ROOT_EMAIL), fa: await login(server.url, BENCH_FA_LOGIN) },
+      keyCount(DATASETS.small),
+    ).find((s) => s.name === scenarioName),
+    `the scenario ${scenarioName}`,
+  );
+const loads = await Promise.all(contenders.map(async (c) => (await scenarioOf(c.server)).load));
+for (const [i, c] of contenders.entries()) await runLoad({ url: c.server.url, seconds: 3, ...loads[i] });
+for (let round = 0; round < rounds; round++) {
+  const order = [...contenders.keys()];
+  if (round % 2) order.reverse();
+  for (const i of order) {
+    const c = required(contenders[i], 'a contender');
+    const databaseBefore = await backendsCpuMs(c.database);
+    const gatewayBefore = cpuMs(c.server.pid);
+    const result = await runLoad({ url: c.server.url, seconds, ...loads[i] });
+    c.totals.gatewayMs += cpuMs(c.server.pid) - gatewayBefore;
+    c.totals.databaseMs += backendsCpuSince(databaseBefore, await backendsCpuMs(c.database));
+    c.totals.requests += result.total;
+    c.totals.seconds += seconds;
+    c.rounds.push(result.requestsPerSecond);
+    if (result.errors || result.non2xx)
+      throw new Error(`${c.label}: ${result.errors + result.non2xx} failed requests (${result.firstError})`);
+  }
+}
+await Promise.all(contenders.map((c) => c.server.stop()));
+
+const first = required(contenders[0], 'a first contender');
+const rate = (c: Contender) => c.totals.requests / c.totals.seconds;
+console.log(`\n${scenarioName}, ${rounds} rounds × ${seconds} s, alternating (${new Date().toISOString()}):`);
+for (const c of contenders) {
+  const perRequest = (ms: number) => (ms / c.totals.requests).toFixed(2);
+  const roundRatios = c.rounds.map((r, i) => (r / required(first.rounds[i], 'a round')).toFixed(2));
+  console.log(
+    `  ${c.label.padEnd(40)} ${rate(c).toFixed(0).padStart(5)} req/s  gateway ${perRequest(c.totals.gatewayMs)} ms  database ${perRequest(c.totals.databaseMs)} ms` +
+      `  → ${(rate(c) / rate(first)).toFixed(2)} × (rounds ${roundRatios.join(' ')})`,
+  );
+}
