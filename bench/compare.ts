@@ -4,7 +4,8 @@
  * on its own copy of the small dataset (bench/builds.ts). `.` is this checkout (built first); a
  * revision is any commit git knows; node options after a comma replace `npm start`'s
  * (`.,--max-semi-space-size=16` is this build on Node's default young generation). Prints
- * requests per second, the gateway's and the database's CPU per request, and the ratios to the
+ * requests per second, the gateway's and the database's CPU per request, the gateway's largest
+ * RSS, and the ratios to the
  * first entry, overall and round by round.
  */
 import { execFileSync } from 'node:child_process';
@@ -18,6 +19,7 @@ import {
   login,
   prepare,
   required,
+  rssMb,
   runLoad,
   startServer,
   type Server,
@@ -40,7 +42,7 @@ interface Contender {
   label: string;
   server: Server;
   database: string;
-  totals: { requests: number; seconds: number; gatewayMs: number; databaseMs: number };
+  totals: { requests: number; seconds: number; gatewayMs: number; databaseMs: number; maxRssMb: number };
   rounds: number[];
 }
 
@@ -62,7 +64,7 @@ for (const entry of args) {
     label: entry,
     server: built,
     database: required(built.database, 'the database of a benchmarked server'),
-    totals: { requests: 0, seconds: 0, gatewayMs: 0, databaseMs: 0 },
+    totals: { requests: 0, seconds: 0, gatewayMs: 0, databaseMs: 0, maxRssMb: 0 },
     rounds: [],
   });
 }
@@ -84,7 +86,9 @@ for (let round = 0; round < rounds; round++) {
     const c = required(contenders[i], 'a contender');
     const databaseBefore = await backendsCpuMs(c.database);
     const gatewayBefore = cpuMs(c.server.pid);
+    const sampler = setInterval(() => (c.totals.maxRssMb = Math.max(c.totals.maxRssMb, rssMb(c.server.pid))), 250);
     const result = await runLoad({ url: c.server.url, seconds, ...loads[i] });
+    clearInterval(sampler);
     c.totals.gatewayMs += cpuMs(c.server.pid) - gatewayBefore;
     c.totals.databaseMs += backendsCpuSince(databaseBefore, await backendsCpuMs(c.database));
     c.totals.requests += result.total;
@@ -103,7 +107,7 @@ for (const c of contenders) {
   const perRequest = (ms: number) => (ms / c.totals.requests).toFixed(2);
   const roundRatios = c.rounds.map((r, i) => (r / required(first.rounds[i], 'a round')).toFixed(2));
   console.log(
-    `  ${c.label.padEnd(40)} ${rate(c).toFixed(0).padStart(5)} req/s  gateway ${perRequest(c.totals.gatewayMs)} ms  database ${perRequest(c.totals.databaseMs)} ms` +
+    `  ${c.label.padEnd(40)} ${rate(c).toFixed(0).padStart(5)} req/s  gateway ${perRequest(c.totals.gatewayMs)} ms  database ${perRequest(c.totals.databaseMs)} ms  RSS ${c.totals.maxRssMb.toFixed(0)} MB` +
       `  → ${(rate(c) / rate(first)).toFixed(2)} × (rounds ${roundRatios.join(' ')})`,
   );
 }
