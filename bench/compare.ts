@@ -2,8 +2,8 @@
  * `npm run bench:compare -- <revision>[,<node option>…] … [--scenario consolePage] [--rounds 6] [--seconds 6]`:
  * one scenario on several builds side by side, rounds alternating which goes first, each build
  * on its own copy of the small dataset (bench/builds.ts). `.` is this checkout (built first); a
- * revision is any commit git knows; node options after a comma replace `npm start`'s
- * (`.,--max-semi-space-size=16` is this build on Node's default young generation). Prints
+ * revision is any commit git knows; Node options follow a comma (`.,--max-semi-space-size=64`:
+ * this build with a 64 MB young generation). Prints
  * requests per second, the gateway's and the database's CPU per request, the gateway's largest
  * RSS, and the ratios to the
  * first entry, overall and round by round.

@@ -82,19 +82,12 @@ export async function waitUntilUp(url: string, timeoutMs: number): Promise<numbe
 }
 
 /** `env` is added to the benchmark's own environment; a variable given as undefined is left out. */
-/**
- * Node's options for every benchmarked gateway, as `npm start` and docs/deployment.md run it:
- * a 64 MB young generation, where the default 16 MB made the console page spend a fifth of its
- * CPU in scavenges (issue #16).
- */
-export const GATEWAY_NODE_OPTIONS = ['--max-semi-space-size=64'];
-
-/** Starts the built gateway of `directory` (this project unless said) on `port`, as production runs it (`npm start`'s Node options). */
+/** Starts the built gateway of `directory` (this project unless said) on `port`, as production runs it; `nodeOptions` for Node itself. */
 export async function startServer(
   port: number,
   env: Record<string, string | undefined>,
   directory = '.',
-  nodeOptions: readonly string[] = GATEWAY_NODE_OPTIONS,
+  nodeOptions: readonly string[] = [],
 ): Promise<Server> {
   const child = spawn(process.execPath, [...nodeOptions, 'dist/src/main.js'], {
     cwd: directory,

@@ -11,7 +11,12 @@ import {
   separateOperations,
   visit,
   visitWithTypeInfo,
+  type DocumentNode,
+  type FieldNode,
+  type GraphQLField,
   type GraphQLInputType,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
 } from 'graphql';
 import type { RequestContext } from '../context.js';
 import { mustExist } from '../db/must-exist.js';
@@ -71,26 +76,53 @@ export function hostileInputPlugin(): ApolloServerPlugin<RequestContext> {
           if (!operation) return; // Apollo has already refused a document without the operation asked for
           const variables = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {});
           if (!variables.coerced) return;
-          const coerced = variables.coerced;
-          // The operation and the fragments it uses, nothing of the document's other operations.
-          const ownDocument = mustExist(
-            separateOperations(document)[operation.name?.value ?? ''],
-            'the resolved operation among the operations of its own document',
-          );
-          const typeInfo = new TypeInfo(schema);
-          visit(
-            ownDocument,
-            visitWithTypeInfo(typeInfo, {
-              Field(node) {
-                const definition = typeInfo.getFieldDef();
-                if (!definition) return;
-                const values = getArgumentValues(definition, node, coerced);
-                for (const argument of definition.args) check(values[argument.name], argument.type, argument.name);
-              },
-            }),
-          );
+          for (const { definition, node } of fieldsWithArguments(schema, document, operation)) {
+            const values = getArgumentValues(definition, node, variables.coerced);
+            for (const argument of definition.args) check(values[argument.name], argument.type, argument.name);
+          }
         },
       };
     },
   };
+}
+
+/** A field of an operation that takes arguments, with its definition. */
+interface FieldWithArguments {
+  definition: GraphQLField<unknown, unknown>;
+  node: FieldNode;
+}
+
+/** Per parsed document (Apollo reuses one per query text), per operation name. */
+const argumentFieldsOf = new WeakMap<DocumentNode, Map<string, FieldWithArguments[]>>();
+
+/**
+ * The fields of the operation (and the fragments it uses, nothing of the document's other
+ * operations) that take arguments: found once per document, and only their values read per
+ * request. The schema is the server's one.
+ */
+function fieldsWithArguments(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode): FieldWithArguments[] {
+  const name = operation.name?.value ?? '';
+  let byOperation = argumentFieldsOf.get(document);
+  if (!byOperation) {
+    byOperation = new Map();
+    argumentFieldsOf.set(document, byOperation);
+  }
+  let fields = byOperation.get(name);
+  if (!fields) {
+    const found: FieldWithArguments[] = [];
+    const ownDocument = mustExist(separateOperations(document)[name], 'the resolved operation among the operations of its own document');
+    const typeInfo = new TypeInfo(schema);
+    visit(
+      ownDocument,
+      visitWithTypeInfo(typeInfo, {
+        Field(node) {
+          const definition = typeInfo.getFieldDef();
+          if (definition && definition.args.length > 0) found.push({ definition, node });
+        },
+      }),
+    );
+    fields = found;
+    byOperation.set(name, fields);
+  }
+  return fields;
 }
