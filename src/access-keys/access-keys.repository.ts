@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { DB } from '../db/database.js';
 import { pickColumns } from '../db/pick-columns.js';
-import { prepared } from '../db/prepared-statements.js';
+import { preparedStatement } from '../db/prepared-statements.js';
 import { joinedPrincipalColumns, principalFromRow } from '../identity/identity.repository.js';
 import type { PrincipalView } from '../identity/identity.table.js';
 import { newId } from '../ids.js';
@@ -44,15 +44,18 @@ export const lockUserForKeyCreation = (db: DB, principalId: string) =>
 const ACCESS_KEY_COLUMNS = ['id', 'account_id', 'principal_id', 'secret_hash', 'status', 'created_at', 'last_used_at'] as const;
 
 /** A pair with its user (the authentication path: one prepared statement). */
-export async function findAccessKeyWithUser(db: DB, accessKeyId: string): Promise<{ accessKey: AccessKeyRow; user: PrincipalView } | null> {
-  const query = db
+const accessKeyWithUser = preparedStatement('access_key_authentication', (db: DB, { accessKeyId }: { accessKeyId: string }) =>
+  db
     .selectFrom('access_key as ak')
     .innerJoin('principal', 'principal.id', 'ak.principal_id')
     .innerJoin('account', 'account.id', 'principal.account_id')
     .select(ACCESS_KEY_COLUMNS.map((column) => sql.ref(`ak.${column}`).as(`access_key__${column}`)))
     .select(joinedPrincipalColumns)
-    .where('ak.id', '=', accessKeyId);
-  const [row] = (await db.executeQuery(prepared('access_key_authentication', query.compile()))).rows;
+    .where('ak.id', '=', accessKeyId),
+);
+
+export async function findAccessKeyWithUser(db: DB, accessKeyId: string): Promise<{ accessKey: AccessKeyRow; user: PrincipalView } | null> {
+  const [row] = await accessKeyWithUser(db, { accessKeyId });
   if (!row) return null;
   const raw = row as Record<string, unknown>;
   return { accessKey: pickColumns<AccessKeyRow>(raw, 'access_key__', ACCESS_KEY_COLUMNS), user: principalFromRow(raw) };

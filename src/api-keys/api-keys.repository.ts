@@ -1,6 +1,6 @@
-import { type RawBuilder, sql } from 'kysely';
+import { type Compilable, type RawBuilder, sql } from 'kysely';
 import type { DB } from '../db/database.js';
-import { prepared } from '../db/prepared-statements.js';
+import { preparedStatement } from '../db/prepared-statements.js';
 import { pairIn } from '../db/row-comparisons.js';
 import { pickColumns } from '../db/pick-columns.js';
 import type { ListFilter } from '../policy/index.js';
@@ -55,7 +55,7 @@ export function presentedKeyMatches(presented: PresentedApiKey, keyAlias: string
   const match =
     'secretHash' in presented
       ? sql`((${keyHashPrefix(sql<string>`${column('secret_hash')}`)} = ${keyHashPrefix(presented.secretHash)} and ${column('secret_hash')} = ${presented.secretHash}) or (${column('previous_secret_hash')} = ${presented.secretHash} and ${inGrace}))`
-      : sql`(${column('id')} = ${presented.temporary.apiKeyId} and (${column('secret_generation')} = ${presented.temporary.generation} or (${column('secret_generation')} = ${presented.temporary.generation + 1} and ${inGrace})))`;
+      : sql`(${column('id')} = ${presented.temporary.apiKeyId} and (${column('secret_generation')} = ${presented.temporary.generation} or (${column('secret_generation')} = ${presented.temporary.generation}::int + 1 and ${inGrace})))`;
   return sql<boolean>`${match} and ${column('deleted_at')} is null`;
 }
 
@@ -78,15 +78,40 @@ export const foundApiKeyFromRow = (row: Record<string, unknown>): FoundApiKey =>
   ownerIsMember: row.owner_is_member === true,
 });
 
-/** A presented live key, with its owner and standing (the authentication path: one statement). */
-export async function findPresentedApiKey(db: DB, presented: PresentedApiKey): Promise<FoundApiKey | null> {
-  const query = db
+/**
+ * A statement of the hot path that finds a presented key, built once for each kind of key (a
+ * secret, a temporary key): `presentedKeyMatches` with the key's values as the statement's
+ * parameters (`preparedStatement`). `query` builds the rest around the condition, with `Extra`
+ * values of its own.
+ */
+export function presentedKeyStatements<Extra extends Record<string, string>, Row>(
+  name: string,
+  query: (db: DB, matches: RawBuilder<boolean>, extra: Extra) => Compilable<Row>,
+): (db: DB, presented: PresentedApiKey, extra: Extra) => Promise<Row[]> {
+  const bySecret = preparedStatement(name, (db: DB, v: Extra & { secretHash: string }) =>
+    query(db, presentedKeyMatches({ secretHash: v.secretHash }, 'k'), v),
+  );
+  const byTemporaryKey = preparedStatement(name, (db: DB, v: Extra & { apiKeyId: string; generation: number }) =>
+    query(db, presentedKeyMatches({ temporary: { apiKeyId: v.apiKeyId, generation: v.generation } }, 'k'), v),
+  );
+  return (db, presented, extra) =>
+    'secretHash' in presented
+      ? bySecret(db, { ...extra, secretHash: presented.secretHash })
+      : byTemporaryKey(db, { ...extra, ...presented.temporary });
+}
+
+const presentedApiKey = presentedKeyStatements('api_key_authentication', (db, matches) =>
+  db
     .selectFrom('api_key as k')
     .innerJoin('principal', 'principal.id', 'k.owner_id')
     .innerJoin('account', 'account.id', 'principal.account_id')
     .select(foundApiKeyColumns('k'))
-    .where(presentedKeyMatches(presented, 'k'));
-  const [row] = (await db.executeQuery(prepared('api_key_authentication', query.compile()))).rows;
+    .where(matches),
+);
+
+/** A presented live key, with its owner and standing (the authentication path: one statement). */
+export async function findPresentedApiKey(db: DB, presented: PresentedApiKey): Promise<FoundApiKey | null> {
+  const [row] = await presentedApiKey(db, presented, {});
   return row ? foundApiKeyFromRow(row as Record<string, unknown>) : null;
 }
 

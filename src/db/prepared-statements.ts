@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CompiledQuery, Compilable, QueryResult } from 'kysely';
+import { createQueryId, type CompiledQuery, type Compilable, type QueryResult } from 'kysely';
 import type pg from 'pg';
 
 /**
@@ -29,13 +29,52 @@ export function prepared<R>(name: string, compiled: CompiledQuery<R>): CompiledQ
   return compiled;
 }
 
+/** What runs compiled statements: a Kysely instance, a transaction, a request's view of either. */
+interface Executor {
+  executeQuery<R>(query: CompiledQuery<R>): Promise<QueryResult<R>>;
+}
+
 /** Runs a query as a prepared statement (`prepared`) and returns its rows. */
-export async function executePrepared<O>(
-  db: { executeQuery<R>(query: CompiledQuery<R>): Promise<QueryResult<R>> },
-  name: string,
-  query: Compilable<O>,
-): Promise<O[]> {
+export async function executePrepared<O>(db: Executor, name: string, query: Compilable<O>): Promise<O[]> {
   return (await db.executeQuery(prepared(name, query.compile()))).rows;
+}
+
+/** What a statement template binds: values a query builder places as parameters. */
+type Bindable = string | number | boolean | null;
+
+/**
+ * A prepared statement (`prepared`) whose shape does not depend on its values (no lists, no
+ * optional parts): built and compiled by Kysely once, on its first call, then only bound. Kysely
+ * otherwise builds and compiles the same query on every call, which was a fifth of modelAccess's
+ * gateway CPU (issue #16). `build` receives markers in place of the values: it may put them
+ * wherever a value goes, but not compute with them (a value that does not come back as a
+ * parameter, or as SQL text, stops the first call).
+ */
+export function preparedStatement<Db extends Executor, Values extends Record<string, Bindable>, Row>(
+  name: string,
+  build: (db: Db, values: Values) => Compilable<Row>,
+): (db: Db, values: Values) => Promise<Row[]> {
+  let template: { compiled: CompiledQuery<Row>; bindings: ReadonlyArray<keyof Values | null> } | null = null;
+  return async (db, values) => {
+    if (!template) {
+      const keys = Object.keys(values) as Array<keyof Values & string>;
+      const markers = Object.fromEntries(keys.map((key) => [key, `\u0000value:${key}\u0000`]));
+      const compiled = prepared(name, build(db, markers as Values).compile());
+      const keyOfMarker = new Map(keys.map((key) => [markers[key], key]));
+      const bindings = compiled.parameters.map((parameter) =>
+        typeof parameter === 'string' ? (keyOfMarker.get(parameter) ?? null) : null,
+      );
+      const unbound = keys.filter((key) => !bindings.includes(key) || compiled.sql.includes(markers[key] as string));
+      if (unbound.length) throw new Error(`preparedStatement ${name}: ${unbound.join(', ')} must be parameters, used as they are`);
+      template = { compiled, bindings };
+    }
+    const { compiled, bindings } = template;
+    const parameters = compiled.parameters.map((parameter, i) => {
+      const key = bindings[i];
+      return key == null ? parameter : values[key];
+    });
+    return (await db.executeQuery<Row>({ ...compiled, parameters, queryId: createQueryId() })).rows;
+  };
 }
 
 /**

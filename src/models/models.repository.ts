@@ -1,13 +1,13 @@
 import { sql } from 'kysely';
 import type { DB } from '../db/database.js';
 import { pairIn } from '../db/row-comparisons.js';
-import { executePrepared, prepared } from '../db/prepared-statements.js';
+import { executePrepared } from '../db/prepared-statements.js';
 import { allColumns } from '../db/columns.js';
 import { keyBounds, keysetPage, type Joined, type PageRequest } from '../relay/connection.js';
 import {
   foundApiKeyColumns,
   foundApiKeyFromRow,
-  presentedKeyMatches,
+  presentedKeyStatements,
   type FoundApiKey,
   type PresentedApiKey,
 } from '../api-keys/api-keys.repository.js';
@@ -213,8 +213,8 @@ const WORKSPACE_COLUMNS = ['id', 'account_id', 'region', 'kind', 'name', 'all_mo
  * The inference proxy's hot path in one statement: the live key with its owner, the key's
  * workspace, the model, its authorization and rate limit there, and the owner's membership.
  */
-export async function findModelCall(db: DB, presented: PresentedApiKey, modelId: string): Promise<ModelCallFactsRow | null> {
-  const query = db
+const modelCall = presentedKeyStatements('model_call', (db, matches, { modelId }: { modelId: string }) =>
+  db
     .selectFrom('api_key as k')
     .innerJoin('principal', 'principal.id', 'k.owner_id')
     .innerJoin('account', 'account.id', 'principal.account_id')
@@ -239,8 +239,11 @@ export async function findModelCall(db: DB, presented: PresentedApiKey, modelId:
       'rl.usage_limit_period_seconds',
       'rl.updated_at as rate_limit_updated_at',
     ])
-    .where(presentedKeyMatches(presented, 'k'));
-  const [row] = (await db.executeQuery(prepared('model_call', query.compile()))).rows;
+    .where(matches),
+);
+
+export async function findModelCall(db: DB, presented: PresentedApiKey, modelId: string): Promise<ModelCallFactsRow | null> {
+  const [row] = await modelCall(db, presented, { modelId });
   if (!row) return null;
   const raw = row as Record<string, unknown>;
   const workspace = pickColumns<WorkspaceRow>(raw, 'workspace__', WORKSPACE_COLUMNS);
