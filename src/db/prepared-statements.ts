@@ -17,8 +17,8 @@ const nameOf = (entry: { base: string; generation: number }) => (entry.generatio
  * Marks a compiled query to run as a named prepared statement on PostgreSQL, so that each
  * connection parses and plans it once. Worth it where planning costs about as much as
  * executing: the modelAccess query joins seven tables and plans in about 0.8 ms, executes in
- * 0.2 ms (`npm run bench:explain`); the console page's four statements cost the database about
- * 40% less CPU prepared (bench/floor.ts). A marked statement names its columns (`allColumns`), so
+ * 0.2 ms (`npm run bench:explain`); the console page's four statements serve 1.28 × the pages
+ * prepared (bench/floor.ts, node-pg alone). A marked statement names its columns (`allColumns`), so
  * that a migration adding one does not change its result under a running gateway. PGlite runs
  * it unchanged.
  */
@@ -91,7 +91,8 @@ function renamed(error: unknown, text: string): void {
  * The server options of a pool whose clients run prepared statements: the URL's own `options`,
  * and generic plans for named statements. PostgreSQL otherwise plans a prepared statement afresh
  * for each execution until a generic plan looks as cheap, which for a page with a row limit and
- * keyset bounds is never: the members page spent 2 ms planning for 3 ms executing. The marked
+ * keyset bounds is never: the members page spent 2 ms planning for 3 ms executing (before its
+ * keys were grouped by owner). The marked
  * statements are equality lookups on indexed keys, which a generic plan serves as well; unnamed
  * statements are planned with their values as before.
  */
