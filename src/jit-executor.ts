@@ -14,6 +14,7 @@ import {
   type ValueNode,
 } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
+import { LRUCache } from 'lru-cache';
 
 /** Apollo's gateway interface (@apollo/server-gateway-interface), as its constructor types it. */
 type GatewayInterface = ApolloServerOptionsWithGateway<BaseContext>['gateway'];
@@ -64,28 +65,6 @@ function variablesInObjectLiterals(document: DocumentNode): string[] {
     },
   });
   return [...nested].filter((name) => !withDefault.has(name));
-}
-
-/** A Map kept in use order: a hit moves its key to the end, and the first key goes out when full. */
-class Lru<V> {
-  readonly #entries = new Map<string, V>();
-  constructor(readonly size: number) {}
-  get(key: string): V | undefined {
-    const value = this.#entries.get(key);
-    if (value !== undefined) {
-      this.#entries.delete(key);
-      this.#entries.set(key, value);
-    }
-    return value;
-  }
-  set(key: string, value: V): void {
-    this.#entries.delete(key);
-    this.#entries.set(key, value);
-    if (this.#entries.size > this.size) this.#entries.delete(this.#entries.keys().next().value as string);
-  }
-  get count(): number {
-    return this.#entries.size;
-  }
 }
 
 const isThenable = (value: unknown): value is PromiseLike<unknown> =>
@@ -153,7 +132,7 @@ export interface JitExecutor {
  */
 export function jitExecutor(schema: GraphQLSchema, cacheSize = DEFAULT_CACHE_SIZE): JitExecutor {
   const compiledSchema = withSettledListItems(schema);
-  const cache = new Lru<Entry>(cacheSize);
+  const cache = new LRUCache<string, Entry>({ max: cacheSize });
   let fallbacks = 0;
   const compile = (requestContext: GatewayGraphQLRequestContext): Entry => {
     try {
@@ -198,7 +177,7 @@ export function jitExecutor(schema: GraphQLSchema, cacheSize = DEFAULT_CACHE_SIZ
     if (result.data === undefined) return graphqlJs();
     return result.errors ? { ...result, errors: result.errors.map(asGraphQLJsError) } : result;
   };
-  return { executor, cached: () => cache.count, fallbacks: () => fallbacks };
+  return { executor, cached: () => cache.size, fallbacks: () => fallbacks };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createUser, registerInModelStudio, signUp } from '../helpers/fixtures.js';
+import { authorizeModel, createKey, deleteKey, modelStudioAccount, modelStudioUser } from '../helpers/model-studio-fixtures.js';
 import { gatewayForThisFile } from '../helpers/test-gateway.js';
 
 // A page of members is read as one JSON value built by PostgreSQL (src/db/json-rows.ts), its
@@ -18,53 +18,30 @@ interface Member {
   apiKeys: Array<{ id: string }>;
 }
 
+/** A sub-workspace with three members: two keys of the first (one expiring), a disabled and a deleted key of the second, none of the third. */
 async function workspaceWithMembersAndKeys() {
   const c = t.client;
-  const account = await signUp(c);
-  await c.ok(`mutation { activateModelStudio(input: { region: CN_BEIJING, acceptServiceAgreement: true }) { id } }`, {}, account.token);
-  const w = (
-    await c.ok<{ createWorkspace: { id: string } }>(
-      `mutation { createWorkspace(input: { name: "members-page", region: CN_BEIJING }) { id } }`,
-      {},
-      account.token,
-    )
-  ).createWorkspace.id;
+  const account = await modelStudioAccount(c);
+  const w = account.W;
+  await authorizeModel(c, account.token, w, 'qwen-max');
+  const keyHolder = { workspaceId: w, pages: ['API_KEY', 'MODEL_EXPERIENCE'] } as const;
+  const first = await modelStudioUser(c, account, keyHolder);
+  const second = await modelStudioUser(c, account, keyHolder);
+  await modelStudioUser(c, account, { workspaceId: w, pages: [] });
+  await createKey(c, first.token, w, { description: 'ci', modelScope: ['qwen-max'], ipAllowlist: ['10.0.0.0/8'] });
   await c.ok(
-    `mutation($w: ID!) { setModelAuthorization(input: { workspaceId: $w, model: "qwen-max", inference: true }) { inference } }`,
-    { w },
-    account.token,
+    `mutation($w: ID!, $at: DateTime!) { createApiKey(input: { workspaceId: $w, expiresAt: $at }) { apiKey { id } } }`,
+    { w, at: new Date(Date.now() + 86_400_000).toISOString() },
+    first.token,
   );
-  const users = [];
-  for (let i = 0; i < 3; i++) {
-    const user = await createUser(c, account.token);
-    await registerInModelStudio(c, account.token, user.id);
-    await c.ok(
-      `mutation($w: ID!, $p: ID!, $pages: [Page!]!) { setMemberPermissions(input: { workspaceId: $w, principalId: $p, pages: $pages }) { pages } }`,
-      { w, p: user.id, pages: i === 2 ? [] : ['API_KEY', 'MODEL_EXPERIENCE'] },
-      account.token,
-    );
-    users.push(user);
-  }
-  const [first, second] = users as [(typeof users)[number], (typeof users)[number]];
-  const createKey = async (ownerId: string, input: Record<string, unknown>) =>
-    (
-      await c.ok<{ createApiKey: { apiKey: { id: string } } }>(
-        `mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { apiKey { id } } }`,
-        { i: { workspaceId: w, ownerId, ...input } },
-        account.token,
-      )
-    ).createApiKey.apiKey.id;
-  await createKey(first.id, { description: 'ci', modelScope: ['qwen-max'], ipAllowlist: ['10.0.0.0/8'] });
-  const expiring = await createKey(first.id, { expiresAt: new Date(Date.now() + 86_400_000).toISOString() });
-  const disabled = await createKey(second.id, { description: 'off' });
+  const disabled = await createKey(c, second.token, w, { description: 'off' });
   await c.ok(
     `mutation($i: SetApiKeyStatusInput!) { setApiKeyStatus(input: $i) { id } }`,
-    { i: { id: disabled, status: 'DISABLED' } },
+    { i: { id: disabled.id, status: 'DISABLED' } },
     account.token,
   );
-  const deleted = await createKey(second.id, {});
-  await c.ok(`mutation($id: ID!) { deleteApiKey(id: $id) { id } }`, { id: deleted }, account.token);
-  return { w, token: account.token, expiring };
+  await deleteKey(c, account.token, (await createKey(c, second.token, w)).id);
+  return { w, token: account.token };
 }
 
 describe('a page of members read as one JSON value', () => {
