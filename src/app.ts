@@ -31,6 +31,7 @@ import { countStatements, type StatementCount } from './db/statement-counter.js'
 import { buildSchema } from './schema.js';
 import { jitExecutor, staticGateway } from './jit-executor.js';
 import { LastUseRecorder } from './auth/last-use.js';
+import { sweepExpiredWindows } from './limits/expired-windows.js';
 import { createCallCounters } from './usage/call-counters.js';
 import { consistencyPlugin } from './consistency/consistency-plugin.js';
 import { createReadRouting, type ReadsOf } from './consistency/read-routing.js';
@@ -72,6 +73,7 @@ export async function createGateway(
   const limits = queryLimits();
   const lastUse = new LastUseRecorder(services.db, logger);
   const counters = createCallCounters({ redisUrl: config.redisUrl, db: services.db });
+  const windowSweeper = sweepExpiredWindows(services.db, logger);
   const server = createServer();
   // Longer than a load balancer keeps an idle connection to it (HAProxy purges after 5 s, cloud ones
   // after 60 s): the balancer closes first, never sending a request on a connection the gateway is closing.
@@ -214,6 +216,7 @@ export async function createGateway(
         await metricsClosed;
       }
       await lastUse.flush();
+      await windowSweeper.stop();
       await counters.close();
       await routing.close();
     },

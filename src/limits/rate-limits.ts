@@ -54,8 +54,6 @@ export async function hit(db: DB, limit: Limit, amount = 1): Promise<{ hits: num
     if (!(refused instanceof RateLimiterRes)) throw refused;
     result = refused;
   }
-  // Now and then, forget windows long over, so that the table stays small.
-  if (Math.random() < 0.001) await sql`delete from rate_limit_window where expire < ${Date.now() - 86_400_000}`.execute(db);
   return { hits: result.consumedPoints, retryAfterSeconds: Math.max(1, Math.ceil(result.msBeforeNext / 1000)) };
 }
 
