@@ -1,46 +1,84 @@
 import { sql } from 'kysely';
+import { LRUCache } from 'lru-cache';
 import type { DB } from '../db/database.js';
 import type { Logger } from '../logger.js';
 
+type CredentialTable = 'api_key' | 'access_key';
+
+/** A credential's stamp is rewritten at most once in this long. */
 const STAMP_INTERVAL_MS = 60_000;
+/** How long uses are gathered before one statement per table stamps them all. */
+const BATCH_DELAY_MS = 1_000;
+/** Credentials a process remembers having stamped; past it, the statement's own guard still holds. */
+const REMEMBERED_STAMPS = 100_000;
+/** Rows one statement stamps. */
+const STATEMENT_ROWS = 1_000;
 
 /**
- * Keeps the `last_used_at` of credentials without slowing the requests that use them: at most one
- * write a minute per credential and process, never awaited by the request. The statement itself
- * skips a stamp less than a minute old, so that several processes do not rewrite it either.
+ * Keeps the `last_used_at` of credentials without slowing the requests that use them: uses are
+ * gathered for a second, then each table's are stamped by one statement, never awaited by a
+ * request. An inference proxy with many keys (a new one on every request) costs one write a
+ * second, not one write and one commit per request. A process stamps a credential at most once a
+ * minute, and the statement skips a stamp less than a minute old, so that several processes do
+ * not rewrite it either. The stamp is the time of the write: at most a second late.
  */
 export class LastUseRecorder {
-  private readonly stampedAt = new Map<string, number>();
-  private readonly pending = new Set<Promise<unknown>>();
+  readonly #stamped = new LRUCache<string, true>({ max: REMEMBERED_STAMPS, ttl: STAMP_INTERVAL_MS });
+  #due: Record<CredentialTable, Set<string>> = { api_key: new Set(), access_key: new Set() };
+  #timer: NodeJS.Timeout | null = null;
+  #writing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly db: DB,
     private readonly logger: Logger,
   ) {}
 
-  record(table: 'api_key' | 'access_key', id: string, now = Date.now()): void {
+  record(table: CredentialTable, id: string): void {
     const key = `${table}/${id}`;
-    if (now - (this.stampedAt.get(key) ?? 0) < STAMP_INTERVAL_MS) return;
-    this.stampedAt.set(key, now);
-    // The map forgets keys not seen for a minute, so that it stays as small as the set of keys in use.
-    if (this.stampedAt.size > 10_000) this.forgetOlderThan(now - STAMP_INTERVAL_MS);
-    const write = this.db
+    if (this.#stamped.has(key)) return;
+    this.#stamped.set(key, true);
+    this.#due[table].add(id);
+    if (!this.#timer) {
+      this.#timer = setTimeout(() => void this.#writeDue(), BATCH_DELAY_MS);
+      // A process may exit with stamps gathered: shutdown flushes them.
+      this.#timer.unref();
+    }
+  }
+
+  /** Writes what is gathered and waits for every write under way (shutdown, before the database closes). */
+  async flush(): Promise<void> {
+    await this.#writeDue();
+  }
+
+  #writeDue(): Promise<void> {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    const due = this.#due;
+    this.#due = { api_key: new Set(), access_key: new Set() };
+    const writes = (Object.keys(due) as CredentialTable[]).flatMap((table) =>
+      chunks([...due[table]]).map((ids) => this.#stamp(table, ids)),
+    );
+    this.#writing = Promise.all([this.#writing, ...writes]).then(() => undefined);
+    return this.#writing;
+  }
+
+  #stamp(table: CredentialTable, ids: string[]): Promise<void> {
+    return this.db
       .updateTable(table)
       .set({ last_used_at: sql`now()` })
-      .where('id', '=', id)
+      .where('id', 'in', ids)
       .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', sql<Date>`now() - interval '1 minute'`)]))
       .execute()
-      .catch((error: unknown) => this.logger.warn({ err: error, table, id }, 'could not record when a credential was last used'));
-    this.pending.add(write);
-    void write.finally(() => this.pending.delete(write));
+      .then(
+        () => undefined,
+        (error: unknown) =>
+          this.logger.warn({ err: error, table, credentials: ids.length }, 'could not record when credentials were last used'),
+      );
   }
+}
 
-  /** Waits for the writes under way (shutdown, before the database closes). */
-  async flush(): Promise<void> {
-    await Promise.allSettled([...this.pending]);
-  }
-
-  private forgetOlderThan(cutoff: number) {
-    for (const [key, at] of this.stampedAt) if (at < cutoff) this.stampedAt.delete(key);
-  }
+function chunks(ids: string[]): string[][] {
+  const result: string[][] = [];
+  for (let at = 0; at < ids.length; at += STATEMENT_ROWS) result.push(ids.slice(at, at + STATEMENT_ROWS));
+  return result;
 }

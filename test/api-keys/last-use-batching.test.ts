@@ -1,0 +1,32 @@
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { LastUseRecorder } from '../../src/auth/last-use.js';
+import { countStatements, type StatementCount } from '../../src/db/statement-counter.js';
+import { createLogger } from '../../src/logger.js';
+import { createKey, modelStudioAccount } from '../helpers/model-studio-fixtures.js';
+import { gatewayForThisFile } from '../helpers/test-gateway.js';
+
+const t = gatewayForThisFile();
+
+describe('lastUsedAt stamps', () => {
+  it('of many credentials used at once are written by one statement, and not again within the minute', async () => {
+    const account = await modelStudioAccount(t.client);
+    const keys = await Promise.all(Array.from({ length: 5 }, () => createKey(t.client, account.token, account.W)));
+    const ids = keys.map((key) => key.id);
+    const count: StatementCount = { statements: 0 };
+    const recorder = new LastUseRecorder(t.database.db.withPlugin(countStatements(count)), createLogger('silent'));
+
+    for (const id of [...ids, ...ids]) recorder.record('api_key', id);
+    expect(count.statements).toBe(0);
+    await recorder.flush();
+    expect(count.statements).toBe(1);
+    const stamped = await sql<{ id: string; last_used_at: Date | null }>`
+      select id, last_used_at from api_key where id in (${sql.join(ids)})`.execute(t.database.db);
+    expect(stamped.rows).toHaveLength(ids.length);
+    for (const row of stamped.rows) expect(row.last_used_at, row.id).not.toBeNull();
+
+    for (const id of ids) recorder.record('api_key', id);
+    await recorder.flush();
+    expect(count.statements).toBe(1);
+  });
+});
