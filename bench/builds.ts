@@ -16,6 +16,21 @@ import { databaseUrl, startServer, type Server } from './harness.js';
 export const BASELINE_COMMIT = '578d9ba86192e61dd5ebd4eccebf6b4deedee702';
 
 const BUILDS_DIR = resolve('node_modules/.cache/bench-builds');
+const MIGRATIONS = 'src/db/migrations';
+
+/** The migrations a commit has (`.`: this checkout's), by file name. */
+export function migrationsOf(commit: string | '.'): string {
+  const listing =
+    commit === '.'
+      ? execFileSync('git', ['ls-files', MIGRATIONS])
+      : execFileSync('git', ['ls-tree', '--name-only', `${commit}:${MIGRATIONS}`]);
+  return listing
+    .toString()
+    .split('\n')
+    .map((line) => line.split('/').pop())
+    .filter(Boolean)
+    .join(' ');
+}
 
 /** The full commit ID of a revision (a commit, a tag, `HEAD~2`). */
 export const commitOf = (revision: string) =>
@@ -37,13 +52,20 @@ function build(commit: string): string {
 /**
  * Builds `commit` if needed, seeds its database with its own seed, and starts it like any
  * benchmarked server (`nodeOptions` instead of the usual ones, when given). Null, saying why,
- * when it cannot be built (a shallow clone lacks the commit).
+ * when it cannot be built (a shallow clone lacks the commit). With `sharedDatabase`, the build
+ * serves that database as it is (the caller has checked that their migrations are the same).
  */
-export async function startBuild(commit: string, port: number, nodeOptions?: readonly string[]): Promise<Server | null> {
-  const database = `bench_small_${commit.slice(0, 12)}`;
+export async function startBuild(
+  commit: string,
+  port: number,
+  nodeOptions?: readonly string[],
+  sharedDatabase?: string,
+): Promise<Server | null> {
+  const database = sharedDatabase ?? `bench_small_${commit.slice(0, 12)}`;
   let directory: string;
   try {
     directory = build(commit);
+    if (sharedDatabase) return startServer(port, { DATABASE_URL: databaseUrl(database), REDIS_URL: undefined }, directory, nodeOptions);
     // The build's own `prepare` (its migrations and seed), under a database name of its own.
     const script = join(directory, 'bench/seed-for-comparison.ts');
     writeFileSync(

@@ -1,7 +1,8 @@
 /**
- * `npm run bench:compare -- <revision>[,<node option>…] … [--scenario consolePage] [--rounds 6] [--seconds 6]`:
+ * `npm run bench:compare -- <revision>[,<node option>…] … [--scenario consolePage] [--dataset small] [--rounds 6] [--seconds 6]`:
  * one scenario on several builds side by side, rounds alternating which goes first, each build
- * on its own copy of the small dataset (bench/builds.ts). `.` is this checkout (built first); a
+ * on its own copy of the small dataset (bench/builds.ts), or all on the large one (`--dataset
+ * large`, for builds with the same migrations). `.` is this checkout (built first); a
  * revision is any commit git knows; Node options follow a comma (`.,--max-semi-space-size=64`:
  * this build with a 64 MB young generation). Prints
  * requests per second, the gateway's and the database's CPU per request, the gateway's largest
@@ -10,7 +11,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { BENCH_FA_LOGIN, BENCH_ROOT_EMAIL, DATASETS, keyCount } from './dataset.js';
-import { commitOf, startBuild } from './builds.js';
+import { commitOf, migrationsOf, startBuild } from './builds.js';
 import {
   backendsCpuMs,
   backendsCpuSince,
@@ -34,6 +35,9 @@ const option = (name: string) => {
   return value;
 };
 const scenarioName = option('--scenario') ?? 'consolePage';
+const datasetName = option('--dataset') ?? 'small';
+if (datasetName !== 'small' && datasetName !== 'large') throw new Error('--dataset is small or large');
+const dataset = DATASETS[datasetName];
 const rounds = Number(option('--rounds') ?? 6);
 const seconds = Number(option('--seconds') ?? 6);
 if (args.length < 2) throw new Error('usage: npm run bench:compare -- <revision>[,<node option>…] <revision>[,…] …');
@@ -54,8 +58,15 @@ for (const entry of args) {
   let server: Server | null;
   if (revision === '.') {
     execFileSync('npm', ['run', 'build'], { stdio: 'inherit' });
-    await prepare(DATASETS.small);
-    server = await startServer(port++, { DATABASE_URL: databaseUrl(DATASETS.small.database), REDIS_URL: undefined }, '.', options);
+    await prepare(dataset);
+    server = await startServer(port++, { DATABASE_URL: databaseUrl(dataset.database), REDIS_URL: undefined }, '.', options);
+  } else if (datasetName === 'large') {
+    // The large dataset is too big for a copy per build: builds share this checkout's, so their migrations must be the same.
+    const commit = commitOf(revision);
+    if (migrationsOf(commit) !== migrationsOf('.'))
+      throw new Error(`${revision} has other migrations than this checkout: compare it on the small dataset`);
+    await prepare(dataset);
+    server = await startBuild(commit, port++, options, dataset.database);
   } else {
     server = await startBuild(commitOf(revision), port++, options);
   }
@@ -71,10 +82,9 @@ for (const entry of args) {
 
 const scenarioOf = async (server: Server) =>
   required(
-    scenarios(
-      { root: await login(server.url, BENCH_ROOT_EMAIL), fa: await login(server.url, BENCH_FA_LOGIN) },
-      keyCount(DATASETS.small),
-    ).find((s) => s.name === scenarioName),
+    scenarios({ root: await login(server.url, BENCH_ROOT_EMAIL), fa: await login(server.url, BENCH_FA_LOGIN) }, keyCount(dataset)).find(
+      (s) => s.name === scenarioName,
+    ),
     `the scenario ${scenarioName}`,
   );
 const loads = await Promise.all(contenders.map(async (c) => (await scenarioOf(c.server)).load));
@@ -102,7 +112,7 @@ await Promise.all(contenders.map((c) => c.server.stop()));
 
 const first = required(contenders[0], 'a first contender');
 const rate = (c: Contender) => c.totals.requests / c.totals.seconds;
-console.log(`\n${scenarioName}, ${rounds} rounds × ${seconds} s, alternating (${new Date().toISOString()}):`);
+console.log(`\n${scenarioName} on the ${datasetName} dataset, ${rounds} rounds × ${seconds} s, alternating (${new Date().toISOString()}):`);
 for (const c of contenders) {
   const perRequest = (ms: number) => (ms / c.totals.requests).toFixed(2);
   const roundRatios = c.rounds.map((r, i) => (r / required(first.rounds[i], 'a round')).toFixed(2));
