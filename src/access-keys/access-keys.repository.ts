@@ -5,6 +5,8 @@ import { preparedStatement } from '../db/prepared-statements.js';
 import { joinedPrincipalColumns, principalFromRow } from '../identity/identity.repository.js';
 import type { PrincipalView } from '../identity/identity.table.js';
 import { newId } from '../ids.js';
+import { membershipsFromJson, membershipsOfPrincipalAsJson } from '../workspaces/caller-memberships.js';
+import type { MembershipRow } from '../workspaces/workspaces.table.js';
 import type { AccessKeyRow, AccessKeyStatus } from './access-keys.table.js';
 
 /** A RAM user has at most two AccessKey pairs (Alibaba Cloud's limit: one to use, one to rotate to). */
@@ -51,12 +53,21 @@ const accessKeyWithUser = preparedStatement('access_key_authentication', (db: DB
     .innerJoin('account', 'account.id', 'principal.account_id')
     .select(ACCESS_KEY_COLUMNS.map((column) => sql.ref(`ak.${column}`).as(`access_key__${column}`)))
     .select(joinedPrincipalColumns)
+    .select(membershipsOfPrincipalAsJson(db).as('memberships'))
     .where('ak.id', '=', accessKeyId),
 );
 
-export async function findAccessKeyWithUser(db: DB, accessKeyId: string): Promise<{ accessKey: AccessKeyRow; user: PrincipalView } | null> {
+/** A pair, its user and the user's memberships: what every request it signs needs. */
+export async function findAccessKeyWithUser(
+  db: DB,
+  accessKeyId: string,
+): Promise<{ accessKey: AccessKeyRow; user: PrincipalView; memberships: MembershipRow[] } | null> {
   const [row] = await accessKeyWithUser(db, { accessKeyId });
   if (!row) return null;
   const raw = row as Record<string, unknown>;
-  return { accessKey: pickColumns<AccessKeyRow>(raw, 'access_key__', ACCESS_KEY_COLUMNS), user: principalFromRow(raw) };
+  return {
+    accessKey: pickColumns<AccessKeyRow>(raw, 'access_key__', ACCESS_KEY_COLUMNS),
+    user: principalFromRow(raw),
+    memberships: membershipsFromJson(row.memberships),
+  };
 }

@@ -6,6 +6,7 @@ import { findPresentedApiKey, type FoundApiKey, type PresentedApiKey } from '../
 import type { ApiKeyRow } from '../api-keys/api-keys.table.js';
 import type { RequestContext } from '../context.js';
 import { unauthenticated } from '../errors.js';
+import { findCallersByIds } from '../identity/identity.repository.js';
 import type { PrincipalRow } from '../identity/identity.table.js';
 import type { Loaders } from '../loaders.js';
 import { apiKeyStatus, keyOwnerInGoodStanding, type ApiKeyStatus, type PolicyName } from '../policy/index.js';
@@ -86,11 +87,14 @@ export async function authenticate(header: string | undefined, deps: Authenticat
   const claims = await deps.signer.verify(token);
   if (!claims) return refused('Invalid or expired session token');
   const assumer = claims.assumedBy;
-  const [principal, assumedBy, trust] = await Promise.all([
-    deps.loaders.principalById.load(claims.principalId),
-    assumer ? deps.loaders.principalById.load(assumer.id) : null,
+  const [callers, trust] = await Promise.all([
+    findCallersByIds(deps.db, assumer ? [claims.principalId, assumer.id] : [claims.principalId]),
     assumer ? deps.loaders.trustByRoleId.load(claims.principalId) : null,
   ]);
+  const callerOf = (id: string) => callers.find((caller) => caller.principal.id === id) ?? null;
+  for (const caller of callers) deps.loaders.principalById.prime(caller.principal.id, caller.principal);
+  const principal = callerOf(claims.principalId)?.principal ?? null;
+  const assumedBy = assumer ? (callerOf(assumer.id)?.principal ?? null) : null;
   if (!live(principal, claims.accountId)) return refused('The session is no longer valid: the principal is disabled or deleted');
   if (!sessionStillCurrent(principal, claims.generation, claims.sessionId)) return refused('The session has ended: sign in again');
   if (assumer) {
@@ -106,6 +110,7 @@ export async function authenticate(header: string | undefined, deps: Authenticat
   } else if (principal.kind === 'ROLE') {
     return refused('Invalid session token');
   }
+  deps.loaders.knowMembershipsOf(principal.id, callerOf(principal.id)?.memberships ?? []);
   return signedIn({ principal, via: 'SESSION', assumedBy: assumer ? assumedBy : null, apiKey: null, sessionId: claims.sessionId });
 }
 
@@ -128,6 +133,7 @@ async function authenticateAccessKey(token: string, deps: AuthenticationDeps): P
   if (accessKey.status !== 'ACTIVE') return refused('The AccessKey pair is inactive');
   if (!live(principal, accessKey.account_id)) return refused('The AccessKey pair is no longer valid: its user is disabled or deleted');
   deps.loaders.principalById.prime(principal.id, principal);
+  deps.loaders.knowMembershipsOf(principal.id, found.memberships);
   deps.lastUse.record('access_key', accessKey.id);
   return signedIn({ principal, via: 'ACCESS_KEY', assumedBy: null, apiKey: null, accessKey });
 }

@@ -14,6 +14,8 @@ import {
   type PrincipalStatus,
   type PrincipalView,
 } from './identity.table.js';
+import { membershipsFromJson, membershipsOfPrincipalAsJson } from '../workspaces/caller-memberships.js';
+import type { MembershipRow } from '../workspaces/workspaces.table.js';
 
 export async function insertAccount(
   db: DB,
@@ -54,16 +56,31 @@ const policiesOfPrincipal = sql<
  * name (login names). One statement instead of three on the authentication path.
  */
 export const findPrincipalsByIds = (db: DB, ids: readonly string[]): Promise<PrincipalView[]> =>
-  executePrepared(
+  executePrepared(db, 'principals_by_ids', principalsByIds(db, ids));
+
+const principalsByIds = (db: DB, ids: readonly string[]) =>
+  db
+    .selectFrom('principal')
+    .innerJoin('account', 'account.id', 'principal.account_id')
+    .select(PRINCIPAL_COLUMNS.map((column) => `principal.${column}` as const))
+    .select(['account.name as account_name', policiesOfPrincipal.as('policies')])
+    .where('principal.id', 'in', ids);
+
+/** A principal that authenticates, with every membership it holds (src/workspaces/caller-memberships.ts). */
+export interface Caller {
+  principal: PrincipalView;
+  memberships: MembershipRow[];
+}
+
+/** What `findPrincipalsByIds` reads, and the principals' memberships: a session's one statement. */
+export async function findCallersByIds(db: DB, ids: readonly string[]): Promise<Caller[]> {
+  const rows = await executePrepared(
     db,
-    'principals_by_ids',
-    db
-      .selectFrom('principal')
-      .innerJoin('account', 'account.id', 'principal.account_id')
-      .select(PRINCIPAL_COLUMNS.map((column) => `principal.${column}` as const))
-      .select(['account.name as account_name', policiesOfPrincipal.as('policies')])
-      .where('principal.id', 'in', ids),
+    'callers_by_ids',
+    principalsByIds(db, ids).select(membershipsOfPrincipalAsJson(db).as('memberships')),
   );
+  return rows.map(({ memberships, ...principal }) => ({ principal, memberships: membershipsFromJson(memberships) }));
+}
 
 /** What pages and authorization read of a principal: never its password hash (`findPasswordHash`), which only a sign-in needs. */
 const PRINCIPAL_COLUMNS = [

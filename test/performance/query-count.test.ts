@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { attachPolicy, createUser, signUp } from '../helpers/fixtures.js';
+import { countStatements, type StatementCount } from '../../src/db/statement-counter.js';
+import { createLoaders, forgetLoadedRows } from '../../src/loaders.js';
+import { membershipKey } from '../../src/workspaces/workspaces.loaders.js';
+import { defined } from '../helpers/assertions.js';
+import { modelStudioAccount, modelStudioUser } from '../helpers/model-studio-fixtures.js';
 import { gatewayForThisFile } from '../helpers/test-gateway.js';
 // What a console's members page loads: the query the benchmark's `consolePage` measures.
 import { CONSOLE_PAGE_QUERY } from '../../bench/scenarios.js';
@@ -150,5 +155,38 @@ describe('the inference proxy path', () => {
       key.createApiKey.secret,
     );
     expect(statements).toBe(1);
+  });
+});
+
+describe("a RAM user's memberships come with its authentication", () => {
+  const WORKSPACE = `query($w: ID!) { workspace(id: $w) { id name modelAuthorizations(first: 10) { edges { node { inference } } } } }`;
+
+  it('a member reads its workspace in the statements the root needs, by session and by AccessKey pair', async () => {
+    const root = await modelStudioAccount(t.client);
+    const member = await modelStudioUser(t.client, root, { workspaceId: root.W, pages: ['API_KEY', 'MODEL_EXPERIENCE'] });
+    const pair = await t.client.ok<{ createAccessKey: { secret: string; accessKey: { id: string } } }>(
+      `mutation($p: ID!) { createAccessKey(principalId: $p) { secret accessKey { id } } }`,
+      { p: member.id },
+      root.token,
+    );
+    const pairToken = `${pair.createAccessKey.accessKey.id}:${pair.createAccessKey.secret}`;
+    const byRoot = await statementsFor(WORKSPACE, { w: root.W }, root.token);
+    expect(await statementsFor(WORKSPACE, { w: root.W }, member.token)).toBe(byRoot);
+    expect(await statementsFor(WORKSPACE, { w: root.W }, pairToken)).toBe(byRoot);
+  });
+
+  it('known memberships answer without a query, a missing one included, until the loaders are cleared after a change', async () => {
+    const root = await modelStudioAccount(t.client);
+    const member = await modelStudioUser(t.client, root, { workspaceId: root.W, pages: ['API_KEY'] });
+    const count: StatementCount = { statements: 0 };
+    const loaders = createLoaders(t.database.db.withPlugin(countStatements(count)));
+    const [membership] = await t.database.db.selectFrom('membership').selectAll().where('principal_id', '=', member.id).execute();
+    loaders.knowMembershipsOf(member.id, [defined(membership, 'the membership')]);
+    expect((await loaders.membership.load(membershipKey(root.W, member.id)))?.pages).toEqual(['API_KEY']);
+    expect(await loaders.membership.load(membershipKey(root.D, member.id))).toBeNull();
+    expect(count.statements).toBe(0);
+    forgetLoadedRows(loaders);
+    expect((await loaders.membership.load(membershipKey(root.W, member.id)))?.pages).toEqual(['API_KEY']);
+    expect(count.statements).toBe(1);
   });
 });

@@ -1,3 +1,0 @@
-import { DATASETS } from '../bench/dataset.js';
-import { prepare } from '../bench/harness.js';
-await prepare(DATASETS.large);
