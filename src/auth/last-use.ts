@@ -10,7 +10,7 @@ const STAMP_INTERVAL_MS = 60_000;
 /** How long uses are gathered before one statement per table stamps them all. */
 const BATCH_DELAY_MS = 1_000;
 /** Credentials a process remembers having stamped; past it, the statement's own guard still holds. */
-const REMEMBERED_STAMPS = 100_000;
+const REMEMBERED_STAMPS = 10_000;
 /** Rows one statement stamps. */
 const STATEMENT_ROWS = 1_000;
 

@@ -11,7 +11,7 @@ import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { tracingConfig } from '../../src/observability/tracing.js';
 import { defined } from '../helpers/assertions.js';
-import { PASSWORD, createUser } from '../helpers/fixtures.js';
+import { PASSWORD, createRole, createUser } from '../helpers/fixtures.js';
 import { GraphQLClient } from '../helpers/graphql-client.js';
 import { CREATE_WORKSPACE, modelStudioAccount } from '../helpers/model-studio-fixtures.js';
 import { TEST_JWT_SECRET, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
@@ -265,24 +265,25 @@ describe('tracing in process, into an in-memory exporter', () => {
     const account = await modelStudioAccount(t.client);
     exporter.reset();
     const user = await createUser(t.client, account.token);
+    const role = await createRole(t.client, account.token);
     exporter.reset();
-    // A membership question: the RAM user is not a member, the decision reads its membership.
-    await t.client.request(`query($w: ID!) { node(id: $w) { id } }`, { w: account.W }, { token: user.token });
+    // A trust question: the role does not trust the RAM user, the decision reads the role's trust.
+    await t.client.request(`mutation($r: ID!) { assumeRole(roleId: $r) { token } }`, { r: role.id }, { token: user.token });
     const finished = exporter.getFinishedSpans();
     const decisions = finished.filter((s) => s.name === 'authz.decide');
     expect(decisions.length).toBeGreaterThanOrEqual(1);
-    const read = defined(
-      decisions.find((s) => s.attributes['authz.resource_id'] === account.W),
-      'the decision on the workspace',
+    const assume = defined(
+      decisions.find((s) => s.attributes['authz.resource_id'] === role.id),
+      'the decision on the role',
     );
-    expect(read.attributes).toMatchObject({ 'authz.allowed': false, 'authz.resource_type': 'Workspace', 'authz.principal_id': user.id });
-    expect(read.attributes['authz.layer']).toEqual(expect.any(String));
+    expect(assume.attributes).toMatchObject({ 'authz.allowed': false, 'authz.principal_id': user.id });
+    expect(assume.attributes['authz.layer']).toEqual(expect.any(String));
     if (testDatabaseKind() === 'pglite') {
       const statements = finished.filter((s) => s.name.startsWith('pglite.query:'));
       expect(statements.length).toBeGreaterThanOrEqual(1);
-      const underDecision = statements.filter((s) => s.parentSpanContext?.spanId === read.spanContext().spanId);
+      const underDecision = statements.filter((s) => s.parentSpanContext?.spanId === assume.spanContext().spanId);
       expect(underDecision.map((s) => s.attributes['db.query.text'])).toEqual(
-        expect.arrayContaining([expect.stringContaining('membership')]),
+        expect.arrayContaining([expect.stringContaining('role_trust')]),
       );
     }
   });
