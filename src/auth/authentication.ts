@@ -6,7 +6,7 @@ import { findPresentedApiKey, type FoundApiKey, type PresentedApiKey } from '../
 import type { ApiKeyRow } from '../api-keys/api-keys.table.js';
 import type { RequestContext } from '../context.js';
 import { unauthenticated } from '../errors.js';
-import { findCallersByIds } from '../identity/identity.repository.js';
+import { findCallers } from '../identity/identity.repository.js';
 import type { PrincipalRow } from '../identity/identity.table.js';
 import type { Loaders } from '../loaders.js';
 import { apiKeyStatus, keyOwnerInGoodStanding, type ApiKeyStatus, type PolicyName } from '../policy/index.js';
@@ -88,7 +88,7 @@ export async function authenticate(header: string | undefined, deps: Authenticat
   if (!claims) return refused('Invalid or expired session token');
   const assumer = claims.assumedBy;
   const [callers, trust] = await Promise.all([
-    findCallersByIds(deps.db, assumer ? [claims.principalId, assumer.id] : [claims.principalId]),
+    findCallers(deps.db, claims.principalId, assumer?.id ?? null),
     assumer ? deps.loaders.trustByRoleId.load(claims.principalId) : null,
   ]);
   const callerOf = (id: string) => callers.find((caller) => caller.principal.id === id) ?? null;

@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import { jsonBuildObject } from 'kysely/helpers/postgres';
 import { revive, type JsonRow } from '../db/json-rows.js';
-import { executePrepared } from '../db/prepared-statements.js';
+import { executePrepared, preparedStatement } from '../db/prepared-statements.js';
 import type { DB } from '../db/database.js';
 import { newId } from '../ids.js';
 import type { PolicyName } from '../policy/index.js';
@@ -56,15 +56,14 @@ const policiesOfPrincipal = sql<
  * name (login names). One statement instead of three on the authentication path.
  */
 export const findPrincipalsByIds = (db: DB, ids: readonly string[]): Promise<PrincipalView[]> =>
-  executePrepared(db, 'principals_by_ids', principalsByIds(db, ids));
+  executePrepared(db, 'principals_by_ids', principalViews(db).where('principal.id', 'in', ids));
 
-const principalsByIds = (db: DB, ids: readonly string[]) =>
+const principalViews = (db: DB) =>
   db
     .selectFrom('principal')
     .innerJoin('account', 'account.id', 'principal.account_id')
     .select(PRINCIPAL_COLUMNS.map((column) => `principal.${column}` as const))
-    .select(['account.name as account_name', policiesOfPrincipal.as('policies')])
-    .where('principal.id', 'in', ids);
+    .select(['account.name as account_name', policiesOfPrincipal.as('policies')]);
 
 /** A principal that authenticates, with every membership it holds (src/workspaces/caller-memberships.ts). */
 export interface Caller {
@@ -72,13 +71,19 @@ export interface Caller {
   memberships: MembershipRow[];
 }
 
-/** What `findPrincipalsByIds` reads, and the principals' memberships: a session's one statement. */
-export async function findCallersByIds(db: DB, ids: readonly string[]): Promise<Caller[]> {
-  const rows = await executePrepared(
-    db,
-    'callers_by_ids',
-    principalsByIds(db, ids).select(membershipsOfPrincipalAsJson(db).as('memberships')),
-  );
+/** Compiled once: every session request runs it. */
+const callers = preparedStatement('session_callers', (db: DB, ids: { principalId: string; assumerId: string }) =>
+  principalViews(db)
+    .select(membershipsOfPrincipalAsJson(db).as('memberships'))
+    .where('principal.id', 'in', [ids.principalId, ids.assumerId]),
+);
+
+/**
+ * A session's principal and, in a role session, the user who assumed the role: what
+ * `findPrincipalsByIds` reads, and their memberships. One statement.
+ */
+export async function findCallers(db: DB, principalId: string, assumerId: string | null): Promise<Caller[]> {
+  const rows = await callers(db, { principalId, assumerId: assumerId ?? principalId });
   return rows.map(({ memberships, ...principal }) => ({ principal, memberships: membershipsFromJson(memberships) }));
 }
 
