@@ -17,7 +17,7 @@ export const membershipKey = (workspaceId: string, principalId: string) => `${wo
  * authentication): the `membership` loader answers for them, a missing one included, without a
  * query. Forgotten with the loaders after a committed change.
  */
-export class KnownMemberships {
+class KnownMemberships {
   readonly #byPrincipal = new Map<string, Map<string, MembershipRow>>();
 
   set(principalId: string, memberships: readonly MembershipRow[]): void {
