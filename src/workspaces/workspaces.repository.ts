@@ -128,13 +128,25 @@ export async function listMembers(db: DB, workspaceId: string, page: PageRequest
     .where(sql<boolean>`${withApiKeys}`)
     .groupBy('key.owner_id')
     .as('keys');
+  // Each member's principal looked up by its key. The fence (`offset 0`) keeps the planner from
+  // joining the tables wholesale: a generic plan expects a workspace's average handful of members,
+  // and for a large workspace of a small account it chose to rescan every principal per member.
   const members = db
     .selectFrom('membership')
-    .innerJoin('principal', 'principal.id', 'membership.principal_id')
-    .innerJoin('account', 'account.id', 'principal.account_id')
+    .innerJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom('principal')
+          .innerJoin('account', 'account.id', 'principal.account_id')
+          .select(principalAsJson.as('principal'))
+          .whereRef('principal.id', '=', 'membership.principal_id')
+          .offset(0)
+          .as('joined'),
+      (join) => join.onTrue(),
+    )
     .leftJoin(keysByOwner, 'keys.owner_id', 'membership.principal_id')
     .selectAll('membership')
-    .select([principalAsJson.as('principal'), 'keys.api_keys'])
+    .select(['joined.principal', 'keys.api_keys'])
     .where('membership.workspace_id', '=', workspaceId);
   // One JSON value: its result cannot change shape, whatever a migration adds to the tables.
   const [answer] = await executePrepared(
