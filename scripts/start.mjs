@@ -8,7 +8,7 @@
  * recorded in dist/.build-stamp.json after its last success, and its outputs are there:
  *
  *   tsc       src/**, tsconfig.json, tsconfig.build.json, package-lock.json   → dist/src/  (incremental: dist/tsconfig.build.tsbuildinfo)
- *   template  src/db/**, src/project-root.ts, package-lock.json   → dist/pglite-template.tar.gz
+ *   template  src/db/**, src/project-root.ts, package-lock.json   → dist/pglite-template/
  *   graphiql  web/graphiql/**, scripts/build-graphiql.mjs, package-lock.json   → dist/graphiql/
  *
  * A failing step stops `npm start` (exit code 1); at install a type error does not (tsc emits all
@@ -112,7 +112,7 @@ const steps = [
   {
     name: 'template',
     inputs: ['src/db', 'src/project-root.ts', ...LOCK],
-    present: () => existsSync(join(dist, 'pglite-template.tar.gz')),
+    present: () => existsSync(join(dist, 'pglite-template', 'PG_VERSION')),
     build() {
       run('PGlite template', [join(dist, 'src', 'db', 'pglite-template-cli.js')]);
       return 'built';

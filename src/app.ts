@@ -1,3 +1,4 @@
+import type { Config } from './config.js';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
@@ -56,9 +57,14 @@ export interface Gateway {
  * Builds the HTTP server: `/graphql` (Apollo behind graphql-shield), `/healthz`, `/readyz`, and
  * `/metrics` where the configuration puts it.
  */
+/** The executable schema a gateway of this configuration serves: src/main.ts builds it while the database opens. */
+export const gatewaySchema = (config: Config) =>
+  buildSchema({ allowAll: config.benchAllowAll, federation: config.federation ? { serviceSdl: config.introspection } : undefined });
+
 export async function createGateway(
   services: Services,
   database: Pick<DatabaseHandle, 'ping' | 'db' | 'poolStats'> & Partial<Pick<DatabaseHandle, 'replicas'>>,
+  schema = gatewaySchema(services.config),
 ): Promise<Gateway> {
   const { config, logger } = services;
   const metrics = createMetrics(() => database.poolStats());
@@ -80,10 +86,6 @@ export async function createGateway(
   server.keepAliveTimeout = 65_000;
   /** Requests still running: a client that went away leaves its request running on the server. */
   const inFlight = new Set<Promise<void>>();
-  const schema = buildSchema({
-    allowAll: config.benchAllowAll,
-    federation: config.federation ? { serviceSdl: config.introspection } : undefined,
-  });
   const apollo = new ApolloServer<RequestContext>({
     // EXECUTOR=jit: operations compiled by graphql-jit, supplied through Apollo's gateway hook (its only executor hook).
     ...(config.executor === 'jit' ? { gateway: staticGateway(schema, jitExecutor(schema).executor) } : { schema }),

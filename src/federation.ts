@@ -1,4 +1,4 @@
-import { buildSubgraphSchema } from '@apollo/subgraph';
+import { createRequire } from 'node:module';
 import type { IResolvers } from '@graphql-tools/utils';
 import { graphqlSync, parse } from 'graphql';
 import { asSignedIn, type RequestContext } from './context.js';
@@ -80,6 +80,8 @@ extend type Query {
 
 /** The `_service.sdl` of a schema built from `typeDefs`: what Apollo's own subgraph library serves for them. */
 function subgraphSdl(typeDefs: readonly string[]): string {
+  // Loaded only for a federated gateway: about 0.1 s of every start otherwise.
+  const { buildSubgraphSchema } = createRequire(import.meta.url)('@apollo/subgraph') as typeof import('@apollo/subgraph');
   const schema = buildSubgraphSchema({ typeDefs: parse(typeDefs.join('\n')) });
   const result = graphqlSync({ schema, source: '{ _service { sdl } }' });
   const sdl = (result.data as { _service?: { sdl?: unknown } } | null | undefined)?._service?.sdl;

@@ -4,7 +4,7 @@ import { resolveSigningKey } from './auth/signing-key.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase, type DatabaseHandle } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
-import { createGateway, type Gateway } from './app.js';
+import { createGateway, gatewaySchema, type Gateway } from './app.js';
 import { createLogger } from './logger.js';
 import { startTracing, stopTracing, tracingConfig, tracingStarted } from './observability/tracing.js';
 import { describeStartupFailure, EXIT_CODES, ListenError } from './startup-errors.js';
@@ -102,17 +102,20 @@ async function main() {
 
 /** Opens and migrates the database, builds the gateway and listens: what can fail on a bad setting. */
 async function start(config: Config, logger: ReturnType<typeof createLogger>, opened: (database: DatabaseHandle) => void) {
-  const database = await openDatabase(
+  const opening = openDatabase(
     config.databaseUrl
       ? { kind: 'postgres', url: config.databaseUrl, replicaUrls: config.replicaUrls }
       : { kind: 'pglite', dataDir: config.dataDir, holder: 'server' },
   );
+  // Built while a first embedded start copies its data folder in a worker thread.
+  const schema = gatewaySchema(config);
+  const database = await opening;
   opened(database);
   const applied = await migrateToLatest(database.db);
   await checkReplicas(database, logger);
   const noAccount = !(await database.db.selectFrom('account').select('id').limit(1).executeTakeFirst());
   const signer = new SessionSigner(resolveSigningKey(config.jwtSecret, config.dataDir), config.sessionTtlSeconds);
-  const gateway: Gateway = await createGateway({ db: database.db, config, signer, logger }, database);
+  const gateway: Gateway = await createGateway({ db: database.db, config, signer, logger }, database, schema);
   const { listener } = config.metrics;
   if (gateway.metricsServer && listener && listener !== 'main') {
     await listen(gateway.metricsServer, 'METRICS_PORT', listener.port, listener.host);

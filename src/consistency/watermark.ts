@@ -1,8 +1,8 @@
-import { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import type { DB } from '../db/database.js';
 import { prepared } from '../db/prepared-statements.js';
 import { type Lsn, parseLsn } from './lsn.js';
+import { connectRedis } from '../redis-client.js';
 
 export interface ConsistencyWatermarkTable {
   id: number;
@@ -65,8 +65,7 @@ const hex = (lsn: Lsn) => lsn.toString(16).padStart(16, '0');
  * current position, which is past every write ever committed.
  */
 export function redisWatermark(url: string, primary: DB): Watermark {
-  const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
-  redis.on('error', () => {}); // each command fails on its own: the caller falls back to the primary
+  const redis = connectRedis(url); // a command that fails: the caller falls back to the primary
   let key: Promise<string> | null = null;
   const keyOf = () => {
     key ??= sql<{ id: string }>`select system_identifier::text as id from pg_control_system()`

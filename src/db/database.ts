@@ -5,7 +5,8 @@ import { openReplicas, type Replica } from '../consistency/replicas.js';
 import { acquireDataDirLock, type DataDirLock, type LockHolder } from './embedded-lock.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import { enablePreparedStatements, preparedStatementOptions } from './prepared-statements.js';
-import { templateFor } from './pglite-template.js';
+import { copyTemplateInto } from './pglite-template.js';
+import { PGLITE_START_PARAMS } from './pglite-start.js';
 import type { Database } from './schema.js';
 
 export type DB = Kysely<Database>;
@@ -61,10 +62,11 @@ export async function openDatabase(target: DatabaseTarget, plugins: KyselyPlugin
   const lock = target.dataDir ? acquireDataDirLock(target.dataDir, target.holder ?? 'command') : undefined;
   let pglite: PGlite;
   try {
-    const loadDataDir = target.loadDataDir ?? (target.dataDir ? templateFor(target.dataDir) : undefined);
+    if (target.dataDir && !target.loadDataDir) await copyTemplateInto(target.dataDir);
     pglite = await PGlite.create({
+      startParams: PGLITE_START_PARAMS,
       ...(target.dataDir ? { dataDir: target.dataDir } : {}),
-      ...(loadDataDir ? { loadDataDir } : {}),
+      ...(target.loadDataDir ? { loadDataDir: target.loadDataDir } : {}),
     });
   } catch (error) {
     lock?.release();

@@ -1,4 +1,4 @@
-import { buildPgliteTemplate, PGLITE_TEMPLATE_FILE } from './pglite-template.js';
+import { buildPgliteTemplate, PGLITE_TEMPLATE_DIR } from './pglite-template.js';
 
 await buildPgliteTemplate();
-console.log(`PGlite template written to ${PGLITE_TEMPLATE_FILE}`);
+console.log(`PGlite template written to ${PGLITE_TEMPLATE_DIR}`);

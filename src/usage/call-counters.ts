@@ -1,8 +1,8 @@
-import { Redis } from 'ioredis';
 import { CompiledQuery } from 'kysely';
 import { RateLimiterPostgres, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { DB } from '../db/database.js';
 import { prepared } from '../db/prepared-statements.js';
+import { connectRedis } from '../redis-client.js';
 
 /** A window's state after consuming from it (or looking at it). */
 export interface WindowState {
@@ -57,11 +57,7 @@ export const queryClient = (db: DB) => ({
 });
 
 export function createCallCounters(store: { redisUrl: string | null; db: DB }): CallCounters {
-  const redis = store.redisUrl
-    ? new Redis(store.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false })
-    : null;
-  // An unreachable Redis must not crash the process: each command fails on its own.
-  redis?.on('error', () => {});
+  const redis = store.redisUrl ? connectRedis(store.redisUrl) : null;
   const client = queryClient(store.db);
   const limiters = new Map<string, RateLimiterAbstract>();
 
