@@ -21,7 +21,12 @@ describe.runIf(testDatabaseKind() === 'pglite')('the embedded data folder templa
     expect(readFileSync(join(dataDir, 'gateway.lock'), 'utf8')).toBe('held');
 
     const log: string[] = [];
-    const pglite = await PGlite.create({ dataDir, startParams: PGLITE_START_PARAMS, onStderr: (line) => (log.push(line), true) } as never);
+    const onStderr = (line: string) => {
+      log.push(line);
+      return true;
+    };
+    // onStderr: PGlite's runtime option, not yet in its published types.
+    const pglite = await PGlite.create({ dataDir, startParams: PGLITE_START_PARAMS, onStderr } as never);
     try {
       const { rows } = await pglite.query<{ count: number }>('select count(*)::int as count from kysely_migration');
       expect(rows[0]?.count).toBeGreaterThan(0);
