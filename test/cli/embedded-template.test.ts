@@ -25,8 +25,7 @@ describe.runIf(testDatabaseKind() === 'pglite')('the embedded data folder templa
       log.push(line);
       return true;
     };
-    // onStderr: PGlite's runtime option, not yet in its published types.
-    const pglite = await PGlite.create({ dataDir, startParams: PGLITE_START_PARAMS, onStderr } as never);
+    const pglite = await PGlite.create({ dataDir, startParams: PGLITE_START_PARAMS, onStderr });
     try {
       const { rows } = await pglite.query<{ count: number }>('select count(*)::int as count from kysely_migration');
       expect(rows[0]?.count).toBeGreaterThan(0);
