@@ -74,7 +74,7 @@ export async function loadFacts(ctx: SignedInContext, actor: Actor, target: Targ
  */
 export function decideFor(ctx: SignedInContext, ability: Ability, target: Target): Promise<Decision> {
   // One request often asks the same question many times (a rule per item of a list): once is enough.
-  const key = `${ability}|${target.resourceId}|${target.workspace?.id ?? ''}|${target.ownerId ?? ''}|${target.roleId ?? ''}`;
+  const key = questionOf(ability, target);
   let decision = ctx.decisions.get(key);
   if (!decision) {
     decision = decideAfresh(ctx, ability, target);
@@ -122,8 +122,19 @@ async function computeDecision(ctx: SignedInContext, ability: Ability, target: T
   return decide(ability, await loadFacts(ctx, actor, target));
 }
 
-/** What of a list the caller sees: the list ability's decision turned into the filter repositories apply. */
-export async function listFilterFor(ctx: SignedInContext, ability: Ability, target: Target): Promise<ListFilter> {
-  const [decision, actor] = await Promise.all([decideFor(ctx, ability, target), callerOf(ctx)]);
-  return listFilter(decision.scope, actor);
+const questionOf = (ability: Ability, target: Target) =>
+  `${ability}|${target.resourceId}|${target.workspace?.id ?? ''}|${target.ownerId ?? ''}|${target.roleId ?? ''}`;
+
+/**
+ * What of a list the caller sees: the list ability's decision turned into the filter repositories
+ * apply. Once per question and request, like the decision (each member of a page asks for its keys).
+ */
+export function listFilterFor(ctx: SignedInContext, ability: Ability, target: Target): Promise<ListFilter> {
+  const key = questionOf(ability, target);
+  let filter = ctx.decisions.listFilters.get(key);
+  if (!filter) {
+    filter = Promise.all([decideFor(ctx, ability, target), callerOf(ctx)]).then(([decision, actor]) => listFilter(decision.scope, actor));
+    ctx.decisions.listFilters.set(key, filter);
+  }
+  return filter;
 }

@@ -1,4 +1,4 @@
-import type { Actor, Decision } from '../policy/index.js';
+import type { Actor, Decision, ListFilter } from '../policy/index.js';
 
 /**
  * A request's authorization work so far: its decisions by question, and its caller as the policy
@@ -7,9 +7,12 @@ import type { Actor, Decision } from '../policy/index.js';
  */
 export class RequestDecisions extends Map<string, Promise<Decision>> {
   actor: Promise<Actor> | null = null;
+  /** What of a list the caller sees, by the list ability's question: asked once per item of a page otherwise. */
+  readonly listFilters = new Map<string, Promise<ListFilter>>();
 
   override clear(): void {
     super.clear();
     this.actor = null;
+    this.listFilters.clear();
   }
 }

@@ -63,9 +63,10 @@ export const workspaceResolvers: Resolvers = {
     workspace: async (m, _args, ctx) => mustExist(await ctx.loaders.workspaceById.load(m.workspace_id), 'workspace'),
     pages: (m) => m.pages as Page[],
     role: async (m, _args, ctx) => {
+      // The principal comes with its policies (src/identity/identity.loaders.ts).
       const principal = mustExist(await ctx.loaders.principalById.load(m.principal_id), 'principal');
-      const policies = principal.kind === 'ROOT' ? [] : await ctx.loaders.policiesByPrincipalId.load(principal.id);
-      return workspaceRole({ kind: principal.kind, policies: new Set<PolicyName>(policies) }, new Set(m.pages as Page[]));
+      const policies = principal.kind === 'ROOT' ? [] : (principal.policies as PolicyName[]);
+      return workspaceRole({ kind: principal.kind, policies: new Set(policies) }, new Set(m.pages as Page[]));
     },
   },
   Viewer: {
