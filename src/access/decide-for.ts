@@ -15,6 +15,8 @@ import {
 import { membershipKey } from '../workspaces/workspaces.loaders.js';
 import { endingSpan } from '../observability/spans.js';
 import type { Target } from './targets.js';
+import { mustExist } from '../db/must-exist.js';
+import { workspaceRowTarget } from '../node-kinds.js';
 
 /** The acting principal as the policy sees it. */
 export async function actorOf(ctx: Pick<RequestContext, 'loaders'>, auth: Authentication): Promise<Actor> {
@@ -134,6 +136,19 @@ export function listFilterFor(ctx: SignedInContext, ability: Ability, target: Ta
   let filter = ctx.decisions.listFilters.get(key);
   if (!filter) {
     filter = Promise.all([decideFor(ctx, ability, target), callerOf(ctx)]).then(([decision, actor]) => listFilter(decision.scope, actor));
+    ctx.decisions.listFilters.set(key, filter);
+  }
+  return filter;
+}
+
+/** `listFilterFor` a workspace known by its ID (each member of a page asks for its keys): once per request and workspace. */
+export function listFilterInWorkspace(ctx: SignedInContext, ability: Ability, workspaceId: string): Promise<ListFilter> {
+  const key = `${ability}|in:${workspaceId}`;
+  let filter = ctx.decisions.listFilters.get(key);
+  if (!filter) {
+    filter = ctx.loaders.workspaceById
+      .load(workspaceId)
+      .then((workspace) => listFilterFor(ctx, ability, workspaceRowTarget(mustExist(workspace, 'workspace'))));
     ctx.decisions.listFilters.set(key, filter);
   }
   return filter;

@@ -9,10 +9,13 @@ export class RequestDecisions extends Map<string, Promise<Decision>> {
   actor: Promise<Actor> | null = null;
   /** What of a list the caller sees, by the list ability's question: asked once per item of a page otherwise. */
   readonly listFilters = new Map<string, Promise<ListFilter>>();
+  /** The first answer of a `@can` rule, by rule and parent key (src/shield/rules.ts). */
+  readonly fieldAnswers = new Map<string, Promise<boolean | Error>>();
 
   override clear(): void {
     super.clear();
     this.actor = null;
     this.listFilters.clear();
+    this.fieldAnswers.clear();
   }
 }

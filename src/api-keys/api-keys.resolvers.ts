@@ -1,5 +1,4 @@
-import { listFilterFor } from '../access/decide-for.js';
-import { workspaceRowTarget } from '../node-kinds.js';
+import { listFilterInWorkspace } from '../access/decide-for.js';
 import type { Resolvers } from '../generated/graphql.generated.js';
 import * as apiKeys from './api-keys.service.js';
 import { apiKeysKey } from './api-keys.loaders.js';
@@ -13,13 +12,13 @@ export const apiKeyResolvers: Resolvers = {
     status: (k, _args, ctx) => apiKeys.apiKeyStatusOf(ctx, k),
   },
   Membership: {
-    apiKeys: async (m, _args, ctx) => {
-      const workspace = mustExist(await ctx.loaders.workspaceById.load(m.workspace_id), 'workspace');
-      // Key managers see every member's keys; anyone else only their own.
-      const visible = await listFilterFor(ctx, 'list_api_keys', workspaceRowTarget(workspace));
-      if (visible.kind === 'OWNED_BY' && visible.principalId !== m.principal_id) return [];
-      return ctx.loaders.apiKeysByWorkspaceOwner.load(apiKeysKey(m.workspace_id, m.principal_id));
-    },
+    // Key managers see every member's keys; anyone else only their own.
+    apiKeys: (m, _args, ctx) =>
+      listFilterInWorkspace(ctx, 'list_api_keys', m.workspace_id).then((visible) =>
+        visible.kind === 'OWNED_BY' && visible.principalId !== m.principal_id
+          ? []
+          : ctx.loaders.apiKeysByWorkspaceOwner.load(apiKeysKey(m.workspace_id, m.principal_id)),
+      ),
   },
   Mutation: {
     createApiKey: (_root, { input }, ctx) => apiKeys.createApiKey(ctx, input),

@@ -26,6 +26,22 @@ const PARENT_LOCATORS: Record<string, ParentLocator> = {
 
 export const PARENT_TYPES: ReadonlySet<string> = new Set(Object.keys(PARENT_LOCATORS));
 
+/**
+ * What a parent's located target depends on: parents of a type with the same key have the same
+ * target (every member of a page is about its workspace). src/shield/rules.ts keys allowed
+ * answers by it.
+ */
+const PARENT_KEYS: Record<keyof typeof PARENT_LOCATORS, (parent: never) => string> = {
+  Account: (account: { id: string }) => account.id,
+  RootPrincipal: (principal: { id: string }) => principal.id,
+  RamUser: (principal: { id: string }) => principal.id,
+  RamRole: (principal: { id: string }) => principal.id,
+  Workspace: (workspace: WorkspaceRow) => workspace.id,
+  Membership: (membership: MembershipRow) => membership.workspace_id,
+};
+
+export const parentKeyOf = (parentType: string, parent: unknown): string | undefined => PARENT_KEYS[parentType]?.(parent as never);
+
 const valueAt = (args: Record<string, unknown>, path: readonly string[]): unknown =>
   path.reduce<unknown>((value, key) => (value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined), args);
 

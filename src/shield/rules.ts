@@ -6,7 +6,7 @@ import type { RequestContext, SignedInContext } from '../context.js';
 import { forbidden, notFound, unauthenticated } from '../errors.js';
 import { ABILITY_CHOICES, type Ability, type AbilityChoiceName } from '../policy/index.js';
 import type { ResourceSpec } from './declarations.js';
-import { locate } from './locators.js';
+import { locate, parentKeyOf } from './locators.js';
 
 /**
  * graphql-shield rules are adapters: they locate the resource, load facts through the
@@ -66,9 +66,25 @@ let ruleCount = 0;
 /** `@can`: allowed when the policy grants the ability on the declared resource to the caller. */
 export function can(spec: AbilitySpec, resource: ResourceSpec) {
   const name = `${'ability' in spec ? spec.ability : spec.choice}#${++ruleCount}`;
-  return rule(name, { cache: 'no_cache' })(
-    surfacingErrors((parent, args, ctx, info) => decideCan(spec, resource, parent, args, ctx, info.parentType.name, info.fieldName)),
+  const decide = surfacingErrors((parent, args, ctx, info) =>
+    decideCan(spec, resource, parent, args, ctx, info.parentType.name, info.fieldName),
   );
+  // A named ability on the parent answers alike for parents with the same key (src/shield/locators.ts):
+  // the fields of a page's members wait for the first one's answer instead of each locating and
+  // deciding. Anything but an allowance is decided afresh, so each denial is counted and explained.
+  if (!('ability' in spec) || resource.source !== 'PARENT') return rule(name, { cache: 'no_cache' })(decide);
+  return rule(name, { cache: 'no_cache' })((parent, args, ctx: RequestContext, info) => {
+    const key = parentKeyOf(info.parentType.name, parent);
+    if (key === undefined) return decide(parent, args, ctx, info);
+    const question = `${name}|${key}`;
+    const first = ctx.decisions.fieldAnswers.get(question);
+    if (!first) {
+      const answer = decide(parent, args, ctx, info);
+      ctx.decisions.fieldAnswers.set(question, answer);
+      return answer;
+    }
+    return first.then((answer) => (answer === true ? true : decide(parent, args, ctx, info)));
+  });
 }
 
 /**

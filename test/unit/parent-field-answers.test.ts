@@ -1,0 +1,62 @@
+import type { GraphQLResolveInfo } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { RequestDecisions } from '../../src/access/request-decisions.js';
+import type { RequestContext } from '../../src/context.js';
+import { can } from '../../src/shield/rules.js';
+
+// A `@can` on a parent answers alike for parents with the same key (every member of a page is
+// about its workspace): the first answer serves the others when it allows, and a refusal is
+// decided afresh for each field, so that each one is counted and explained.
+
+const WORKSPACE = { id: 'llm-0000000000000001', account_id: 'acc_1', kind: 'SUB', region: 'cn-beijing', name: 'w' };
+
+function requestOf(accountId: string) {
+  const seen = { workspaceLoads: 0, denials: 0 };
+  const ctx = {
+    auth: { principal: { id: 'usr_root', account_id: accountId, kind: 'ROOT', status: 'ACTIVE' }, via: 'SESSION', apiKey: null },
+    loaders: {
+      workspaceById: {
+        load: async (id: string) => {
+          seen.workspaceLoads++;
+          return { ...WORKSPACE, id };
+        },
+      },
+    },
+    decisions: new RequestDecisions(),
+    metrics: { denials: { inc: () => seen.denials++ } },
+  } as unknown as RequestContext;
+  return { ctx, seen };
+}
+
+const membersOf = (workspaceId: string) =>
+  [1, 2, 3].map((n) => ({ workspace_id: workspaceId, principal_id: `usr_${n}`, pages: [] }));
+const info = { parentType: { name: 'Membership' }, fieldName: 'apiKeys' } as unknown as GraphQLResolveInfo;
+
+describe('a @can on the parent, asked for each member of a page', () => {
+  const rule = can({ ability: 'list_api_keys' }, { source: 'PARENT' });
+  const answer = (ctx: RequestContext, parent: object) => rule.resolve(parent, {}, ctx as never, info, { debug: false } as never);
+
+  it('locates and decides once per workspace when the answer allows', async () => {
+    const { ctx, seen } = requestOf(WORKSPACE.account_id);
+    const answers = await Promise.all([...membersOf(WORKSPACE.id), ...membersOf('llm-0000000000000002')].map((m) => answer(ctx, m)));
+    expect(answers).toEqual([true, true, true, true, true, true]);
+    expect(seen.workspaceLoads).toBe(2);
+  });
+
+  it('decides a refusal afresh for each member: each is counted and has its own error', async () => {
+    const { ctx, seen } = requestOf('acc_other');
+    const answers = await Promise.all(membersOf(WORKSPACE.id).map((m) => answer(ctx, m)));
+    for (const refusal of answers) expect(refusal).toBeInstanceOf(Error);
+    expect(new Set(answers).size).toBe(3);
+    expect(seen.denials).toBe(3);
+    expect(seen.workspaceLoads).toBe(3);
+  });
+
+  it('forgets its answers with the request decisions, after a committed change', async () => {
+    const { ctx, seen } = requestOf(WORKSPACE.account_id);
+    await answer(ctx, membersOf(WORKSPACE.id)[0] ?? {});
+    ctx.decisions.clear();
+    await answer(ctx, membersOf(WORKSPACE.id)[1] ?? {});
+    expect(seen.workspaceLoads).toBe(2);
+  });
+});
