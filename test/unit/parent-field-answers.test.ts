@@ -28,8 +28,7 @@ function requestOf(accountId: string) {
   return { ctx, seen };
 }
 
-const membersOf = (workspaceId: string) =>
-  [1, 2, 3].map((n) => ({ workspace_id: workspaceId, principal_id: `usr_${n}`, pages: [] }));
+const membersOf = (workspaceId: string) => [1, 2, 3].map((n) => ({ workspace_id: workspaceId, principal_id: `usr_${n}`, pages: [] }));
 const info = { parentType: { name: 'Membership' }, fieldName: 'apiKeys' } as unknown as GraphQLResolveInfo;
 
 describe('a @can on the parent, asked for each member of a page', () => {
