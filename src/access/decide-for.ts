@@ -48,7 +48,17 @@ function directFacts(actor: Actor, target: Target): Facts {
 
 /** The request's own caller as the policy sees it, once per request (until a committed change). */
 function callerOf(ctx: SignedInContext): Promise<Actor> {
-  ctx.decisions.actor ??= actorOf(ctx, ctx.auth);
+  if (!ctx.decisions.actor) {
+    const actor = actorOf(ctx, ctx.auth);
+    ctx.decisions.actor = actor;
+    actor.then(
+      (known) => {
+        // Not if the decisions were cleared meanwhile: that caller is asked again.
+        if (ctx.decisions.actor === actor) ctx.decisions.knownActor = known;
+      },
+      () => {}, // the decisions awaiting it report the failure
+    );
+  }
   return ctx.decisions.actor;
 }
 
@@ -120,8 +130,30 @@ function decisionAttributes(ctx: SignedInContext, target: Target, decision: Deci
 async function computeDecision(ctx: SignedInContext, ability: Ability, target: Target): Promise<Decision> {
   const actor = await callerOf(ctx);
   const direct = decide(ability, directFacts(actor, target));
-  if (direct.allowed && (direct.scope === undefined || direct.scope === 'ALL')) return direct;
+  if (allowsInFull(direct)) return direct;
   return decide(ability, await loadFacts(ctx, actor, target));
+}
+
+const allowsInFull = (decision: Decision) => decision.allowed && (decision.scope === undefined || decision.scope === 'ALL');
+
+/**
+ * `decideFor`'s answer when it needs no I/O and allows in full (the caller known, and the direct
+ * facts enough), given without a promise: each item of a list asks its own question (a workspace
+ * each), and most are answered so. False when the decision must be taken the usual way. The
+ * decision is remembered and traced as a computed one.
+ */
+export function allowedInFullNow(ctx: SignedInContext, ability: Ability, target: Target): boolean {
+  const actor = ctx.decisions.knownActor;
+  if (!actor) return false;
+  const key = questionOf(ability, target);
+  if (ctx.decisions.has(key)) return false;
+  const direct = decide(ability, directFacts(actor, target));
+  if (!allowsInFull(direct)) return false;
+  ctx.decisions.set(key, Promise.resolve(direct));
+  const span = tracer.startSpan('authz.decide');
+  if (span.isRecording()) span.setAttributes(decisionAttributes(ctx, target, direct));
+  span.end();
+  return true;
 }
 
 const questionOf = (ability: Ability, target: Target) =>

@@ -7,6 +7,8 @@ import type { Actor, Decision, ListFilter } from '../policy/index.js';
  */
 export class RequestDecisions extends Map<string, Promise<Decision>> {
   actor: Promise<Actor> | null = null;
+  /** The same caller once its promise has settled: what a decision without I/O needs (src/access/decide-for.ts). */
+  knownActor: Actor | null = null;
   /** What of a list the caller sees, by the list ability's question: asked once per item of a page otherwise. */
   readonly listFilters = new Map<string, Promise<ListFilter>>();
   /** The first answer of a `@can` rule, by rule and parent key (src/shield/rules.ts). */
@@ -15,6 +17,7 @@ export class RequestDecisions extends Map<string, Promise<Decision>> {
   override clear(): void {
     super.clear();
     this.actor = null;
+    this.knownActor = null;
     this.listFilters.clear();
     this.fieldAnswers.clear();
   }

@@ -12,13 +12,21 @@ const PRINCIPAL_TYPE = { ROOT: 'RootPrincipal', USER: 'RamUser', ROLE: 'RamRole'
 
 type ParentLocator = (parent: never, ctx: SignedInContext) => Target | Promise<Target>;
 
-/** How a field finds its resource in its parent object (`@can` with resource PARENT). */
-const PARENT_LOCATORS: Record<string, ParentLocator> = {
+/** Parents that are their resource's row: located without loading anything. */
+const ROW_LOCATORS: Record<string, (parent: never) => Target> = {
   Account: accountRowTarget,
   RootPrincipal: principalRowTarget,
   RamUser: principalRowTarget,
   RamRole: principalRowTarget,
   Workspace: (workspace: WorkspaceRow) => workspaceRowTarget(workspace),
+};
+
+/** The target of a parent that is its resource's row; undefined for a parent whose resource must be loaded. */
+export const parentTargetNow = (parentType: string, parent: unknown): Target | undefined => ROW_LOCATORS[parentType]?.(parent as never);
+
+/** How a field finds its resource in its parent object (`@can` with resource PARENT). */
+const PARENT_LOCATORS: Record<string, ParentLocator> = {
+  ...ROW_LOCATORS,
   // A membership's fields are about its workspace.
   Membership: async (membership: MembershipRow, ctx) =>
     workspaceRowTarget(mustExist(await ctx.loaders.workspaceById.load(membership.workspace_id), 'workspace')),

@@ -1,12 +1,12 @@
 import { rule } from 'graphql-shield';
 import type { GraphQLResolveInfo } from 'graphql';
-import { decideFor } from '../access/decide-for.js';
+import { allowedInFullNow, decideFor } from '../access/decide-for.js';
 import { recordDenial } from '../audit/audited.js';
 import type { RequestContext, SignedInContext } from '../context.js';
 import { forbidden, notFound, unauthenticated } from '../errors.js';
 import { ABILITY_CHOICES, type Ability, type AbilityChoiceName } from '../policy/index.js';
 import type { ResourceSpec } from './declarations.js';
-import { locate, parentKeyOf } from './locators.js';
+import { locate, parentKeyOf, parentTargetNow } from './locators.js';
 
 /**
  * graphql-shield rules are adapters: they locate the resource, load facts through the
@@ -73,7 +73,11 @@ export function can(spec: AbilitySpec, resource: ResourceSpec) {
   // the fields of a page's members wait for the first one's answer instead of each locating and
   // deciding. Anything but an allowance is decided afresh, so each denial is counted and explained.
   if (!('ability' in spec) || resource.source !== 'PARENT') return rule(name, { cache: 'no_cache' })(decide);
+  const { ability } = spec;
   return rule(name, { cache: 'no_cache' })((parent, args, ctx: RequestContext, info) => {
+    // A parent that is its resource's row, and a decision that needs no I/O: no promise at all.
+    const target = isActive(ctx) ? parentTargetNow(info.parentType.name, parent) : undefined;
+    if (target && allowedInFullNow(ctx as SignedInContext, ability, target)) return true;
     const key = parentKeyOf(info.parentType.name, parent);
     if (key === undefined) return decide(parent, args, ctx, info);
     const question = `${name}|${key}`;
