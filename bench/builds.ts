@@ -38,7 +38,8 @@ export const commitOf = (revision: string) =>
     .toString()
     .trim();
 
-function build(commit: string): string {
+/** The build of `commit` in its own worktree (its own `npm ci` and `npm run build`), made once. */
+export function buildOf(commit: string): string {
   const directory = join(BUILDS_DIR, commit);
   if (existsSync(join(directory, 'dist/src/main.js'))) return directory;
   console.log(`build of ${commit.slice(0, 7)}: in ${directory}`);
@@ -64,7 +65,7 @@ export async function startBuild(
   const database = sharedDatabase ?? `bench_small_${commit.slice(0, 12)}`;
   let directory: string;
   try {
-    directory = build(commit);
+    directory = buildOf(commit);
     if (sharedDatabase) return startServer(port, { DATABASE_URL: databaseUrl(database), REDIS_URL: undefined }, directory, nodeOptions);
     // The build's own `prepare` (its migrations and seed), under a database name of its own.
     const script = join(directory, 'bench/seed-for-comparison.ts');

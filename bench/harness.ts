@@ -1,6 +1,8 @@
 /** What the benchmark and the soak share: datasets, the server as a process, the load generator. */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { migrateToLatest } from '../src/db/migrate.js';
@@ -217,4 +219,30 @@ export async function runLoad(config: Record<string, unknown>): Promise<{
   const lastLine = output.trim().split('\n').at(-1);
   if (lastLine === undefined) throw new Error('the load generator printed nothing');
   return JSON.parse(lastLine);
+}
+
+/**
+ * The embedded first start of the build in `directory`: an empty PGlite data folder to the first
+ * answered request, built JS, in milliseconds (`nodeOptions` for Node itself).
+ */
+export async function timeEmbeddedStart(directory = '.', nodeOptions: readonly string[] = [], port = 4390): Promise<number> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-embedded-'));
+  const started = performance.now();
+  const { DATABASE_URL: _unused, ...environment } = process.env;
+  const embedded = spawn(process.execPath, [...nodeOptions, 'dist/src/main.js'], {
+    cwd: directory,
+    env: { ...environment, NODE_ENV: 'production', PORT: String(port), JWT_SECRET, LOG_LEVEL: 'warn', DATA_DIR: dataDir },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  try {
+    await waitUntilUp(`http://127.0.0.1:${port}/graphql`, 60_000);
+    return performance.now() - started;
+  } finally {
+    await new Promise<void>((resolve) => {
+      if (embedded.exitCode !== null) return resolve();
+      embedded.once('exit', () => resolve());
+      embedded.kill('SIGTERM');
+    });
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 }

@@ -8,10 +8,9 @@
  * counts are checked exactly after the timed rounds. Prints a table and writes
  * bench/results/latest.json.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { CREDENTIAL_COST_BOUND, MODEL_CALL_TARGETS, modelCallScenarios, scenarios, type Scenario } from './scenarios.js';
 import { COUNTER_STORES, checkExactCounts, redisUsage, type CounterStore } from './model-calls.js';
 import { BENCH_FA_LOGIN, BENCH_ROOT_EMAIL, DATASETS, keyCount } from './dataset.js';
@@ -19,7 +18,6 @@ import { benchReplicas } from './replicas.js';
 import { measureFloor } from './floor.js';
 import { BASELINE_COMMIT, startBuild } from './builds.js';
 import {
-  JWT_SECRET,
   backendsCpuMs,
   backendsCpuSince,
   cpuMs,
@@ -31,7 +29,7 @@ import {
   rssMb,
   runLoad,
   startServer,
-  waitUntilUp,
+  timeEmbeddedStart,
   type Server,
 } from './harness.js';
 
@@ -157,20 +155,7 @@ async function main() {
   const seeding = { small: await prepare(small), ...(quick ? {} : { large: await prepare(large) }) };
 
   // Embedded start: an empty PGlite data folder to the first answered request, built JS.
-  const dataDir = mkdtempSync(join(tmpdir(), 'bench-embedded-'));
-  const embeddedStarted = performance.now();
-  const { DATABASE_URL: _unused, ...environment } = process.env;
-  const embedded = spawn(process.execPath, ['dist/src/main.js'], {
-    env: { ...environment, NODE_ENV: 'production', PORT: '4390', JWT_SECRET, LOG_LEVEL: 'warn', DATA_DIR: dataDir },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  await waitUntilUp('http://127.0.0.1:4390/graphql', 60_000);
-  const embeddedStartMs = performance.now() - embeddedStarted;
-  await new Promise<void>((resolve) => {
-    embedded.once('exit', () => resolve());
-    embedded.kill('SIGTERM');
-  });
-  rmSync(dataDir, { recursive: true, force: true });
+  const embeddedStartMs = await timeEmbeddedStart();
 
   // Shipped counts model calls in the database (no REDIS_URL); redisCounting is the same server with REDIS_URL.
   const shipped = await startServer(4391, { DATABASE_URL: databaseUrl(large.database), REDIS_URL: undefined });
