@@ -80,7 +80,7 @@ extend type Query {
 
 /** The `_service.sdl` of a schema built from `typeDefs`: what Apollo's own subgraph library serves for them. */
 function subgraphSdl(typeDefs: readonly string[]): string {
-  // Loaded only for a federated gateway: about 0.1 s of every start otherwise.
+  // Loaded only for a federated gateway: it would lengthen every start otherwise.
   const { buildSubgraphSchema } = createRequire(import.meta.url)('@apollo/subgraph') as typeof import('@apollo/subgraph');
   const schema = buildSubgraphSchema({ typeDefs: parse(typeDefs.join('\n')) });
   const result = graphqlSync({ schema, source: '{ _service { sdl } }' });

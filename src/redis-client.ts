@@ -4,8 +4,8 @@ import type { Redis } from 'ioredis';
 /**
  * A Redis client whose commands fail on their own while it is disconnected (no offline queue, one
  * retry), and whose connection errors do not crash the process: each caller falls back or reports.
- * ioredis is loaded on first use, so a gateway without REDIS_URL never loads it (about 0.15 s of
- * every start).
+ * ioredis is loaded on first use, so a gateway without REDIS_URL never loads it (it would
+ * lengthen every start).
  */
 export function connectRedis(url: string): Redis {
   const { Redis: Client } = createRequire(import.meta.url)('ioredis') as typeof import('ioredis');

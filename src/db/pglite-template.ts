@@ -12,8 +12,8 @@ import { PGLITE_START_PARAMS } from './pglite-start.js';
  * A migrated, empty PGlite data folder, made at build time and shut down cleanly. A first start
  * copies its files (no initdb in WebAssembly, nothing to migrate) and PostgreSQL opens it as it
  * left it. A dump of a running instance (`dumpDataDir`, `loadDataDir`) would instead start with
- * crash recovery and an end-of-recovery checkpoint, and PGlite unpacks it file by file through
- * its WebAssembly file system: twice as slow (`npm run bench`, "embedded start").
+ * crash recovery and an end-of-recovery checkpoint, after PGlite unpacked it file by file through
+ * its WebAssembly file system.
  */
 export const PGLITE_TEMPLATE_DIR = join(projectRoot(), 'dist', 'pglite-template');
 

@@ -24,31 +24,31 @@ const ROW_LOCATORS: Record<string, (parent: never) => Target> = {
 /** The target of a parent that is its resource's row; undefined for a parent whose resource must be loaded. */
 export const parentTargetNow = (parentType: string, parent: unknown): Target | undefined => ROW_LOCATORS[parentType]?.(parent as never);
 
+/** Parents whose resource is loaded, with what their target depends on. */
+const LOADED_PARENTS: Record<string, { key: (parent: never) => string; locate: ParentLocator }> = {
+  // A membership's fields are about its workspace.
+  Membership: {
+    key: (membership: MembershipRow) => membership.workspace_id,
+    locate: async (membership: MembershipRow, ctx) =>
+      workspaceRowTarget(mustExist(await ctx.loaders.workspaceById.load(membership.workspace_id), 'workspace')),
+  },
+};
+
 /** How a field finds its resource in its parent object (`@can` with resource PARENT). */
 const PARENT_LOCATORS: Record<string, ParentLocator> = {
   ...ROW_LOCATORS,
-  // A membership's fields are about its workspace.
-  Membership: async (membership: MembershipRow, ctx) =>
-    workspaceRowTarget(mustExist(await ctx.loaders.workspaceById.load(membership.workspace_id), 'workspace')),
+  ...Object.fromEntries(Object.entries(LOADED_PARENTS).map(([type, { locate }]) => [type, locate])),
 };
 
 export const PARENT_TYPES: ReadonlySet<string> = new Set(Object.keys(PARENT_LOCATORS));
 
 /**
  * What a parent's located target depends on: parents of a type with the same key have the same
- * target (every member of a page is about its workspace). src/shield/rules.ts keys allowed
- * answers by it.
+ * target (every member of a page is about its workspace; a row is its resource).
+ * src/shield/rules.ts keys a rule's first answer by it.
  */
-const PARENT_KEYS: Record<keyof typeof PARENT_LOCATORS, (parent: never) => string> = {
-  Account: (account: { id: string }) => account.id,
-  RootPrincipal: (principal: { id: string }) => principal.id,
-  RamUser: (principal: { id: string }) => principal.id,
-  RamRole: (principal: { id: string }) => principal.id,
-  Workspace: (workspace: WorkspaceRow) => workspace.id,
-  Membership: (membership: MembershipRow) => membership.workspace_id,
-};
-
-export const parentKeyOf = (parentType: string, parent: unknown): string | undefined => PARENT_KEYS[parentType]?.(parent as never);
+export const parentKeyOf = (parentType: string, parent: unknown): string | undefined =>
+  LOADED_PARENTS[parentType]?.key(parent as never) ?? parentTargetNow(parentType, parent)?.resourceId;
 
 const valueAt = (args: Record<string, unknown>, path: readonly string[]): unknown =>
   path.reduce<unknown>((value, key) => (value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined), args);
