@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { MapperKind, mapSchema } from '@graphql-tools/utils';
 import { GraphQLScalarType, Kind, type GraphQLSchema } from 'graphql';
-import { applyMiddleware } from 'graphql-middleware';
 import { accessResolvers } from './access/access.resolvers.js';
 import { accessKeyResolvers } from './access-keys/access-keys.resolvers.js';
 import { apiKeyResolvers } from './api-keys/api-keys.resolvers.js';
@@ -18,7 +17,7 @@ import { nodeResolvers } from './node.resolvers.js';
 import { projectRoot } from './project-root.js';
 import type { Declaration } from './shield/declarations.js';
 import { describeDeclaration } from './shield/describe-declaration.js';
-import { declarationsOf, permissionsMiddleware } from './shield/permissions.js';
+import { applyPermissions, declarationsOf } from './shield/permissions.js';
 import { usageResolvers } from './usage/usage.resolvers.js';
 import { viewerPermissionResolvers } from './access/viewer-permissions.js';
 import { workspaceResolvers } from './workspaces/workspaces.resolvers.js';
@@ -121,5 +120,5 @@ export function buildBareSchema(options: Pick<SchemaOptions, 'typeDefs' | 'feder
 /** The schema as served: every field behind the graphql-shield rule its SDL declares. */
 export function buildSchema(options: SchemaOptions = {}): GraphQLSchema {
   const { schema, declarations } = buildBareSchema(options);
-  return options.allowAll ? schema : applyMiddleware(schema, permissionsMiddleware(declarations));
+  return options.allowAll ? schema : applyPermissions(schema, declarations);
 }

@@ -17,6 +17,8 @@ import { endingSpan } from '../observability/spans.js';
 import type { Target } from './targets.js';
 import { mustExist } from '../db/must-exist.js';
 import { workspaceRowTarget } from '../node-kinds.js';
+import { andThen, type MaybePromise } from '../known-loader.js';
+import type { WorkspaceRow } from '../workspaces/workspaces.table.js';
 
 /** The acting principal as the policy sees it. */
 export async function actorOf(ctx: Pick<RequestContext, 'loaders'>, auth: Authentication): Promise<Actor> {
@@ -89,8 +91,16 @@ export function decideFor(ctx: SignedInContext, ability: Ability, target: Target
   const key = questionOf(ability, target);
   let decision = ctx.decisions.get(key);
   if (!decision) {
-    decision = decideAfresh(ctx, ability, target);
-    ctx.decisions.set(key, decision);
+    const deciding = decideAfresh(ctx, ability, target);
+    ctx.decisions.set(key, deciding);
+    // Once settled, an allowance is answered without a promise too (`decidedInFullNow`).
+    deciding.then(
+      (settled) => {
+        if (allowsInFull(settled) && ctx.decisions.get(key) === deciding) ctx.decisions.allowedInFull.set(key, settled);
+      },
+      () => {}, // its callers report the failure
+    );
+    decision = deciding;
   }
   return decision;
 }
@@ -139,48 +149,57 @@ const allowsInFull = (decision: Decision) => decision.allowed && (decision.scope
 /**
  * `decideFor`'s answer when it needs no I/O and allows in full (the caller known, and the direct
  * facts enough), given without a promise: each item of a list asks its own question (a workspace
- * each), and most are answered so. False when the decision must be taken the usual way. The
+ * each), and most are answered so. Undefined when the decision must be taken the usual way. The
  * decision is remembered and traced as a computed one.
  */
-export function allowedInFullNow(ctx: SignedInContext, ability: Ability, target: Target): boolean {
+function decidedInFullNow(ctx: SignedInContext, ability: Ability, target: Target): Decision | undefined {
   const actor = ctx.decisions.knownActor;
-  if (!actor) return false;
+  if (!actor) return undefined;
   const key = questionOf(ability, target);
-  if (ctx.decisions.has(key)) return false;
+  const settled = ctx.decisions.allowedInFull.get(key);
+  if (settled || ctx.decisions.has(key)) return settled;
   const direct = decide(ability, directFacts(actor, target));
-  if (!allowsInFull(direct)) return false;
+  if (!allowsInFull(direct)) return undefined;
   ctx.decisions.set(key, Promise.resolve(direct));
+  ctx.decisions.allowedInFull.set(key, direct);
   const span = tracer.startSpan('authz.decide');
   if (span.isRecording()) span.setAttributes(decisionAttributes(ctx, target, direct));
   span.end();
-  return true;
+  return direct;
 }
+
+/** Whether `decidedInFullNow` allows: true, or false when the decision must be taken the usual way. */
+export const allowedInFullNow = (ctx: SignedInContext, ability: Ability, target: Target): boolean =>
+  decidedInFullNow(ctx, ability, target) !== undefined;
 
 const questionOf = (ability: Ability, target: Target) =>
   `${ability}|${target.resourceId}|${target.workspace?.id ?? ''}|${target.ownerId ?? ''}|${target.roleId ?? ''}`;
 
 /**
  * What of a list the caller sees: the list ability's decision turned into the filter repositories
- * apply. Once per question and request, like the decision (each member of a page asks for its keys).
+ * apply. Once per question and request, like the decision (each member of a page asks for its
+ * keys), and without a promise when the decision needs no I/O.
  */
-export function listFilterFor(ctx: SignedInContext, ability: Ability, target: Target): Promise<ListFilter> {
+export function listFilterFor(ctx: SignedInContext, ability: Ability, target: Target): MaybePromise<ListFilter> {
   const key = questionOf(ability, target);
   let filter = ctx.decisions.listFilters.get(key);
   if (!filter) {
-    filter = Promise.all([decideFor(ctx, ability, target), callerOf(ctx)]).then(([decision, actor]) => listFilter(decision.scope, actor));
+    const now = decidedInFullNow(ctx, ability, target);
+    filter = now
+      ? listFilter(now.scope, mustExist(ctx.decisions.knownActor, 'the caller'))
+      : Promise.all([decideFor(ctx, ability, target), callerOf(ctx)]).then(([decision, actor]) => listFilter(decision.scope, actor));
     ctx.decisions.listFilters.set(key, filter);
   }
   return filter;
 }
 
 /** `listFilterFor` a workspace known by its ID (each member of a page asks for its keys): once per request and workspace. */
-export function listFilterInWorkspace(ctx: SignedInContext, ability: Ability, workspaceId: string): Promise<ListFilter> {
+export function listFilterInWorkspace(ctx: SignedInContext, ability: Ability, workspaceId: string): MaybePromise<ListFilter> {
   const key = `${ability}|in:${workspaceId}`;
   let filter = ctx.decisions.listFilters.get(key);
   if (!filter) {
-    filter = ctx.loaders.workspaceById
-      .load(workspaceId)
-      .then((workspace) => listFilterFor(ctx, ability, workspaceRowTarget(mustExist(workspace, 'workspace'))));
+    const filterIn = (workspace: WorkspaceRow | null) => listFilterFor(ctx, ability, workspaceRowTarget(mustExist(workspace, 'workspace')));
+    filter = andThen(ctx.loaders.workspaceById.loadNow(workspaceId), filterIn);
     ctx.decisions.listFilters.set(key, filter);
   }
   return filter;

@@ -1,3 +1,4 @@
+import type { MaybePromise } from '../known-loader.js';
 import type { Actor, Decision, ListFilter } from '../policy/index.js';
 
 /**
@@ -9,8 +10,10 @@ export class RequestDecisions extends Map<string, Promise<Decision>> {
   actor: Promise<Actor> | null = null;
   /** The same caller once its promise has settled: what a decision without I/O needs (src/access/decide-for.ts). */
   knownActor: Actor | null = null;
+  /** The decisions taken without I/O that allow in full, by question: answered again without a promise. */
+  readonly allowedInFull = new Map<string, Decision>();
   /** What of a list the caller sees, by the list ability's question: asked once per item of a page otherwise. */
-  readonly listFilters = new Map<string, Promise<ListFilter>>();
+  readonly listFilters = new Map<string, MaybePromise<ListFilter>>();
   /** The first answer of a `@can` rule, by rule and parent key (src/shield/rules.ts). */
   readonly fieldAnswers = new Map<string, Promise<boolean | Error>>();
 
@@ -18,6 +21,7 @@ export class RequestDecisions extends Map<string, Promise<Decision>> {
     super.clear();
     this.actor = null;
     this.knownActor = null;
+    this.allowedInFull.clear();
     this.listFilters.clear();
     this.fieldAnswers.clear();
   }

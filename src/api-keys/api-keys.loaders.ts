@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { KnownLoader } from '../known-loader.js';
 import type { DB } from '../db/database.js';
 import { byKey, oneByKey } from '../db/group-rows.js';
 import { findLiveApiKeysByIds, findLiveApiKeysByWorkspaceOwners } from './api-keys.repository.js';
@@ -13,7 +14,7 @@ export function createApiKeyLoaders(db: DB) {
       oneByKey(ids, await findLiveApiKeysByIds(db, ids), (row) => row.id),
     ),
     /** Key: `apiKeysKey(workspaceId, ownerId)`. */
-    apiKeysByWorkspaceOwner: new DataLoader<string, ApiKeyRow[]>(async (keys) => {
+    apiKeysByWorkspaceOwner: new KnownLoader<string, ApiKeyRow[]>(async (keys) => {
       const rows = await findLiveApiKeysByWorkspaceOwners(
         db,
         keys.map((key) => key.split('/') as [string, string]),

@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { KnownLoader } from '../known-loader.js';
 import type { DB } from '../db/database.js';
 import { byKey, oneByKey } from '../db/group-rows.js';
 import type { PolicyName } from '../policy/index.js';
@@ -6,7 +7,7 @@ import { findAccountsByIds, findPrincipalsByIds, findTrustByRoleIds } from './id
 import type { AccountRow, PrincipalView } from './identity.table.js';
 
 export function createIdentityLoaders(db: DB) {
-  const principalById = new DataLoader<string, PrincipalView | null>(async (ids) =>
+  const principalById = new KnownLoader<string, PrincipalView | null>(async (ids) =>
     oneByKey(ids, await findPrincipalsByIds(db, ids), (row) => row.id),
   );
   const trustByRoleId = new DataLoader<string, Array<{ user_id: string; created_at: Date }>>(async (ids) =>

@@ -8,6 +8,7 @@ import * as identity from './identity.service.js';
 import { countPrincipals, listPrincipals, type PrincipalFilter } from './identity.repository.js';
 import type { AccountRow, PrincipalRow, PrincipalView } from './identity.table.js';
 import { mustExist } from '../db/must-exist.js';
+import { andThen } from '../known-loader.js';
 
 const PRINCIPAL_KIND = { ROOT: 'ROOT', USER: 'RAM_USER', ROLE: 'RAM_ROLE' } as const;
 const PRINCIPAL_TYPE = { ROOT: 'RootPrincipal', USER: 'RamUser', ROLE: 'RamRole' } as const;
@@ -45,7 +46,9 @@ export const identityResolvers: Resolvers = {
   RamUser: {
     ...principalFields,
     displayName: (p) => p.display_name ?? p.name,
-    loginName: async (p, _args, ctx) => `${p.name}@${mustExist(await ctx.loaders.principalById.load(p.id), 'principal').account_name}`,
+    // The account's name comes with the principal as loaded (a page's members are primed with it).
+    loginName: (p, _args, ctx) =>
+      andThen(ctx.loaders.principalById.loadNow(p.id), (found) => `${p.name}@${mustExist(found, 'principal').account_name}`),
   },
   RamRole: {
     ...principalFields,

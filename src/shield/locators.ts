@@ -21,18 +21,29 @@ const ROW_LOCATORS: Record<string, (parent: never) => Target> = {
   Workspace: (workspace: WorkspaceRow) => workspaceRowTarget(workspace),
 };
 
-/** The target of a parent that is its resource's row; undefined for a parent whose resource must be loaded. */
-export const parentTargetNow = (parentType: string, parent: unknown): Target | undefined => ROW_LOCATORS[parentType]?.(parent as never);
-
-/** Parents whose resource is loaded, with what their target depends on. */
-const LOADED_PARENTS: Record<string, { key: (parent: never) => string; locate: ParentLocator }> = {
+/**
+ * Parents whose resource is loaded: what their target depends on, how to locate it, and how to
+ * tell it without a promise when the request already holds the resource's row.
+ */
+const LOADED_PARENTS: Record<
+  string,
+  { key: (parent: never) => string; locate: ParentLocator; now: (parent: never, ctx: SignedInContext) => Target | undefined }
+> = {
   // A membership's fields are about its workspace.
   Membership: {
     key: (membership: MembershipRow) => membership.workspace_id,
     locate: async (membership: MembershipRow, ctx) =>
       workspaceRowTarget(mustExist(await ctx.loaders.workspaceById.load(membership.workspace_id), 'workspace')),
+    now: (membership: MembershipRow, ctx) => {
+      const workspace = ctx.loaders.workspaceById.peek(membership.workspace_id);
+      return workspace ? workspaceRowTarget(workspace) : undefined;
+    },
   },
 };
+
+/** The target of a parent without I/O: its row, or a row the request holds; undefined when it must be loaded. */
+export const parentTargetNow = (parentType: string, parent: unknown, ctx: SignedInContext): Target | undefined =>
+  ROW_LOCATORS[parentType]?.(parent as never) ?? LOADED_PARENTS[parentType]?.now(parent as never, ctx);
 
 /** How a field finds its resource in its parent object (`@can` with resource PARENT). */
 const PARENT_LOCATORS: Record<string, ParentLocator> = {
@@ -48,7 +59,7 @@ export const PARENT_TYPES: ReadonlySet<string> = new Set(Object.keys(PARENT_LOCA
  * src/shield/rules.ts keys a rule's first answer by it.
  */
 export const parentKeyOf = (parentType: string, parent: unknown): string | undefined =>
-  LOADED_PARENTS[parentType]?.key(parent as never) ?? parentTargetNow(parentType, parent)?.resourceId;
+  LOADED_PARENTS[parentType]?.key(parent as never) ?? ROW_LOCATORS[parentType]?.(parent as never).resourceId;
 
 const valueAt = (args: Record<string, unknown>, path: readonly string[]): unknown =>
   path.reduce<unknown>((value, key) => (value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined), args);

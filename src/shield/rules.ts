@@ -75,9 +75,7 @@ export function can(spec: AbilitySpec, resource: ResourceSpec) {
   if (!('ability' in spec) || resource.source !== 'PARENT') return rule(name, { cache: 'no_cache' })(decide);
   const { ability } = spec;
   return rule(name, { cache: 'no_cache' })((parent, args, ctx: RequestContext, info) => {
-    // A parent that is its resource's row, and a decision that needs no I/O: no promise at all.
-    const target = isActive(ctx) ? parentTargetNow(info.parentType.name, parent) : undefined;
-    if (target && allowedInFullNow(ctx as SignedInContext, ability, target)) return true;
+    if (allowsNow(ability, parent, ctx, info.parentType.name)) return true;
     const key = parentKeyOf(info.parentType.name, parent);
     if (key === undefined) return decide(parent, args, ctx, info);
     const question = `${name}|${key}`;
@@ -89,6 +87,17 @@ export function can(spec: AbilitySpec, resource: ResourceSpec) {
     }
     return first.then((answer) => (answer === true ? true : decide(parent, args, ctx, info)));
   });
+}
+
+/**
+ * A `@can` on the parent answered without I/O: true when its resource is at hand (the parent is
+ * its row, or the request holds it) and the policy allows in full on the direct facts. False when
+ * it must be decided the usual way. src/shield/permissions.ts runs such fields' resolvers directly.
+ */
+export function allowsNow(ability: Ability, parent: unknown, ctx: RequestContext, parentType: string): boolean {
+  if (!isActive(ctx)) return false;
+  const target = parentTargetNow(parentType, parent, ctx);
+  return target !== undefined && allowedInFullNow(ctx, ability, target);
 }
 
 /**

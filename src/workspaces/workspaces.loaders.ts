@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { KnownLoader } from '../known-loader.js';
 import type { DB } from '../db/database.js';
 import { byKey, oneByKey } from '../db/group-rows.js';
 import {
@@ -41,7 +42,7 @@ export function createWorkspaceLoaders(db: DB) {
     byKey(ids, await findMembershipsByPrincipalIds(db, ids), (row) => row.principal_id),
   );
   return {
-    workspaceById: new DataLoader<string, WorkspaceRow | null>(async (ids) =>
+    workspaceById: new KnownLoader<string, WorkspaceRow | null>(async (ids) =>
       oneByKey(ids, await findWorkspacesByIds(db, ids), (row) => row.id),
     ),
     knownMemberships,

@@ -14,6 +14,7 @@ import { countWorkspaces, listMembers, listWorkspaces } from './workspaces.repos
 import * as workspaces from './workspaces.service.js';
 import type { MembershipRow } from './workspaces.table.js';
 import { mustExist } from '../db/must-exist.js';
+import { andThen } from '../known-loader.js';
 
 const byMembership = (m: MembershipRow): Cursor => [m.created_at.toISOString(), m.principal_id];
 const byModel = (row: { model_id: string }): Cursor => ['', row.model_id];
@@ -59,15 +60,16 @@ export const workspaceResolvers: Resolvers = {
     fineTunedModels: (w, _args, ctx) => ctx.loaders.fineTunedModelsByWorkspaceId.load(w.id),
   },
   Membership: {
-    principal: async (m, _args, ctx) => mustExist(await ctx.loaders.principalById.load(m.principal_id), 'principal'),
-    workspace: async (m, _args, ctx) => mustExist(await ctx.loaders.workspaceById.load(m.workspace_id), 'workspace'),
-    pages: (m) => m.pages as Page[],
-    role: async (m, _args, ctx) => {
-      // The principal comes with its policies (src/identity/identity.loaders.ts).
-      const principal = mustExist(await ctx.loaders.principalById.load(m.principal_id), 'principal');
-      const policies = principal.kind === 'ROOT' ? [] : (principal.policies as PolicyName[]);
-      return workspaceRole({ kind: principal.kind, policies: new Set(policies) }, new Set(m.pages as Page[]));
-    },
+    // A page of members primes their principals: these two answer without a promise then.
+    principal: (m, _args, ctx) => andThen(ctx.loaders.principalById.loadNow(m.principal_id), (p) => mustExist(p, 'principal')),
+    workspace: (m, _args, ctx) => andThen(ctx.loaders.workspaceById.loadNow(m.workspace_id), (w) => mustExist(w, 'workspace')),
+    // The principal comes with its policies (src/identity/identity.loaders.ts).
+    role: (m, _args, ctx) =>
+      andThen(ctx.loaders.principalById.loadNow(m.principal_id), (found) => {
+        const principal = mustExist(found, 'principal');
+        const policies = principal.kind === 'ROOT' ? [] : (principal.policies as PolicyName[]);
+        return workspaceRole({ kind: principal.kind, policies: new Set(policies) }, new Set(m.pages as Page[]));
+      }),
   },
   Viewer: {
     memberships: async (auth, _args, ctx) => {

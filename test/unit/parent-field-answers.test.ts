@@ -2,7 +2,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { RequestDecisions } from '../../src/access/request-decisions.js';
 import type { RequestContext } from '../../src/context.js';
-import { can } from '../../src/shield/rules.js';
+import { allowsNow, can } from '../../src/shield/rules.js';
 
 // A `@can` on a parent answers alike for parents with the same key (every member of a page is
 // about its workspace): the first answer serves the others when it allows, and a refusal is
@@ -12,6 +12,8 @@ const WORKSPACE = { id: 'llm-0000000000000001', account_id: 'acc_1', kind: 'SUB'
 
 function requestOf(accountId: string) {
   const seen = { workspaceLoads: 0, denials: 0 };
+  // Rows the request holds (a KnownLoader's `peek`): none unless a test puts one.
+  const held = new Map<string, typeof WORKSPACE>();
   const ctx = {
     auth: { principal: { id: 'usr_root', account_id: accountId, kind: 'ROOT', status: 'ACTIVE' }, via: 'SESSION', apiKey: null },
     loaders: {
@@ -20,12 +22,13 @@ function requestOf(accountId: string) {
           seen.workspaceLoads++;
           return { ...WORKSPACE, id };
         },
+        peek: (id: string) => held.get(id),
       },
     },
     decisions: new RequestDecisions(),
     metrics: { denials: { inc: () => seen.denials++ } },
   } as unknown as RequestContext;
-  return { ctx, seen };
+  return { ctx, seen, held };
 }
 
 const membersOf = (workspaceId: string) => [1, 2, 3].map((n) => ({ workspace_id: workspaceId, principal_id: `usr_${n}`, pages: [] }));
@@ -57,5 +60,25 @@ describe('a @can on the parent, asked for each member of a page', () => {
     ctx.decisions.clear();
     await answer(ctx, membersOf(WORKSPACE.id)[1] ?? {});
     expect(seen.workspaceLoads).toBe(2);
+  });
+
+  it('answers without a promise once the caller is known and the request holds the workspace', async () => {
+    const { ctx, seen, held } = requestOf(WORKSPACE.account_id);
+    const [first, second] = membersOf(WORKSPACE.id);
+    // The first answer loads the workspace and learns the caller (the root: allowed in full).
+    expect(await answer(ctx, first ?? {})).toBe(true);
+    held.set(WORKSPACE.id, WORKSPACE);
+    expect(allowsNow('list_api_keys', second, ctx, 'Membership')).toBe(true);
+    expect(seen.workspaceLoads).toBe(1);
+  });
+
+  it('still decides a refusal the usual way when the workspace is held', async () => {
+    const { ctx, seen, held } = requestOf('acc_other');
+    held.set(WORKSPACE.id, WORKSPACE);
+    const answers = await Promise.all(membersOf(WORKSPACE.id).map((m) => answer(ctx, m)));
+    for (const refusal of answers) expect(refusal).toBeInstanceOf(Error);
+    expect(seen.denials).toBe(3);
+    // The caller is known by now: still no answer without the rule.
+    expect(allowsNow('list_api_keys', membersOf(WORKSPACE.id)[0], ctx, 'Membership')).toBe(false);
   });
 });
