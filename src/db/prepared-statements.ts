@@ -30,7 +30,7 @@ export function prepared<R>(name: string, compiled: CompiledQuery<R>): CompiledQ
 }
 
 /** What runs compiled statements: a Kysely instance, a transaction, a request's view of either. */
-interface Executor {
+export interface Executor {
   executeQuery<R>(query: CompiledQuery<R>): Promise<QueryResult<R>>;
 }
 
@@ -40,7 +40,7 @@ export async function executePrepared<O>(db: Executor, name: string, query: Comp
 }
 
 /** What a statement template binds: values a query builder places as parameters. */
-type Bindable = string | number | boolean | null;
+export type Bindable = string | number | boolean | null;
 
 /**
  * A prepared statement (`prepared`) whose shape does not depend on its values (no lists, no

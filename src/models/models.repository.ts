@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
 import type { DB } from '../db/database.js';
 import { pairIn } from '../db/row-comparisons.js';
-import { executePrepared } from '../db/prepared-statements.js';
 import { allColumns } from '../db/columns.js';
 import { keyBounds, keysetPage, type Joined, type PageRequest } from '../relay/connection.js';
+import { keyPositions, pageStatement } from '../relay/page-statements.js';
 import {
   foundApiKeyColumns,
   foundApiKeyFromRow,
@@ -69,19 +69,26 @@ export async function listAuthorizations(
   workspaceId: string,
   page: PageRequest,
 ): Promise<Array<Joined<ModelAuthorizationRow, ModelRow>>> {
-  const query = db
-    .selectFrom('model_authorization')
-    .innerJoin('model', 'model.id', 'model_authorization.model_id')
-    .select(AUTHORIZATION_COLUMNS.map((column) => `model_authorization.${column}` as const))
-    .select(MODEL_COLUMNS.map((column) => sql.ref(`model.${column}`).as(`model__${column}`)))
-    .where('model_authorization.workspace_id', '=', workspaceId);
-  const column = 'model_authorization.model_id';
-  const rows = await executePrepared(db, 'authorizations_page', keysetPage(query, page, [column], keyBounds(page, column)));
+  const rows = await authorizationsPage(db, { workspaceId }, page, keyPositions(page));
   return rows.map((row) => ({
     node: pickColumns<ModelAuthorizationRow>(row, '', AUTHORIZATION_COLUMNS),
     joined: pickColumns<ModelRow>(row, 'model__', MODEL_COLUMNS),
   }));
 }
+
+const authorizationsPage = pageStatement(
+  'authorizations_page',
+  ['model_authorization.model_id'],
+  (db: DB, { workspaceId }: { workspaceId: string }, paged) =>
+    paged(
+      db
+        .selectFrom('model_authorization')
+        .innerJoin('model', 'model.id', 'model_authorization.model_id')
+        .select(AUTHORIZATION_COLUMNS.map((column) => `model_authorization.${column}` as const))
+        .select(MODEL_COLUMNS.map((column) => sql.ref(`model.${column}`).as(`model__${column}`)))
+        .where('model_authorization.workspace_id', '=', workspaceId),
+    ),
+);
 
 /** Per-workspace rows are ordered by model ID; the cursor's second part is the last model ID. */
 export function listRateLimits(db: DB, workspaceId: string, page: PageRequest): Promise<ModelRateLimitRow[]> {

@@ -199,18 +199,28 @@ export function keyBounds(page: PageRequest, column: string): Array<Expression<S
  * as the list is ordered (`listOrder`), reversed when paging backward so that the rows nearest
  * `before` (or the end) come first, and `limit + 1` rows are read (`toConnection`).
  */
-export function keysetPage<DB, TB extends keyof DB, O>(
+export const keysetPage = <DB, TB extends keyof DB, O>(
   query: SelectQueryBuilder<DB, TB, O>,
   page: PageRequest,
   columns: readonly string[],
   bounds: ReadonlyArray<Expression<SqlBool>>,
   listOrder: OrderByDirection = 'asc',
+): SelectQueryBuilder<DB, TB, O> => orderedPage(query, page.backward === true, columns, bounds, page.limit + 1, listOrder);
+
+/** `keysetPage` given the number of rows to read as it binds it (src/relay/page-statements.ts passes a parameter). */
+export function orderedPage<DB, TB extends keyof DB, O>(
+  query: SelectQueryBuilder<DB, TB, O>,
+  backward: boolean,
+  columns: readonly string[],
+  bounds: ReadonlyArray<Expression<SqlBool>>,
+  rows: number,
+  listOrder: OrderByDirection = 'asc',
 ): SelectQueryBuilder<DB, TB, O> {
-  const order: OrderByDirection = page.backward ? (listOrder === 'asc' ? 'desc' : 'asc') : listOrder;
+  const order: OrderByDirection = backward ? (listOrder === 'asc' ? 'desc' : 'asc') : listOrder;
   let paged = query;
   for (const column of columns) paged = paged.orderBy(sql.ref(column), order);
   for (const bound of bounds) paged = paged.where(bound);
-  return paged.limit(page.limit + 1);
+  return paged.limit(rows);
 }
 
 /** `keysetPage` over a list in (creation time, ID) order, oldest first; `columns` name the two. */

@@ -4,7 +4,6 @@ import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import { revive, type JsonRow } from '../db/json-rows.js';
 import { allColumns } from '../db/columns.js';
 import { mustExist } from '../db/must-exist.js';
-import { executePrepared } from '../db/prepared-statements.js';
 import { API_KEY_DATE_COLUMNS, type ApiKeyRow } from '../api-keys/api-keys.table.js';
 import type { DB } from '../db/database.js';
 import { pairIn } from '../db/row-comparisons.js';
@@ -14,6 +13,8 @@ import type { PrincipalView } from '../identity/identity.table.js';
 import { newId } from '../ids.js';
 import type { Page, Region } from '../policy/index.js';
 import { creationPage, type PageRequest } from '../relay/connection.js';
+import { executePrepared } from '../db/prepared-statements.js';
+import { creationPositions, pageStatement } from '../relay/page-statements.js';
 import { MEMBERSHIP_DATE_COLUMNS, type MembershipRow, type WorkspaceRow } from './workspaces.table.js';
 
 const WORKSPACE_COLUMNS = allColumns<WorkspaceRow>()(
@@ -118,48 +119,52 @@ export interface ListedMember extends Joined<MembershipRow, PrincipalView> {
  * the whole page, assembled by PostgreSQL as one JSON array (src/db/json-rows.ts).
  */
 export async function listMembers(db: DB, workspaceId: string, page: PageRequest, withApiKeys: boolean): Promise<ListedMember[]> {
-  // The workspace's live keys (20 at most) grouped by owner once, not looked up member by member.
-  const keysByOwner = db
-    .selectFrom('api_key as key')
-    .select(['key.owner_id', sql<Array<JsonRow<ApiKeyRow>>>`json_agg(key order by key.created_at, key.id)`.as('api_keys')])
-    .where('key.workspace_id', '=', workspaceId)
-    .where('key.deleted_at', 'is', null)
-    // A parameter, not two texts: the same prepared statement serves both.
-    .where(sql<boolean>`${withApiKeys}`)
-    .groupBy('key.owner_id')
-    .as('keys');
-  // Each member's principal looked up by its key. The fence (`offset 0`) keeps the planner from
-  // joining the tables wholesale: a generic plan expects a workspace's average handful of members,
-  // and for a large workspace of a small account it chose to rescan every principal per member.
-  const members = db
-    .selectFrom('membership')
-    .innerJoinLateral(
-      (eb) =>
-        eb
-          .selectFrom('principal')
-          .innerJoin('account', 'account.id', 'principal.account_id')
-          .select(principalAsJson.as('principal'))
-          .whereRef('principal.id', '=', 'membership.principal_id')
-          .offset(0)
-          .as('joined'),
-      (join) => join.onTrue(),
-    )
-    .leftJoin(keysByOwner, 'keys.owner_id', 'membership.principal_id')
-    .selectAll('membership')
-    .select(['joined.principal', 'keys.api_keys'])
-    .where('membership.workspace_id', '=', workspaceId);
-  // One JSON value: its result cannot change shape, whatever a migration adds to the tables.
-  const [answer] = await executePrepared(
-    db,
-    'members_page',
-    db.selectNoFrom(jsonArrayFrom(creationPage(members, page, ['membership.created_at', 'membership.principal_id'])).as('rows')),
-  );
+  const [answer] = await membersPage(db, { workspaceId, withApiKeys }, page, creationPositions(page));
   return (mustExist(answer, 'the members page JSON').rows as unknown as JsonMember[]).map(({ principal, api_keys, ...membership }) => ({
     node: revive(membership, MEMBERSHIP_DATE_COLUMNS),
     joined: principalFromJson(principal),
     apiKeys: withApiKeys ? (api_keys ?? []).map((key) => revive(key, API_KEY_DATE_COLUMNS)) : null,
   }));
 }
+
+// One JSON value: its result cannot change shape, whatever a migration adds to the tables.
+const membersPage = pageStatement(
+  'members_page',
+  ['membership.created_at', 'membership.principal_id'],
+  (db: DB, { workspaceId, withApiKeys }: { workspaceId: string; withApiKeys: boolean }, paged) => {
+    // The workspace's live keys (20 at most) grouped by owner once, not looked up member by member.
+    const keysByOwner = db
+      .selectFrom('api_key as key')
+      .select(['key.owner_id', sql<Array<JsonRow<ApiKeyRow>>>`json_agg(key order by key.created_at, key.id)`.as('api_keys')])
+      .where('key.workspace_id', '=', workspaceId)
+      .where('key.deleted_at', 'is', null)
+      // A parameter, not two texts: the same prepared statement serves both.
+      .where(sql<boolean>`${withApiKeys}`)
+      .groupBy('key.owner_id')
+      .as('keys');
+    // Each member's principal looked up by its key. The fence (`offset 0`) keeps the planner from
+    // joining the tables wholesale: a generic plan expects a workspace's average handful of members,
+    // and for a large workspace of a small account it chose to rescan every principal per member.
+    const members = db
+      .selectFrom('membership')
+      .innerJoinLateral(
+        (eb) =>
+          eb
+            .selectFrom('principal')
+            .innerJoin('account', 'account.id', 'principal.account_id')
+            .select(principalAsJson.as('principal'))
+            .whereRef('principal.id', '=', 'membership.principal_id')
+            .offset(0)
+            .as('joined'),
+        (join) => join.onTrue(),
+      )
+      .leftJoin(keysByOwner, 'keys.owner_id', 'membership.principal_id')
+      .selectAll('membership')
+      .select(['joined.principal', 'keys.api_keys'])
+      .where('membership.workspace_id', '=', workspaceId);
+    return db.selectNoFrom(jsonArrayFrom(paged(members)).as('rows'));
+  },
+);
 
 /** A row of `listMembers`' JSON array. */
 type JsonMember = JsonRow<MembershipRow> & { principal: JsonRow<PrincipalView>; api_keys: Array<JsonRow<ApiKeyRow>> | null };
