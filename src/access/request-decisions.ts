@@ -1,5 +1,5 @@
 import type { MaybePromise } from '../known-loader.js';
-import type { Actor, Decision, ListFilter } from '../policy/index.js';
+import type { Ability, Actor, Decision, ListFilter } from '../policy/index.js';
 
 /**
  * A request's authorization work so far: its decisions by question, and its caller as the policy
@@ -16,6 +16,17 @@ export class RequestDecisions extends Map<string, Promise<Decision>> {
   readonly listFilters = new Map<string, MaybePromise<ListFilter>>();
   /** The first answer of a `@can` rule, by rule and parent key (src/shield/rules.ts). */
   readonly fieldAnswers = new Map<string, Promise<boolean | Error>>();
+  readonly #allowedParents = new Map<Ability, Set<string>>();
+
+  /** The keys of parents on which `ability` was allowed without I/O (src/shield/rules.ts `allowsNow`). */
+  allowedParents(ability: Ability): Set<string> {
+    let keys = this.#allowedParents.get(ability);
+    if (!keys) {
+      keys = new Set();
+      this.#allowedParents.set(ability, keys);
+    }
+    return keys;
+  }
 
   override clear(): void {
     super.clear();
@@ -24,5 +35,6 @@ export class RequestDecisions extends Map<string, Promise<Decision>> {
     this.allowedInFull.clear();
     this.listFilters.clear();
     this.fieldAnswers.clear();
+    this.#allowedParents.clear();
   }
 }

@@ -4,6 +4,9 @@ import * as apiKeys from './api-keys.service.js';
 import { apiKeysKey } from './api-keys.loaders.js';
 import { mustExist } from '../db/must-exist.js';
 import { andThen } from '../known-loader.js';
+import type { RequestContext } from '../context.js';
+import type { ListFilter } from '../policy/index.js';
+import type { MembershipRow } from '../workspaces/workspaces.table.js';
 
 export const apiKeyResolvers: Resolvers = {
   ApiKey: {
@@ -15,12 +18,10 @@ export const apiKeyResolvers: Resolvers = {
   Membership: {
     // Key managers see every member's keys; anyone else only their own.
     // A page of members primes their keys: no promise when the filter needs no I/O either.
-    apiKeys: (m, _args, ctx) =>
-      andThen(listFilterInWorkspace(ctx, 'list_api_keys', m.workspace_id), (visible) =>
-        visible.kind === 'OWNED_BY' && visible.principalId !== m.principal_id
-          ? []
-          : ctx.loaders.apiKeysByWorkspaceOwner.loadNow(apiKeysKey(m.workspace_id, m.principal_id)),
-      ),
+    apiKeys: (m, _args, ctx) => {
+      const visible = listFilterInWorkspace(ctx, 'list_api_keys', m.workspace_id);
+      return visible instanceof Promise ? visible.then((known) => keysOfMember(ctx, m, known)) : keysOfMember(ctx, m, visible);
+    },
   },
   Mutation: {
     createApiKey: (_root, { input }, ctx) => apiKeys.createApiKey(ctx, input),
@@ -31,3 +32,9 @@ export const apiKeyResolvers: Resolvers = {
     deleteApiKey: (_root, { id }, ctx) => apiKeys.deleteApiKey(ctx, id),
   },
 };
+
+/** A member's keys as `visible` lets the caller see them: every member's, or only its own. */
+const keysOfMember = (ctx: RequestContext, member: MembershipRow, visible: ListFilter) =>
+  visible.kind === 'OWNED_BY' && visible.principalId !== member.principal_id
+    ? []
+    : ctx.loaders.apiKeysByWorkspaceOwner.loadNow(apiKeysKey(member.workspace_id, member.principal_id));

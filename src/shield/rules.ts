@@ -96,8 +96,14 @@ export function can(spec: AbilitySpec, resource: ResourceSpec) {
  */
 export function allowsNow(ability: Ability, parent: unknown, ctx: RequestContext, parentType: string): boolean {
   if (!isActive(ctx)) return false;
+  // Parents with the same key have the same target: the members of a page ask once.
+  const key = parentKeyOf(parentType, parent);
+  const allowedParents = ctx.decisions.allowedParents(ability);
+  if (key !== undefined && allowedParents.has(key)) return true;
   const target = parentTargetNow(parentType, parent, ctx);
-  return target !== undefined && allowedInFullNow(ctx, ability, target);
+  if (target === undefined || !allowedInFullNow(ctx, ability, target)) return false;
+  if (key !== undefined) allowedParents.add(key);
+  return true;
 }
 
 /**

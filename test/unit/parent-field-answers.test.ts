@@ -70,6 +70,9 @@ describe('a @can on the parent, asked for each member of a page', () => {
     held.set(WORKSPACE.id, WORKSPACE);
     expect(allowsNow('list_api_keys', second, ctx, 'Membership')).toBe(true);
     expect(seen.workspaceLoads).toBe(1);
+    // Forgotten with the decisions after a committed change: the caller is asked again first.
+    ctx.decisions.clear();
+    expect(allowsNow('list_api_keys', second, ctx, 'Membership')).toBe(false);
   });
 
   it('still decides a refusal the usual way when the workspace is held', async () => {
