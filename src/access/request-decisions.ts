@@ -10,7 +10,7 @@ export class RequestDecisions extends Map<string, Promise<Decision>> {
   actor: Promise<Actor> | null = null;
   /** The same caller once its promise has settled: what a decision without I/O needs (src/access/decide-for.ts). */
   knownActor: Actor | null = null;
-  /** The decisions taken without I/O that allow in full, by question: answered again without a promise. */
+  /** The decisions that allow in full, by question, once known: answered again without a promise. */
   readonly allowedInFull = new Map<string, Decision>();
   /** What of a list the caller sees, by the list ability's question: asked once per item of a page otherwise. */
   readonly listFilters = new Map<string, MaybePromise<ListFilter>>();

@@ -43,7 +43,7 @@ export function permissionsOf(declarations: Map<string, Declaration>): Record<st
  * field and doubles the cost of large lists (its issues #416, #812). A field whose rule is
  * `allow` gains nothing from the wrapper, so it is left unwrapped.
  */
-export function permissionsMiddleware(declarations: Map<string, Declaration>) {
+function permissionsMiddleware(declarations: Map<string, Declaration>) {
   const rules = permissionsOf(declarations);
   // Denials carry FORBIDDEN; resolver errors keep their own codes (`allowExternalErrors`).
   const shieldMiddleware = shield(rules as IRules, {
