@@ -72,10 +72,9 @@ export function can(spec: AbilitySpec, resource: ResourceSpec) {
   // A named ability on the parent answers alike for parents with the same key (src/shield/locators.ts):
   // the fields of a page's members wait for the first one's answer instead of each locating and
   // deciding. Anything but an allowance is decided afresh, so each denial is counted and explained.
+  // `allowsNow` was asked just before (src/shield/permissions.ts): shield runs this rule when it said no.
   if (!('ability' in spec) || resource.source !== 'PARENT') return rule(name, { cache: 'no_cache' })(decide);
-  const { ability } = spec;
   return rule(name, { cache: 'no_cache' })((parent, args, ctx: RequestContext, info) => {
-    if (allowsNow(ability, parent, ctx, info.parentType.name)) return true;
     const key = parentKeyOf(info.parentType.name, parent);
     if (key === undefined) return decide(parent, args, ctx, info);
     const question = `${name}|${key}`;
