@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { mustExist } from './db/must-exist.js';
 
 export type MaybePromise<T> = T | Promise<T>;
 
@@ -35,6 +36,11 @@ export class KnownLoader<K, V> extends DataLoader<K, V> {
   loadNow(key: K): MaybePromise<V> {
     const known = this.#known.get(key);
     return known === undefined ? this.load(key) : known;
+  }
+
+  /** `loadNow` of a row the database guarantees (`mustExist`): its absence is a broken invariant. */
+  loadExisting(key: K, what: string): MaybePromise<NonNullable<V>> {
+    return andThen(this.loadNow(key), (value) => mustExist(value as NonNullable<V> | null | undefined, what));
   }
 
   override prime(key: K, value: V | PromiseLike<V> | Error): this {

@@ -2,8 +2,6 @@ import { listFilterInWorkspace } from '../access/decide-for.js';
 import type { Resolvers } from '../generated/graphql.generated.js';
 import * as apiKeys from './api-keys.service.js';
 import { apiKeysKey } from './api-keys.loaders.js';
-import { mustExist } from '../db/must-exist.js';
-import { andThen } from '../known-loader.js';
 import type { RequestContext } from '../context.js';
 import type { ListFilter } from '../policy/index.js';
 import type { MembershipRow } from '../workspaces/workspaces.table.js';
@@ -11,8 +9,8 @@ import type { MembershipRow } from '../workspaces/workspaces.table.js';
 export const apiKeyResolvers: Resolvers = {
   ApiKey: {
     prefix: (k) => k.secret_prefix,
-    workspace: (k, _args, ctx) => andThen(ctx.loaders.workspaceById.loadNow(k.workspace_id), (w) => mustExist(w, 'workspace')),
-    owner: (k, _args, ctx) => andThen(ctx.loaders.principalById.loadNow(k.owner_id), (p) => mustExist(p, 'principal')),
+    workspace: (k, _args, ctx) => ctx.loaders.workspaceById.loadExisting(k.workspace_id, 'workspace'),
+    owner: (k, _args, ctx) => ctx.loaders.principalById.loadExisting(k.owner_id, 'principal'),
     status: (k, _args, ctx) => apiKeys.apiKeyStatusOf(ctx, k),
   },
   Membership: {

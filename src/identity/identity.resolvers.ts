@@ -48,7 +48,7 @@ export const identityResolvers: Resolvers = {
     displayName: (p) => p.display_name ?? p.name,
     // The account's name comes with the principal as loaded (a page's members are primed with it).
     loginName: (p, _args, ctx) =>
-      andThen(ctx.loaders.principalById.loadNow(p.id), (found) => `${p.name}@${mustExist(found, 'principal').account_name}`),
+      andThen(ctx.loaders.principalById.loadExisting(p.id, 'principal'), (found) => `${p.name}@${found.account_name}`),
   },
   RamRole: {
     ...principalFields,

@@ -13,7 +13,6 @@ import { apiKeysKey } from '../api-keys/api-keys.loaders.js';
 import { countWorkspaces, listMembers, listWorkspaces } from './workspaces.repository.js';
 import * as workspaces from './workspaces.service.js';
 import type { MembershipRow } from './workspaces.table.js';
-import { mustExist } from '../db/must-exist.js';
 import { andThen } from '../known-loader.js';
 
 const byMembership = (m: MembershipRow): Cursor => [m.created_at.toISOString(), m.principal_id];
@@ -60,13 +59,12 @@ export const workspaceResolvers: Resolvers = {
     fineTunedModels: (w, _args, ctx) => ctx.loaders.fineTunedModelsByWorkspaceId.load(w.id),
   },
   Membership: {
-    // A page of members primes their principals: these two answer without a promise then.
-    principal: (m, _args, ctx) => andThen(ctx.loaders.principalById.loadNow(m.principal_id), (p) => mustExist(p, 'principal')),
-    workspace: (m, _args, ctx) => andThen(ctx.loaders.workspaceById.loadNow(m.workspace_id), (w) => mustExist(w, 'workspace')),
+    // A page of members primes their principals (and its workspace is loaded): no promise then.
+    principal: (m, _args, ctx) => ctx.loaders.principalById.loadExisting(m.principal_id, 'principal'),
+    workspace: (m, _args, ctx) => ctx.loaders.workspaceById.loadExisting(m.workspace_id, 'workspace'),
     // The principal comes with its policies (src/identity/identity.loaders.ts).
     role: (m, _args, ctx) =>
-      andThen(ctx.loaders.principalById.loadNow(m.principal_id), (found) => {
-        const principal = mustExist(found, 'principal');
+      andThen(ctx.loaders.principalById.loadExisting(m.principal_id, 'principal'), (principal) => {
         const policies = principal.kind === 'ROOT' ? [] : (principal.policies as PolicyName[]);
         return workspaceRole({ kind: principal.kind, policies: new Set(policies) }, new Set(m.pages as Page[]));
       }),

@@ -51,6 +51,14 @@ describe('KnownLoader', () => {
     expect(batches).toEqual([['b']]);
   });
 
+  it('loadExisting answers a held row at once, and a missing one as a broken invariant', async () => {
+    const { loader } = loaderOf({ a: 'row a' });
+    loader.prime('a', 'row a');
+    expect(loader.loadExisting('a', 'the row')).toBe('row a');
+    await expect(loader.loadExisting('b', 'the row')).rejects.toThrow('Invariant broken: the row is missing');
+    expect(() => loader.loadExisting('b', 'the row')).toThrow('Invariant broken: the row is missing');
+  });
+
   it('does not hold what a batch answered with an error', async () => {
     const loader = new KnownLoader<string, string>(async (keys) => keys.map(() => new Error('unreadable')));
     await expect(loader.load('a')).rejects.toThrow('unreadable');
