@@ -144,6 +144,7 @@ export async function createGateway(
     return {
       services,
       db,
+      sharedReads: { db: routed.db, count },
       loaders,
       decisions: new RequestDecisions(),
       metrics,

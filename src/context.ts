@@ -8,6 +8,7 @@ import type { SessionSigner } from './auth/session.js';
 import type { Config } from './config.js';
 import type { Reader } from './consistency/read-routing.js';
 import type { DB } from './db/database.js';
+import type { SharedReads } from './db/coalesced-statements.js';
 import type { Loaders } from './loaders.js';
 import type { Metrics } from './observability/metrics.js';
 import type { RequestDecisions } from './access/request-decisions.js';
@@ -32,6 +33,8 @@ export type SignedInContext<Context = RequestContext> = Context & { auth: Authen
 export interface RequestContext {
   readonly services: Services;
   readonly db: DB;
+  /** The same database without this request's plugins, for a statement shared with concurrent requests (src/db/coalesced-statements.ts). */
+  readonly sharedReads: SharedReads;
   /** Emptied after each committed mutation (`forgetLoadedRows`), so that nothing read before it is served after it. */
   readonly loaders: Loaders;
   /** The request's authorization decisions so far, by question; cleared with the loaders. */

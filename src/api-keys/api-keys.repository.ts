@@ -1,5 +1,6 @@
-import { type Compilable, type RawBuilder, sql } from 'kysely';
+import { type AliasedRawBuilder, type Compilable, type RawBuilder, sql } from 'kysely';
 import type { DB } from '../db/database.js';
+import { coalesced, type SharedReads } from '../db/coalesced-statements.js';
 import { preparedStatement } from '../db/prepared-statements.js';
 import { pairIn } from '../db/row-comparisons.js';
 import { pickColumns } from '../db/pick-columns.js';
@@ -42,29 +43,32 @@ const API_KEY_COLUMNS = [
 export type PresentedApiKey = { secretHash: string } | { temporary: TemporaryKeyClaims };
 
 /** The first 64 bits of a hex secret hash (a column or a value), as `api_key_secret_prefix_idx` indexes them (migration 0015). */
-const keyHashPrefix = (hash: RawBuilder<string> | string) => sql`(('x' || left(${hash}, 16))::bit(64)::bigint)`;
+const keyHashPrefix = (hash: RawBuilder<string>) => sql`(('x' || left(${hash}, 16))::bit(64)::bigint)`;
 
 /**
- * The condition that finds the row of a presented key (`keyAlias`), live, by a secret that still
- * works: the current one, or the one a rotation replaced, until its grace period ends. A
- * temporary key works while the secret generation it was derived from does.
+ * The condition that finds the row `k` of a presented key `p` (`presentedKeys`), live, by a
+ * secret that still works: the current one, or the one a rotation replaced, until its grace
+ * period ends. A temporary key works while the secret generation it was derived from does.
  */
-export function presentedKeyMatches(presented: PresentedApiKey, keyAlias: string) {
-  const column = (name: string) => sql.ref(`${keyAlias}.${name}`);
-  const inGrace = sql`${column('previous_secret_expires_at')} > now()`;
+function presentedKeyMatches(kind: 'secret' | 'temporary') {
+  const k = (name: string) => sql.ref(`k.${name}`);
+  const p = (name: string) => sql.ref(`p.${name}`);
+  const inGrace = sql`${k('previous_secret_expires_at')} > now()`;
   const match =
-    'secretHash' in presented
-      ? sql`((${keyHashPrefix(sql<string>`${column('secret_hash')}`)} = ${keyHashPrefix(presented.secretHash)} and ${column('secret_hash')} = ${presented.secretHash}) or (${column('previous_secret_hash')} = ${presented.secretHash} and ${inGrace}))`
-      : sql`(${column('id')} = ${presented.temporary.apiKeyId} and (${column('secret_generation')} = ${presented.temporary.generation} or (${column('secret_generation')} = ${presented.temporary.generation}::int + 1 and ${inGrace})))`;
-  return sql<boolean>`${match} and ${column('deleted_at')} is null`;
+    kind === 'secret'
+      ? sql`((${keyHashPrefix(sql<string>`${k('secret_hash')}`)} = ${keyHashPrefix(sql<string>`${p('hash')}`)} and ${k('secret_hash')} = ${p('hash')}) or (${k('previous_secret_hash')} = ${p('hash')} and ${inGrace}))`
+      : sql`(${k('id')} = ${p('api_key_id')} and (${k('secret_generation')} = ${p('generation')} or (${k('secret_generation')} = ${p('generation')} + 1 and ${inGrace})))`;
+  return sql<boolean>`${match} and ${k('deleted_at')} is null`;
 }
 
 /**
- * What every statement that authenticates a key selects, the key being `keyAlias`: the key's
- * columns, its owner's (with `principal` and `account` joined) and whether the owner is a member
- * of the key's workspace. `foundApiKeyFromRow` reads them back.
+ * What every statement that finds presented keys selects, the key being `keyAlias`: which
+ * presented key the row answers (`presented_n`), the key's columns, its owner's (with
+ * `principal` and `account` joined) and whether the owner is a member of the key's workspace.
+ * `foundApiKeyFromRow` reads them back.
  */
 export const foundApiKeyColumns = (keyAlias: string) => [
+  sql<number>`p.n::int`.as('presented_n'),
   ...API_KEY_COLUMNS.map((column) => sql.ref(`${keyAlias}.${column}`).as(`key__${column}`)),
   ...joinedPrincipalColumns,
   sql<boolean>`exists (select 1 from membership where membership.workspace_id = ${sql.ref(`${keyAlias}.workspace_id`)} and membership.principal_id = ${sql.ref(`${keyAlias}.owner_id`)})`.as(
@@ -78,40 +82,74 @@ export const foundApiKeyFromRow = (row: Record<string, unknown>): FoundApiKey =>
   ownerIsMember: row.owner_is_member === true,
 });
 
-/**
- * A statement of the hot path that finds a presented key, built once for each kind of key (a
- * secret, a temporary key): `presentedKeyMatches` with the key's values as the statement's
- * parameters (`preparedStatement`). `query` builds the rest around the condition, with `Extra`
- * values of its own.
- */
-export function presentedKeyStatements<Extra extends Record<string, string>, Row>(
-  name: string,
-  query: (db: DB, matches: RawBuilder<boolean>, extra: Extra) => Compilable<Row>,
-): (db: DB, presented: PresentedApiKey, extra: Extra) => Promise<Row[]> {
-  const bySecret = preparedStatement(name, (db: DB, v: Extra & { secretHash: string }) =>
-    query(db, presentedKeyMatches({ secretHash: v.secretHash }, 'k'), v),
-  );
-  const byTemporaryKey = preparedStatement(name, (db: DB, v: Extra & { apiKeyId: string; generation: number }) =>
-    query(db, presentedKeyMatches({ temporary: { apiKeyId: v.apiKeyId, generation: v.generation } }, 'k'), v),
-  );
-  return (db, presented, extra) =>
-    'secretHash' in presented
-      ? bySecret(db, { ...extra, secretHash: presented.secretHash })
-      : byTemporaryKey(db, { ...extra, ...presented.temporary });
+/** The keys a statement looks up (`presentedKeyStatements`): its first from-item, and how a key's row joins it. */
+export interface PresentedKeys {
+  /** `p`: one row per presented key, numbered `n` from 1 in the order given, with its extra values as columns. */
+  from: AliasedRawBuilder<Record<string, unknown>, 'p'>;
+  /** The condition on `k`, the key's row. */
+  matches: RawBuilder<boolean>;
+  /** An extra value of the presented key (a model's ID). */
+  extra: (name: string) => RawBuilder<string>;
 }
 
-const presentedApiKey = presentedKeyStatements('api_key_authentication', (db, matches) =>
+/** `p`, from lists of equal length (`${marker}::text[]`, as `preparedStatement` binds them). */
+const presentedRows = (columns: ReadonlyArray<readonly [string, RawBuilder<unknown>]>): PresentedKeys['from'] =>
+  sql<Record<string, unknown>>`(select * from unnest(${sql.join(columns.map(([, list]) => list))}) with ordinality as p(${sql.raw(columns.map(([name]) => name).join(', '))}, n))`.as(
+    'p',
+  );
+
+type Lists = Record<string, readonly string[] | readonly number[]>;
+
+/**
+ * The statements of the hot path that find presented keys, one for each kind of key (a secret,
+ * a temporary key), built once (`preparedStatement`) around `query`, which selects
+ * `foundApiKeyColumns` and whatever else it joins. Concurrent requests' lookups run together
+ * (`coalesced`): the keys, and their `Extra` values, come as lists the statement unnests.
+ */
+export function presentedKeyStatements<ExtraName extends string, Row extends { presented_n: number }>(
+  name: string,
+  extraNames: readonly ExtraName[],
+  query: (db: DB, presented: PresentedKeys) => Compilable<Row>,
+): (reads: SharedReads, presented: PresentedApiKey, extra: Record<ExtraName, string>) => Promise<Row[]> {
+  const statement = (kind: 'secret' | 'temporary', keyColumns: ReadonlyArray<readonly [string, 'text' | 'int']>) => {
+    const columns = [...keyColumns, ...extraNames.map((extra) => [extra, 'text'] as const)];
+    const run = preparedStatement(name, (db: DB, lists: Lists) =>
+      query(db, {
+        from: presentedRows(columns.map(([column, type]) => [column, sql`${lists[column]}::${sql.raw(type)}[]`] as const)),
+        matches: presentedKeyMatches(kind),
+        extra: (extra) => sql<string>`${sql.ref(`p.${extra}`)}`,
+      }),
+    );
+    return coalesced(async (db, inputs: Record<string, string | number>[]) => {
+      const lists = Object.fromEntries(columns.map(([column]) => [column, inputs.map((input) => input[column])])) as Lists;
+      const answers: Row[][] = inputs.map(() => []);
+      for (const row of await run(db, lists)) answers[row.presented_n - 1]?.push(row);
+      return answers;
+    });
+  };
+  const bySecret = statement('secret', [['hash', 'text']]);
+  const byTemporaryKey = statement('temporary', [
+    ['api_key_id', 'text'],
+    ['generation', 'int'],
+  ]);
+  return (reads, presented, extra) =>
+    'secretHash' in presented
+      ? bySecret(reads, { ...extra, hash: presented.secretHash })
+      : byTemporaryKey(reads, { ...extra, api_key_id: presented.temporary.apiKeyId, generation: presented.temporary.generation });
+}
+
+const presentedApiKey = presentedKeyStatements('api_key_authentication', [], (db, presented) =>
   db
-    .selectFrom('api_key as k')
+    .selectFrom(presented.from)
+    .innerJoin('api_key as k', (join) => join.on(presented.matches))
     .innerJoin('principal', 'principal.id', 'k.owner_id')
     .innerJoin('account', 'account.id', 'principal.account_id')
-    .select(foundApiKeyColumns('k'))
-    .where(matches),
+    .select(foundApiKeyColumns('k')),
 );
 
-/** A presented live key, with its owner and standing (the authentication path: one statement). */
-export async function findPresentedApiKey(db: DB, presented: PresentedApiKey): Promise<FoundApiKey | null> {
-  const [row] = await presentedApiKey(db, presented, {});
+/** A presented live key, with its owner and standing (the authentication path: one statement, shared with concurrent requests). */
+export async function findPresentedApiKey(reads: SharedReads, presented: PresentedApiKey): Promise<FoundApiKey | null> {
+  const [row] = await presentedApiKey(reads, presented, {});
   return row ? foundApiKeyFromRow(row as Record<string, unknown>) : null;
 }
 

@@ -184,6 +184,6 @@ export function acceptApiKey(ctx: RequestContext, found: FoundApiKey | null): vo
 export function settleAuthentication(ctx: RequestContext): Promise<void> {
   const presented = ctx.presentedApiKey;
   if (!ctx.apiKeyPending || !presented) return Promise.resolve();
-  ctx.apiKeyLookup ??= findPresentedApiKey(ctx.db, presented).then((found) => acceptApiKey(ctx, found));
+  ctx.apiKeyLookup ??= findPresentedApiKey(ctx.sharedReads, presented).then((found) => acceptApiKey(ctx, found));
   return ctx.apiKeyLookup;
 }

@@ -42,6 +42,9 @@ export async function executePrepared<O>(db: Executor, name: string, query: Comp
 /** What a statement template binds: values a query builder places as parameters. */
 export type Bindable = string | number | boolean | null;
 
+/** A bound value, or a list of them that the statement unnests (`${values.ids}::text[]`). */
+export type StatementValue = Bindable | readonly string[] | readonly number[];
+
 /**
  * A prepared statement (`prepared`) whose shape does not depend on its values (no lists, no
  * optional parts): built and compiled by Kysely once, on its first call, then only bound. Kysely
@@ -50,7 +53,7 @@ export type Bindable = string | number | boolean | null;
  * wherever a value goes, but not compute with them (a value that does not come back as a
  * parameter, or as SQL text, stops the first call).
  */
-export function preparedStatement<Db extends Executor, Values extends Record<string, Bindable>, Row>(
+export function preparedStatement<Db extends Executor, Values extends Record<string, StatementValue>, Row>(
   name: string,
   build: (db: Db, values: Values) => Compilable<Row>,
 ): (db: Db, values: Values) => Promise<Row[]> {

@@ -29,7 +29,7 @@ export async function modelAccess(ctx: RequestContext, modelId: string, sourceIp
   if (sourceIp != null && isIP(sourceIp) === 0) throw badUserInput('sourceIp', 'is not an IPv4 or IPv6 address');
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(modelId)) throw badUserInput('model', 'is not a model name');
   // Its shield rule admits only requests that present an API key.
-  const found = await findModelCall(ctx.db, mustExist(ctx.presentedApiKey, 'the API key of a modelAccess request'), modelId);
+  const found = await findModelCall(ctx.sharedReads, mustExist(ctx.presentedApiKey, 'the API key of a modelAccess request'), modelId);
   if (ctx.apiKeyPending) acceptApiKey(ctx, found);
   if (!found || found.owner.status === 'DELETED') throw ctx.authError ?? unauthenticated('Invalid API key');
   // A disabled or expired key authenticates nothing. One whose owner lost standing authenticates

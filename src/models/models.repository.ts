@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { DB } from '../db/database.js';
+import type { SharedReads } from '../db/coalesced-statements.js';
 import { pairIn } from '../db/row-comparisons.js';
 import { allColumns } from '../db/columns.js';
 import { keyBounds, keysetPage, type Joined, type PageRequest } from '../relay/connection.js';
@@ -220,9 +221,11 @@ const WORKSPACE_COLUMNS = ['id', 'account_id', 'region', 'kind', 'name', 'all_mo
  * The inference proxy's hot path in one statement: the live key with its owner, the key's
  * workspace, the model, its authorization and rate limit there, and the owner's membership.
  */
-const modelCall = presentedKeyStatements('model_call', (db, matches, { modelId }: { modelId: string }) =>
-  db
-    .selectFrom('api_key as k')
+const modelCall = presentedKeyStatements('model_call', ['model_id'], (db, presented) => {
+  const modelId = presented.extra('model_id');
+  return db
+    .selectFrom(presented.from)
+    .innerJoin('api_key as k', (join) => join.on(presented.matches))
     .innerJoin('principal', 'principal.id', 'k.owner_id')
     .innerJoin('account', 'account.id', 'principal.account_id')
     .innerJoin('workspace as w', 'w.id', 'k.workspace_id')
@@ -245,12 +248,11 @@ const modelCall = presentedKeyStatements('model_call', (db, matches, { modelId }
       'rl.usage_limit',
       'rl.usage_limit_period_seconds',
       'rl.updated_at as rate_limit_updated_at',
-    ])
-    .where(matches),
-);
+    ]);
+});
 
-export async function findModelCall(db: DB, presented: PresentedApiKey, modelId: string): Promise<ModelCallFactsRow | null> {
-  const [row] = await modelCall(db, presented, { modelId });
+export async function findModelCall(reads: SharedReads, presented: PresentedApiKey, modelId: string): Promise<ModelCallFactsRow | null> {
+  const [row] = await modelCall(reads, presented, { model_id: modelId });
   if (!row) return null;
   const raw = row as Record<string, unknown>;
   const workspace = pickColumns<WorkspaceRow>(raw, 'workspace__', WORKSPACE_COLUMNS);
