@@ -31,7 +31,11 @@ async function explain(title: string, run: () => Promise<unknown>) {
 }
 
 await explain('modelAccess: a random key of the million, its owner and every fact of the call (one statement)', () =>
-  findModelCall({ db, count: null }, { secretHash: hashApiKeySecret(benchKeySecret(1 + Math.floor(Math.random() * 1_000_000))) }, 'qwen-max'),
+  findModelCall(
+    { db, count: null },
+    { secretHash: hashApiKeySecret(benchKeySecret(1 + Math.floor(Math.random() * 1_000_000))) },
+    'qwen-max',
+  ),
 );
 await explain('session authentication: the principal with its policies', () => findPrincipalsByIds(db, [`usr_${pad(1, 20)}`]));
 await explain('consolePage: a page of 100 members with their principals and keys, as one JSON array', () =>

@@ -94,7 +94,9 @@ export interface PresentedKeys {
 
 /** `p`, from lists of equal length (`${marker}::text[]`, as `preparedStatement` binds them). */
 const presentedRows = (columns: ReadonlyArray<readonly [string, RawBuilder<unknown>]>): PresentedKeys['from'] =>
-  sql<Record<string, unknown>>`(select * from unnest(${sql.join(columns.map(([, list]) => list))}) with ordinality as p(${sql.raw(columns.map(([name]) => name).join(', '))}, n))`.as(
+  sql<
+    Record<string, unknown>
+  >`(select * from unnest(${sql.join(columns.map(([, list]) => list))}) with ordinality as p(${sql.raw(columns.map(([name]) => name).join(', '))}, n))`.as(
     'p',
   );
 

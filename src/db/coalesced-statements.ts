@@ -40,7 +40,11 @@ export function coalesced<Input, Row>(
     }
     const rows = lookup(input);
     const { count } = reads;
-    return count ? rows.then((found) => (count.statements++, found)) : rows;
+    if (!count) return rows;
+    return rows.then((found) => {
+      count.statements++;
+      return found;
+    });
   };
 }
 
@@ -57,8 +61,12 @@ function coalescer<Input, Row>(run: (inputs: Input[]) => Promise<Row[][]>): (inp
     running++;
     run(batch.map((w) => w.input))
       .then(
-        (answers) => batch.forEach((w, i) => w.resolve(answers[i] ?? [])),
-        (error: unknown) => batch.forEach((w) => w.reject(error)),
+        (answers) => {
+          for (const [i, w] of batch.entries()) w.resolve(answers[i] ?? []);
+        },
+        (error: unknown) => {
+          for (const w of batch) w.reject(error);
+        },
       )
       .finally(() => {
         running--;
