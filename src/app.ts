@@ -133,10 +133,12 @@ export async function createGateway(
     const routed = await routing.readerFor(reads);
     const db = count ? routed.db.withPlugin(countStatements(count)) : routed.db;
     const loaders = createLoaders(db);
+    const sharedReads = { db: routed.db, count };
     const header = req.headers.authorization;
     const client = clientAddress(req.socket?.remoteAddress, req.headers['x-forwarded-for'], config.trustedProxies);
     const { auth, error, presentedApiKey } = await authenticate(Array.isArray(header) ? header[0] : header, {
       db,
+      sharedReads,
       loaders,
       signer: services.signer,
       lastUse,
@@ -144,7 +146,7 @@ export async function createGateway(
     return {
       services,
       db,
-      sharedReads: { db: routed.db, count },
+      sharedReads,
       loaders,
       decisions: new RequestDecisions(),
       metrics,

@@ -2,6 +2,7 @@ import type { GraphQLError } from 'graphql';
 import { findAccessKeyWithUser } from '../access-keys/access-keys.repository.js';
 import type { AccessKeyRow } from '../access-keys/access-keys.table.js';
 import type { DB } from '../db/database.js';
+import type { SharedReads } from '../db/coalesced-statements.js';
 import { findPresentedApiKey, type FoundApiKey, type PresentedApiKey } from '../api-keys/api-keys.repository.js';
 import type { ApiKeyRow } from '../api-keys/api-keys.table.js';
 import type { RequestContext } from '../context.js';
@@ -55,6 +56,7 @@ const live = (p: PrincipalRow | null, accountId: string): p is PrincipalRow =>
 
 interface AuthenticationDeps {
   db: DB;
+  sharedReads: SharedReads;
   loaders: Loaders;
   signer: SessionSigner;
   lastUse: LastUseRecorder;
@@ -88,7 +90,7 @@ export async function authenticate(header: string | undefined, deps: Authenticat
   if (!claims) return refused('Invalid or expired session token');
   const assumer = claims.assumedBy;
   const [callers, trust] = await Promise.all([
-    findCallers(deps.db, claims.principalId, assumer?.id ?? null),
+    findCallers(deps.sharedReads, claims.principalId, assumer?.id ?? null),
     assumer ? deps.loaders.trustByRoleId.load(claims.principalId) : null,
   ]);
   const callerOf = (id: string) => callers.find((caller) => caller.principal.id === id) ?? null;

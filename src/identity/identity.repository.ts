@@ -3,6 +3,7 @@ import { jsonBuildObject } from 'kysely/helpers/postgres';
 import { revive, type JsonRow } from '../db/json-rows.js';
 import { executePrepared, preparedStatement } from '../db/prepared-statements.js';
 import type { DB } from '../db/database.js';
+import { coalesced, type SharedReads } from '../db/coalesced-statements.js';
 import { newId } from '../ids.js';
 import type { PolicyName } from '../policy/index.js';
 import { creationPage, type PageRequest } from '../relay/connection.js';
@@ -71,19 +72,38 @@ export interface Caller {
   memberships: MembershipRow[];
 }
 
-/** Compiled once: every session request runs it. */
-const callers = preparedStatement('session_callers', (db: DB, ids: { principalId: string; assumerId: string }) =>
-  principalViews(db)
-    .select(membershipsOfPrincipalAsJson(db).as('memberships'))
-    .where('principal.id', 'in', [ids.principalId, ids.assumerId]),
+/** Compiled once: every session request runs it, with concurrent sessions' principals (`sessionCallers`). */
+const callers = preparedStatement('session_callers', (db: DB, { ids }: { ids: readonly string[] }) =>
+  principalViews(db).select(membershipsOfPrincipalAsJson(db).as('memberships')).where(sql<boolean>`principal.id = any(${ids}::text[])`),
 );
 
 /**
- * A session's principal and, in a role session, the user who assumed the role: what
- * `findPrincipalsByIds` reads, and their memberships. One statement.
+ * The principals of concurrent sessions, read together (`coalesced`). A request gets rows of its
+ * own: one another request also asked for is copied, so that no two requests share an object.
  */
-export async function findCallers(db: DB, principalId: string, assumerId: string | null): Promise<Caller[]> {
-  const rows = await callers(db, { principalId, assumerId: assumerId ?? principalId });
+const sessionCallers = coalesced(async (db: DB, inputs: ReadonlyArray<readonly string[]>) => {
+  const rows = await callers(db, { ids: [...new Set(inputs.flat())] });
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  const handed = new Set<unknown>();
+  return inputs.map((ids) =>
+    ids.flatMap((id) => {
+      const row = byId.get(id);
+      if (!row) return [];
+      if (!handed.has(row)) {
+        handed.add(row);
+        return [row];
+      }
+      return [structuredClone(row)];
+    }),
+  );
+});
+
+/**
+ * A session's principal and, in a role session, the user who assumed the role: what
+ * `findPrincipalsByIds` reads, and their memberships. One statement, shared with concurrent sessions.
+ */
+export async function findCallers(reads: SharedReads, principalId: string, assumerId: string | null): Promise<Caller[]> {
+  const rows = await sessionCallers(reads, assumerId && assumerId !== principalId ? [principalId, assumerId] : [principalId]);
   return rows.map(({ memberships, ...principal }) => ({ principal, memberships: membershipsFromJson(memberships) }));
 }
 
