@@ -9,8 +9,8 @@
  * statement of their wave had answered form a wave (a DataLoader batch): none of them can depend
  * on another's rows. A floor "request" then runs the waves in order, a wave's statements in
  * parallel (`Promise.all` of `pool.query`), and serializes an answer with `JSON.stringify`: by
- * default each row cut to the columns the gateway's answer shows (`answeredColumns`), which comes
- * to about the gateway's answer in size; `answer: 'rows'` stringifies every column of every row
+ * default each row cut to the columns the gateway's answer shows (`answeredShape`, into the
+ * values a statement builds as JSON), which comes to about the gateway's answer in size; `answer: 'rows'` stringifies every column of every row
  * (about 4 times larger on consolePage, and about 1 ms more CPU per request: principals' and keys'
  * timestamps as Dates). Sizes are printed.
  *
@@ -80,8 +80,8 @@ export interface CapturedStatement {
   startMs: number;
   endMs: number;
   rows: number;
-  /** The columns of its rows that the gateway's answer shows (`answeredColumns`): what the floor serializes. */
-  columns: string[];
+  /** The columns of its rows that the gateway's answer shows (`answeredShape`): what the floor serializes. */
+  shape: AnswerShape;
 }
 
 export interface ConsolePageCapture {
@@ -97,7 +97,7 @@ export interface ConsolePageCapture {
 interface WireStatement {
   text: string;
   values: unknown[];
-  columns: string[];
+  shape: AnswerShape;
 }
 
 interface RunnerConfig {
@@ -150,23 +150,54 @@ export function wavesOf<S extends { startMs: number; endMs: number }>(statements
   return waves;
 }
 
+/** The columns of rows an answer shows, and of the objects and arrays of objects a column holds (JSON), theirs. */
+export type AnswerShape = { [column: string]: true | AnswerShape };
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !(value instanceof Date);
+const objectsIn = (values: readonly unknown[]) => values.flatMap((value) => (Array.isArray(value) ? value : [value])).filter(isObject);
+
 /**
  * The columns of a statement's rows that the gateway's answer shows: those whose name (camelCased,
  * after a joined table's `alias__`) is a field of the answer, or one of whose string values the
- * answer contains. An approximation (a column derived into a field of another name is left out,
- * a foreign key whose value the answer shows stays in) that keeps the floor's answer about the
- * size of the gateway's rather than of the rows (principals' and keys' timestamps, hashes).
+ * answer contains; a column that holds objects (a page PostgreSQL built as JSON) keeps theirs,
+ * found the same way. An approximation (a column derived into a field of another name is left
+ * out, a foreign key whose value the answer shows stays in) that keeps the floor's answer about
+ * the size of the gateway's rather than of the rows (principals' and keys' timestamps, hashes).
  */
-export function answeredColumns(rows: readonly Record<string, unknown>[], answer: string): string[] {
-  return Object.keys(rows[0] ?? {}).filter((column) => {
+export function answeredShape(rows: readonly unknown[], answer: string): AnswerShape {
+  const objects = objectsIn(rows);
+  const shape: AnswerShape = {};
+  for (const column of new Set(objects.flatMap((row) => Object.keys(row)))) {
+    const values = objects.map((row) => row[column]);
+    if (objectsIn(values).length) {
+      const inner = answeredShape(values, answer);
+      if (Object.keys(inner).length) shape[column] = inner;
+      continue;
+    }
     const field = (column.split('__').at(-1) ?? column).replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
-    if (answer.includes(`"${field}":`)) return true;
-    return rows.some((row) => {
-      const value = row[column];
-      return typeof value === 'string' && value.length > 1 && answer.includes(JSON.stringify(value));
-    });
-  });
+    const shown =
+      answer.includes(`"${field}":`) ||
+      values.some((value) => typeof value === 'string' && value.length > 1 && answer.includes(JSON.stringify(value)));
+    if (shown) shape[column] = true;
+  }
+  return shape;
 }
+
+/** A value cut to `shape`: what the floor serializes of a row. */
+function projected(value: unknown, shape: AnswerShape): unknown {
+  if (Array.isArray(value)) return value.map((item) => projected(item, shape));
+  if (!isObject(value)) return value;
+  const kept: Record<string, unknown> = {};
+  for (const [column, inner] of Object.entries(shape)) kept[column] = inner === true ? value[column] : projected(value[column], inner);
+  return kept;
+}
+
+/** A shape as the printout shows it: `rows{principal{name} api_keys{id}}`. */
+const shapeText = (shape: AnswerShape): string =>
+  Object.entries(shape)
+    .map(([column, inner]) => (inner === true ? column : `${column}{${shapeText(inner)}}`))
+    .join(' ');
 
 const sameStatements = (a: readonly CapturedStatement[][], b: readonly CapturedStatement[][]) =>
   JSON.stringify(a.map((wave) => wave.map((s) => [s.text, s.values]))) ===
@@ -235,7 +266,7 @@ export async function captureConsolePage(databaseUrl: string): Promise<ConsolePa
           startMs,
           endMs: Number.NaN,
           rows: 0,
-          columns: [],
+          shape: {},
         };
         recording.push(statement);
         void result.then(
@@ -282,7 +313,7 @@ export async function captureConsolePage(databaseUrl: string): Promise<ConsolePa
       const answer = await post(url, page, token);
       recording = null;
       // Every recorded query has settled before the answer was sent.
-      for (const statement of statements) statement.columns = answeredColumns(rowsOf.get(statement) ?? [], answer.text);
+      for (const statement of statements) statement.shape = answeredShape(rowsOf.get(statement) ?? [], answer.text);
       captures.push({
         waves: wavesOf(statements),
         gatewayStatements: answer.statements,
@@ -347,7 +378,7 @@ export async function measureFloor(options: FloorOptions): Promise<FloorMeasurem
     prepared: options.prepared,
     poolSize: options.poolSize ?? GATEWAY_POOL_SIZE,
     answer: options.answer ?? 'projected',
-    waves: capture.waves.map((wave) => wave.map((s) => ({ text: s.text, values: s.values.map(encodeValue), columns: s.columns }))),
+    waves: capture.waves.map((wave) => wave.map((s) => ({ text: s.text, values: s.values.map(encodeValue), shape: s.shape }))),
   };
   const output = await new Promise<string>((done, fail) => {
     const runner = spawn(process.execPath, ['--import', 'tsx', THIS_FILE, '--runner'], {
@@ -398,24 +429,18 @@ async function runner() {
         values: s.values.map(decodeValue),
         ...(config.prepared ? { name: `floor_${createHash('sha1').update(s.text).digest('hex').slice(0, 16)}` } : {}),
       } satisfies pg.QueryConfig,
-      columns: s.columns,
+      shape: s.shape,
     })),
   );
-  /** A statement's rows as the answer holds them: the answered columns, or the rows as they are. */
-  const answered = (rows: Record<string, unknown>[], columns: readonly string[]): unknown =>
-    config.answer === 'rows'
-      ? rows
-      : rows.map((row) => {
-          const kept: Record<string, unknown> = {};
-          for (const column of columns) kept[column] = row[column];
-          return kept;
-        });
+  /** A statement's rows as the answer holds them: cut to its shape, or the rows as they are. */
+  const answered = (rows: Record<string, unknown>[], shape: AnswerShape): unknown =>
+    config.answer === 'rows' ? rows : projected(rows, shape);
   /** One floor request: the waves in order, a wave's statements together, then the answer serialized. */
   const request = async () => {
     const answer: unknown[] = [];
     for (const wave of waves) {
       const results = await Promise.all(wave.map((statement) => pool.query<Record<string, unknown>>(statement.query)));
-      for (const [i, result] of results.entries()) answer.push(answered(result.rows, wave[i]?.columns ?? []));
+      for (const [i, result] of results.entries()) answer.push(answered(result.rows, wave[i]?.shape ?? {}));
     }
     return JSON.stringify(answer).length;
   };
@@ -491,7 +516,7 @@ async function main() {
       console.log(
         `    ${s.startMs.toFixed(2).padStart(7)} → ${s.endMs.toFixed(2).padStart(7)} ms  ${String(s.rows).padStart(3)} rows  ${s.values.length} params${s.preparedByGateway ? '  (prepared by the gateway)' : ''}  ${text.length > 110 ? `${text.slice(0, 107)}...` : text}`,
       );
-      if (answer === 'projected') console.log(`${' '.repeat(30)}answered columns: ${s.columns.join(' ')}`);
+      if (answer === 'projected') console.log(`${' '.repeat(30)}answered columns: ${shapeText(s.shape)}`);
     }
   });
   console.log(
