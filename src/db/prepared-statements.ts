@@ -46,8 +46,8 @@ export type Bindable = string | number | boolean | null;
 export type StatementValue = Bindable | readonly string[] | readonly number[];
 
 /**
- * A prepared statement (`prepared`) whose shape does not depend on its values (no lists, no
- * optional parts): built and compiled by Kysely once, on its first call, then only bound. Kysely
+ * A prepared statement (`prepared`) whose shape does not depend on its values (no `in` lists, no
+ * optional parts; a list goes as one array parameter): built and compiled by Kysely once, on its first call, then only bound. Kysely
  * otherwise builds and compiles the same query on every call, which was about a fifth of
  * modelAccess's gateway CPU in a `node --cpu-prof` profile under load (issue #16). `build` receives markers in place of the values: it may put them
  * wherever a value goes, but not compute with them (a value that does not come back as a
@@ -97,7 +97,10 @@ function renamed(error: unknown, text: string): void {
  * keyset bounds is never: on the large dataset the members page plans in 0.6 ms and runs in 1.8,
  * the modelAccess lookup plans in 2.0 ms and runs in 0.4 (`npm run bench:explain`, 2026-12-06).
  * The marked statements are lookups on indexed keys, which a generic plan serves as well;
- * unnamed statements are planned with their values as before.
+ * unnamed statements are planned with their values as before. And no JIT compilation, unless the
+ * URL asks for it: the generic plan of a batch of key lookups (src/db/coalesced-statements.ts)
+ * expects ten keys and estimates each as a scan, which can pass `jit_above_cost`; compiling then
+ * costs milliseconds on every execution of a statement that runs in a tenth of one.
  */
 export function preparedStatementOptions(url: string): string {
   let own = '';
@@ -106,7 +109,7 @@ export function preparedStatementOptions(url: string): string {
   } catch {
     // Not a URL pg reads options from: nothing to keep.
   }
-  return `${own} -c plan_cache_mode=force_generic_plan`.trim();
+  return `-c jit=off ${own} -c plan_cache_mode=force_generic_plan`.replace(/\s+/g, ' ').trim();
 }
 
 /** Lets a pg pool's clients run the marked statements by name (pg prepares a name once per connection). */

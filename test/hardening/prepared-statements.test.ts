@@ -29,6 +29,9 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('prepared statements under a 
     expect((await readAll()).flat()).toEqual(Array.from({ length: 4 }, () => ({ label: 10 })));
     const [mode] = await executePrepared(db, 'plan_mode', db.selectNoFrom(sql<string>`current_setting('plan_cache_mode')`.as('mode')));
     expect(mode).toEqual({ mode: 'force_generic_plan' });
+    // No JIT: a batch of key lookups can be estimated past jit_above_cost (src/db/prepared-statements.ts).
+    const [jit] = await executePrepared(db, 'jit', db.selectNoFrom(sql<string>`current_setting('jit')`.as('jit')));
+    expect(jit).toEqual({ jit: 'off' });
 
     await sql`alter table prepared_probe alter column label type text`.execute(db);
     // PostgreSQL refuses the old plan (its result changed shape) on each connection that holds
