@@ -106,7 +106,8 @@ type Lists = Record<string, readonly string[] | readonly number[]>;
  * The statements of the hot path that find presented keys, one for each kind of key (a secret,
  * a temporary key), built once (`preparedStatement`) around `query`, which selects
  * `foundApiKeyColumns` and whatever else it joins. Concurrent requests' lookups run together
- * (`coalesced`): the keys, and their `Extra` values, come as lists the statement unnests.
+ * (`coalesced`): the keys, and their values named in `extraNames`, come as lists the statement
+ * unnests.
  */
 export function presentedKeyStatements<ExtraName extends string, Row extends { presented_n: number }>(
   name: string,

@@ -5,7 +5,7 @@ import { forbidden } from '../errors.js';
 import { readDeclarations, type Declaration } from './declarations.js';
 import { NODE_TYPES } from '../node-kinds.js';
 import { PARENT_TYPES } from './locators.js';
-import { allowsNow, apiKeyRequest, authenticated, can } from './rules.js';
+import { allowsNow, apiKeyRequest, authenticated, authenticatedNow, can } from './rules.js';
 import type { RequestContext } from '../context.js';
 
 /** The declarations of a schema's SDL (schema/authorization.graphql), checked: a gap or a mistake stops the start. */
@@ -63,27 +63,36 @@ function permissionsMiddleware(declarations: Map<string, Declaration>) {
   });
 }
 
+/** When a field's rule allows without I/O, if it has such a check: the check. */
+type AllowsNow = (parent: unknown, ctx: RequestContext) => boolean;
+
+function allowsNowFor(path: string, declaration: Declaration): AllowsNow | null {
+  if (declaration.kind === 'authenticated') return (_parent, ctx) => authenticatedNow(ctx, declaration.via);
+  if (declaration.kind !== 'can' || declaration.resource.source !== 'PARENT') return null;
+  const [typeName] = path.split('.') as [string];
+  const { ability } = declaration;
+  return (parent, ctx) => allowsNow(ability, parent, ctx, typeName);
+}
+
 /**
- * The schema as served: every field behind its graphql-shield rule. A `@can` on the parent with a
- * named ability first asks `allowsNow` (src/shield/rules.ts), the check its rule starts with: when
- * that allows, the field's own resolver runs without shield's wrapper, which otherwise costs
- * three promises for each member of a page. Anything else goes through shield and its rule.
+ * The schema as served: every field behind its graphql-shield rule. A field whose rule can
+ * allow without I/O (`@authenticated`, and a `@can` on the parent with a named ability through
+ * `allowsNow`, src/shield/rules.ts) asks that first: when it allows, the field's own resolver
+ * runs without shield's wrapper, which otherwise costs three promises for each member of a page
+ * and each API-key call. Anything else, every refusal included, goes through shield and its rule.
  */
 export function applyPermissions(schema: GraphQLSchema, declarations: Map<string, Declaration>): GraphQLSchema {
-  const ownResolvers = new Map<string, GraphQLFieldResolver<unknown, RequestContext>>();
+  const direct = new Map<string, { allows: AllowsNow; own: GraphQLFieldResolver<unknown, RequestContext> }>();
   for (const [path, declaration] of declarations) {
-    if (declaration.kind !== 'can' || declaration.resource.source !== 'PARENT') continue;
-    ownResolvers.set(path, fieldOf(schema, path).resolve ?? defaultFieldResolver);
+    const allows = allowsNowFor(path, declaration);
+    if (allows) direct.set(path, { allows, own: fieldOf(schema, path).resolve ?? defaultFieldResolver });
   }
   const shielded = applyMiddleware(schema, permissionsMiddleware(declarations));
-  for (const [path, own] of ownResolvers) {
-    const declaration = declarations.get(path) as Extract<Declaration, { kind: 'can' }>;
-    const [typeName] = path.split('.') as [string];
+  for (const [path, { allows, own }] of direct) {
     const field = fieldOf(shielded, path);
     const viaShield = field.resolve ?? defaultFieldResolver;
-    const { ability } = declaration;
     field.resolve = (parent, args, ctx: RequestContext, info) =>
-      allowsNow(ability, parent, ctx, typeName) ? own(parent, args, ctx, info) : viaShield(parent, args, ctx, info);
+      allows(parent, ctx) ? own(parent, args, ctx, info) : viaShield(parent, args, ctx, info);
   }
   return shielded;
 }

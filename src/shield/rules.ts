@@ -39,8 +39,16 @@ function surfacingErrors(body: RuleBody): RuleBody {
  * settled before execution (src/auth/authentication-plugin.ts).
  */
 export const authenticated = rule('authenticated', { cache: 'no_cache' })((_parent, _args, ctx: RequestContext) =>
-  isActive(ctx) ? true : refuseUnauthenticated(ctx),
+  authenticatedNow(ctx, null) ? true : refuseUnauthenticated(ctx),
 );
+
+/**
+ * Whether an `@authenticated` field's rule allows: a principal signed in and enabled, or (`via:
+ * API_KEY`) an API key presented. Decided without I/O; src/shield/permissions.ts runs the fields
+ * it allows without shield's wrapper.
+ */
+export const authenticatedNow = (ctx: RequestContext, via: 'API_KEY' | null) =>
+  via === 'API_KEY' ? ctx.presentedApiKey !== null : isActive(ctx);
 
 function refuseUnauthenticated(ctx: RequestContext) {
   ctx.metrics.denials.inc({ ability: 'authentication', denial: 'UNAUTHENTICATED' });
@@ -53,7 +61,7 @@ function refuseUnauthenticated(ctx: RequestContext) {
  * inactive one why (KEY_INACTIVE).
  */
 export const apiKeyRequest = rule('apiKeyRequest', { cache: 'no_cache' })((_parent, _args, ctx: RequestContext) => {
-  if (ctx.presentedApiKey) return true;
+  if (authenticatedNow(ctx, 'API_KEY')) return true;
   if (!ctx.auth) return ctx.authError ?? unauthenticated();
   return forbidden('This operation answers for requests authenticated with an API key');
 });
