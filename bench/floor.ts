@@ -20,6 +20,7 @@
  * (`process.cpuUsage`) and its PostgreSQL backends' (from /proc, local server only). `prepared`
  * runs every statement as a named prepared statement (`{ name, text, values }`); otherwise each is
  * parsed and planned on every execution (pg's unnamed statement), whatever the gateway prepares.
+ * Its connections have the gateway's server settings (`preparedStatementOptions`: generic plans, no JIT).
  *
  * `npx tsx bench/floor.ts [--seconds N] [--rounds N] [--connections N] [--database-url URL] [--answer rows]`
  * prints the captured statements and both variants; bench/run.ts calls `measureFloor`.
@@ -33,6 +34,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { BENCH_FA_LOGIN, BENCH_PASSWORD, CONSOLE_WORKSPACE, DATASETS, JWT_SECRET, keyCount } from './dataset.js';
 import type { Database } from '../src/db/schema.js';
+import { preparedStatementOptions } from '../src/db/prepared-statements.js';
 import { CONSOLE_PAGE_QUERY, scenarios } from './scenarios.js';
 
 /** The gateway's pool size (src/db/database.ts: `poolSize ?? 10`; bench/harness.ts's servers set none). */
@@ -415,7 +417,12 @@ const percentile = (sorted: readonly number[], p: number) =>
 /** The child process: reads a RunnerConfig on stdin, prints one JSON line of FloorMeasurement. */
 async function runner() {
   const config = JSON.parse(readFileSync(0, 'utf8')) as RunnerConfig;
-  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: config.poolSize });
+  // The server settings of the gateway's connections (generic plans, no JIT): the same database.
+  const pool = new pg.Pool({
+    connectionString: config.databaseUrl,
+    max: config.poolSize,
+    options: preparedStatementOptions(config.databaseUrl),
+  });
   /** The backends of the pool's connections, whose CPU the measured seconds spend. */
   const backends = new Set<number>();
   pool.on('connect', (client) => {
