@@ -1,4 +1,4 @@
-import { createHmac, createSecretKey, type KeyObject, randomUUID } from 'node:crypto';
+import { createHmac, randomUUID, webcrypto } from 'node:crypto';
 import { SignJWT, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { LRUCache } from 'lru-cache';
 import type { PrincipalRow } from '../identity/identity.table.js';
@@ -61,7 +61,7 @@ class VerifiedTokens<T extends {}> {
 
 export class SessionSigner {
   private readonly key: Uint8Array;
-  private readonly verificationKey: KeyObject;
+  private readonly cryptoKey: Promise<webcrypto.CryptoKey>;
   private readonly verifiedSessions = new VerifiedTokens<SessionClaims>();
   private readonly verifiedTemporaryKeys = new VerifiedTokens<TemporaryKeyClaims>();
 
@@ -70,8 +70,9 @@ export class SessionSigner {
     private readonly ttlSeconds: number,
   ) {
     this.key = new TextEncoder().encode(secret);
-    // Imported once: jose would otherwise import the raw key on every verification.
-    this.verificationKey = createSecretKey(this.key);
+    // Imported once: jose imports raw bytes, and a KeyObject's exported bytes, on every signature
+    // and every verification (an asynchronous WebCrypto import each time).
+    this.cryptoKey = webcrypto.subtle.importKey('raw', this.key, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
   }
 
   /** A session token; `ttlSeconds` overrides the configured lifetime (role sessions assumed with a duration). */
@@ -87,7 +88,7 @@ export class SessionSigner {
       .setIssuedAt(now)
       .setExpirationTime(now + ttlSeconds)
       .setJti(randomUUID())
-      .sign(this.key);
+      .sign(await this.cryptoKey);
     return { token, principal, expiresAt };
   }
 
@@ -107,7 +108,7 @@ export class SessionSigner {
       .setIssuedAt(now)
       .setExpirationTime(exp)
       .setJti(randomUUID())
-      .sign(this.key);
+      .sign(await this.cryptoKey);
     return { secret: `${TEMPORARY_KEY_PREFIX}${token}`, expiresAt: new Date(exp * 1000) };
   }
 
@@ -122,7 +123,7 @@ export class SessionSigner {
     const known = this.verifiedTemporaryKeys.get(secret);
     if (known) return known;
     try {
-      const { payload } = await jwtVerify(secret.slice(TEMPORARY_KEY_PREFIX.length), this.verificationKey, {
+      const { payload } = await jwtVerify(secret.slice(TEMPORARY_KEY_PREFIX.length), await this.cryptoKey, {
         algorithms: [ALGORITHM],
         issuer: ISSUER,
         audience: TEMPORARY_KEY_AUDIENCE,
@@ -141,7 +142,7 @@ export class SessionSigner {
     const known = this.verifiedSessions.get(token);
     if (known) return known;
     try {
-      const { payload } = await jwtVerify(token, this.verificationKey, {
+      const { payload } = await jwtVerify(token, await this.cryptoKey, {
         algorithms: [ALGORITHM],
         issuer: ISSUER,
         audience: AUDIENCE,
