@@ -3,7 +3,7 @@ import type { DB } from '../db/database.js';
 import type { SharedReads } from '../db/coalesced-statements.js';
 import { pairIn } from '../db/row-comparisons.js';
 import { allColumns } from '../db/columns.js';
-import { keyBounds, keysetPage, type Joined, type PageRequest } from '../relay/connection.js';
+import type { Joined, PageRequest } from '../relay/connection.js';
 import { keyPositions, pageStatement } from '../relay/page-statements.js';
 import {
   foundApiKeyColumns,
@@ -91,11 +91,44 @@ const authorizationsPage = pageStatement(
     ),
 );
 
-/** Per-workspace rows are ordered by model ID; the cursor's second part is the last model ID. */
-export function listRateLimits(db: DB, workspaceId: string, page: PageRequest): Promise<ModelRateLimitRow[]> {
-  const query = db.selectFrom('model_rate_limit').selectAll().where('workspace_id', '=', workspaceId);
-  return keysetPage(query, page, ['model_id'], keyBounds(page, 'model_id')).execute();
+const RATE_LIMIT_COLUMNS = allColumns<ModelRateLimitRow>()(
+  'workspace_id',
+  'model_id',
+  'account_id',
+  'request_limit',
+  'request_limit_period_seconds',
+  'usage_limit',
+  'usage_limit_period_seconds',
+  'updated_at',
+);
+
+/**
+ * A page of rate limits, each with its model (one statement for the whole page), in model ID
+ * order: the cursor's second part is the last model ID. The models come along, as the
+ * authorizations' do: a rate limit's model read through the loader would race the page of
+ * authorizations that primes it, for one more statement when it lost.
+ */
+export async function listRateLimits(db: DB, workspaceId: string, page: PageRequest): Promise<Array<Joined<ModelRateLimitRow, ModelRow>>> {
+  const rows = await rateLimitsPage(db, { workspaceId }, page, keyPositions(page));
+  return rows.map((row) => ({
+    node: pickColumns<ModelRateLimitRow>(row, '', RATE_LIMIT_COLUMNS),
+    joined: pickColumns<ModelRow>(row, 'model__', MODEL_COLUMNS),
+  }));
 }
+
+const rateLimitsPage = pageStatement(
+  'rate_limits_page',
+  ['model_rate_limit.model_id'],
+  (db: DB, { workspaceId }: { workspaceId: string }, paged) =>
+    paged(
+      db
+        .selectFrom('model_rate_limit')
+        .innerJoin('model', 'model.id', 'model_rate_limit.model_id')
+        .select(RATE_LIMIT_COLUMNS.map((column) => `model_rate_limit.${column}` as const))
+        .select(MODEL_COLUMNS.map((column) => sql.ref(`model.${column}`).as(`model__${column}`)))
+        .where('model_rate_limit.workspace_id', '=', workspaceId),
+    ),
+);
 
 /** The rows of a per-(workspace, model) table for these pairs, in one statement. */
 export async function findByWorkspaceModel<Row>(

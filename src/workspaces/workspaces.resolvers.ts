@@ -45,7 +45,8 @@ export const workspaceResolvers: Resolvers = {
       connection(args, (page) => listPrincipals(ctx.db, w.account_id, { candidatesFor: w.id }, page), byCreation),
     viewerPages: async (w, _args, ctx) =>
       ((await ctx.loaders.membership.load(membershipKey(w.id, asSignedIn(ctx).auth.principal.id)))?.pages ?? []) as Page[],
-    rateLimits: (w, args, ctx) => connection(args, (page) => listRateLimits(ctx.db, w.id, page), byModel),
+    rateLimits: (w, args, ctx) =>
+      connection(args, async (page) => primingJoined(await listRateLimits(ctx.db, w.id, page), ctx.loaders.modelById), byModel),
     apiKeys: async (w, args, ctx, info) => {
       // The policy says how much of the list the caller sees: all keys, or its own; the count says as much.
       const visible = await listFilterFor(ctx, 'list_api_keys', workspaceRowTarget(w));

@@ -11,6 +11,7 @@ import {
   uniqueName,
 } from '../helpers/model-studio-fixtures.js';
 import { gatewayForThisFile } from '../helpers/test-gateway.js';
+import { setRateLimit } from '../usage/support.js';
 
 /**
  * Relay pagination (issue #14): `first`/`after` forward, `last`/`before` backward, PageInfo's
@@ -111,6 +112,15 @@ const listings = (): Listing[] => [
     counted: false,
   },
   {
+    name: 'rate limits (a one-column keyset, models joined)',
+    query: `query(${PAGE_ARGS}, $w: ID!) { workspace(id: $w) { rateLimits(${PAGE}) { edges { cursor node { requestLimit model { id } } } ${PAGE_INFO} } } }`,
+    connection: (data: { workspace: { rateLimits: Page } }) => data.workspace.rateLimits,
+    key: (node: { model: { id: string } }) => node.model.id,
+    token: () => root.token,
+    size: 2,
+    counted: false,
+  },
+  {
     name: 'audit events (newest first)',
     query: `query(${PAGE_ARGS}) { auditEvents(${PAGE}) { edges { cursor node { id } } ${PAGE_INFO} } }`,
     connection: (data: { auditEvents: Page }) => data.auditEvents,
@@ -189,6 +199,9 @@ beforeAll(async () => {
   await setPages(t.client, root.token, W, carol.id, []);
   for (let i = 0; i < ROLES; i++) await createRole(t.client, root.token);
   for (const model of ['qwen-max', 'qwen-plus', 'qwen-turbo']) await authorizeModel(t.client, root.token, W, model);
+  for (const [i, model] of ['qwen-max', 'qwen-plus', 'qwen-turbo'].entries()) {
+    await setRateLimit(t.client, root.token, W, model, { requestLimit: 10 + i, requestLimitPeriodSeconds: 60 });
+  }
 }, 120_000);
 
 describe('walking forward with first/after and backward with last/before yields the same list in opposite orders', () => {
