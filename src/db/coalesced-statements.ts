@@ -22,7 +22,8 @@ interface Waiting<Input, Row> {
  * of its kind are running on that database; otherwise it waits, with those that arrive after
  * it, for the next statement, which starts as soon as one finishes. Under light load nothing
  * waits; under heavy load one statement answers several requests, and PostgreSQL does about
- * half the work per lookup at four or more. Each lookup is answered by a statement that started
+ * half the work per lookup at four or more. No lookup waits more than `MAX_WAIT_MS` for a
+ * running statement: then it starts its own. Each lookup is answered by a statement that started
  * after it was asked, so a revocation committed before a request arrived is never missed.
  *
  * `run` answers its inputs' rows, one list per input, in their order. Each request counts the
@@ -52,12 +53,24 @@ export function coalesced<Input, Row>(
 const RUNNING_AT_ONCE = 2;
 /** Lookups per statement at most: past this, the rest wait for the next one. */
 const MAX_BATCH = 64;
+/**
+ * How long lookups wait for a running statement to finish before they start their own: a
+ * lookup statement takes about a millisecond even under load, but one stuck waiting for a
+ * connection (a database that does not answer) must not hold the lookups behind it past the
+ * pool's own timeout.
+ */
+const MAX_WAIT_MS = 20;
 
 function coalescer<Input, Row>(run: (inputs: Input[]) => Promise<Row[][]>): (input: Input) => Promise<Row[]> {
   const waiting: Waiting<Input, Row>[] = [];
   let running = 0;
+  let overdue: NodeJS.Timeout | null = null;
   const next = () => {
+    if (overdue) clearTimeout(overdue);
+    overdue = null;
     const batch = waiting.splice(0, MAX_BATCH);
+    if (!batch.length) return;
+    if (waiting.length) overdue = setTimeout(next, MAX_WAIT_MS);
     running++;
     run(batch.map((w) => w.input))
       .then(
@@ -77,5 +90,6 @@ function coalescer<Input, Row>(run: (inputs: Input[]) => Promise<Row[][]>): (inp
     new Promise<Row[]>((resolve, reject) => {
       waiting.push({ input, resolve, reject });
       if (running < RUNNING_AT_ONCE) next();
+      else overdue ??= setTimeout(next, MAX_WAIT_MS);
     });
 }

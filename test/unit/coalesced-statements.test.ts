@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { coalesced, type SharedReads } from '../../src/db/coalesced-statements.js';
 import type { DB } from '../../src/db/database.js';
 import type { StatementCount } from '../../src/db/statement-counter.js';
@@ -329,5 +329,31 @@ describe('coalesced', () => {
     await settle();
     expect(statements).toHaveLength(3);
     expect(lookups.every((l) => l.state === 'answered')).toBe(true);
+  });
+
+  it('lookups wait at most 20 ms for a running statement, then start their own (a statement stuck on a connection holds none past the pool timeout)', async () => {
+    vi.useFakeTimers();
+    try {
+      const { lookup, statements } = harness();
+      const db = newDb();
+      const held = ['a', 'b'].map((input) => track(lookup(reads(db), input)));
+      const waiting = ['c', 'd'].map((input) => track(lookup(reads(db), input)));
+      expect(statements.map((s) => s.inputs)).toEqual([['a'], ['b']]);
+      await vi.advanceTimersByTimeAsync(19);
+      expect(statements).toHaveLength(2);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(statements.map((s) => s.inputs)).toEqual([['a'], ['b'], ['c', 'd']]);
+      const late = track(lookup(reads(db), 'e'));
+      await vi.advanceTimersByTimeAsync(20);
+      expect(statements.map((s) => s.inputs)).toEqual([['a'], ['b'], ['c', 'd'], ['e']]);
+      for (const statement of statements) answerAll(statement);
+      await vi.advanceTimersByTimeAsync(0);
+      expect([...held, ...waiting, late].map((t) => t.rows)).toEqual([['a#1'], ['b#1'], ['c#1'], ['d#1'], ['e#1']]);
+      // Nothing left over: no statement without lookups once the timers run out.
+      await vi.advanceTimersByTimeAsync(100);
+      expect(statements).toHaveLength(4);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
