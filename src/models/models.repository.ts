@@ -64,33 +64,6 @@ const AUTHORIZATION_COLUMNS = allColumns<ModelAuthorizationRow>()(
   'updated_at',
 );
 
-/** A page of authorizations, each with its model (one statement for the whole page). */
-export async function listAuthorizations(
-  db: DB,
-  workspaceId: string,
-  page: PageRequest,
-): Promise<Array<Joined<ModelAuthorizationRow, ModelRow>>> {
-  const rows = await authorizationsPage(db, { workspaceId }, page, keyPositions(page));
-  return rows.map((row) => ({
-    node: pickColumns<ModelAuthorizationRow>(row, '', AUTHORIZATION_COLUMNS),
-    joined: pickColumns<ModelRow>(row, 'model__', MODEL_COLUMNS),
-  }));
-}
-
-const authorizationsPage = pageStatement(
-  'authorizations_page',
-  ['model_authorization.model_id'],
-  (db: DB, { workspaceId }: { workspaceId: string }, paged) =>
-    paged(
-      db
-        .selectFrom('model_authorization')
-        .innerJoin('model', 'model.id', 'model_authorization.model_id')
-        .select(AUTHORIZATION_COLUMNS.map((column) => `model_authorization.${column}` as const))
-        .select(MODEL_COLUMNS.map((column) => sql.ref(`model.${column}`).as(`model__${column}`)))
-        .where('model_authorization.workspace_id', '=', workspaceId),
-    ),
-);
-
 const RATE_LIMIT_COLUMNS = allColumns<ModelRateLimitRow>()(
   'workspace_id',
   'model_id',
@@ -103,32 +76,36 @@ const RATE_LIMIT_COLUMNS = allColumns<ModelRateLimitRow>()(
 );
 
 /**
- * A page of rate limits, each with its model (one statement for the whole page), in model ID
- * order: the cursor's second part is the last model ID. The models come along, as the
- * authorizations' do: a rate limit's model read through the loader would race the page of
- * authorizations that primes it, for one more statement when it lost.
+ * A page of a per-(workspace, model) table's rows in one workspace, each with its model (one
+ * statement for the whole page), in model ID order: the cursor's second part is the last model
+ * ID. The models come along so that the page primes the model loader: a row's model read through
+ * the loader would race the other list's page that primes it, for one more statement when it lost.
  */
-export async function listRateLimits(db: DB, workspaceId: string, page: PageRequest): Promise<Array<Joined<ModelRateLimitRow, ModelRow>>> {
-  const rows = await rateLimitsPage(db, { workspaceId }, page, keyPositions(page));
-  return rows.map((row) => ({
-    node: pickColumns<ModelRateLimitRow>(row, '', RATE_LIMIT_COLUMNS),
-    joined: pickColumns<ModelRow>(row, 'model__', MODEL_COLUMNS),
-  }));
-}
-
-const rateLimitsPage = pageStatement(
-  'rate_limits_page',
-  ['model_rate_limit.model_id'],
-  (db: DB, { workspaceId }: { workspaceId: string }, paged) =>
+function pageWithModels<Row>(table: 'model_authorization' | 'model_rate_limit', columns: readonly string[]) {
+  const statement = pageStatement(`${table}_page`, [`${table}.model_id`], (db: DB, { workspaceId }: { workspaceId: string }, paged) =>
     paged(
       db
-        .selectFrom('model_rate_limit')
-        .innerJoin('model', 'model.id', 'model_rate_limit.model_id')
-        .select(RATE_LIMIT_COLUMNS.map((column) => `model_rate_limit.${column}` as const))
+        .selectFrom(table)
+        .innerJoin('model', (join) => join.onRef('model.id', '=', sql.ref(`${table}.model_id`)))
+        .select(columns.map((column) => sql.ref(`${table}.${column}`).as(column)))
         .select(MODEL_COLUMNS.map((column) => sql.ref(`model.${column}`).as(`model__${column}`)))
-        .where('model_rate_limit.workspace_id', '=', workspaceId),
+        .where(sql.ref(`${table}.workspace_id`), '=', workspaceId),
     ),
-);
+  );
+  return async (db: DB, workspaceId: string, page: PageRequest): Promise<Array<Joined<Row, ModelRow>>> => {
+    const rows = await statement(db, { workspaceId }, page, keyPositions(page));
+    return rows.map((row) => ({
+      node: pickColumns<Row>(row, '', columns),
+      joined: pickColumns<ModelRow>(row, 'model__', MODEL_COLUMNS),
+    }));
+  };
+}
+
+/** A page of a workspace's model authorizations, each with its model. */
+export const listAuthorizations = pageWithModels<ModelAuthorizationRow>('model_authorization', AUTHORIZATION_COLUMNS);
+
+/** A page of a workspace's rate limits, each with its model. */
+export const listRateLimits = pageWithModels<ModelRateLimitRow>('model_rate_limit', RATE_LIMIT_COLUMNS);
 
 /** The rows of a per-(workspace, model) table for these pairs, in one statement. */
 export async function findByWorkspaceModel<Row>(
