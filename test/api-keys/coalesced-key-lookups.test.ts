@@ -119,8 +119,8 @@ function lookupStatement(query: CompiledQuery<unknown>): LookupStatement | null 
 /**
  * Runs `burst` (which sends `requests` requests at once) and reports the key lookup statements
  * the database received. With `hold`, the lookup statements wait until every request has come
- * and a moment more: the first two of each kind run alone, and the lookups after them, all
- * waiting by then, share the next statements.
+ * and a moment more: the first of each kind runs alone, and the lookups after it wait together,
+ * sharing the next statements (each started when its lookups have waited 20 ms, and held too).
  */
 async function observingLookups<T>(requests: number, hold: boolean, burst: () => Promise<T>) {
   const db = t.database.db;
@@ -311,9 +311,9 @@ describe('concurrent API-key lookups, one statement for several requests', () =>
     const statements = await modelAccessBurst(true);
     const secret = statements.filter((s) => s.by === 'secret').map((s) => s.keys);
     const temporary = statements.filter((s) => s.by === 'temporary').map((s) => s.keys);
-    // The first two of each kind ran at once, alone; the rest went together in fewer statements.
-    expect(secret.slice(0, 2)).toEqual([1, 1]);
-    expect(temporary.slice(0, 2)).toEqual([1, 1]);
+    // The first of each kind ran at once, alone; the rest went together in fewer statements.
+    expect(secret[0]).toBe(1);
+    expect(temporary[0]).toBe(1);
     expect(Math.max(...secret)).toBeGreaterThan(1);
     expect(Math.max(...temporary)).toBeGreaterThan(1);
     const sum = (sizes: number[]) => sizes.reduce((total, size) => total + size, 0);
@@ -359,7 +359,8 @@ describe('concurrent API-key lookups, one statement for several requests', () =>
   it('the same while the first authentications are held: shared statements, and each requester still its own principal', async () => {
     const statements = await whoAmIBurst(true);
     const secret = statements.filter((s) => s.by === 'secret').map((s) => s.keys);
-    expect(secret.slice(0, 2)).toEqual([1, 1]);
+    // The first ran at once, alone; the others waited for it and went together.
+    expect(secret[0]).toBe(1);
     expect(Math.max(...secret)).toBeGreaterThan(1);
   });
 

@@ -98,8 +98,8 @@ function sessionLookupIds(query: CompiledQuery<unknown>): string[] | null {
 /**
  * Spies on the database's statements, recording the session lookups (their principal IDs, in the
  * order the database received them). With `hold`, the lookups wait at a gate until `open` is
- * called (or 5 seconds passed): the first two of a database run alone, and the lookups that come
- * meanwhile wait together for the next statement.
+ * called (or 5 seconds passed): the first of a database runs alone, and the lookups that come
+ * meanwhile wait together for the next statement (started after 20 ms of waiting, and held too).
  */
 function spyOnSessionLookups(hold: boolean) {
   const db = t.database.db;
@@ -351,11 +351,10 @@ describe('concurrent session lookups, one statement for several requests', () =>
     return { requests, seen };
   }
 
-  /** With the lookups held: the first two statements answered one request each, the later ones several at once. */
+  /** With the lookups held: the first statement answered one request, the later ones several at once. */
   function expectShared(requests: Case[], seen: string[][]) {
     const asked = requests.map((r) => r.ids);
     expect(asked).toContainEqual(seen[0]);
-    expect(asked).toContainEqual(seen[1]);
     // Fewer statements than requests, and one that asked for more principals than one request asks for (two at most).
     expect(seen.length).toBeLessThan(requests.length);
     expect(Math.max(...seen.map((ids) => ids.length))).toBeGreaterThan(2);
@@ -391,9 +390,9 @@ describe('concurrent session lookups, one statement for several requests', () =>
     expect(seen.length).toBeGreaterThanOrEqual(1);
     expect(seen.length).toBeLessThanOrEqual(36);
     if (hold) {
-      // The first two ran alone, each for one request; the others went together (as one statement when all
-      // came within the hold, as they do): fewer statements than requests.
-      expect(seen.length).toBeGreaterThanOrEqual(3);
+      // The first ran alone, for one request; the others waited for it and went together (as one statement
+      // when all came within 20 ms, as a few more when not): fewer statements than requests.
+      expect(seen.length).toBeGreaterThanOrEqual(2);
       expect(seen.length).toBeLessThan(requests.length);
     }
   });
@@ -403,7 +402,7 @@ describe('concurrent session lookups, one statement for several requests', () =>
     const lookups = spyOnSessionLookups(true);
     let answers: Caller[][];
     try {
-      // The first two run at once (held); the three after them wait and go together as one statement.
+      // The first runs at once (held); the four after it wait and go together as one statement.
       const pending = [
         findCallers(reads, a.rootId, null),
         findCallers(reads, b.rootId, null),
@@ -416,7 +415,7 @@ describe('concurrent session lookups, one statement for several requests', () =>
     } finally {
       lookups.restore();
     }
-    expect(lookups.seen).toEqual([[a.rootId], [b.rootId], [aRole.id, aUser1.id]]);
+    expect(lookups.seen).toEqual([[a.rootId], [b.rootId, aRole.id, aUser1.id]]);
 
     const summary = (callers: Caller[]) =>
       callers.map(({ principal, memberships }) => ({

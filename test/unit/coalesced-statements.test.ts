@@ -3,9 +3,9 @@ import { coalesced, type SharedReads } from '../../src/db/coalesced-statements.j
 import type { DB } from '../../src/db/database.js';
 import type { StatementCount } from '../../src/db/statement-counter.js';
 
-// The lookups of concurrent requests run as few statements: at most two of a kind at a time on a
-// database, the others waiting together for the next one (at most 64 each). `run` here is a fake
-// whose statements the tests answer (or fail) by hand, in the order they choose.
+// The lookups of concurrent requests run as few statements: one of a kind at a time on a database,
+// the others waiting together for the next one (at most 64 each), or for 20 ms at most. `run` here
+// is a fake whose statements the tests answer (or fail) by hand, in the order they choose.
 
 /** One call of the fake `run`: a statement, waiting for the test to answer it. */
 interface Statement {
@@ -69,130 +69,138 @@ const reads = (db: DB, count: StatementCount | null = null): SharedReads => ({ d
 const newDb = () => ({}) as DB;
 
 describe('coalesced', () => {
-  it('the first two lookups each start a statement at once, with one input; a third waits', async () => {
+  it('the first lookup starts a statement at once, with one input; a second and a third wait, and go together as one statement when it finishes', async () => {
     const { lookup, statements } = harness();
     const db = newDb();
     const a = track(lookup(reads(db), 'a'));
     expect(statements.map((s) => s.inputs)).toEqual([['a']]);
     const b = track(lookup(reads(db), 'b'));
-    expect(statements.map((s) => s.inputs)).toEqual([['a'], ['b']]);
-    expect(statements.every((s) => s.db === db)).toBe(true);
     const c = track(lookup(reads(db), 'c'));
     await settle();
-    expect(statements).toHaveLength(2);
+    expect(statements).toHaveLength(1);
     expect([a.state, b.state, c.state]).toEqual(['pending', 'pending', 'pending']);
 
     answerAll(statements[0]);
+    await settle();
+    expect(a.rows).toEqual(['a#1']);
+    expect(statements.map((s) => s.inputs)).toEqual([['a'], ['b', 'c']]);
+    expect([b.state, c.state]).toEqual(['pending', 'pending']);
     answerAll(statements[1]);
     await settle();
+    expect([a.rows, b.rows, c.rows]).toEqual([['a#1'], ['b#1'], ['c#1']]);
+    expect(statements.every((s) => s.db === db)).toBe(true);
+
+    // Nothing runs any more: the next lookup starts its own at once.
+    const d = track(lookup(reads(db), 'd'));
+    expect(statements.map((s) => s.inputs)).toEqual([['a'], ['b', 'c'], ['d']]);
     answerAll(statements[2]);
     await settle();
-    expect(statements.map((s) => s.inputs)).toEqual([['a'], ['b'], ['c']]);
-    expect([a.rows, b.rows, c.rows]).toEqual([['a#1'], ['b#1'], ['c#1']]);
+    expect(d.rows).toEqual(['d#1']);
+    expect(statements).toHaveLength(3);
   });
 
-  it('lookups made while two run wait, and go together as one statement, in the order asked, as soon as one of the two finishes', async () => {
+  it('lookups made while one runs wait, and go together as one statement, in the order asked, as soon as it finishes', async () => {
     const { lookup, statements } = harness();
     const db = newDb();
     const first = track(lookup(reads(db), 'first'));
-    const second = track(lookup(reads(db), 'second'));
     const waiting = ['w1', 'w2-two', 'w3-none', 'w4'].map((input) => track(lookup(reads(db), input)));
     await settle();
-    expect(statements).toHaveLength(2);
+    expect(statements.map((s) => s.inputs)).toEqual([['first']]);
 
-    // The second finishes first: the waiting ones start at once, as one statement, while the first still runs.
-    answerAll(statements[1]);
-    await settle();
-    expect(second.rows).toEqual(['second#1']);
-    expect(first.state).toBe('pending');
-    expect(statements.map((s) => s.inputs)).toEqual([['first'], ['second'], ['w1', 'w2-two', 'w3-none', 'w4']]);
-    expect(waiting.map((w) => w.state)).toEqual(['pending', 'pending', 'pending', 'pending']);
-
-    // Two run again (the first and the batch): the next lookups wait for one of them.
-    const later = ['l1', 'l2'].map((input) => track(lookup(reads(db), input)));
-    await settle();
-    expect(statements).toHaveLength(3);
-
-    answerAll(statements[2]);
-    await settle();
-    expect(waiting.map((w) => w.rows)).toEqual([['w1#1'], ['w2-two#1', 'w2-two#2'], [], ['w4#1']]);
-    expect(statements.map((s) => s.inputs)).toEqual([['first'], ['second'], ['w1', 'w2-two', 'w3-none', 'w4'], ['l1', 'l2']]);
-    expect(first.state).toBe('pending');
-
-    // One statement runs (l1, l2) once the first answers: a new lookup starts its own at once.
+    // The first finishes: the waiting ones start at once, as one statement.
     answerAll(statements[0]);
     await settle();
     expect(first.rows).toEqual(['first#1']);
-    expect(statements).toHaveLength(4);
-    const alone = track(lookup(reads(db), 'alone'));
-    expect(statements.map((s) => s.inputs).slice(4)).toEqual([['alone']]);
+    expect(statements.map((s) => s.inputs)).toEqual([['first'], ['w1', 'w2-two', 'w3-none', 'w4']]);
+    expect(waiting.map((w) => w.state)).toEqual(['pending', 'pending', 'pending', 'pending']);
 
-    answerAll(statements[3]);
-    answerAll(statements[4]);
+    // The batch runs: the next lookups wait for it, not for a second statement beside it.
+    const later = ['l1', 'l2'].map((input) => track(lookup(reads(db), input)));
+    await settle();
+    expect(statements).toHaveLength(2);
+
+    answerAll(statements[1]);
+    await settle();
+    expect(waiting.map((w) => w.rows)).toEqual([['w1#1'], ['w2-two#1', 'w2-two#2'], [], ['w4#1']]);
+    expect(statements.map((s) => s.inputs)).toEqual([['first'], ['w1', 'w2-two', 'w3-none', 'w4'], ['l1', 'l2']]);
+    expect(later.map((l) => l.state)).toEqual(['pending', 'pending']);
+
+    // (l1, l2) runs: a lookup made now waits too, alone, for the next one.
+    const alone = track(lookup(reads(db), 'alone'));
+    await settle();
+    expect(statements).toHaveLength(3);
+    answerAll(statements[2]);
     await settle();
     expect(later.map((l) => l.rows)).toEqual([['l1#1'], ['l2#1']]);
+    expect(statements.map((s) => s.inputs).slice(3)).toEqual([['alone']]);
+    answerAll(statements[3]);
+    await settle();
     expect(alone.rows).toEqual(['alone#1']);
     // Nothing was left waiting: no statement without lookups ran.
-    expect(statements).toHaveLength(5);
+    expect(statements).toHaveLength(4);
   });
 
   it('each caller gets exactly the rows at its own index, and nothing else, even for the same input twice', async () => {
     const { lookup, statements } = harness();
     const db = newDb();
-    const running = [track(lookup(reads(db), 'r1')), track(lookup(reads(db), 'r2'))];
+    const running = track(lookup(reads(db), 'r1'));
     const inputs = ['x', 'y-two', 'z-none', 'x', 'y-two'];
     const batch = inputs.map((input) => track(lookup(reads(db), input)));
+    // The lookup that ran alone gets its own rows too.
     answerAll(statements[0]);
     await settle();
-    const statement = statements[2];
+    expect(running.rows).toEqual(['r1#1']);
+    const statement = statements[1];
     expect(statement?.inputs).toEqual(inputs);
     // Rows that tell the index apart: the same input asked twice gets the rows of its own place.
     statement?.answer(inputs.map((input, i) => [`${input}@${i}`]));
     await settle();
     expect(batch.map((b) => b.rows)).toEqual([['x@0'], ['y-two@1'], ['z-none@2'], ['x@3'], ['y-two@4']]);
-    // The rows of a caller are the very list `run` answered for it.
-    answerAll(statements[1]);
-    await settle();
-    expect(running.map((r) => r.rows)).toEqual([['r1#1'], ['r2#1']]);
+    expect(statements).toHaveLength(2);
   });
 
   it('a failing statement rejects every lookup of its batch with its error, and nothing else; later lookups still run', async () => {
     const { lookup, statements } = harness();
     const db = newDb();
     const a = track(lookup(reads(db), 'a'));
-    const b = track(lookup(reads(db), 'b'));
-    const batch = ['c', 'd', 'e'].map((input) => track(lookup(reads(db), input)));
+    const batch = ['b', 'c', 'd'].map((input) => track(lookup(reads(db), input)));
 
     const failure = new Error('connection reset');
-    statements[1]?.fail(failure);
+    statements[0]?.fail(failure);
     await settle();
-    expect(b.state).toBe('failed');
-    expect(b.error).toBe(failure);
-    expect(a.state).toBe('pending');
-    // The failed statement made room: the waiting lookups run.
-    expect(statements[2]?.inputs).toEqual(['c', 'd', 'e']);
+    expect(a.state).toBe('failed');
+    expect(a.error).toBe(failure);
+    // The waiting lookups were not in the failed statement: they run, in one statement of their own.
+    expect(batch.map((x) => x.state)).toEqual(['pending', 'pending', 'pending']);
+    expect(statements.map((s) => s.inputs)).toEqual([['a'], ['b', 'c', 'd']]);
 
+    const e = track(lookup(reads(db), 'e'));
     const batchFailure = new Error('statement timeout');
-    statements[2]?.fail(batchFailure);
+    statements[1]?.fail(batchFailure);
     await settle();
     expect(batch.map((x) => x.state)).toEqual(['failed', 'failed', 'failed']);
     expect(batch.every((x) => x.error === batchFailure)).toBe(true);
     await expect(batch[0]?.promise).rejects.toBe(batchFailure);
-    expect(a.state).toBe('pending');
+    // The lookup that waited for the failed batch is not failed with it: it runs next.
+    expect(e.state).toBe('pending');
+    expect(statements.map((s) => s.inputs).slice(2)).toEqual([['e']]);
+    answerAll(statements[2]);
+    await settle();
+    expect(e.rows).toEqual(['e#1']);
 
-    // Both failures freed their slot: two new lookups start at once, a third waits.
+    // Both failures freed their slot: a new lookup starts at once, the next one waits for it.
     const f = track(lookup(reads(db), 'f'));
     expect(statements.map((s) => s.inputs).slice(3)).toEqual([['f']]);
     const g = track(lookup(reads(db), 'g'));
     expect(statements).toHaveLength(4);
-    answerAll(statements[0]);
-    await settle();
-    expect(a.rows).toEqual(['a#1']);
-    expect(statements[4]?.inputs).toEqual(['g']);
     answerAll(statements[3]);
+    await settle();
+    expect(f.rows).toEqual(['f#1']);
+    expect(statements[4]?.inputs).toEqual(['g']);
     answerAll(statements[4]);
     await settle();
-    expect([f.rows, g.rows]).toEqual([['f#1'], ['g#1']]);
+    expect(g.rows).toEqual(['g#1']);
+    expect(statements).toHaveLength(5);
   });
 
   it('count.statements goes up by one per lookup, when its answer comes; count: null works', async () => {
@@ -201,69 +209,78 @@ describe('coalesced', () => {
     const counts = [{ statements: 0 }, { statements: 5 }, { statements: 0 }];
     const [firstCount, secondCount, sharedCount] = counts as [StatementCount, StatementCount, StatementCount];
     const first = track(lookup(reads(db, firstCount), 'a'));
-    const uncounted = track(lookup(reads(db, null), 'b'));
     // Waiting together in one statement: each request counts it once, a request with two lookups twice.
+    const uncounted = track(lookup(reads(db, null), 'b'));
     const second = track(lookup(reads(db, secondCount), 'c'));
     const sharedOne = track(lookup(reads(db, sharedCount), 'd'));
     const sharedTwo = track(lookup(reads(db, sharedCount), 'e-two'));
     const uncountedToo = track(lookup(reads(db, null), 'f-none'));
     await settle();
+    expect(statements.map((s) => s.inputs)).toEqual([['a']]);
     expect(counts.map((c) => c.statements)).toEqual([0, 5, 0]);
-
-    answerAll(statements[1]);
-    await settle();
-    expect(uncounted.rows).toEqual(['b#1']);
-    expect(counts.map((c) => c.statements)).toEqual([0, 5, 0]);
-    expect(statements[2]?.inputs).toEqual(['c', 'd', 'e-two', 'f-none']);
 
     answerAll(statements[0]);
     await settle();
     expect(first.rows).toEqual(['a#1']);
     expect(counts.map((c) => c.statements)).toEqual([1, 5, 0]);
+    expect(statements[1]?.inputs).toEqual(['b', 'c', 'd', 'e-two', 'f-none']);
 
+    answerAll(statements[1]);
+    await settle();
+    expect([uncounted.rows, second.rows, sharedOne.rows, sharedTwo.rows, uncountedToo.rows]).toEqual([
+      ['b#1'],
+      ['c#1'],
+      ['d#1'],
+      ['e-two#1', 'e-two#2'],
+      [],
+    ]);
+    expect(counts.map((c) => c.statements)).toEqual([1, 6, 2]);
+
+    // A lookup with no count, alone in its statement.
+    const alone = track(lookup(reads(db, null), 'g'));
     answerAll(statements[2]);
     await settle();
-    expect([second.rows, sharedOne.rows, sharedTwo.rows, uncountedToo.rows]).toEqual([['c#1'], ['d#1'], ['e-two#1', 'e-two#2'], []]);
+    expect(alone.rows).toEqual(['g#1']);
     expect(counts.map((c) => c.statements)).toEqual([1, 6, 2]);
     expect(statements).toHaveLength(3);
   });
 
-  it('two databases do not share statements: each has its own two at a time, and its own batches', async () => {
+  it('two databases do not share statements: each has its own statement running at once, and its own batches', async () => {
     const { lookup, statements } = harness();
     const one = newDb();
     const other = newDb();
     const a1 = track(lookup(reads(one), 'a1'));
     const a2 = track(lookup(reads(one), 'a2'));
     const a3 = track(lookup(reads(one), 'a3'));
-    // `one` runs two: `other` still starts at once, twice.
+    // `one` runs a statement: `other` still starts one at once.
     const b1 = track(lookup(reads(other), 'b1'));
     const b2 = track(lookup(reads(other), 'b2'));
     const b3 = track(lookup(reads(other), 'b3'));
-    const b4 = track(lookup(reads(other), 'b4'));
     await settle();
-    expect(statements.map((s) => [s.db === one ? 'one' : s.db === other ? 'other' : '?', s.inputs])).toEqual([
+    const where = (s: Statement) => (s.db === one ? 'one' : s.db === other ? 'other' : '?');
+    expect(statements.map((s) => [where(s), s.inputs])).toEqual([
       ['one', ['a1']],
-      ['one', ['a2']],
       ['other', ['b1']],
-      ['other', ['b2']],
     ]);
 
-    // A statement of `other` finishing starts `other`'s waiting lookups, not `one`'s.
-    answerAll(statements[2]);
+    // `other`'s statement finishing starts `other`'s waiting lookups, not `one`'s.
+    answerAll(statements[1]);
     await settle();
-    expect(statements).toHaveLength(5);
-    expect(statements[4]?.db).toBe(other);
-    expect(statements[4]?.inputs).toEqual(['b3', 'b4']);
-    expect(a3.state).toBe('pending');
+    expect(statements).toHaveLength(3);
+    expect(statements[2]?.db).toBe(other);
+    expect(statements[2]?.inputs).toEqual(['b2', 'b3']);
+    expect([a1.state, a2.state, a3.state]).toEqual(['pending', 'pending', 'pending']);
 
     answerAll(statements[0]);
     await settle();
-    expect(statements[5]?.db).toBe(one);
-    expect(statements[5]?.inputs).toEqual(['a3']);
-    for (const statement of statements.slice(1)) answerAll(statement);
+    expect(statements).toHaveLength(4);
+    expect(statements[3]?.db).toBe(one);
+    expect(statements[3]?.inputs).toEqual(['a2', 'a3']);
+    answerAll(statements[2]);
+    answerAll(statements[3]);
     await settle();
-    expect([a1, a2, a3, b1, b2, b3, b4].map((x) => x.rows)).toEqual([['a1#1'], ['a2#1'], ['a3#1'], ['b1#1'], ['b2#1'], ['b3#1'], ['b4#1']]);
-    expect(statements).toHaveLength(6);
+    expect([a1, a2, a3, b1, b2, b3].map((x) => x.rows)).toEqual([['a1#1'], ['a2#1'], ['a3#1'], ['b1#1'], ['b2#1'], ['b3#1']]);
+    expect(statements).toHaveLength(4);
   });
 
   it('two kinds of lookup (two coalesced) on one database do not share statements either', async () => {
@@ -273,15 +290,19 @@ describe('coalesced', () => {
     const a = [track(first.lookup(reads(db), 'a1')), track(first.lookup(reads(db), 'a2')), track(first.lookup(reads(db), 'a3'))];
     const b = [track(second.lookup(reads(db), 'b1')), track(second.lookup(reads(db), 'b2'))];
     await settle();
-    expect(first.statements.map((s) => s.inputs)).toEqual([['a1'], ['a2']]);
+    // Each kind runs one statement at once, the other's notwithstanding.
+    expect(first.statements.map((s) => s.inputs)).toEqual([['a1']]);
+    expect(second.statements.map((s) => s.inputs)).toEqual([['b1']]);
+    answerAll(second.statements[0]);
+    await settle();
     expect(second.statements.map((s) => s.inputs)).toEqual([['b1'], ['b2']]);
-    for (const s of second.statements) answerAll(s);
+    expect(first.statements).toHaveLength(1);
+    answerAll(first.statements[0]);
     await settle();
-    expect(first.statements).toHaveLength(2);
-    for (const s of first.statements) answerAll(s);
-    await settle();
-    expect(first.statements.map((s) => s.inputs)).toEqual([['a1'], ['a2'], ['a3']]);
-    answerAll(first.statements[2]);
+    expect(first.statements.map((s) => s.inputs)).toEqual([['a1'], ['a2', 'a3']]);
+    expect(second.statements).toHaveLength(2);
+    answerAll(first.statements[1]);
+    answerAll(second.statements[1]);
     await settle();
     expect([...a, ...b].map((x) => x.rows)).toEqual([['a1#1'], ['a2#1'], ['a3#1'], ['b1#1'], ['b2#1']]);
   });
@@ -292,42 +313,40 @@ describe('coalesced', () => {
     const inputs = Array.from({ length: 132 }, (_, i) => `k${i}`);
     const lookups = inputs.map((input) => track(lookup(reads(db), input)));
     await settle();
-    expect(statements.map((s) => s.inputs)).toEqual([['k0'], ['k1']]);
+    expect(statements.map((s) => s.inputs)).toEqual([['k0']]);
 
-    // Each statement that finishes starts one: 64, then 64, then the 2 left.
+    // Each statement that finishes starts one: 64, then 64, then the 3 left.
     answerAll(statements[0]);
     await settle();
-    expect(statements.map((s) => s.inputs.length)).toEqual([1, 1, 64]);
+    expect(statements.map((s) => s.inputs.length)).toEqual([1, 64]);
     answerAll(statements[1]);
     await settle();
-    expect(statements.map((s) => s.inputs.length)).toEqual([1, 1, 64, 64]);
+    expect(statements.map((s) => s.inputs.length)).toEqual([1, 64, 64]);
     answerAll(statements[2]);
     await settle();
-    expect(statements.map((s) => s.inputs.length)).toEqual([1, 1, 64, 64, 2]);
+    expect(statements.map((s) => s.inputs.length)).toEqual([1, 64, 64, 3]);
     expect(statements.flatMap((s) => s.inputs)).toEqual(inputs);
-    expect(statements[2]?.inputs).toEqual(inputs.slice(2, 66));
-    expect(statements[3]?.inputs).toEqual(inputs.slice(66, 130));
-    expect(statements[4]?.inputs).toEqual(['k130', 'k131']);
+    expect(statements[1]?.inputs).toEqual(inputs.slice(1, 65));
+    expect(statements[2]?.inputs).toEqual(inputs.slice(65, 129));
+    expect(statements[3]?.inputs).toEqual(['k129', 'k130', 'k131']);
 
     answerAll(statements[3]);
-    answerAll(statements[4]);
     await settle();
     expect(lookups.map((l) => l.rows)).toEqual(inputs.map((input) => [`${input}#1`]));
-    expect(statements).toHaveLength(5);
+    expect(statements).toHaveLength(4);
   });
 
   it('exactly 64 waiting lookups go as one statement', async () => {
     const { lookup, statements } = harness();
     const db = newDb();
-    const inputs = Array.from({ length: 66 }, (_, i) => `k${i}`);
+    const inputs = Array.from({ length: 65 }, (_, i) => `k${i}`);
     const lookups = inputs.map((input) => track(lookup(reads(db), input)));
     answerAll(statements[0]);
     await settle();
-    expect(statements.map((s) => s.inputs.length)).toEqual([1, 1, 64]);
+    expect(statements.map((s) => s.inputs.length)).toEqual([1, 64]);
     answerAll(statements[1]);
-    answerAll(statements[2]);
     await settle();
-    expect(statements).toHaveLength(3);
+    expect(statements).toHaveLength(2);
     expect(lookups.every((l) => l.state === 'answered')).toBe(true);
   });
 
@@ -336,22 +355,25 @@ describe('coalesced', () => {
     try {
       const { lookup, statements } = harness();
       const db = newDb();
-      const held = ['a', 'b'].map((input) => track(lookup(reads(db), input)));
-      const waiting = ['c', 'd'].map((input) => track(lookup(reads(db), input)));
-      expect(statements.map((s) => s.inputs)).toEqual([['a'], ['b']]);
+      const held = track(lookup(reads(db), 'a'));
+      const waiting = ['b', 'c'].map((input) => track(lookup(reads(db), input)));
+      expect(statements.map((s) => s.inputs)).toEqual([['a']]);
+      await vi.advanceTimersByTimeAsync(19);
+      expect(statements).toHaveLength(1);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(statements.map((s) => s.inputs)).toEqual([['a'], ['b', 'c']]);
+      // Two statements run now, both stuck: a later lookup waits its own 20 ms, then starts a third.
+      const late = track(lookup(reads(db), 'd'));
       await vi.advanceTimersByTimeAsync(19);
       expect(statements).toHaveLength(2);
       await vi.advanceTimersByTimeAsync(1);
-      expect(statements.map((s) => s.inputs)).toEqual([['a'], ['b'], ['c', 'd']]);
-      const late = track(lookup(reads(db), 'e'));
-      await vi.advanceTimersByTimeAsync(20);
-      expect(statements.map((s) => s.inputs)).toEqual([['a'], ['b'], ['c', 'd'], ['e']]);
+      expect(statements.map((s) => s.inputs)).toEqual([['a'], ['b', 'c'], ['d']]);
       for (const statement of statements) answerAll(statement);
       await vi.advanceTimersByTimeAsync(0);
-      expect([...held, ...waiting, late].map((t) => t.rows)).toEqual([['a#1'], ['b#1'], ['c#1'], ['d#1'], ['e#1']]);
+      expect([held, ...waiting, late].map((t) => t.rows)).toEqual([['a#1'], ['b#1'], ['c#1'], ['d#1']]);
       // Nothing left over: no statement without lookups once the timers run out.
       await vi.advanceTimersByTimeAsync(100);
-      expect(statements).toHaveLength(4);
+      expect(statements).toHaveLength(3);
     } finally {
       vi.useRealTimers();
     }
