@@ -80,13 +80,13 @@ export async function authenticate(header: string | undefined, deps: Authenticat
     return { auth: null, error: null, presentedApiKey: { secretHash: hashApiKeySecret(token) } };
   }
   if (looksLikeTemporaryKey(token)) {
-    const temporary = await deps.signer.verifyTemporaryKey(token);
+    const temporary = deps.signer.verifyTemporaryKey(token);
     if (!temporary) return refused('Invalid or expired temporary key');
     return { auth: null, error: null, presentedApiKey: { temporary } };
   }
   if (looksLikeAccessKeyPair(token)) return authenticateAccessKey(token, deps);
 
-  const claims = await deps.signer.verify(token);
+  const claims = deps.signer.verify(token);
   if (!claims) return refused('Invalid or expired session token');
   const assumer = claims.assumedBy;
   const [callers, trust] = await Promise.all([

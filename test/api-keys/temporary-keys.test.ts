@@ -1,4 +1,4 @@
-import { decodeJwt } from 'jose';
+import { decodeJwt, SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SessionSigner } from '../../src/auth/session.js';
 import { changeStatus, type TestUser } from '../helpers/fixtures.js';
@@ -324,6 +324,21 @@ describe('forged or garbled temporary keys', () => {
   const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
   const partsOf = (secret: string) => secret.slice('st-'.length).split('.') as [string, string, string];
   const claimsOf = (secret: string) => decodeJwt(secret.slice('st-'.length));
+  /** A temporary key for the parent with `claims`, signed by hand as the gateway signs (right key, issuer and audience). */
+  const signedByHand = async (claims: Record<string, unknown>, expiresIn = 600) =>
+    `st-${await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setIssuer('model-studio-gateway')
+      .setAudience('model-studio-gateway/temporary-key')
+      .setSubject(parent.id)
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(Date.now() / 1000) + expiresIn)
+      .sign(new TextEncoder().encode(TEST_JWT_SECRET))}`;
+  const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+  it('a temporary key signed by hand as the gateway signs works (so the forgeries below are about the one change each makes)', async () => {
+    expect(await answers(await signedByHand({ gen: claimsOf(genuine.secret).gen }))).toEqual(WORKS);
+  });
 
   const FORGERIES: Array<[string, () => Promise<string> | string]> = [
     ['the bare prefix', () => 'st-'],
@@ -338,6 +353,19 @@ describe('forged or garbled temporary keys', () => {
         return `st-${header}.${b64({ ...claims, exp: (claims.exp ?? 0) + 3_600 })}.${signature}`;
       },
     ],
+    [
+      'the signature spelled another way (same bytes)',
+      () => {
+        const [header, payload, signature] = partsOf(genuine.secret);
+        // The last of 43 characters carries 4 bits of the 32 bytes and 2 that decoders ignore.
+        const altered = `${signature.slice(0, -1)}${BASE64URL[BASE64URL.indexOf(signature.slice(-1)) ^ 0x01]}`;
+        if (altered === signature || !Buffer.from(altered, 'base64url').equals(Buffer.from(signature, 'base64url'))) {
+          throw new Error(`${altered} is not another spelling of the signature ${signature}`);
+        }
+        return `st-${header}.${payload}.${altered}`;
+      },
+    ],
+    ['a fourth segment', () => `${genuine.secret}.${partsOf(genuine.secret)[2]}`],
     ['an unsigned token (alg: none)', () => `st-${b64({ alg: 'none', typ: 'JWT' })}.${partsOf(genuine.secret)[1]}.`],
     [
       'a token signed with another secret',
@@ -368,6 +396,9 @@ describe('forged or garbled temporary keys', () => {
         ).secret;
       },
     ],
+    ['a correctly signed token without the generation', () => signedByHand({})],
+    ['a correctly signed token with the generation as a string', () => signedByHand({ gen: String(claimsOf(genuine.secret).gen) })],
+    ['a correctly signed token that has expired', () => signedByHand({ gen: claimsOf(genuine.secret).gen }, -60)],
   ];
 
   it.each(FORGERIES)('%s → UNAUTHENTICATED for everything', async (_name, forge) => {

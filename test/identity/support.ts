@@ -1,5 +1,5 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { SignJWT } from 'jose';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { SignJWT, type JWTHeaderParameters } from 'jose';
 import { expect } from 'vitest';
 import { defined } from '../helpers/assertions.js';
 import { firstError, type GraphQLResponse } from '../helpers/graphql-client.js';
@@ -42,11 +42,13 @@ export interface TokenOptions {
   acc?: string | undefined;
   act?: { sub: string };
   issuer?: string;
-  audience?: string;
+  audience?: string | string[];
   /** Seconds from now; negative for an expired token. */
   expiresIn?: number;
   secret?: string;
   alg?: 'HS256' | 'HS384' | 'HS512';
+  /** The protected header, serialized as given (its fields in their order); `alg` is then ignored. */
+  header?: JWTHeaderParameters;
   omit?: Array<'acc' | 'exp' | 'iat'>;
 }
 
@@ -58,7 +60,7 @@ export async function signToken(options: TokenOptions): Promise<string> {
   if (!omit.has('acc') && options.acc !== undefined) claims.acc = options.acc;
   if (options.act) claims.act = options.act;
   let jwt = new SignJWT(claims)
-    .setProtectedHeader({ alg: options.alg ?? 'HS256', typ: 'JWT' })
+    .setProtectedHeader(options.header ?? { alg: options.alg ?? 'HS256', typ: 'JWT' })
     .setIssuer(options.issuer ?? ISSUER)
     .setAudience(options.audience ?? AUDIENCE)
     .setSubject(options.sub)
@@ -91,4 +93,27 @@ export function withAlteredSignature(token: string): string {
   const bytes = Buffer.from(signature, 'base64url');
   bytes.writeUInt8(bytes.readUInt8(10) ^ 0x01, 10);
   return `${header}.${payload}.${bytes.toString('base64url')}`;
+}
+
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * `token` with its signature spelled another way: the same bytes, in a non-canonical base64url.
+ * The last of a 32-byte signature's 43 characters carries 4 bits and 2 that decoders ignore:
+ * flipping the lowest changes the spelling, not the bytes.
+ */
+export function withSignatureSpelledAnotherWay(token: string): string {
+  const [header, payload, signature] = token.split('.') as [string, string, string];
+  const last = BASE64URL.indexOf(signature.slice(-1));
+  const altered = `${signature.slice(0, -1)}${BASE64URL[last ^ 0x01]}`;
+  if (altered === signature || !Buffer.from(altered, 'base64url').equals(Buffer.from(signature, 'base64url'))) {
+    throw new Error(`${altered} is not another spelling of the signature ${signature}`);
+  }
+  return `${header}.${payload}.${altered}`;
+}
+
+/** A token of `payload` (any JSON value) under the header the gateway signs, signed with the right key. */
+export function signedPayload(payload: unknown): string {
+  const signed = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(payload)}`;
+  return `${signed}.${createHmac('sha256', TEST_JWT_SECRET).update(signed).digest('base64url')}`;
 }

@@ -20,10 +20,12 @@ import {
   expectError,
   payloadOf,
   signToken,
+  signedPayload,
   uniqueName,
   unsignedCopy,
   withAlteredSignature,
   withPayload,
+  withSignatureSpelledAnotherWay,
   type ViewerData,
 } from './support.js';
 
@@ -65,6 +67,8 @@ describe('hand-made tokens', () => {
       'a signature by another key',
       async () => signToken({ sub: user.id, acc: account.accountId, secret: `${'x'.repeat(40)}-another-key` }),
     ],
+    ['the signature spelled another way (same bytes)', async () => withSignatureSpelledAnotherWay(user.token)],
+    ['a fourth segment', async () => `${user.token}.${user.token.split('.')[2]}`],
     ['no signature at all', async () => `${user.token.split('.').slice(0, 2).join('.')}.`],
     ['alg: none', async () => unsignedCopy(user.token)],
     ['alg: none, claiming the root', async () => unsignedCopy(await signToken({ sub: account.rootId, acc: account.accountId }))],
@@ -77,9 +81,24 @@ describe('hand-made tokens', () => {
       'the right key but another audience',
       async () => signToken({ sub: user.id, acc: account.accountId, audience: 'model-studio-gateway/api' }),
     ],
+    [
+      'the right key but a list of audiences holding the right one',
+      async () => signToken({ sub: user.id, acc: account.accountId, audience: [AUDIENCE] }),
+    ],
+    [
+      'the right key but the header fields in another order',
+      async () => {
+        const token = await signToken({ sub: user.id, acc: account.accountId, header: { typ: 'JWT', alg: 'HS256' } });
+        const header = Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8');
+        if (header !== '{"typ":"JWT","alg":"HS256"}') throw new Error(`unexpected header ${header}`);
+        return token;
+      },
+    ],
+    ['the right key but a payload that is not an object (null)', async () => signedPayload(null)],
     ['the right key but another algorithm (HS512)', async () => signToken({ sub: user.id, acc: account.accountId, alg: 'HS512' })],
     ['an expired token', async () => signToken({ sub: user.id, acc: account.accountId, expiresIn: -60 })],
     ['a token without expiry', async () => signToken({ sub: user.id, acc: account.accountId, omit: ['exp'] })],
+    ['a token without issued-at', async () => signToken({ sub: user.id, acc: account.accountId, omit: ['iat'] })],
     ['a token without the account claim', async () => signToken({ sub: user.id, omit: ['acc'] })],
     ["another account's ID in the account claim", async () => signToken({ sub: user.id, acc: other.accountId })],
     ['a principal that does not exist', async () => signToken({ sub: 'usr_00000000000000000000', acc: account.accountId })],
