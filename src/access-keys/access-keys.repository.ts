@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { coalesced, rowsByInput, type SharedReads } from '../db/coalesced-statements.js';
 import type { DB } from '../db/database.js';
 import { pickColumns } from '../db/pick-columns.js';
 import { preparedStatement } from '../db/prepared-statements.js';
@@ -45,8 +46,8 @@ export const lockUserForKeyCreation = (db: DB, principalId: string) =>
 
 const ACCESS_KEY_COLUMNS = ['id', 'account_id', 'principal_id', 'secret_hash', 'status', 'created_at', 'last_used_at'] as const;
 
-/** A pair with its user (the authentication path: one prepared statement). */
-const accessKeyWithUser = preparedStatement('access_key_authentication', (db: DB, { accessKeyId }: { accessKeyId: string }) =>
+/** Pairs with their users (the authentication path: one prepared statement, shared with concurrent requests). */
+const accessKeysWithUsers = preparedStatement('access_key_authentication', (db: DB, { ids }: { ids: readonly string[] }) =>
   db
     .selectFrom('access_key as ak')
     .innerJoin('principal', 'principal.id', 'ak.principal_id')
@@ -54,15 +55,20 @@ const accessKeyWithUser = preparedStatement('access_key_authentication', (db: DB
     .select(ACCESS_KEY_COLUMNS.map((column) => sql.ref(`ak.${column}`).as(`access_key__${column}`)))
     .select(joinedPrincipalColumns)
     .select(membershipsOfPrincipalAsJson(db).as('memberships'))
-    .where('ak.id', '=', accessKeyId),
+    .where(sql<boolean>`ak.id = any(${ids}::text[])`),
+);
+
+/** Concurrent requests' pairs, read together (`coalesced`), as sessions' principals are. */
+const presentedAccessKeys = coalesced(async (db: DB, inputs: ReadonlyArray<readonly string[]>) =>
+  rowsByInput(inputs, await accessKeysWithUsers(db, { ids: [...new Set(inputs.flat())] }), (row) => row.access_key__id as string),
 );
 
 /** A pair, its user and the user's memberships: what every request it signs needs. */
 export async function findAccessKeyWithUser(
-  db: DB,
+  reads: SharedReads,
   accessKeyId: string,
 ): Promise<{ accessKey: AccessKeyRow; user: PrincipalView; memberships: MembershipRow[] } | null> {
-  const [row] = await accessKeyWithUser(db, { accessKeyId });
+  const [row] = await presentedAccessKeys(reads, [accessKeyId]);
   if (!row) return null;
   const raw = row as Record<string, unknown>;
   return {

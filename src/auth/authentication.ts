@@ -129,7 +129,7 @@ async function authenticateAccessKey(token: string, deps: AuthenticationDeps): P
   const invalid = refused('Invalid AccessKey pair');
   const pair = parseAccessKeyPair(token);
   if (!pair) return invalid;
-  const found = await findAccessKeyWithUser(deps.db, pair.accessKeyId);
+  const found = await findAccessKeyWithUser(deps.sharedReads, pair.accessKeyId);
   if (!found || !sameHash(found.accessKey.secret_hash, hashApiKeySecret(pair.secret))) return invalid;
   const { accessKey, user: principal } = found;
   if (accessKey.status !== 'ACTIVE') return refused('The AccessKey pair is inactive');

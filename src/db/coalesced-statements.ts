@@ -98,3 +98,21 @@ function coalescer<Input, Row>(run: (inputs: Input[]) => Promise<Row[][]>): (inp
       else overdue ??= setTimeout(next, MAX_WAIT_MS);
     });
 }
+
+/**
+ * The rows of each input (a list of keys) of a coalesced statement, found by `keyOf`. A row
+ * already answered to an earlier input is copied, so that no two requests share an object.
+ */
+export function rowsByInput<Row>(inputs: ReadonlyArray<readonly string[]>, rows: readonly Row[], keyOf: (row: Row) => string): Row[][] {
+  const byKey = new Map(rows.map((row) => [keyOf(row), row]));
+  const handed = new Set<Row>();
+  return inputs.map((keys) =>
+    keys.flatMap((key) => {
+      const row = byKey.get(key);
+      if (!row) return [];
+      if (handed.has(row)) return [structuredClone(row)];
+      handed.add(row);
+      return [row];
+    }),
+  );
+}

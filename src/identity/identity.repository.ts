@@ -3,7 +3,7 @@ import { jsonBuildObject } from 'kysely/helpers/postgres';
 import { revive, type JsonRow } from '../db/json-rows.js';
 import { executePrepared, preparedStatement } from '../db/prepared-statements.js';
 import type { DB } from '../db/database.js';
-import { coalesced, type SharedReads } from '../db/coalesced-statements.js';
+import { coalesced, rowsByInput, type SharedReads } from '../db/coalesced-statements.js';
 import { newId } from '../ids.js';
 import type { PolicyName } from '../policy/index.js';
 import { creationPage, type PageRequest } from '../relay/connection.js';
@@ -81,22 +81,9 @@ const callers = preparedStatement('session_callers', (db: DB, { ids }: { ids: re
  * The principals of concurrent sessions, read together (`coalesced`). A request gets rows of its
  * own: one another request also asked for is copied, so that no two requests share an object.
  */
-const sessionCallers = coalesced(async (db: DB, inputs: ReadonlyArray<readonly string[]>) => {
-  const rows = await callers(db, { ids: [...new Set(inputs.flat())] });
-  const byId = new Map(rows.map((row) => [row.id, row]));
-  const handed = new Set<unknown>();
-  return inputs.map((ids) =>
-    ids.flatMap((id) => {
-      const row = byId.get(id);
-      if (!row) return [];
-      if (!handed.has(row)) {
-        handed.add(row);
-        return [row];
-      }
-      return [structuredClone(row)];
-    }),
-  );
-});
+const sessionCallers = coalesced(async (db: DB, inputs: ReadonlyArray<readonly string[]>) =>
+  rowsByInput(inputs, await callers(db, { ids: [...new Set(inputs.flat())] }), (row) => row.id),
+);
 
 /**
  * A session's principal and, in a role session, the user who assumed the role: what
