@@ -157,9 +157,9 @@ export class SessionSigner {
    * else. Checked here, synchronously (node:crypto's HMAC), where jose checks a signature
    * through WebCrypto, one job on libuv's thread pool per token: the largest single item of a
    * `node --cpu-prof` profile of temporary keys under load, where half the keys are new to the
-   * cache (issue #16; what it bought: the README's issue #16 table). jose still signs every token. Only the exact header
-   * the gateway signs passes (so no algorithm is read from a token, `none` included), and only
-   * the signature's canonical encoding (no second spelling of a token).
+   * cache (issue #16; what it bought: the README's issue #16 table). jose still signs every
+   * token. Only the exact header the gateway signs passes (so no algorithm is read from a token,
+   * `none` included), and only the signature's canonical encoding (no second spelling of a token).
    */
   private verifiedPayload(token: string, audience: string): JWTPayload | null {
     const [header, payload, signature, ...rest] = token.split('.');
