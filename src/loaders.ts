@@ -26,9 +26,9 @@ export type Loaders = Intersection<ReturnType<Group>>;
 /**
  * The loaders' names, each a getter that makes its group on first use, for the request's
  * database, and keeps it (as the request's own properties, which the getters no longer reach).
- * A request uses a few of some forty loaders: making them all was 3% of modelAccess's gateway
- * time in a `node --cpu-prof` profile under load (issue #16). Making a group reads nothing, so
- * the names are learnt from groups made for no database.
+ * A request uses a few of some forty loaders: making only those served 1.17 × modelAccess's
+ * requests against making them all (the README's issue #16 table). Making a group reads nothing,
+ * so the names are learnt from groups made for no database.
  */
 const lazyLoaders: object = Object.create(null);
 for (const make of groups) {

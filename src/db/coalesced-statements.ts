@@ -51,9 +51,9 @@ export function coalesced<Input, Row>(
 
 /**
  * One statement of a kind at a time, the next one's lookups gathering while it is answered:
- * against two at a time, batches about twice as large, about a third less PostgreSQL CPU per
- * lookup, and 10% more requests served on modelAccess and the ceiling, at a lower p50, side by
- * side on the large benchmark dataset (README, issue #16 table).
+ * against two at a time, batches about twice as large, less PostgreSQL CPU per lookup, and
+ * 1.13 × the requests served on modelAccess, 1.14 × on the ceiling, side by side on the large
+ * benchmark dataset (the README's issue #16 table).
  */
 const RUNNING_AT_ONCE = 1;
 /** Lookups per statement at most: past this, the rest wait for the next one. */

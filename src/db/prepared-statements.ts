@@ -47,9 +47,10 @@ export type StatementValue = Bindable | readonly string[] | readonly number[];
 
 /**
  * A prepared statement (`prepared`) whose shape does not depend on its values (no `in` lists, no
- * optional parts; a list goes as one array parameter): built and compiled by Kysely once, on its first call, then only bound. Kysely
- * otherwise builds and compiles the same query on every call, which was about a fifth of
- * modelAccess's gateway CPU in a `node --cpu-prof` profile under load (issue #16). `build` receives markers in place of the values: it may put them
+ * optional parts; a list goes as one array parameter): built and compiled by Kysely once, on its
+ * first call, then only bound. Kysely otherwise builds and compiles the same query on every call,
+ * which was about a fifth of modelAccess's gateway CPU in a `node --cpu-prof` profile under load
+ * (issue #16). `build` receives markers in place of the values: it may put them
  * wherever a value goes, but not compute with them (a value that does not come back as a
  * parameter, or as SQL text, stops the first call).
  */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { CompiledQuery } from 'kysely';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { SessionSigner } from '../../src/auth/session.js';
 import type { TestUser } from '../helpers/fixtures.js';
 import {
@@ -16,6 +16,7 @@ import {
   type CreatedKey,
   type ModelStudioAccount,
 } from '../helpers/model-studio-fixtures.js';
+import { observingLookups as observing } from '../helpers/held-lookups.js';
 import { gatewayForThisFile, TEST_JWT_SECRET } from '../helpers/test-gateway.js';
 import { defined } from '../helpers/assertions.js';
 import { setRateLimit } from '../usage/support.js';
@@ -118,44 +119,11 @@ function lookupStatement(query: CompiledQuery<unknown>): LookupStatement | null 
 
 /**
  * Runs `burst` (which sends `requests` requests at once) and reports the key lookup statements
- * the database received. With `hold`, the lookup statements wait until every request has come
- * and a moment more: the first of each kind runs alone, and the lookups after it wait together,
- * sharing the next statements (each started when its lookups have waited 20 ms, and held too).
+ * the database received; with `hold`, held until every request has come
+ * (test/helpers/held-lookups.ts).
  */
-async function observingLookups<T>(requests: number, hold: boolean, burst: () => Promise<T>) {
-  const db = t.database.db;
-  const execute = db.executeQuery.bind(db);
-  const seen: LookupStatement[] = [];
-  let open = () => {};
-  const gate = new Promise<void>((resolve) => {
-    open = resolve;
-  });
-  // Never held for long, whatever happens to the requests.
-  const deadline = setTimeout(open, 5_000);
-  let received = 0;
-  const onRequest = () => {
-    received++;
-    if (received === requests) setTimeout(open, 200);
-  };
-  t.gateway.server.on('request', onRequest);
-  const spy = vi.spyOn(db, 'executeQuery').mockImplementation((async (query: CompiledQuery<unknown>) => {
-    const lookup = 'sql' in query ? lookupStatement(query) : null;
-    if (lookup) {
-      seen.push(lookup);
-      if (hold) await gate;
-    }
-    return execute(query);
-  }) as typeof db.executeQuery);
-  try {
-    const result = await burst();
-    return { result, seen, received };
-  } finally {
-    spy.mockRestore();
-    t.gateway.server.off('request', onRequest);
-    clearTimeout(deadline);
-    open();
-  }
-}
+const observingLookups = <T>(requests: number, hold: boolean, burst: () => Promise<T>) =>
+  observing(t, lookupStatement, requests, hold, burst);
 
 const signer = new SessionSigner(TEST_JWT_SECRET, 3600);
 

@@ -1,5 +1,5 @@
 import type { CompiledQuery } from 'kysely';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { findCallers, type Caller } from '../../src/identity/identity.repository.js';
 import { defined } from '../helpers/assertions.js';
 import { PASSWORD, assumeRole, changeStatus, createRole, login, type TestRole, type TestUser } from '../helpers/fixtures.js';
@@ -11,6 +11,14 @@ import {
   setPages,
   type ModelStudioAccount,
 } from '../helpers/model-studio-fixtures.js';
+import {
+  UNAUTHENTICATED,
+  boundList,
+  observingLookups as observing,
+  spyOnLookups,
+  whoAmI as whoAmIOf,
+  type Outcome,
+} from '../helpers/held-lookups.js';
 import { gatewayForThisFile } from '../helpers/test-gateway.js';
 import { uniqueName } from './support.js';
 
@@ -25,130 +33,17 @@ import { uniqueName } from './support.js';
 // The statement count of each request (x-sql-statements).
 const t = gatewayForThisFile({ exposeStatementCount: true });
 
-const WHO_AM_I = `{
-  viewer { principal { id } credential assumedBy { id } policies memberships { workspace { id } pages } }
-  workspaces(first: 50) { edges { node { id } } }
-}`;
 const REVOKE_SESSIONS = `mutation($id: ID!) { revokeSessions(principalId: $id) { id } }`;
 const CHANGE_PASSWORD = `mutation($input: ChangePasswordInput!) { changePassword(input: $input) { id } }`;
 const NEW_PASSWORD = 'a brand new passphrase 1';
 
-/** What a request came to: who it acted as and what it saw, or the code of its error. */
-type Outcome =
-  | {
-      principal: string;
-      credential: string;
-      assumedBy: string | null;
-      policies: string[];
-      memberships: Array<{ workspace: string; pages: string[] }>;
-      workspaces: string[];
-    }
-  | { error: string };
+const whoAmI = (token: string) => whoAmIOf(t, token);
 
-interface Answered {
-  outcome: Outcome;
-  statements: string | null;
-}
-
-interface WhoAmIData {
-  viewer: {
-    principal: { id: string };
-    credential: string;
-    assumedBy: { id: string } | null;
-    policies: string[];
-    memberships: Array<{ workspace: { id: string }; pages: string[] }>;
-  };
-  workspaces: { edges: Array<{ node: { id: string } }> };
-}
-
-/** Sends the viewer query as a client would, with the request's statement count. */
-async function whoAmI(token: string): Promise<Answered> {
-  const response = await fetch(t.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query: WHO_AM_I }),
-  });
-  const body = (await response.json()) as { data?: WhoAmIData | null; errors?: Array<{ extensions?: { code?: string } }> };
-  const statements = response.headers.get('x-sql-statements');
-  const error = body.errors?.[0];
-  if (error) return { outcome: { error: error.extensions?.code ?? 'NO CODE' }, statements };
-  const data = defined(body.data, 'the viewer answer');
-  return {
-    outcome: {
-      principal: data.viewer.principal.id,
-      credential: data.viewer.credential,
-      assumedBy: data.viewer.assumedBy?.id ?? null,
-      policies: data.viewer.policies,
-      memberships: data.viewer.memberships.map((m) => ({ workspace: m.workspace.id, pages: m.pages })),
-      workspaces: data.workspaces.edges.map((e) => e.node.id),
-    },
-    statements,
-  };
-}
-
-/** The principal IDs a session lookup statement asked for, or null for any other statement. */
-function sessionLookupIds(query: CompiledQuery<unknown>): string[] | null {
-  // findCallers's statement (identity.repository.ts): principals with their memberships, by `principal.id = any($1::text[])`.
-  if (!query.sql.includes('principal.id = any(') || !query.sql.includes('"memberships"')) return null;
-  const lists = query.parameters.filter((parameter): parameter is string[] => Array.isArray(parameter));
-  expect(lists).toHaveLength(1);
-  return [...(lists[0] ?? [])];
-}
-
-/**
- * Spies on the database's statements, recording the session lookups (their principal IDs, in the
- * order the database received them). With `hold`, the lookups wait at a gate until `open` is
- * called (or 5 seconds passed): the first of a database runs alone, and the lookups that come
- * meanwhile wait together for the next statement (started after 20 ms of waiting, and held too).
- */
-function spyOnSessionLookups(hold: boolean) {
-  const db = t.database.db;
-  const execute = db.executeQuery.bind(db);
-  const seen: string[][] = [];
-  let open = () => {};
-  const gate = new Promise<void>((resolve) => {
-    open = resolve;
-  });
-  // Never held for long, whatever happens to the requests.
-  const deadline = setTimeout(open, 5_000);
-  const spy = vi.spyOn(db, 'executeQuery').mockImplementation((async (query: CompiledQuery<unknown>) => {
-    const ids = 'sql' in query ? sessionLookupIds(query) : null;
-    if (ids) {
-      seen.push(ids);
-      if (hold) await gate;
-    }
-    return execute(query);
-  }) as typeof db.executeQuery);
-  return {
-    seen,
-    open: () => open(),
-    restore() {
-      spy.mockRestore();
-      clearTimeout(deadline);
-      open();
-    },
-  };
-}
-
-/** Runs `burst` (which sends `requests` requests at once), holding the lookups until every request came and a moment more. */
-async function observingLookups<T>(requests: number, hold: boolean, burst: () => Promise<T>) {
-  const lookups = spyOnSessionLookups(hold);
-  let received = 0;
-  const onRequest = () => {
-    received++;
-    if (received === requests) setTimeout(lookups.open, 200);
-  };
-  t.gateway.server.on('request', onRequest);
-  try {
-    const result = await burst();
-    return { result, seen: lookups.seen, received };
-  } finally {
-    lookups.restore();
-    t.gateway.server.off('request', onRequest);
-  }
-}
-
-const UNAUTHENTICATED: Outcome = { error: 'UNAUTHENTICATED' };
+/** The principal IDs a session lookup statement asked for (findCallers's, identity.repository.ts), or null for any other statement. */
+const sessionLookupIds = (query: CompiledQuery<unknown>) => boundList(query, ['principal.id = any(', '"memberships"']);
+const spyOnSessionLookups = (hold: boolean) => spyOnLookups(t, sessionLookupIds, hold);
+const observingLookups = <T>(requests: number, hold: boolean, burst: () => Promise<T>) =>
+  observing(t, sessionLookupIds, requests, hold, burst);
 
 /** A request to send: its session token, the principals its lookup asks for, and the answer it must get. */
 interface Case {
