@@ -31,13 +31,16 @@ import { requestObservabilityPlugin } from './observability/request-plugin.js';
 import { countStatements, type StatementCount } from './db/statement-counter.js';
 import { buildSchema } from './schema.js';
 import { jitExecutor, staticGateway } from './jit-executor.js';
-import { LastUseRecorder } from './auth/last-use.js';
+import { LastUseRecorder, usesOnceKept } from './auth/last-use.js';
 import { sweepExpiredWindows } from './limits/expired-windows.js';
 import { createCallCounters } from './usage/call-counters.js';
 import { consistencyPlugin } from './consistency/consistency-plugin.js';
-import { createReadRouting, type ReadsOf } from './consistency/read-routing.js';
+import { createReadRouting, type ReadsOf, type SpeculativeReads } from './consistency/read-routing.js';
 import { coalescingReads, databaseWatermark, redisWatermark } from './consistency/watermark.js';
 import { RequestDecisions } from './access/request-decisions.js';
+
+/** The answer of a request routed before it ran is always sent. */
+const KEPT = Promise.resolve(true);
 
 /** How long shutdown waits for in-flight requests before cutting them off. */
 const STOP_GRACE_MILLIS = 10_000;
@@ -47,7 +50,12 @@ export interface Gateway {
   server: Server;
   /** `/metrics` on a listener of its own (METRICS_PORT / METRICS_HOST); the caller listens. Null otherwise. */
   metricsServer: Server | null;
-  contextFor(req: Pick<IncomingMessage, 'headers' | 'socket'>, count?: StatementCount | null, reads?: ReadsOf): Promise<RequestContext>;
+  contextFor(
+    req: Pick<IncomingMessage, 'headers' | 'socket'>,
+    count?: StatementCount | null,
+    reads?: ReadsOf,
+    speculative?: SpeculativeReads | null,
+  ): Promise<RequestContext>;
   /** Answers `/readyz` with 503 from now on (SIGTERM, before `stop`): the load balancer takes the process out. */
   drain(): void;
   stop(): Promise<void>;
@@ -129,19 +137,22 @@ export async function createGateway(
     req: Pick<IncomingMessage, 'headers' | 'socket'>,
     count: StatementCount | null = null,
     reads: ReadsOf = { token: null, mayWrite: true },
+    speculative: SpeculativeReads | null = null,
   ): Promise<RequestContext> {
-    const routed = await routing.readerFor(reads);
+    const routed = speculative ?? (await routing.readerFor(reads));
+    const kept = speculative ? speculative.confirmed() : KEPT;
     const db = count ? routed.db.withPlugin(countStatements(count)) : routed.db;
     const loaders = createLoaders(db);
     const sharedReads = { db: routed.db, count };
     const header = req.headers.authorization;
     const client = clientAddress(req.socket?.remoteAddress, req.headers['x-forwarded-for'], config.trustedProxies);
+    const uses = speculative ? usesOnceKept(lastUse, kept) : lastUse;
     const { auth, error, presentedApiKey } = await authenticate(Array.isArray(header) ? header[0] : header, {
       db,
       sharedReads,
       loaders,
       signer: services.signer,
-      lastUse,
+      lastUse: uses,
     });
     return {
       services,
@@ -159,15 +170,16 @@ export async function createGateway(
       presentedApiKey,
       apiKeyPending: presentedApiKey !== null,
       apiKeyLookup: null,
-      lastUse,
+      lastUse: uses,
       counters,
-      consistency: { servedBy: routed.servedBy, committedWrite: false },
+      consistency: { servedBy: routed.servedBy, kept, committedWrite: false },
     };
   }
 
   const graphql = createGraphQLHandler(apollo, contextFor, {
     exposeStatementCount: config.exposeStatementCount,
     trustedDocuments: config.trustedDocuments,
+    routing,
   });
   server.on('request', (req, res) => {
     const url = new URL(req.url ?? '/', 'http://gateway.invalid');

@@ -2,7 +2,7 @@ import { mustExist } from './db/must-exist.js';
 import type { GraphQLError } from 'graphql';
 import type { PresentedApiKey } from './api-keys/api-keys.repository.js';
 import type { Authentication } from './auth/authentication.js';
-import type { LastUseRecorder } from './auth/last-use.js';
+import type { CredentialUses } from './auth/last-use.js';
 import type { CallCounters } from './usage/call-counters.js';
 import type { SessionSigner } from './auth/session.js';
 import type { Config } from './config.js';
@@ -57,7 +57,7 @@ export interface RequestContext {
   /** The lookup of the presented API key, once started: whoever asks next waits for the same one. */
   apiKeyLookup: Promise<void> | null;
   /** Records when credentials were last used, off the request's path. */
-  readonly lastUse: LastUseRecorder;
+  readonly lastUse: CredentialUses;
   /** Counts model calls (requests and tokens per workspace and model), across processes. */
   readonly counters: CallCounters;
   /** Where the request reads, and whether it committed a permission write (src/consistency/). */
@@ -67,6 +67,11 @@ export interface RequestContext {
 export interface RequestConsistency {
   /** Which server answered `db`'s reads: the primary, or a replica fresh enough for this request (src/consistency/read-routing.ts). */
   servedBy(): Reader;
+  /**
+   * Whether this answer will be sent: false when it was read from a replica before its freshness
+   * was known and the replica turned out behind; the request then runs again (src/http/graphql-handler.ts).
+   */
+  readonly kept: Promise<boolean>;
   /** Set by a committed permission write: the response raises the watermark and carries a consistency token. */
   committedWrite: boolean;
 }

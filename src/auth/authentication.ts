@@ -20,7 +20,7 @@ import {
   parseAccessKeyPair,
   sameHash,
 } from './credential-secrets.js';
-import type { LastUseRecorder } from './last-use.js';
+import type { CredentialUses } from './last-use.js';
 import type { SessionSigner } from './session.js';
 
 /** Who a request acts as. Deciding what it may do is the policy module's work, not this one's. */
@@ -59,7 +59,7 @@ interface AuthenticationDeps {
   sharedReads: SharedReads;
   loaders: Loaders;
   signer: SessionSigner;
-  lastUse: LastUseRecorder;
+  lastUse: CredentialUses;
 }
 
 /**

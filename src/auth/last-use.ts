@@ -5,6 +5,20 @@ import type { Logger } from '../logger.js';
 
 type CredentialTable = 'api_key' | 'access_key';
 
+/** Where a request records the credentials it used. */
+export type CredentialUses = Pick<LastUseRecorder, 'record'>;
+
+/**
+ * Uses recorded by a request whose answer may still be discarded (read from a replica before its
+ * freshness was known): passed on once the answer is kept, forgotten otherwise, so that a key
+ * deleted meanwhile is not stamped from a stale read.
+ */
+export const usesOnceKept = (recorder: CredentialUses, kept: Promise<boolean>): CredentialUses => ({
+  record(table, id) {
+    void kept.then((ok) => ok && recorder.record(table, id));
+  },
+});
+
 /** A credential's stamp is rewritten at most once in this long. */
 const STAMP_INTERVAL_MS = 60_000;
 /** How long uses are gathered before one statement per table stamps them all. */

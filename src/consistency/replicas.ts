@@ -44,6 +44,11 @@ export class Replica {
     return this.replayed >= position;
   }
 
+  /** The replay position last read from the replica (a lower bound of where it is); -1 until asked. */
+  get knownReplay(): Lsn {
+    return this.replayed;
+  }
+
   get down(): boolean {
     return Date.now() < this.downUntil;
   }

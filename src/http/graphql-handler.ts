@@ -3,7 +3,7 @@ import { HeaderMap, type ApolloServer } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import { CONSISTENCY_TOKEN_HEADER } from '../consistency/consistency-plugin.js';
 import { parseToken } from '../consistency/lsn.js';
-import type { ReadsOf } from '../consistency/read-routing.js';
+import type { ReadRouting, ReadsOf, SpeculativeReads } from '../consistency/read-routing.js';
 import type { RequestContext } from '../context.js';
 import type { StatementCount } from '../db/statement-counter.js';
 import { DATABASE_UNAVAILABLE_MESSAGE, RETRY_AFTER_SECONDS, isDatabaseUnavailable } from './error-masking.js';
@@ -102,8 +102,13 @@ function mayBeMutation(body: unknown): boolean {
 /** Serves Apollo on node:http (Apollo 5's integration API), without a web framework. */
 export function createGraphQLHandler(
   apollo: ApolloServer<RequestContext>,
-  contextFor: (req: IncomingMessage, count: StatementCount | null, reads: ReadsOf) => Promise<RequestContext>,
-  options: { exposeStatementCount: boolean; trustedDocuments?: TrustedDocuments },
+  contextFor: (
+    req: IncomingMessage,
+    count: StatementCount | null,
+    reads: ReadsOf,
+    speculative: SpeculativeReads | null,
+  ) => Promise<RequestContext>,
+  options: { exposeStatementCount: boolean; trustedDocuments?: TrustedDocuments; routing?: Pick<ReadRouting, 'speculativeReader'> },
 ) {
   return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     const headers = new HeaderMap();
@@ -146,24 +151,33 @@ export function createGraphQLHandler(
     }
     const reads: ReadsOf = { token, mayWrite: req.method !== 'GET' && mayBeMutation(trusted.body) };
     const count = options.exposeStatementCount ? { statements: 0 } : null;
-    const result = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: trusted.search, body: trusted.body },
-      context: async () => {
-        try {
-          return await contextFor(req, count, reads);
-        } catch (error) {
-          // Authentication reads the database: when it is down, say so (503), don't fail as a 500.
-          if (!isDatabaseUnavailable(error)) throw error;
-          throw new GraphQLError(DATABASE_UNAVAILABLE_MESSAGE, {
-            originalError: error instanceof Error ? error : undefined,
-            extensions: {
-              code: 'SERVICE_UNAVAILABLE',
-              http: { status: 503, headers: new HeaderMap([['retry-after', String(RETRY_AFTER_SECONDS)]]) },
-            },
-          });
-        }
-      },
-    });
+    const run = (speculative: SpeculativeReads | null) =>
+      apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: trusted.search, body: trusted.body },
+        context: async () => {
+          try {
+            return await contextFor(req, count, reads, speculative);
+          } catch (error) {
+            // Authentication reads the database: when it is down, say so (503), don't fail as a 500.
+            if (!isDatabaseUnavailable(error)) throw error;
+            throw new GraphQLError(DATABASE_UNAVAILABLE_MESSAGE, {
+              originalError: error instanceof Error ? error : undefined,
+              extensions: {
+                code: 'SERVICE_UNAVAILABLE',
+                http: { status: 503, headers: new HeaderMap([['retry-after', String(RETRY_AFTER_SECONDS)]]) },
+              },
+            });
+          }
+        },
+      });
+    // A query may read a replica while the watermark is read; an answer the check refuses is
+    // discarded (it wrote nothing) and the query runs again, routed as usual.
+    const speculative = options.routing?.speculativeReader(reads) ?? null;
+    let result = await run(speculative);
+    if (speculative && !(await speculative.confirmed())) {
+      if (count) count.statements = 0;
+      result = await run(null);
+    }
     for (const [name, value] of result.headers) res.setHeader(name, value);
     if (count) res.setHeader('x-sql-statements', String(count.statements));
     res.statusCode = result.status ?? 200;

@@ -23,6 +23,8 @@ export function requestObservabilityPlugin(logger: Logger, metrics: Metrics): Ap
       return {
         async willSendResponse({ contextValue, schema, document, operation, response, errors }) {
           const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+          // An answer read from a stale replica is not sent: the request's run that is sent counts.
+          if (!(await contextValue.consistency.kept)) return;
           const label = operationLabel(schema, document, operation);
           const type = operation?.operation ?? 'unknown';
           const outcome = outcomeLabel(errors);

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { LastUseRecorder } from '../../src/auth/last-use.js';
+import { LastUseRecorder, usesOnceKept } from '../../src/auth/last-use.js';
 import { countStatements, type StatementCount } from '../../src/db/statement-counter.js';
 import { createLogger } from '../../src/logger.js';
 import { createKey, modelStudioAccount } from '../helpers/model-studio-fixtures.js';
@@ -28,5 +28,24 @@ describe('lastUsedAt stamps', () => {
     for (const id of ids) recorder.record('api_key', id);
     await recorder.flush();
     expect(count.statements).toBe(1);
+  });
+
+  it('of a request whose answer may be discarded are passed on only once it is kept', async () => {
+    const recorded: string[] = [];
+    const recorder = { record: (table: string, id: string) => void recorded.push(`${table}/${id}`) };
+    let keep: (kept: boolean) => void = () => {};
+    const kept = new Promise<boolean>((resolve) => (keep = resolve));
+    const discarded = usesOnceKept(recorder, Promise.resolve(false));
+    const held = usesOnceKept(recorder, kept);
+
+    discarded.record('api_key', 'key_stale');
+    held.record('api_key', 'key_1');
+    held.record('access_key', 'ak_1');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(recorded).toEqual([]);
+    keep(true);
+    await kept;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(recorded).toEqual(['api_key/key_1', 'access_key/ak_1']);
   });
 });

@@ -122,6 +122,37 @@ describe.skipIf(testDatabaseKind() !== 'postgres').each(WATERMARK_STORES)(
       };
     }
 
+    /** From `/metrics`: GraphQL requests counted, and `gateway_database_reads_total` by `reader/reason`. */
+    async function metricSums() {
+      const text = await (await fetch(new URL('/metrics', defined(server, 'the gateway process').url))).text();
+      const samples = [...text.matchAll(/^(gateway_graphql_requests_total|gateway_database_reads_total)\{([^}]*)\} (\S+)$/gm)];
+      const reads: Record<string, number> = {};
+      let requests = 0;
+      for (const [, name, labels = '', value] of samples) {
+        if (name === 'gateway_graphql_requests_total') requests += Number(value);
+        else reads[`${/reader="([^"]*)"/.exec(labels)?.[1]}/${/reason="([^"]*)"/.exec(labels)?.[1]}`] = Number(value);
+      }
+      return { requests, reads };
+    }
+
+    /** Raises the watermark to the primary's WAL position `lsn` (`X/Y`) as another gateway's write would. */
+    async function raiseWatermark(lsn: string) {
+      const primary = replication().primary;
+      if (!('REDIS_URL' in watermarkSettings)) {
+        await primary.sql('update consistency_watermark set lsn = greatest(lsn, $1::pg_lsn) where id = 1', [lsn]);
+        return;
+      }
+      const [system] = await primary.sql<{ id: string }>('select system_identifier::text as id from pg_control_system()');
+      const [high = '0', low = '0'] = lsn.split('/');
+      const redis = new Redis(watermarkSettings.REDIS_URL);
+      try {
+        const hex = ((BigInt(`0x${high}`) << 32n) + BigInt(`0x${low}`)).toString(16).padStart(16, '0');
+        await redis.set(`gateway:consistency-watermark:${defined(system, 'the primary’s system identifier').id}`, hex);
+      } finally {
+        redis.disconnect();
+      }
+    }
+
     const readKnowledgeBases = (token: string, consistencyToken?: string) =>
       send<KnowledgeBases>(KNOWLEDGE_BASES, { w: account.W }, { token, ...(consistencyToken !== undefined ? { consistencyToken } : {}) });
     const readMembers = (token: string) => send<Members>(MEMBERS, { w: account.W }, { token });
@@ -244,6 +275,37 @@ describe.skipIf(testDatabaseKind() !== 'postgres').each(WATERMARK_STORES)(
       expect(codeOf(fromReplica), describeAnswer(fromReplica)).toBe('OK');
       expect(namesOf(fromReplica)).toContain(name);
       expect(fromReplica.reader).toBe('replica');
+    });
+
+    it('a revocation another gateway committed: the answer read from the stale replica meanwhile is discarded, and the primary answers', async () => {
+      const other = await modelStudioUser(client, account, { workspaceId: account.W, pages: ['MODEL_EXPERIENCE'] });
+      await replication().waitUntilCaughtUp();
+      // Read once from the replica: this gateway now knows it fresh, and sends the next read there
+      // before it knows the watermark.
+      expect((await readKnowledgeBases(other.token)).reader).toBe('replica');
+      await replication().pauseReplay();
+      try {
+        // Another gateway's removal: committed on the primary, then the watermark raised past it.
+        const primary = replication().primary;
+        await primary.sql('delete from membership where workspace_id = $1 and principal_id = $2', [account.W, other.id]);
+        const [position] = await primary.sql<{ lsn: string }>('select pg_current_wal_insert_lsn()::text as lsn');
+        await raiseWatermark(defined(position, 'the primary’s WAL position').lsn);
+
+        const before = await metricSums();
+        const refused = await readKnowledgeBases(other.token);
+        expect(['FORBIDDEN', 'NOT_FOUND'], describeAnswer(refused)).toContain(codeOf(refused));
+        expect(refused.data?.workspace?.knowledgeBases ?? null).toBeNull();
+        expect(refused.reader).toBe('primary');
+        // One request, counted once, with its reads routed once: to the primary, the replica being behind.
+        const after = await metricSums();
+        expect(after.requests - before.requests).toBe(1);
+        expect(after.reads).toEqual({ ...before.reads, 'primary/behind': (before.reads['primary/behind'] ?? 0) + 1 });
+        // The replica still has the membership: an answer kept from it would have let the member read.
+        const membership = 'select count(*)::int as n from membership where workspace_id = $1 and principal_id = $2';
+        expect(await replication().replica.sql(membership, [account.W, other.id])).toEqual([{ n: 1 }]);
+      } finally {
+        await replication().resumeReplay();
+      }
     });
 
     it.each([

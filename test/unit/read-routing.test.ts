@@ -11,12 +11,16 @@ const primary = { name: 'primary' } as unknown as DB;
 
 function replicaAt(name: string, replayed: bigint, down = false) {
   const replica = { db: { name } as unknown as DB, replayed, down, asked: 0, failures: 0 };
-  return Object.assign(replica, {
-    async hasReplayed(position: bigint) {
-      replica.asked++;
-      return !replica.down && replica.replayed >= position;
-    },
-  });
+  return Object.defineProperty(
+    Object.assign(replica, {
+      async hasReplayed(position: bigint) {
+        replica.asked++;
+        return !replica.down && replica.replayed >= position;
+      },
+    }),
+    'knownReplay',
+    { get: () => replica.replayed },
+  ) as typeof replica & { hasReplayed(position: bigint): Promise<boolean>; readonly knownReplay: bigint };
 }
 
 function watermarkAt(position: bigint | Error): Watermark & { published: number } {
@@ -35,8 +39,8 @@ function watermarkAt(position: bigint | Error): Watermark & { published: number 
   return watermark;
 }
 
-const routingOver = (replicas: ReturnType<typeof replicaAt>[], watermark: Watermark) =>
-  createReadRouting({ primary, replicas: replicas as unknown as Replica[], watermark, metrics: createMetrics(() => null) });
+const routingOver = (replicas: ReturnType<typeof replicaAt>[], watermark: Watermark, metrics = createMetrics(() => null)) =>
+  createReadRouting({ primary, replicas: replicas as unknown as Replica[], watermark, metrics });
 
 const name = (db: DB) => (db as unknown as { name: string }).name;
 
@@ -118,19 +122,142 @@ describe('read routing', () => {
   });
 });
 
-describe('coalesced watermark reads', () => {
-  /** A watermark whose reads the test ends by hand, recording when each started. */
-  function manualWatermark() {
-    const reads: Array<{ resolve: (lsn: bigint) => void; reject: (error: Error) => void }> = [];
-    const watermark: Watermark = {
-      latest: () => new Promise<bigint>((resolve, reject) => reads.push({ resolve, reject })),
-      publish: async () => 0n,
-      close: async () => {},
-    };
-    return { watermark, reads };
-  }
-  const tick = () => new Promise((resolve) => setImmediate(resolve));
+/** A watermark whose reads the test ends by hand, recording when each started. */
+function manualWatermark() {
+  const reads: Array<{ resolve: (lsn: bigint) => void; reject: (error: Error) => void }> = [];
+  const watermark: Watermark = {
+    latest: () => new Promise<bigint>((resolve, reject) => reads.push({ resolve, reject })),
+    publish: async () => 0n,
+    close: async () => {},
+  };
+  return { watermark, reads };
+}
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+/** Until `count` reads of the manual watermark have started (speculative requests gather a few milliseconds first). */
+async function started(reads: unknown[], count: number) {
+  while (reads.length < count) await new Promise((resolve) => setTimeout(resolve, 1));
+}
 
+/** `gateway_database_reads_total`, by `reader/reason`. */
+async function readsCounted(metrics: ReturnType<typeof createMetrics>) {
+  const { values } = await metrics.reads.get();
+  return Object.fromEntries(values.map((v) => [`${v.labels.reader}/${v.labels.reason}`, v.value]));
+}
+
+describe('speculative replica reads: the watermark read beside the request’s own reads', () => {
+  const QUERY = { token: null, mayWrite: false } as const;
+
+  it('is not offered without a replica, for a request that may write, or for blind reads', () => {
+    expect(routingOver([], watermarkAt(1n)).speculativeReader(QUERY)).toBeNull();
+    expect(routingOver([replicaAt('r1', 100n)], watermarkAt(1n)).speculativeReader({ token: null, mayWrite: true })).toBeNull();
+    const blind = createReadRouting({
+      primary,
+      replicas: [replicaAt('r1', 100n)] as unknown as Replica[],
+      watermark: watermarkAt(1n),
+      metrics: createMetrics(() => null),
+      blind: true,
+    });
+    expect(blind.speculativeReader(QUERY)).toBeNull();
+  });
+
+  it('is not offered for a replica never asked, down, or short of the request’s token', () => {
+    expect(routingOver([replicaAt('r1', -1n)], watermarkAt(0n)).speculativeReader(QUERY)).toBeNull();
+    expect(routingOver([replicaAt('r1', 100n, true)], watermarkAt(0n)).speculativeReader(QUERY)).toBeNull();
+    const routing = routingOver([replicaAt('r1', 100n)], watermarkAt(0n));
+    expect(routing.speculativeReader({ token: 101n, mayWrite: false })).toBeNull();
+    expect(routing.speculativeReader({ token: 100n, mayWrite: false })).not.toBeNull();
+  });
+
+  it('keeps the answer when the replica’s position known before the reads is past the watermark read after the request came', async () => {
+    const metrics = createMetrics(() => null);
+    const replica = replicaAt('r1', 100n);
+    const speculative = routingOver([replica], watermarkAt(100n), metrics).speculativeReader(QUERY);
+    expect(speculative && name(speculative.db)).toBe('r1');
+    expect(await speculative?.confirmed()).toBe(true);
+    expect(speculative?.servedBy()).toBe('replica');
+    expect(await readsCounted(metrics)).toEqual({ 'replica/fresh': 1 });
+    // The check asked the replica nothing: the position it knew was enough.
+    expect(replica.asked).toBe(0);
+  });
+
+  it('discards the answer when the watermark is past that position, even if the replica caught up during the reads', async () => {
+    const metrics = createMetrics(() => null);
+    const replica = replicaAt('r1', 100n);
+    const { watermark, reads } = manualWatermark();
+    const routing = routingOver([replica], watermark, metrics);
+    const speculative = routing.speculativeReader(QUERY);
+    // The reads ran; meanwhile the replica replayed further, after they had started.
+    replica.replayed = 500n;
+    await started(reads, 1);
+    reads[0]?.resolve(101n);
+    expect(await speculative?.confirmed()).toBe(false);
+    // Not counted: the request runs again through readerFor, which counts where it went.
+    expect(await readsCounted(metrics)).toEqual({});
+  });
+
+  it('discards the answer when the watermark cannot be read: freshness unknown is stale', async () => {
+    const speculative = routingOver([replicaAt('r1', 100n)], watermarkAt(new Error('redis down'))).speculativeReader(QUERY);
+    expect(await speculative?.confirmed()).toBe(false);
+  });
+
+  it('is not offered once a later watermark was seen, until the replica is seen past it', async () => {
+    const replica = replicaAt('r1', 100n);
+    const { watermark, reads } = manualWatermark();
+    const routing = routingOver([replica], watermark);
+    const first = routing.speculativeReader(QUERY);
+    await started(reads, 1);
+    reads[0]?.resolve(200n);
+    expect(await first?.confirmed()).toBe(false);
+    expect(routing.speculativeReader(QUERY)).toBeNull();
+    // readerFor asks the replica again (here: it has replayed 300), and speculation resumes.
+    replica.replayed = 300n;
+    const routed = routing.readerFor(QUERY);
+    reads[1]?.resolve(200n);
+    expect((await routed).servedBy()).toBe('replica');
+    expect(routing.speculativeReader(QUERY)).not.toBeNull();
+  });
+
+  it('is not offered after this gateway’s own permission write, until the replica is seen past it', async () => {
+    const watermark = watermarkAt(0n);
+    const routing = routingOver([replicaAt('r1', 100n)], watermark);
+    expect(routing.speculativeReader(QUERY)).not.toBeNull();
+    await routing.published(); // the watermark is now 0x1_0000_00a0
+    expect(routing.speculativeReader(QUERY)).toBeNull();
+  });
+
+  it('waits for a watermark read that starts after the request came, never one already running', async () => {
+    const { watermark, reads } = manualWatermark();
+    const routing = routingOver([replicaAt('r1', 100n)], coalescingReads(watermark));
+    const before = routing.readerFor(QUERY);
+    expect(reads).toHaveLength(1);
+    const speculative = routing.speculativeReader(QUERY);
+    // The running read may miss a write acknowledged after it started: a later one decides.
+    reads[0]?.resolve(100n);
+    expect((await before).servedBy()).toBe('replica');
+    await started(reads, 2);
+    reads[1]?.resolve(101n);
+    expect(await speculative?.confirmed()).toBe(false);
+  });
+
+  it('requests arriving within a few milliseconds share one watermark read, which starts after the last of them', async () => {
+    const { watermark, reads } = manualWatermark();
+    const routing = routingOver([replicaAt('r1', 100n)], coalescingReads(watermark));
+    const gathered = [routing.speculativeReader(QUERY), routing.speculativeReader(QUERY), routing.speculativeReader(QUERY)];
+    // None has started yet: a read started before a request came could miss a write acknowledged meanwhile.
+    expect(reads).toHaveLength(0);
+    await started(reads, 1);
+    const later = routing.speculativeReader(QUERY);
+    reads[0]?.resolve(100n);
+    expect(await Promise.all(gathered.map((speculative) => speculative?.confirmed()))).toEqual([true, true, true]);
+    // A request after the read started waits for another.
+    await started(reads, 2);
+    expect(reads).toHaveLength(2);
+    reads[1]?.resolve(100n);
+    expect(await later?.confirmed()).toBe(true);
+  });
+});
+
+describe('coalesced watermark reads', () => {
   it('answers a request that arrives during a read with the next read, never the running one', async () => {
     const { watermark, reads } = manualWatermark();
     const shared = coalescingReads(watermark);
