@@ -14,6 +14,7 @@ import * as consoleAndSessions from './2026_12_06_0012_console_and_sessions.js';
 import * as rateLimitsFlexible from './2026_12_06_0013_rate_limits_flexible.js';
 import * as consistencyWatermark from './2026_12_06_0014_consistency_watermark.js';
 import * as compactKeyLookup from './2026_12_06_0015_compact_key_lookup.js';
+import * as roomForLastUseStamps from './2026_12_07_0016_room_for_last_use_stamps.js';
 
 /** Append-only: a released migration is never edited; change the schema with a new one. */
 export const migrations: Record<string, Migration> = {
@@ -32,4 +33,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_06_0013_rate_limits_flexible': rateLimitsFlexible,
   '2026_12_06_0014_consistency_watermark': consistencyWatermark,
   '2026_12_06_0015_compact_key_lookup': compactKeyLookup,
+  '2026_12_07_0016_room_for_last_use_stamps': roomForLastUseStamps,
 };
