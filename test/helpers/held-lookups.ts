@@ -1,5 +1,5 @@
 import type { CompiledQuery } from 'kysely';
-import { vi } from 'vitest';
+import { expect, vi } from 'vitest';
 import { defined } from './assertions.js';
 import type { TestGateway } from './test-gateway.js';
 
@@ -71,6 +71,32 @@ export async function observingLookups<Seen, T>(
     lookups.restore();
     t.gateway.server.off('request', onRequest);
   }
+}
+
+/**
+ * One credential presented 36 times in one burst: each request gets the answer it gets alone,
+ * with as many statements, and every lookup asked for `askedFor`, once each. With `hold`, the
+ * first lookup ran alone and the others waited for it and went together (as one statement when
+ * all came within 20 ms, as a few more when not): fewer statements than requests.
+ */
+export async function expectOneCredentialBurst(
+  t: TestGateway,
+  recognize: (query: CompiledQuery<unknown>) => string[] | null,
+  credential: { token: string; expected: Outcome },
+  askedFor: readonly string[],
+  hold: boolean,
+) {
+  const lone = await whoAmI(t, credential.token);
+  expect(lone.outcome).toEqual(credential.expected);
+  const requests = 36;
+  const { result, seen, received } = await observingLookups(t, recognize, requests, hold, () =>
+    Promise.all(Array.from({ length: requests }, () => whoAmI(t, credential.token))),
+  );
+  expect(received).toBe(requests);
+  expect(result).toEqual(Array.from({ length: requests }, () => ({ outcome: credential.expected, statements: lone.statements })));
+  for (const ids of seen) expect(ids).toEqual(askedFor);
+  expect(seen.length).toBeGreaterThanOrEqual(hold ? 2 : 1);
+  expect(seen.length).toBeLessThanOrEqual(hold ? requests - 1 : requests);
 }
 
 /** The one list a lookup statement binds (its keys), or null for a statement without all of `marks` in its text. */
