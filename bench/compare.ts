@@ -1,5 +1,5 @@
 /**
- * `npm run bench:compare -- <revision>[,<node option>…] … [--scenario consolePage] [--dataset small] [--rounds 6] [--seconds 6]`:
+ * `npm run bench:compare -- <revision>[,<node option>…] … [--scenario consolePage|authorizeModelCall|…] [--dataset small] [--rounds 6] [--seconds 6]`:
  * one scenario on several builds side by side, rounds alternating which goes first, each build
  * on its own copy of the small dataset (bench/builds.ts), or all on the large one (`--dataset
  * large`, for builds with the same migrations). `.` is this checkout (built first); a
@@ -25,7 +25,7 @@ import {
   startServer,
   type Server,
 } from './harness.js';
-import { scenarios } from './scenarios.js';
+import { modelCallScenarios, scenarios } from './scenarios.js';
 
 const args = process.argv.slice(2);
 const option = (name: string) => {
@@ -80,11 +80,13 @@ for (const entry of args) {
   });
 }
 
+// authorizeModelCall is `npm run bench`'s, on the same random keys as its modelAccess (one model).
 const scenarioOf = async (server: Server) =>
   required(
-    scenarios({ root: await login(server.url, BENCH_ROOT_EMAIL), fa: await login(server.url, BENCH_FA_LOGIN) }, keyCount(dataset)).find(
-      (s) => s.name === scenarioName,
-    ),
+    [
+      ...scenarios({ root: await login(server.url, BENCH_ROOT_EMAIL), fa: await login(server.url, BENCH_FA_LOGIN) }, keyCount(dataset)),
+      ...modelCallScenarios(keyCount(dataset)).filter((s) => s.name === 'authorizeModelCall'),
+    ].find((s) => s.name === scenarioName),
     `the scenario ${scenarioName}`,
   );
 const loads = await Promise.all(contenders.map(async (c) => (await scenarioOf(c.server)).load));

@@ -1,6 +1,6 @@
 /** What the benchmark and the soak share: datasets, the server as a process, the load generator. */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
@@ -144,6 +144,44 @@ export function cpuMs(pid: number): number {
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
   } catch {
     return 0;
+  }
+}
+
+/**
+ * CPU time so far, in ms, of a PostgreSQL server of the benchmark's own (its data folder): its
+ * postmaster (with the children it has reaped: the backends of closed connections) and its live
+ * children (backends, WAL sender or receiver, startup process, checkpointer...).
+ */
+export function postgresCpuMs(dataDir: string): number {
+  clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+  const postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  let ticks = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    // After `(comm) `: state, ppid, ... utime (14th field of the line), stime, cutime, cstime.
+    const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+    const [utime, stime, cutime, cstime] = [11, 12, 13, 14].map((i) => Number(fields[i]));
+    if (Number(entry) === postmaster) ticks += (utime ?? 0) + (stime ?? 0) + (cutime ?? 0) + (cstime ?? 0);
+    else if (Number(fields[1]) === postmaster) ticks += (utime ?? 0) + (stime ?? 0);
+  }
+  return (ticks * 1000) / clockTicks;
+}
+
+/** The `shared_buffers` of the server of `adminUrl` (the benchmark's PostgreSQL unless said), as it shows it: `128MB`. */
+export async function sharedBuffersOf(adminUrl = ADMIN_URL): Promise<string> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ shared_buffers: string }>('show shared_buffers');
+    return required(rows[0], 'shared_buffers').shared_buffers;
+  } finally {
+    await client.end();
   }
 }
 

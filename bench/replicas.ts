@@ -14,15 +14,15 @@
  * bench/results/replicas.json), or at the end of `npm run bench` (also into latest.json).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { freePort } from '../test/helpers/private-postgres.js';
 import { startReplicationCluster, type ReplicationCluster } from '../test/helpers/replication-cluster.js';
 import { BENCH_FA_LOGIN, BENCH_ROOT_EMAIL, DATASETS, keyCount, type Dataset } from './dataset.js';
-import { cpuMs, databaseUrl, login, prepare, required, runLoad, startServer, type Server } from './harness.js';
+import { cpuMs, databaseUrl, login, postgresCpuMs, prepare, required, runLoad, startServer, type Server } from './harness.js';
 import { scenarios, type Scenario } from './scenarios.js';
 
 /** The read-only scenarios: an API key's question, a member's read of its workspace (viewer included), the console page. */
@@ -92,39 +92,6 @@ interface Row {
   primaryTransactions: number;
   replicaTransactions: number;
   rounds: number[];
-}
-
-const ticks = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/**
- * CPU time so far, in ms, of a PostgreSQL server: its postmaster (with the children it has
- * reaped: the backends of closed connections) and its live children (backends, WAL sender or
- * receiver, startup process, checkpointer...).
- */
-function postgresCpuMs(dataDir: string): number {
-  const postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-  let clockTicks = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // gone meanwhile
-    }
-    // After `(comm) `: state, ppid, ... utime (14th field of the line), stime, cutime, cstime.
-    const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-    const [utime, stime, cutime, cstime] = [11, 12, 13, 14].map((i) => Number(fields[i]));
-    if (Number(entry) === postmaster) clockTicks += (utime ?? 0) + (stime ?? 0) + (cutime ?? 0) + (cstime ?? 0);
-    else if (Number(fields[1]) === postmaster) clockTicks += (utime ?? 0) + (stime ?? 0);
-  }
-  return (clockTicks * 1000) / ticks;
 }
 
 /** `gateway_database_reads_total` by `reader/reason`, from the gateway's /metrics. */

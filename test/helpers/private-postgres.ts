@@ -81,10 +81,10 @@ export function postgresUid(): { uid: number; gid: number } {
 
 /**
  * A PostgreSQL server of the test's own, in a temporary folder, that the test may stop, crash,
- * freeze and restart. The caller must `destroy()` it (in `afterAll`/`finally`); a process exit
- * also stops it, as a last resort.
+ * freeze and restart, with `settings` (`shared_buffers: '1GB'`...) on its command line. The
+ * caller must `destroy()` it (in `afterAll`/`finally`); a process exit also stops it, as a last resort.
  */
-export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+export async function startPrivatePostgres(settings: Record<string, string> = {}): Promise<PrivatePostgres> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-pg-'));
   if (asRoot) {
     const { uid, gid } = postgresUid();
@@ -108,7 +108,10 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
       '-l',
       join(dir, 'log'),
       '-o',
-      `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir}`,
+      [
+        `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir}`,
+        ...Object.entries(settings).map(([name, value]) => `-c ${name}=${value}`),
+      ].join(' '),
       '-w',
       '-t',
       '60',
