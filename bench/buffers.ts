@@ -11,13 +11,23 @@
  * or at the end of `npm run bench` (also into latest.json).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { startPrivatePostgres, type PrivatePostgres } from '../test/helpers/private-postgres.js';
 import { BENCH_ROOT_EMAIL, DATASETS, keyCount, type Dataset } from './dataset.js';
-import { cpuMs, databaseUrl, login, postgresCpuMs, prepare, required, runLoad, startServer, type Server } from './harness.js';
+import {
+  cpuMs,
+  databaseUrl,
+  login,
+  postgresCpuMs,
+  prepare,
+  required,
+  runLoad,
+  runPartAlone,
+  startServer,
+  writePartResults,
+  type BenchPartOptions,
+  type Server,
+} from './harness.js';
 import { scenarios, type Scenario } from './scenarios.js';
 
 /** What docs/deployment.md asks for 1M keys (a hot set of about 0.55 GB), as 25% of a 4 GB machine. */
@@ -45,17 +55,6 @@ export const KEY_LOOKUP_HOT_SET = [
   'model_rate_limit_pkey',
   'model_rate_limit',
 ] as const;
-
-export interface BufferBenchOptions {
-  quick: boolean;
-  /** Seconds per dataset, split across the rounds. */
-  seconds?: number | undefined;
-  rounds?: number | undefined;
-  /** Builds the server first (run alone; `npm run bench` has built it). */
-  build?: boolean;
-  /** A results file (run.ts's latest.json) to add the figures and targets to. */
-  mergeInto?: string;
-}
 
 interface Window {
   requestsPerSecond: number;
@@ -111,7 +110,7 @@ async function prewarm(url: string): Promise<number> {
   }
 }
 
-export async function benchSizedBuffers(options: BufferBenchOptions) {
+export async function benchSizedBuffers(options: BenchPartOptions) {
   const rounds = options.rounds ?? (options.quick ? 2 : 4);
   const seconds = options.seconds ?? (options.quick ? 4 : 12);
   const roundSeconds = Math.max(1, Math.ceil(seconds / rounds));
@@ -174,16 +173,7 @@ export async function benchSizedBuffers(options: BufferBenchOptions) {
         ];
     for (const t of targets) console.log(`  ${t.met ? 'met   ' : 'MISSED'} ${t.target}: ${t.value}`);
     const results = { date: new Date().toISOString(), sharedBuffers: SHARED_BUFFERS, prewarmedMb, cold, warm, targets };
-    mkdirSync('bench/results', { recursive: true });
-    writeFileSync('bench/results/buffers.json', JSON.stringify(results, null, 2));
-    if (options.mergeInto && existsSync(options.mergeInto)) {
-      const latest = JSON.parse(readFileSync(options.mergeInto, 'utf8')) as { targets?: unknown[] };
-      writeFileSync(
-        options.mergeInto,
-        JSON.stringify({ ...latest, buffers: results, targets: [...(latest.targets ?? []), ...targets] }, null, 2),
-      );
-      console.log(`added the sized buffers' figures to ${options.mergeInto}`);
-    }
+    writePartResults('buffers', results, options.mergeInto);
     return results;
   } finally {
     await Promise.all(gateways.map((g) => g.stop()));
@@ -191,16 +181,4 @@ export async function benchSizedBuffers(options: BufferBenchOptions) {
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  const option = (name: string) => {
-    const at = process.argv.indexOf(name);
-    const value = at > 0 ? Number(process.argv[at + 1]) : NaN;
-    return Number.isInteger(value) && value > 0 ? value : undefined;
-  };
-  await benchSizedBuffers({
-    quick: process.argv.includes('--quick'),
-    seconds: option('--seconds'),
-    rounds: option('--rounds'),
-    build: true,
-  });
-}
+await runPartAlone(import.meta.url, benchSizedBuffers);

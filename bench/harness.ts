@@ -1,8 +1,9 @@
 /** What the benchmark and the soak share: datasets, the server as a process, the load generator. */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { migrateToLatest } from '../src/db/migrate.js';
@@ -290,4 +291,42 @@ export async function timeEmbeddedStart(directory = '.', nodeOptions: readonly s
     });
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** What a part of the benchmark that runs on servers of its own (replicas, sized buffers) is told. */
+export interface BenchPartOptions {
+  quick: boolean;
+  /** Seconds per measured side, split across the rounds. */
+  seconds?: number | undefined;
+  rounds?: number | undefined;
+  /** Builds the server first (run alone; `npm run bench` has built it). */
+  build?: boolean;
+  /** A results file (run.ts's latest.json) to add the figures and targets to. */
+  mergeInto?: string;
+}
+
+/** Writes a part's results to bench/results/`name`.json and, if asked, adds them and their targets to `mergeInto` under `name`. */
+export function writePartResults(name: string, results: { targets: unknown[] }, mergeInto?: string) {
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync(`bench/results/${name}.json`, JSON.stringify(results, null, 2));
+  console.log(`\nwrote bench/results/${name}.json`);
+  if (mergeInto && existsSync(mergeInto)) {
+    const latest = JSON.parse(readFileSync(mergeInto, 'utf8')) as { targets?: unknown[] };
+    writeFileSync(
+      mergeInto,
+      JSON.stringify({ ...latest, [name]: results, targets: [...(latest.targets ?? []), ...results.targets] }, null, 2),
+    );
+    console.log(`added the ${name} figures to ${mergeInto}`);
+  }
+}
+
+/** Runs a part alone when its module is the command (`tsx bench/<part>.ts [--quick] [--rounds N] [--seconds N]`), built first. */
+export async function runPartAlone(moduleUrl: string, part: (options: BenchPartOptions) => Promise<unknown>) {
+  if (!process.argv[1] || moduleUrl !== pathToFileURL(resolve(process.argv[1])).href) return;
+  const option = (name: string) => {
+    const at = process.argv.indexOf(name);
+    const value = at > 0 ? Number(process.argv[at + 1]) : NaN;
+    return Number.isInteger(value) && value > 0 ? value : undefined;
+  };
+  await part({ quick: process.argv.includes('--quick'), seconds: option('--seconds'), rounds: option('--rounds'), build: true });
 }

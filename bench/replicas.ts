@@ -14,15 +14,25 @@
  * bench/results/replicas.json), or at the end of `npm run bench` (also into latest.json).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { freePort } from '../test/helpers/private-postgres.js';
 import { startReplicationCluster, type ReplicationCluster } from '../test/helpers/replication-cluster.js';
 import { BENCH_FA_LOGIN, BENCH_ROOT_EMAIL, DATASETS, keyCount, type Dataset } from './dataset.js';
-import { cpuMs, databaseUrl, login, postgresCpuMs, prepare, required, runLoad, startServer, type Server } from './harness.js';
+import {
+  cpuMs,
+  databaseUrl,
+  login,
+  postgresCpuMs,
+  prepare,
+  required,
+  runLoad,
+  runPartAlone,
+  startServer,
+  writePartResults,
+  type BenchPartOptions,
+  type Server,
+} from './harness.js';
 import { scenarios, type Scenario } from './scenarios.js';
 
 /** The read-only scenarios: an API key's question, a member's read of its workspace (viewer included), the console page. */
@@ -36,17 +46,6 @@ const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** The throughput ratio of the freshness check over blind replica reads below which its cost exceeds 10% (issue #15). */
 const FRESHNESS_BOUND = 0.9;
 const NAME_WIDTH = 16;
-
-export interface ReplicaBenchOptions {
-  quick: boolean;
-  /** Seconds per scenario and configuration, split across the rounds. */
-  seconds?: number | undefined;
-  rounds?: number | undefined;
-  /** Builds the server first (run alone; `npm run bench` has built it). */
-  build?: boolean;
-  /** A results file (run.ts's latest.json) to add the figures and targets to. */
-  mergeInto?: string;
-}
 
 /** One measurement window: a scenario's load on one gateway. */
 interface Window {
@@ -245,7 +244,7 @@ async function removeWatermarkKey(url: string, primaryUrl: string) {
   }
 }
 
-export async function benchReplicas(options: ReplicaBenchOptions) {
+export async function benchReplicas(options: BenchPartOptions) {
   const seconds = options.seconds ?? (options.quick ? 4 : 20);
   const rounds = options.rounds ?? (options.quick ? 2 : 5);
   const windowSeconds = Math.max(1, Math.ceil(seconds / rounds));
@@ -458,17 +457,7 @@ export async function benchReplicas(options: ReplicaBenchOptions) {
       ratios,
       targets,
     };
-    mkdirSync('bench/results', { recursive: true });
-    writeFileSync('bench/results/replicas.json', JSON.stringify(results, null, 2));
-    console.log('\nwrote bench/results/replicas.json');
-    if (options.mergeInto && existsSync(options.mergeInto)) {
-      const latest = JSON.parse(readFileSync(options.mergeInto, 'utf8')) as { targets?: unknown[] };
-      writeFileSync(
-        options.mergeInto,
-        JSON.stringify({ ...latest, replicas: results, targets: [...(latest.targets ?? []), ...targets] }, null, 2),
-      );
-      console.log(`added the replica figures to ${options.mergeInto}`);
-    }
+    writePartResults('replicas', results, options.mergeInto);
     return results;
   } finally {
     await Promise.all(gateways.map((g) => stopServer(g.server)));
@@ -484,11 +473,4 @@ export async function benchReplicas(options: ReplicaBenchOptions) {
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  const option = (name: string) => {
-    const at = process.argv.indexOf(name);
-    const value = at > 0 ? Number(process.argv[at + 1]) : NaN;
-    return Number.isInteger(value) && value > 0 ? value : undefined;
-  };
-  await benchReplicas({ quick: process.argv.includes('--quick'), seconds: option('--seconds'), rounds: option('--rounds'), build: true });
-}
+await runPartAlone(import.meta.url, benchReplicas);
