@@ -5,11 +5,13 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase, type DatabaseHandle } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { createGateway, gatewaySchema, type Gateway } from './app.js';
+import { limitHeapGrowth } from './heap-growth.js';
 import { createLogger } from './logger.js';
 import { startTracing, stopTracing, tracingConfig, tracingStarted } from './observability/tracing.js';
 import { describeStartupFailure, EXIT_CODES, ListenError } from './startup-errors.js';
 
 async function main() {
+  limitHeapGrowth();
   let config: Config;
   try {
     config = loadConfig();
