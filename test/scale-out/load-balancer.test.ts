@@ -221,7 +221,8 @@ async function startHaproxy(binary: string, gatewayPorts: readonly [number, numb
     await until(
       async () => {
         if (child.exitCode !== null) throw new Error(`haproxy exited (${child.exitCode}):\n${log.join('\n')}`);
-        if (!(await accepts(port))) return false;
+        // HAProxy may accept on its port before its stats socket exists.
+        if (!(await accepts(port)) || !existsSync(socket)) return false;
         const servers = await stats();
         return SERVER_NAMES.every((name) => servers[name]?.status === 'UP');
       },
