@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LastUseRecorder, usesOnceKept } from '../../src/auth/last-use.js';
 import { countStatements, type StatementCount } from '../../src/db/statement-counter.js';
 import { createLogger } from '../../src/logger.js';
@@ -28,6 +28,58 @@ describe('lastUsedAt stamps', () => {
     for (const id of ids) recorder.record('api_key', id);
     await recorder.flush();
     expect(count.statements).toBe(1);
+  });
+
+  it('are the time of the use, not of the write, and never move back', async () => {
+    const account = await modelStudioAccount(t.client);
+    const key = await createKey(t.client, account.token, account.W);
+    const tenMinutesAgo = Date.now() - 10 * 60_000;
+    const stampAt = async (usedAt: number) => {
+      const recorder = new LastUseRecorder(t.database.db, createLogger('silent'));
+      vi.spyOn(Date, 'now').mockReturnValue(usedAt);
+      recorder.record('api_key', key.id);
+      vi.restoreAllMocks();
+      await recorder.flush();
+      const { rows } = await sql<{ last_used_at: Date }>`select last_used_at from api_key where id = ${key.id}`.execute(t.database.db);
+      return rows[0]?.last_used_at.getTime();
+    };
+
+    expect(await stampAt(tenMinutesAgo)).toBe(tenMinutesAgo);
+    expect(await stampAt(tenMinutesAgo - 5 * 60_000)).toBe(tenMinutesAgo);
+    expect(await stampAt(tenMinutesAgo + 30_000)).toBe(tenMinutesAgo);
+    expect(await stampAt(tenMinutesAgo + 90_000)).toBe(tenMinutesAgo + 90_000);
+  });
+
+  describe('of a busy process', () => {
+    afterEach(() => vi.useRealTimers());
+
+    it('are gathered for a minute when a thousand credentials were used in the first second, then written together', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+      const count: StatementCount = { statements: 0 };
+      const recorder = new LastUseRecorder(t.database.db.withPlugin(countStatements(count)), createLogger('silent'));
+      const ids = Array.from({ length: 1_000 }, (_, i) => `key_busy_${i}`);
+      for (const id of ids) recorder.record('api_key', id);
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(count.statements).toBe(0);
+      recorder.record('api_key', 'key_busy_late');
+      await vi.advanceTimersByTimeAsync(58_000);
+      expect(count.statements).toBe(0);
+      await vi.advanceTimersByTimeAsync(1_000);
+      await recorder.flush();
+      expect(count.statements).toBe(2);
+    });
+
+    it('of a quiet one are written a second after the first use', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+      const count: StatementCount = { statements: 0 };
+      const recorder = new LastUseRecorder(t.database.db.withPlugin(countStatements(count)), createLogger('silent'));
+      for (let i = 0; i < 999; i++) recorder.record('api_key', `key_quiet_${i}`);
+      await vi.advanceTimersByTimeAsync(999);
+      expect(count.statements).toBe(0);
+      await vi.advanceTimersByTimeAsync(1);
+      await recorder.flush();
+      expect(count.statements).toBe(1);
+    });
   });
 
   it('of a request whose answer may be discarded are passed on only once it is kept', async () => {
