@@ -105,10 +105,10 @@ export class LastUseRecorder {
     this.#timer = null;
     const due = this.#due;
     this.#due = newBatch();
-    const batches = (Object.keys(due.uses) as CredentialTable[]).flatMap((table) =>
+    const writes = (Object.keys(due.uses) as CredentialTable[]).flatMap((table) =>
       chunks([...due.uses[table]]).map((uses) => () => this.#stamp(table, due.since, uses)),
     );
-    this.#writing = batches.reduce((written, write) => written.then(write), this.#writing);
+    this.#writing = writes.reduce((written, write) => written.then(write), this.#writing);
     return this.#writing;
   }
 

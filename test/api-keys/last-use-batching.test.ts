@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LastUseRecorder, usesOnceKept } from '../../src/auth/last-use.js';
 import { countStatements, type StatementCount } from '../../src/db/statement-counter.js';
 import { createLogger } from '../../src/logger.js';
@@ -50,15 +50,19 @@ describe('lastUsedAt stamps', () => {
     expect(await stampAt(tenMinutesAgo + 90_000)).toBe(tenMinutesAgo + 90_000);
   });
 
-  describe('of a busy process', () => {
+  describe('are written on a timer', () => {
+    beforeEach(() => vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] }));
     afterEach(() => vi.useRealTimers());
 
-    it('are gathered for a minute when a thousand credentials were used in the first second, then written together', async () => {
-      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    /** A recorder whose statements are counted, as they complete. */
+    const countingRecorder = () => {
       const count: StatementCount = { statements: 0 };
-      const recorder = new LastUseRecorder(t.database.db.withPlugin(countStatements(count)), createLogger('silent'));
-      const ids = Array.from({ length: 1_000 }, (_, i) => `key_busy_${i}`);
-      for (const id of ids) recorder.record('api_key', id);
+      return { count, recorder: new LastUseRecorder(t.database.db.withPlugin(countStatements(count)), createLogger('silent')) };
+    };
+
+    it('by a busy process (a thousand credentials in the first second) a minute after the first use, together', async () => {
+      const { count, recorder } = countingRecorder();
+      for (let i = 0; i < 1_000; i++) recorder.record('api_key', `key_busy_${i}`);
       await vi.advanceTimersByTimeAsync(1_000);
       expect(count.statements).toBe(0);
       recorder.record('api_key', 'key_busy_late');
@@ -69,16 +73,33 @@ describe('lastUsedAt stamps', () => {
       expect(count.statements).toBe(2);
     });
 
-    it('of a quiet one are written a second after the first use', async () => {
-      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-      const count: StatementCount = { statements: 0 };
-      const recorder = new LastUseRecorder(t.database.db.withPlugin(countStatements(count)), createLogger('silent'));
+    it('by a quiet one a second after the first use', async () => {
+      const { count, recorder } = countingRecorder();
       for (let i = 0; i < 999; i++) recorder.record('api_key', `key_quiet_${i}`);
       await vi.advanceTimersByTimeAsync(999);
       expect(count.statements).toBe(0);
       await vi.advanceTimersByTimeAsync(1);
       await recorder.flush();
       expect(count.statements).toBe(1);
+    });
+
+    it('at once when a hundred thousand are gathered, before any timer', async () => {
+      const account = await modelStudioAccount(t.client);
+      const key = await createKey(t.client, account.token, account.W);
+      const { recorder } = countingRecorder();
+      recorder.record('api_key', key.id);
+      for (let i = 1; i < 100_000; i++) recorder.record('api_key', `key_many_${i}`);
+      const stamped = async () => {
+        const { rows } = await sql<{ last_used_at: Date | null }>`select last_used_at from api_key where id = ${key.id}`.execute(
+          t.database.db,
+        );
+        return rows[0]?.last_used_at != null;
+      };
+      // No fake time passes: only the hundred-thousandth use can have started the write.
+      let attempts = 0;
+      while (!(await stamped()) && attempts++ < 500) await new Promise((resolve) => setImmediate(resolve));
+      expect(await stamped()).toBe(true);
+      await recorder.flush();
     });
   });
 
