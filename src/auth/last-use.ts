@@ -115,14 +115,14 @@ export class LastUseRecorder {
   #stamp(table: CredentialTable, since: number, uses: [string, number][]): Promise<void> {
     const ids = uses.map(([id]) => id);
     const times = uses.map(([, after]) => new Date(since + after).toISOString());
-    // Rows are locked in ID order, as every process's statement locks them: two processes
-    // stamping the same keys in different orders would otherwise deadlock, and one lose its stamps.
-    return sql`with due as materialized (
+    // A stamp never waits for a row another transaction holds (another process stamping the same
+    // key, a change to the key): it leaves that row to it. Waiting, two processes that stamp the
+    // same keys in different orders deadlock, and the victim may be a user's change.
+    return sql`with due as (
         select c.id, u.used_at from ${sql.table(table)} as c
         join unnest(${ids}::text[], ${times}::timestamptz[]) as u(id, used_at) on c.id = u.id
         where c.last_used_at is null or c.last_used_at < u.used_at - interval '1 minute'
-        order by c.id
-        for update of c
+        for update of c skip locked
       )
       update ${sql.table(table)} as c set last_used_at = due.used_at from due where c.id = due.id`
       .execute(this.db)
