@@ -18,7 +18,7 @@ import type { Target } from './targets.js';
 import { mustExist } from '../db/must-exist.js';
 import { workspaceRowTarget } from '../node-kinds.js';
 import { andThen, type MaybePromise } from '../known-loader.js';
-import type { WorkspaceRow } from '../workspaces/workspaces.table.js';
+import type { MembershipRow, WorkspaceRow } from '../workspaces/workspaces.table.js';
 
 /** The acting principal as the policy sees it. */
 export async function actorOf(ctx: Pick<RequestContext, 'loaders'>, auth: Authentication): Promise<Actor> {
@@ -64,21 +64,43 @@ function callerOf(ctx: SignedInContext): Promise<Actor> {
   return ctx.decisions.actor;
 }
 
-/** Loads, through the request's loaders, the facts the policy needs about actor and target. */
-export async function loadFacts(ctx: SignedInContext, actor: Actor, target: Target): Promise<Facts> {
+/** Which facts beyond the direct ones the policy needs about actor and target. */
+function neededFacts(actor: Actor, target: Target) {
   const sameAccount = target.accountId === actor.accountId;
-  // The root is never a member (it cannot be added): no need to ask.
-  const [membership, trustedUserIds] = await Promise.all([
-    target.workspace && sameAccount && actor.kind !== 'ROOT'
-      ? ctx.loaders.membership.load(membershipKey(target.workspace.id, actor.principalId))
-      : null,
-    target.roleId && sameAccount ? ctx.loaders.trustedUserIdsByRoleId.load(target.roleId) : null,
-  ]);
+  return {
+    // The root is never a member (it cannot be added): no need to ask.
+    membershipIn: target.workspace && sameAccount && actor.kind !== 'ROOT' ? target.workspace.id : null,
+    trustOf: target.roleId && sameAccount ? target.roleId : null,
+  };
+}
+
+function withFacts(actor: Actor, target: Target, membership: MembershipRow | null, trustedUserIds: string[] | null): Facts {
   return {
     ...directFacts(actor, target),
     membership: membership ? new Set(membership.pages as Page[]) : null,
     ...(trustedUserIds ? { trustedByRole: trustedUserIds.includes(actor.principalId) } : {}),
   };
+}
+
+/** Loads, through the request's loaders, the facts the policy needs about actor and target. */
+export async function loadFacts(ctx: SignedInContext, actor: Actor, target: Target): Promise<Facts> {
+  const { membershipIn, trustOf } = neededFacts(actor, target);
+  const [membership, trustedUserIds] = await Promise.all([
+    membershipIn ? ctx.loaders.membership.load(membershipKey(membershipIn, actor.principalId)) : null,
+    trustOf ? ctx.loaders.trustedUserIdsByRoleId.load(trustOf) : null,
+  ]);
+  return withFacts(actor, target, membership, trustedUserIds);
+}
+
+/**
+ * The facts `loadFacts` would load, when the request already holds them: the caller's own
+ * memberships come with its authentication. Undefined when they must be loaded.
+ */
+function factsNow(ctx: SignedInContext, actor: Actor, target: Target): Facts | undefined {
+  const { membershipIn, trustOf } = neededFacts(actor, target);
+  if (trustOf) return undefined;
+  const membership = membershipIn ? ctx.loaders.knownMemberships.find(membershipIn, actor.principalId) : null;
+  return membership === undefined ? undefined : withFacts(actor, target, membership, null);
 }
 
 /**
@@ -148,7 +170,7 @@ const allowsInFull = (decision: Decision) => decision.allowed && (decision.scope
 
 /**
  * `decideFor`'s answer when it needs no I/O and allows in full (the caller known, and the direct
- * facts enough), given without a promise: each item of a list asks its own question (a workspace
+ * facts enough or the caller's own membership at hand), given without a promise: each item of a list asks its own question (a workspace
  * each), and most are answered so. Undefined when the decision must be taken the usual way. The
  * decision is remembered and traced as a computed one.
  */
@@ -158,14 +180,20 @@ function decidedInFullNow(ctx: SignedInContext, ability: Ability, target: Target
   const key = questionOf(ability, target);
   const settled = ctx.decisions.allowedInFull.get(key);
   if (settled || ctx.decisions.has(key)) return settled;
-  const direct = decide(ability, directFacts(actor, target));
-  if (!allowsInFull(direct)) return undefined;
-  ctx.decisions.set(key, Promise.resolve(direct));
-  ctx.decisions.allowedInFull.set(key, direct);
+  // As `computeDecision` decides: on the direct facts, or else on all of them when they are at hand.
+  let decision = decide(ability, directFacts(actor, target));
+  if (!allowsInFull(decision)) {
+    const facts = factsNow(ctx, actor, target);
+    if (!facts) return undefined;
+    decision = decide(ability, facts);
+    if (!allowsInFull(decision)) return undefined;
+  }
+  ctx.decisions.set(key, Promise.resolve(decision));
+  ctx.decisions.allowedInFull.set(key, decision);
   const span = tracer.startSpan('authz.decide');
-  if (span.isRecording()) span.setAttributes(decisionAttributes(ctx, target, direct));
+  if (span.isRecording()) span.setAttributes(decisionAttributes(ctx, target, decision));
   span.end();
-  return direct;
+  return decision;
 }
 
 /** Whether `decidedInFullNow` allows: true, or false when the decision must be taken the usual way. */

@@ -98,7 +98,7 @@ export function can(spec: AbilitySpec, resource: ResourceSpec) {
 
 /**
  * A `@can` on the parent answered without I/O: true when its resource is at hand (the parent is
- * its row, or the request holds it) and the policy allows in full on the direct facts. False when
+ * its row, or the request holds it) and the policy allows in full on the facts at hand. False when
  * it must be decided the usual way. src/shield/permissions.ts runs such fields' resolvers directly.
  */
 export function allowsNow(ability: Ability, parent: unknown, ctx: RequestContext, parentType: string): boolean {
