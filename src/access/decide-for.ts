@@ -170,8 +170,8 @@ const allowsInFull = (decision: Decision) => decision.allowed && (decision.scope
 
 /**
  * `decideFor`'s answer when it needs no I/O and allows in full (the caller known, and the direct
- * facts enough or the caller's own membership at hand), given without a promise: each item of a list asks its own question (a workspace
- * each), and most are answered so. Undefined when the decision must be taken the usual way. The
+ * facts enough or the caller's own membership at hand), given without a promise: each item of a
+ * list asks its own question (a workspace each), and most are answered so. Undefined when the decision must be taken the usual way. The
  * decision is remembered and traced as a computed one.
  */
 function decidedInFullNow(ctx: SignedInContext, ability: Ability, target: Target): Decision | undefined {

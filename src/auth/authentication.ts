@@ -126,7 +126,7 @@ function sessionStillCurrent(principal: PrincipalRow, generation: number, sessio
 
 /** An AccessKey pair acts as its RAM user while the pair is ACTIVE and the user enabled. */
 async function authenticateAccessKey(token: string, deps: AuthenticationDeps): Promise<AuthenticationResult> {
-  // A refusal is made only when refusing: an error's stack trace costs more than the rest of the check.
+  // Made only when refusing: an error captures a stack trace.
   const invalid = () => refused('Invalid AccessKey pair');
   const pair = parseAccessKeyPair(token);
   if (!pair) return invalid();

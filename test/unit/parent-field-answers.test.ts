@@ -85,3 +85,35 @@ describe('a @can on the parent, asked for each member of a page', () => {
     expect(allowsNow('list_api_keys', membersOf(WORKSPACE.id)[0], ctx, 'Membership')).toBe(false);
   });
 });
+
+describe('a @can on the parent, for a RAM user whose memberships came with its authentication', () => {
+  const USER = { id: 'usr_1', account_id: WORKSPACE.account_id, kind: 'USER', status: 'ACTIVE' };
+
+  /** A signed-in RAM user without policies; `memberships` undefined: the request does not know them. */
+  function memberRequest(memberships: Array<{ workspace_id: string; pages: string[] }> | undefined) {
+    const ctx = {
+      auth: { principal: USER, via: 'SESSION', apiKey: null },
+      loaders: {
+        knownMemberships: {
+          find: (workspaceId: string, principalId: string) =>
+            memberships && principalId === USER.id ? (memberships.find((m) => m.workspace_id === workspaceId) ?? null) : undefined,
+        },
+      },
+      decisions: new RequestDecisions(),
+    } as unknown as RequestContext;
+    ctx.decisions.knownActor = { principalId: USER.id, accountId: USER.account_id, kind: 'USER', policies: new Set(), via: 'SESSION' };
+    return ctx;
+  }
+
+  // Reading a workspace's model authorizations: any member (data layer), never on the direct facts alone.
+  const readAuthorizations = (ctx: RequestContext) => allowsNow('read_model_authorizations', WORKSPACE, ctx, 'Workspace');
+
+  it('answers without a promise when its own membership allows', () => {
+    expect(readAuthorizations(memberRequest([{ workspace_id: WORKSPACE.id, pages: [] }]))).toBe(true);
+  });
+
+  it('leaves the rule to refuse a workspace it is not a member of, and to load memberships it does not know', () => {
+    expect(readAuthorizations(memberRequest([{ workspace_id: 'llm-0000000000000002', pages: [] }]))).toBe(false);
+    expect(readAuthorizations(memberRequest(undefined))).toBe(false);
+  });
+});
