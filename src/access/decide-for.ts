@@ -74,6 +74,7 @@ function neededFacts(actor: Actor, target: Target) {
   };
 }
 
+/** The facts of actor and target, given the membership and role trust found for them. */
 function withFacts(actor: Actor, target: Target, membership: MembershipRow | null, trustedUserIds: string[] | null): Facts {
   return {
     ...directFacts(actor, target),
@@ -97,9 +98,10 @@ export async function loadFacts(ctx: SignedInContext, actor: Actor, target: Targ
  * memberships come with its authentication. Undefined when they must be loaded.
  */
 function factsNow(ctx: SignedInContext, actor: Actor, target: Target): Facts | undefined {
+  // Only the caller's membership can be at hand; without one to ask about, the facts are the direct ones.
   const { membershipIn, trustOf } = neededFacts(actor, target);
-  if (trustOf) return undefined;
-  const membership = membershipIn ? ctx.loaders.knownMemberships.find(membershipIn, actor.principalId) : null;
+  if (trustOf || !membershipIn) return undefined;
+  const membership = ctx.loaders.knownMemberships.find(membershipIn, actor.principalId);
   return membership === undefined ? undefined : withFacts(actor, target, membership, null);
 }
 
@@ -171,8 +173,8 @@ const allowsInFull = (decision: Decision) => decision.allowed && (decision.scope
 /**
  * `decideFor`'s answer when it needs no I/O and allows in full (the caller known, and the direct
  * facts enough or the caller's own membership at hand), given without a promise: each item of a
- * list asks its own question (a workspace each), and most are answered so. Undefined when the decision must be taken the usual way. The
- * decision is remembered and traced as a computed one.
+ * list asks its own question (a workspace each), and most are answered so. Undefined when the
+ * decision must be taken the usual way. The decision is remembered and traced as a computed one.
  */
 function decidedInFullNow(ctx: SignedInContext, ability: Ability, target: Target): Decision | undefined {
   const actor = ctx.decisions.knownActor;
