@@ -5,9 +5,9 @@
  * large`, for builds with the same migrations). `.` is this checkout (built first); a
  * revision is any commit git knows; Node options follow a comma (`.,--max-semi-space-size=64`:
  * this build with a 64 MB young generation). Prints
- * requests per second, the gateway's and the database's CPU per request, the gateway's largest
- * RSS, and the ratios to the
- * first entry, overall and round by round.
+ * requests per second, the gateway's CPU per request (with the kernel's share of it), the
+ * database's and the load generator's (which share the machine's cores), the gateway's largest
+ * RSS, and the ratios to the first entry, overall and round by round.
  */
 import { execFileSync } from 'node:child_process';
 import { BENCH_FA_LOGIN, BENCH_ROOT_EMAIL, DATASETS, keyCount } from './dataset.js';
@@ -15,7 +15,7 @@ import { commitOf, migrationsOf, startBuild } from './builds.js';
 import {
   backendsCpuMs,
   backendsCpuSince,
-  cpuMs,
+  cpuTimesMs,
   databaseUrl,
   login,
   prepare,
@@ -46,7 +46,15 @@ interface Contender {
   label: string;
   server: Server;
   database: string;
-  totals: { requests: number; seconds: number; gatewayMs: number; databaseMs: number; maxRssMb: number };
+  totals: {
+    requests: number;
+    seconds: number;
+    gatewayMs: number;
+    gatewaySystemMs: number;
+    databaseMs: number;
+    loadMs: number;
+    maxRssMb: number;
+  };
   rounds: number[];
 }
 
@@ -75,7 +83,7 @@ for (const entry of args) {
     label: entry,
     server: built,
     database: required(built.database, 'the database of a benchmarked server'),
-    totals: { requests: 0, seconds: 0, gatewayMs: 0, databaseMs: 0, maxRssMb: 0 },
+    totals: { requests: 0, seconds: 0, gatewayMs: 0, gatewaySystemMs: 0, databaseMs: 0, loadMs: 0, maxRssMb: 0 },
     rounds: [],
   });
 }
@@ -97,11 +105,14 @@ for (let round = 0; round < rounds; round++) {
   for (const i of order) {
     const c = required(contenders[i], 'a contender');
     const databaseBefore = await backendsCpuMs(c.database);
-    const gatewayBefore = cpuMs(c.server.pid);
+    const gatewayBefore = cpuTimesMs(c.server.pid);
     const sampler = setInterval(() => (c.totals.maxRssMb = Math.max(c.totals.maxRssMb, rssMb(c.server.pid))), 250);
     const result = await runLoad({ url: c.server.url, seconds, ...loads[i] });
     clearInterval(sampler);
-    c.totals.gatewayMs += cpuMs(c.server.pid) - gatewayBefore;
+    const gatewayAfter = cpuTimesMs(c.server.pid);
+    c.totals.gatewayMs += gatewayAfter.user + gatewayAfter.system - gatewayBefore.user - gatewayBefore.system;
+    c.totals.gatewaySystemMs += gatewayAfter.system - gatewayBefore.system;
+    c.totals.loadMs += result.cpuMs;
     c.totals.databaseMs += backendsCpuSince(databaseBefore, await backendsCpuMs(c.database));
     c.totals.requests += result.total;
     c.totals.seconds += seconds;
@@ -118,8 +129,9 @@ console.log(`\n${scenarioName} on the ${datasetName} dataset, ${rounds} rounds �
 for (const c of contenders) {
   const perRequest = (ms: number) => (ms / c.totals.requests).toFixed(2);
   const roundRatios = c.rounds.map((r, i) => (r / required(first.rounds[i], 'a round')).toFixed(2));
+  const kernelShare = ((100 * c.totals.gatewaySystemMs) / c.totals.gatewayMs).toFixed(0);
   console.log(
-    `  ${c.label.padEnd(40)} ${rate(c).toFixed(0).padStart(5)} req/s  gateway ${perRequest(c.totals.gatewayMs)} ms  database ${perRequest(c.totals.databaseMs)} ms  RSS ${c.totals.maxRssMb.toFixed(0)} MB` +
+    `  ${c.label.padEnd(40)} ${rate(c).toFixed(0).padStart(5)} req/s  gateway ${perRequest(c.totals.gatewayMs)} ms (${kernelShare}% kernel)  database ${perRequest(c.totals.databaseMs)} ms  load generator ${perRequest(c.totals.loadMs)} ms  RSS ${c.totals.maxRssMb.toFixed(0)} MB` +
       `  → ${(rate(c) / rate(first)).toFixed(2)} × (rounds ${roundRatios.join(' ')})`,
   );
 }

@@ -139,12 +139,18 @@ let clockTicks: number | undefined;
 
 /** CPU time, in milliseconds, that a process has used so far (user and system; 0 where /proc cannot tell). */
 export function cpuMs(pid: number): number {
+  const { user, system } = cpuTimesMs(pid);
+  return user + system;
+}
+
+/** `cpuMs` apart: user time, and system time (the kernel's, on the process's behalf: its reads, writes and wake-ups). */
+export function cpuTimesMs(pid: number): { user: number; system: number } {
   try {
     clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
+    return { user: (Number(fields[11]) * 1000) / clockTicks, system: (Number(fields[12]) * 1000) / clockTicks };
   } catch {
-    return 0;
+    return { user: 0, system: 0 };
   }
 }
 
@@ -253,6 +259,8 @@ export async function runLoad(config: Record<string, unknown>): Promise<{
   firstError: string | null;
   /** Answers containing each of `config.count`'s strings. */
   counts: Record<string, number>;
+  /** The load generator's own CPU (user and system) while it ran the load, in ms: it shares the machine's cores. */
+  cpuMs: number;
 }> {
   const output = await new Promise<string>((resolve, reject) => {
     const load = spawn(process.execPath, ['--import', 'tsx', 'bench/load.ts', JSON.stringify(config)], {

@@ -84,6 +84,8 @@ let firstError: string | null = null;
 const counts: Record<string, number> = Object.fromEntries(Object.keys(config.count ?? {}).map((name) => [name, 0]));
 const counted = Object.entries(config.count ?? {});
 
+// The generator's own CPU from here on (its start, TypeScript's included, is not the load's).
+const cpuAtStart = process.cpuUsage();
 const instance = autocannon({
   url: config.url,
   connections: config.connections,
@@ -126,6 +128,7 @@ const percentile = (sorted: readonly number[], p: number) =>
   Math.round((sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0) * 100) / 100;
 
 const result = await instance;
+const cpu = process.cpuUsage(cpuAtStart);
 latencies.sort((a, b) => a - b);
 console.log(
   JSON.stringify({
@@ -137,5 +140,6 @@ console.log(
     errors: result.errors + graphqlErrors,
     firstError,
     counts,
+    cpuMs: (cpu.user + cpu.system) / 1000,
   }),
 );
