@@ -61,6 +61,8 @@ interface Measurement {
   /** CPU time per request: the server process's, and its database backends' (0 when PostgreSQL is not local). */
   serverCpuUs: number;
   databaseCpuUs: number;
+  /** The load generator's CPU per request: it shares the machine's cores with the server and the database. */
+  loadCpuUs: number;
   /**
    * Per request, for a server whose counters are in Redis (0 otherwise): Redis's CPU time, the
    * scripts it ran (one round trip each) and the commands it processed (a script's own included).
@@ -80,7 +82,7 @@ async function measure(server: Server, scenario: Scenario, seconds = SECONDS): P
   const backendsBefore = server.database ? await backendsCpuMs(server.database) : new Map<number, number>();
   const redisBefore = server.redisUrl ? await redisUsage(server.redisUrl) : null;
   const serverBefore = cpuMs(server.pid);
-  const result = await runLoad({ url: server.url, seconds, ...scenario.load });
+  const { cpuMs: loadMs, ...result } = await runLoad({ url: server.url, seconds, ...scenario.load });
   const serverMs = cpuMs(server.pid) - serverBefore;
   const redisAfter = server.redisUrl ? await redisUsage(server.redisUrl) : null;
   const databaseMs = server.database ? backendsCpuSince(backendsBefore, await backendsCpuMs(server.database)) : 0;
@@ -92,6 +94,7 @@ async function measure(server: Server, scenario: Scenario, seconds = SECONDS): P
     maxRssMb,
     serverCpuUs: perRequest(serverMs),
     databaseCpuUs: perRequest(databaseMs),
+    loadCpuUs: perRequest(loadMs),
     redisCpuUs: redisBefore && redisAfter ? perRequest(redisAfter.cpuMs - redisBefore.cpuMs) : 0,
     redisScripts: redisBefore && redisAfter ? (redisAfter.scripts - redisBefore.scripts) / Math.max(1, result.total) : 0,
     // The second INFO counts the first.
@@ -124,6 +127,7 @@ function combine(rounds: Measurement[]): Measurement {
         1,
         rounds.reduce((sum, r) => sum + r.total, 0),
       ),
+    loadCpuUs: perRequestOver(rounds, (r) => r.loadCpuUs),
     redisCpuUs: perRequestOver(rounds, (r) => r.redisCpuUs),
     redisScripts: perRequestOver(rounds, (r) => r.redisScripts),
     redisCommands: perRequestOver(rounds, (r) => r.redisCommands),
@@ -143,9 +147,9 @@ const perRequestOver = (rounds: Measurement[], figure: (r: Measurement) => numbe
     rounds.reduce((sum, r) => sum + r.total, 0),
   );
 
-/** CPU per request, the server's and its database's (and Redis's, when it counts calls): `412 + 150 µs`. */
+/** CPU per request, the server's and its database's (and Redis's, when it counts calls), then the load generator's: `412 + 150 µs (load 60 µs)`. */
 const cpu = (m: Measurement) =>
-  `${m.serverCpuUs.toFixed(0)} + ${m.databaseCpuUs.toFixed(0)}${m.redisCpuUs ? ` + ${m.redisCpuUs.toFixed(0)} (redis)` : ''} µs`;
+  `${m.serverCpuUs.toFixed(0)} + ${m.databaseCpuUs.toFixed(0)}${m.redisCpuUs ? ` + ${m.redisCpuUs.toFixed(0)} (redis)` : ''} µs (load ${m.loadCpuUs.toFixed(0)} µs)`;
 const countOf = (m: Measurement, name: string) => m.counts[name] ?? 0;
 const cpuTotal = (m: Measurement) => m.serverCpuUs + m.databaseCpuUs + m.redisCpuUs;
 
