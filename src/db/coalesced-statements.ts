@@ -18,7 +18,7 @@ interface Waiting<Input, Row> {
 
 /**
  * The lookups that concurrent requests make of one database, run as few statements (hot-path
- * key lookups, issue #16). A lookup runs at once while no statement of its kind is running on
+ * key lookups, and model calls' window counts, issue #16). A lookup runs at once while no statement of its kind is running on
  * that database (`RUNNING_AT_ONCE`); otherwise it waits, with those that arrive after it, for the
  * next statement, which starts as soon as the running one finishes. Under light load nothing
  * waits; under heavy load one statement answers several requests, and PostgreSQL does about

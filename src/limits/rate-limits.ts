@@ -1,8 +1,8 @@
 import { GraphQLError } from 'graphql';
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import type { DB } from '../db/database.js';
-import { queryClient } from '../usage/call-counters.js';
+import { prepared } from '../db/prepared-statements.js';
 
 /** rate-limiter-flexible's table layout (migration 2026_12_06_0013). */
 export interface RateLimitWindowTable {
@@ -23,10 +23,20 @@ export interface Limit {
 export const rateLimited = (message: string, retryAfterSeconds: number) =>
   new GraphQLError(message, { extensions: { code: 'RATE_LIMITED', retryAfterSeconds } });
 
+/** rate-limiter-flexible's pg-style client over Kysely, so that PGlite and PostgreSQL count alike. */
+const queryClient = (db: DB) => ({
+  async query(query: { text: string; values?: unknown[]; name?: string }) {
+    // Its upsert runs on every throttled request: prepared once per connection, like the other hot statements.
+    const compiled = CompiledQuery.raw(query.text, query.values ?? []);
+    const result = await db.executeQuery(query.name ? prepared(query.name.replace(/\W/g, '_'), compiled) : compiled);
+    return { rows: result.rows, rowCount: Number(result.numAffectedRows ?? BigInt(result.rows.length)) };
+  },
+});
+
 /**
  * rate-limiter-flexible's PostgreSQL store, counting in `rate_limit_window` through `db` (which
- * may be a transaction, or the request's statement-counting view): the same Kysely adapter as the
- * model-call counters, so PGlite and PostgreSQL count alike. Keys are stored as they are (no prefix).
+ * may be a transaction, or the request's statement-counting view). Keys are stored as they are
+ * (no prefix).
  */
 function limiter(db: DB, limit: Limit) {
   return new RateLimiterPostgres({

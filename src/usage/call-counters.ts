@@ -1,8 +1,7 @@
-import { CompiledQuery } from 'kysely';
-import { RateLimiterPostgres, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { DB } from '../db/database.js';
-import { prepared } from '../db/prepared-statements.js';
 import { connectRedis } from '../redis-client.js';
+import { consumeWindow, peekWindow } from './database-windows.js';
 
 /** A window's state after consuming from it (or looking at it). */
 export interface WindowState {
@@ -19,8 +18,8 @@ export class CounterStoreUnavailable extends Error {}
 /**
  * Fixed-window counters for model calls (requests and tokens per workspace and model), kept in
  * Redis or in the database and so shared by every gateway process and kept across restarts.
- * rate-limiter-flexible does the counting: one atomic statement (an upsert, or a Redis
- * transaction) per consumption, which is what makes N concurrent calls against B allow exactly
+ * Each consumption is one atomic step of the store (a Redis script, or a row's upsert that
+ * concurrent calls share), which is what makes N concurrent calls against B allow exactly
  * min(N, B).
  */
 export interface CallCounters {
@@ -35,79 +34,85 @@ export interface CallCounters {
 }
 
 const KEY_PREFIX = 'model-call';
+/** rate-limiter-flexible's key for a counter: the database store keeps its layout, so counts survive the change of store code. */
+const storedKey = (key: string) => `${KEY_PREFIX}:${key}`;
 
-function stateOf(result: RateLimiterRes, limit: number, allowed: boolean): WindowState {
-  const msLeft = Math.max(result.msBeforeNext, 0);
+function stateOf(consumed: number, msBeforeNext: number, limit: number, allowed: boolean): WindowState {
   return {
     allowed,
-    consumed: result.consumedPoints,
-    remaining: Math.max(limit - result.consumedPoints, 0),
-    resetAt: new Date(Date.now() + msLeft),
+    consumed,
+    remaining: Math.max(limit - consumed, 0),
+    resetAt: new Date(Date.now() + Math.max(msBeforeNext, 0)),
   };
 }
 
-/** rate-limiter-flexible's pg-style client over Kysely, so that PGlite and PostgreSQL count alike. */
-export const queryClient = (db: DB) => ({
-  async query(query: { text: string; values?: unknown[]; name?: string }) {
-    // Its upsert runs on every model call: prepared once per connection, like the other hot statements.
-    const compiled = CompiledQuery.raw(query.text, query.values ?? []);
-    const result = await db.executeQuery(query.name ? prepared(query.name.replace(/\W/g, '_'), compiled) : compiled);
-    return { rows: result.rows, rowCount: Number(result.numAffectedRows ?? BigInt(result.rows.length)) };
-  },
-});
+const unavailable = (error: unknown): never => {
+  throw new CounterStoreUnavailable('The call counters are unavailable', { cause: error });
+};
 
-export function createCallCounters(store: { redisUrl: string | null; db: DB }): CallCounters {
-  const redis = store.redisUrl ? connectRedis(store.redisUrl) : null;
-  const client = queryClient(store.db);
-  const limiters = new Map<string, RateLimiterAbstract>();
+/**
+ * Windows in the database (`model_call_counter`, src/usage/database-windows.ts): concurrent
+ * calls' consumptions share one statement; a consumption within a transaction runs in it.
+ */
+function databaseCounters(db: DB): CallCounters {
+  return {
+    async consume(key, limit, periodSeconds, points = 1, within) {
+      const consumption = { key: storedKey(key), points, durationMs: periodSeconds * 1000 };
+      const window = await consumeWindow(db, consumption, within).catch(unavailable);
+      return stateOf(window.points, window.expire - Date.now(), limit, window.points <= limit);
+    },
+    async peek(key, limit, periodSeconds) {
+      const window = await peekWindow(db, storedKey(key)).catch(unavailable);
+      if (!window) return stateOf(0, periodSeconds * 1000, limit, true);
+      return stateOf(window.points, window.expire - Date.now(), limit, window.points < limit);
+    },
+    async close() {},
+  };
+}
 
-  const databaseLimiter = (options: { points: number; duration: number; keyPrefix: string }, storeClient: ReturnType<typeof queryClient>) =>
-    new RateLimiterPostgres({
-      ...options,
-      storeClient,
-      storeType: 'client',
-      tableName: 'model_call_counter',
-      tableCreated: true,
-      clearExpiredByTimeout: false,
-    });
+/** Windows in Redis, counted by rate-limiter-flexible (one Lua script per consumption). */
+function redisCounters(redisUrl: string): CallCounters {
+  const redis = connectRedis(redisUrl);
+  const limiters = new Map<string, RateLimiterRedis>();
 
-  /** One limiter per (limit, period): rate-limiter-flexible fixes both per instance. In a transaction, one of its own. */
-  function limiter(limit: number, periodSeconds: number, within?: DB): RateLimiterAbstract {
-    const options = { points: limit, duration: periodSeconds, keyPrefix: KEY_PREFIX };
-    if (within && !redis) return databaseLimiter(options, queryClient(within));
+  /** One limiter per (limit, period): rate-limiter-flexible fixes both per instance. */
+  function limiter(limit: number, periodSeconds: number): RateLimiterRedis {
     const key = `${limit}/${periodSeconds}`;
     let found = limiters.get(key);
     if (!found) {
-      found = redis
-        ? new RateLimiterRedis({ ...options, storeClient: redis, rejectIfRedisNotReady: true })
-        : databaseLimiter(options, client);
+      found = new RateLimiterRedis({
+        points: limit,
+        duration: periodSeconds,
+        keyPrefix: KEY_PREFIX,
+        storeClient: redis,
+        rejectIfRedisNotReady: true,
+      });
       limiters.set(key, found);
     }
     return found;
   }
 
-  const unavailable = (error: unknown): never => {
-    throw new CounterStoreUnavailable('The call counters are unavailable', { cause: error });
-  };
-
   return {
-    async consume(key, limit, periodSeconds, points = 1, within) {
+    async consume(key, limit, periodSeconds, points = 1) {
       try {
-        return stateOf(await limiter(limit, periodSeconds, within).consume(key, points), limit, true);
+        const result = await limiter(limit, periodSeconds).consume(key, points);
+        return stateOf(result.consumedPoints, result.msBeforeNext, limit, true);
       } catch (error) {
-        if (error instanceof RateLimiterRes) return stateOf(error, limit, false);
+        if (error instanceof RateLimiterRes) return stateOf(error.consumedPoints, error.msBeforeNext, limit, false);
         return unavailable(error);
       }
     },
     async peek(key, limit, periodSeconds) {
-      const result = await limiter(limit, periodSeconds)
-        .get(key)
-        .catch((error: unknown) => unavailable(error));
-      if (!result) return { allowed: true, consumed: 0, remaining: limit, resetAt: new Date(Date.now() + periodSeconds * 1000) };
-      return stateOf(result, limit, result.consumedPoints < limit);
+      const result = await limiter(limit, periodSeconds).get(key).catch(unavailable);
+      if (!result) return stateOf(0, periodSeconds * 1000, limit, true);
+      return stateOf(result.consumedPoints, result.msBeforeNext, limit, result.consumedPoints < limit);
     },
     async close() {
-      redis?.disconnect();
+      redis.disconnect();
     },
   };
+}
+
+export function createCallCounters(store: { redisUrl: string | null; db: DB }): CallCounters {
+  return store.redisUrl ? redisCounters(store.redisUrl) : databaseCounters(store.db);
 }
