@@ -33,9 +33,9 @@ const upsertWindows = preparedStatement(
           .selectFrom(
             sql<{
               key: string;
-              points: number;
+              points: string;
               expire: string;
-            }>`(select * from unnest(${values.keys}::text[], ${values.points}::int[], ${values.expires}::int8[]) as c(key, points, expire))`.as(
+            }>`(select * from unnest(${values.keys}::text[], ${values.points}::int8[], ${values.expires}::int8[]) as c(key, points, expire))`.as(
               'c',
             ),
           )
@@ -43,7 +43,7 @@ const upsertWindows = preparedStatement(
       )
       .onConflict((conflict) =>
         conflict.column('key').doUpdateSet({
-          points: sql<number>`case when model_call_counter.expire <= ${values.now}::int8 then excluded.points else model_call_counter.points + excluded.points end`,
+          points: sql<string>`case when model_call_counter.expire <= ${values.now}::int8 then excluded.points else model_call_counter.points + excluded.points end`,
           expire: sql<string>`case when model_call_counter.expire <= ${values.now}::int8 then excluded.expire else model_call_counter.expire end`,
         }),
       )

@@ -3,7 +3,8 @@ import type { ColumnType, Selectable } from 'kysely';
 /** rate-limiter-flexible's PostgreSQL layout: points consumed in the window ending at `expire` (epoch ms). */
 export interface ModelCallCounterTable {
   key: string;
-  points: number;
+  /** bigint, as text. */
+  points: string;
   expire: string | null;
 }
 

@@ -10,7 +10,7 @@ const MINUTE = 60_000;
 
 const freshKey = () => `test-window:${randomUUID()}`;
 const storedPoints = async (key: string) =>
-  (await sql<{ points: number }>`select points from model_call_counter where key = ${key}`.execute(t.database.db)).rows[0]?.points;
+  (await sql<{ points: string }>`select points from model_call_counter where key = ${key}`.execute(t.database.db)).rows[0]?.points;
 const openWindowAt = (key: string, points: number, expire: number) =>
   sql`insert into model_call_counter (key, points, expire) values (${key}, ${points}, ${expire})`.execute(t.database.db);
 
@@ -29,8 +29,8 @@ describe('model-call windows in the database', () => {
       { key: a, points: 3, durationMs: MINUTE },
     ]);
     expect(answers.map((answer) => answer.points)).toEqual([11, 5, 13, 16]);
-    expect(await storedPoints(a)).toBe(16);
-    expect(await storedPoints(b)).toBe(5);
+    expect(Number(await storedPoints(a))).toBe(16);
+    expect(Number(await storedPoints(b))).toBe(5);
     expect((await peekWindow(t.database.db, a))?.points).toBe(16);
   });
 
@@ -58,7 +58,15 @@ describe('model-call windows in the database', () => {
     // The first runs at once; the 39 asked while it ran share the next statement.
     expect(count.statements).toBe(2);
     expect(answers.map((answer) => answer.points).sort((x, y) => x - y)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
-    expect(await storedPoints(key)).toBe(40);
+    expect(Number(await storedPoints(key))).toBe(40);
+  });
+
+  it('count past a 32-bit integer: a token window goes on counting recorded calls past its limit', async () => {
+    const key = freshKey();
+    await openWindowAt(key, 2_100_000_000, Date.now() + MINUTE);
+    const [after] = await consumeWindows(t.database.db, [{ key, points: 100_000_000, durationMs: MINUTE }]);
+    expect(after?.points).toBe(2_200_000_000);
+    expect(Number(await storedPoints(key))).toBe(2_200_000_000);
   });
 
   it('count nothing from a transaction that rolls back', async () => {
@@ -69,6 +77,6 @@ describe('model-call windows in the database', () => {
       throw new Error('the rest of the transaction failed');
     });
     await expect(failed).rejects.toThrow('the rest of the transaction failed');
-    expect(await storedPoints(key)).toBe(7);
+    expect(Number(await storedPoints(key))).toBe(7);
   });
 });

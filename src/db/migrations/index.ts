@@ -15,6 +15,7 @@ import * as rateLimitsFlexible from './2026_12_06_0013_rate_limits_flexible.js';
 import * as consistencyWatermark from './2026_12_06_0014_consistency_watermark.js';
 import * as compactKeyLookup from './2026_12_06_0015_compact_key_lookup.js';
 import * as roomForLastUseStamps from './2026_12_07_0016_room_for_last_use_stamps.js';
+import * as wideCallWindows from './2026_12_08_0017_wide_call_windows.js';
 
 /** Append-only: a released migration is never edited; change the schema with a new one. */
 export const migrations: Record<string, Migration> = {
@@ -34,4 +35,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_06_0014_consistency_watermark': consistencyWatermark,
   '2026_12_06_0015_compact_key_lookup': compactKeyLookup,
   '2026_12_07_0016_room_for_last_use_stamps': roomForLastUseStamps,
+  '2026_12_08_0017_wide_call_windows': wideCallWindows,
 };
