@@ -18,9 +18,10 @@ interface Waiting<Input, Row> {
 
 /**
  * The lookups that concurrent requests make of one database, run as few statements (hot-path
- * key lookups, and model calls' window counts, issue #16). A lookup runs at once while no statement of its kind is running on
- * that database (`RUNNING_AT_ONCE`); otherwise it waits, with those that arrive after it, for the
- * next statement, which starts as soon as the running one finishes. Under light load nothing
+ * key lookups, and model calls' window counts, issue #16). A lookup runs at once while no
+ * statement of its kind is running on that database (`RUNNING_AT_ONCE`); otherwise it waits,
+ * with those that arrive after it, for the next statement, which starts as soon as the running
+ * one finishes. Under light load nothing
  * waits; under heavy load one statement answers several requests, and PostgreSQL does about
  * half the work per lookup at four or more. No lookup waits more than `MAX_WAIT_MS` for a
  * running statement: then it starts its own. Each lookup is answered by a statement that started
