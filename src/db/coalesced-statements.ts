@@ -21,11 +21,11 @@ interface Waiting<Input, Row> {
  * key lookups, and model calls' window counts, issue #16). A lookup runs at once while no
  * statement of its kind is running on that database (`RUNNING_AT_ONCE`); otherwise it waits,
  * with those that arrive after it, for the next statement, which starts as soon as the running
- * one finishes. Under light load nothing
- * waits; under heavy load one statement answers several requests, and PostgreSQL does about
- * half the work per lookup at four or more. No lookup waits more than `MAX_WAIT_MS` for a
- * running statement: then it starts its own. Each lookup is answered by a statement that started
- * after it was asked, so a revocation committed before a request arrived is never missed.
+ * one finishes. Under light load nothing waits; under heavy load one statement answers several
+ * requests, and PostgreSQL does about half the work per lookup at four or more. No lookup waits
+ * more than `MAX_WAIT_MS` for a running statement: then it starts its own. Each lookup is
+ * answered by a statement that started after it was asked, so a revocation committed before a
+ * request arrived is never missed.
  *
  * `run` answers its inputs' rows, one list per input, in their order. Each request counts the
  * statement that answered it, as it counts its own.

@@ -18,9 +18,9 @@ export interface WindowRow {
 
 /**
  * One statement for any number of windows, in rate-limiter-flexible's layout and with its
- * upsert's meaning (a window that is over starts again from the points taken), so that the
- * counts kept before this statement went on counting. The keys come sorted and once each, so
- * that concurrent statements lock their rows in one order and never deadlock.
+ * upsert's meaning (a window that is over starts again from the points taken), so that windows
+ * counted by the library go on counting. The keys come sorted and once each, so that concurrent
+ * statements lock their rows in one order and never deadlock.
  */
 const upsertWindows = preparedStatement(
   'model_call_counter_consume',
@@ -71,12 +71,12 @@ export async function consumeWindows(db: DB, consumptions: readonly Consumption[
     if (window) window.points += points;
     else taken.set(key, { points, durationMs });
   }
-  const keys = [...taken.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const windows = [...taken].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const now = Date.now();
   const rows = await upsertWindows(db, {
-    keys,
-    points: keys.map((key) => taken.get(key)?.points ?? 0),
-    expires: keys.map((key) => now + (taken.get(key)?.durationMs ?? 0)),
+    keys: windows.map(([key]) => key),
+    points: windows.map(([, window]) => window.points),
+    expires: windows.map(([, window]) => now + window.durationMs),
     now,
   });
   const after = new Map(rows.map((row) => [row.key, { points: Number(row.points), expire: Number(row.expire) }]));
