@@ -88,12 +88,12 @@ for (const entry of args) {
   });
 }
 
-// authorizeModelCall is `npm run bench`'s, on the same random keys as its modelAccess (one model).
+// authorizeModelCall and recordModelUsage are `npm run bench`'s, on the same random keys as its modelAccess (one model).
 const scenarioOf = async (server: Server) =>
   required(
     [
       ...scenarios({ root: await login(server.url, BENCH_ROOT_EMAIL), fa: await login(server.url, BENCH_FA_LOGIN) }, keyCount(dataset)),
-      ...modelCallScenarios(keyCount(dataset)).filter((s) => s.name === 'authorizeModelCall'),
+      ...modelCallScenarios(keyCount(dataset)).filter((s) => s.name !== 'modelAccess'),
     ].find((s) => s.name === scenarioName),
     `the scenario ${scenarioName}`,
   );

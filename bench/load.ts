@@ -34,6 +34,9 @@ interface LoadRequest {
   /** For the mutation mix: the operation that needs the id the previous response created. */
   useCreatedKey?: boolean;
   capturesCreatedKey?: boolean;
+  /** An inference proxy's call: `authorizeModelCall` remembers its credential and callId, and the next request records the call with both (`$c`). */
+  capturesCall?: boolean;
+  recordsCapturedCall?: boolean;
 }
 
 interface LoadConfig {
@@ -55,6 +58,9 @@ const config = JSON.parse(configArgument) as LoadConfig;
 /** What a connection remembers between requests (autocannon gives each connection its own context object). */
 interface ConnectionContext {
   createdKeyId?: string | undefined;
+  /** The credential of the connection's last request, and the call it was allowed. */
+  token?: string | undefined;
+  callId?: string | undefined;
 }
 const connectionContext = (context: object): ConnectionContext => context;
 /** Signed before the load starts, so that signing costs the measured seconds nothing. */
@@ -96,9 +102,11 @@ const instance = autocannon({
     (r): autocannon.Request => ({
       method: 'POST',
       setupRequest: (req, context) => {
-        const drawn = credentialOf(r);
+        const connection = connectionContext(context);
+        const drawn = r.recordsCapturedCall ? { token: connection.token, variables: { c: connection.callId } } : credentialOf(r);
         const token = drawn.token;
-        const variables = r.useCreatedKey ? { ...drawn.variables, id: connectionContext(context).createdKeyId } : drawn.variables;
+        connection.token = token;
+        const variables = r.useCreatedKey ? { ...drawn.variables, id: connection.createdKeyId } : drawn.variables;
         return {
           ...req,
           headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
@@ -112,6 +120,7 @@ const instance = autocannon({
           firstError ??= body.slice(0, 300);
         }
         if (r.capturesCreatedKey) connectionContext(context).createdKeyId = /"apiKey":\{"id":"([^"]+)"/.exec(body)?.[1];
+        if (r.capturesCall) connectionContext(context).callId = /"callId":"([^"]+)"/.exec(body)?.[1];
       },
     }),
   ),

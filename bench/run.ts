@@ -424,6 +424,11 @@ ${line('modelAccess', access)}
 ` +
         `  ${''.padEnd(NAME_WIDTH)} → ${ratio.toFixed(2)} × by throughput (median round ${medianRound.toFixed(2)} ×, rounds ${roundRatios.map((r) => r.toFixed(2)).join(' ')}), ${cpuCost.toFixed(2)} × the CPU per request`,
     );
+    // A proxy's whole call is two requests: authorized, then recorded.
+    const whole = row('recordModelUsage');
+    console.log(
+      `  ${'recordModelUsage'.padEnd(NAME_WIDTH)} ${(whole.requestsPerSecond / 2).toFixed(0).padStart(6)} calls/s authorized and recorded (${whole.requestsPerSecond.toFixed(0)} req/s)  cpu ${cpu(whole)} per request  → ${(whole.requestsPerSecond / 2 / call.requestsPerSecond).toFixed(2)} × authorizeModelCall's calls`,
+    );
     const bound = MODEL_CALL_TARGETS[store];
     return {
       target: `authorizeModelCall (${store} counters) ≥ ${bound.toFixed(2)} × modelAccess`,

@@ -13,6 +13,7 @@ import {
   signTemporaryKeys,
   temporaryKeyPool,
 } from './dataset.js';
+import { graphql } from './harness.js';
 
 export const CONSOLE_PAGE_QUERY = `query($w: ID!) {
   workspace(id: $w) {
@@ -166,6 +167,8 @@ export const modelAccessQuery = (model: string) =>
 export const authorizeModelCallMutation = (model: string) =>
   `mutation { authorizeModelCall(input: { model: "${model}" }) { allowed reason callId retryAfterSeconds rateLimit { limit remaining resetAt } } }`;
 
+export const recordModelUsageMutation = `mutation($c: ID!) { recordModelUsage(input: { callId: $c, inputTokens: 1200, outputTokens: 300 }) { cost } }`;
+
 /** Answers counted by the load generator: allowed calls, and calls refused by a window. */
 export const CALL_ANSWERS = { allowed: '"allowed":true', rateLimited: '"reason":"RATE_LIMITED"' };
 
@@ -185,5 +188,28 @@ export function modelCallScenarios(keys: number): Scenario[] {
   return [
     measured('modelAccess', modelAccessQuery(MODEL_CALL_MODEL)),
     measured('authorizeModelCall', authorizeModelCallMutation(MODEL_CALL_MODEL)),
+    {
+      // An inference proxy's whole call: authorized, then its tokens recorded with the same key.
+      // Each call is two requests; the sample counts the recording's statements.
+      name: 'recordModelUsage',
+      group: 'modelCall',
+      load: {
+        connections,
+        requests: [
+          { query: authorizeModelCallMutation(MODEL_CALL_MODEL), randomSubWorkspaceKeyOf: keys, capturesCall: true },
+          { query: recordModelUsageMutation, recordsCapturedCall: true },
+        ],
+      },
+      sample: async (url) => {
+        const secret = benchKeySecret(randomSubWorkspaceKey(keys));
+        const allowed = await graphql<{ authorizeModelCall: { callId: string } }>(
+          url,
+          authorizeModelCallMutation(MODEL_CALL_MODEL),
+          {},
+          secret,
+        );
+        return sample(url, recordModelUsageMutation, { c: allowed.data.authorizeModelCall.callId }, secret);
+      },
+    },
   ];
 }

@@ -1,7 +1,8 @@
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { DB } from '../db/database.js';
+import { mustExist } from '../db/must-exist.js';
 import { connectRedis } from '../redis-client.js';
-import { consumeWindow, peekWindow } from './database-windows.js';
+import { consumeWindow, consumeWindows, peekWindow, type WindowRow } from './database-windows.js';
 
 /** A window's state after consuming from it (or looking at it). */
 export interface WindowState {
@@ -10,6 +11,14 @@ export interface WindowState {
   consumed: number;
   remaining: number;
   resetAt: Date;
+}
+
+/** One consumption of `consumeAll`: `points` taken from the window of `key`. */
+export interface CounterConsumption {
+  key: string;
+  limit: number;
+  periodSeconds: number;
+  points: number;
 }
 
 /** The counter store did not answer: a call is refused (SERVICE_UNAVAILABLE), never allowed by default. */
@@ -23,12 +32,14 @@ export class CounterStoreUnavailable extends Error {}
  * min(N, B).
  */
 export interface CallCounters {
+  consume(key: string, limit: number, periodSeconds: number, points?: number): Promise<WindowState>;
   /**
-   * `within`: the transaction the consumption belongs to. A database store counts in it (so that
-   * it commits or rolls back with the rest, and never waits for a second connection); Redis
+   * Several consumptions, as `consume` takes them one after another in their order. `within`: the
+   * transaction they belong to. A database store counts them in it, in one statement (so that
+   * they commit or roll back with the rest, and never wait for a second connection); Redis
    * ignores it.
    */
-  consume(key: string, limit: number, periodSeconds: number, points?: number, within?: DB): Promise<WindowState>;
+  consumeAll(consumptions: readonly CounterConsumption[], within: DB): Promise<WindowState[]>;
   peek(key: string, limit: number, periodSeconds: number): Promise<WindowState>;
   close(): Promise<void>;
 }
@@ -46,20 +57,31 @@ function stateOf(consumed: number, msBeforeNext: number, limit: number, allowed:
   };
 }
 
+/** A database window after a consumption: allowed while its points stay within the limit. */
+const stateAfter = (window: WindowRow, limit: number) => stateOf(window.points, window.expire - Date.now(), limit, window.points <= limit);
+
 const unavailable = (error: unknown): never => {
   throw new CounterStoreUnavailable('The call counters are unavailable', { cause: error });
 };
 
 /**
  * Windows in the database (`model_call_counter`, src/usage/database-windows.ts): concurrent
- * calls' consumptions share one statement; a consumption within a transaction runs in it.
+ * calls' consumptions share one statement; `consumeAll`'s run in the transaction they belong to.
  */
 function databaseCounters(db: DB): CallCounters {
   return {
-    async consume(key, limit, periodSeconds, points = 1, within) {
+    async consume(key, limit, periodSeconds, points = 1) {
       const consumption = { key: storedKey(key), points, durationMs: periodSeconds * 1000 };
-      const window = await consumeWindow(db, consumption, within).catch(unavailable);
-      return stateOf(window.points, window.expire - Date.now(), limit, window.points <= limit);
+      return stateAfter(await consumeWindow(db, consumption).catch(unavailable), limit);
+    },
+    async consumeAll(consumptions, within) {
+      const taken = consumptions.map(({ key, points, periodSeconds }) => ({
+        key: storedKey(key),
+        points,
+        durationMs: periodSeconds * 1000,
+      }));
+      const windows = await consumeWindows(within, taken).catch(unavailable);
+      return consumptions.map(({ limit }, i) => stateAfter(mustExist(windows[i], 'a consumed window'), limit));
     },
     async peek(key, limit, periodSeconds) {
       const window = await peekWindow(db, storedKey(key)).catch(unavailable);
@@ -92,16 +114,20 @@ function redisCounters(redisUrl: string): CallCounters {
     return found;
   }
 
+  async function consume(key: string, limit: number, periodSeconds: number, points = 1): Promise<WindowState> {
+    try {
+      const result = await limiter(limit, periodSeconds).consume(key, points);
+      return stateOf(result.consumedPoints, result.msBeforeNext, limit, true);
+    } catch (error) {
+      if (error instanceof RateLimiterRes) return stateOf(error.consumedPoints, error.msBeforeNext, limit, false);
+      return unavailable(error);
+    }
+  }
+
   return {
-    async consume(key, limit, periodSeconds, points = 1) {
-      try {
-        const result = await limiter(limit, periodSeconds).consume(key, points);
-        return stateOf(result.consumedPoints, result.msBeforeNext, limit, true);
-      } catch (error) {
-        if (error instanceof RateLimiterRes) return stateOf(error.consumedPoints, error.msBeforeNext, limit, false);
-        return unavailable(error);
-      }
-    },
+    consume,
+    // One script each: Redis runs them in the order they are sent.
+    consumeAll: (consumptions) => Promise.all(consumptions.map((c) => consume(c.key, c.limit, c.periodSeconds, c.points))),
     async peek(key, limit, periodSeconds) {
       const result = await limiter(limit, periodSeconds).get(key).catch(unavailable);
       if (!result) return stateOf(0, periodSeconds * 1000, limit, true);

@@ -103,9 +103,9 @@ const consumeTogether = coalesced(async (db: DB, consumptions: Consumption[]) =>
   (await consumeWindows(db, consumptions)).map((row) => [row]),
 );
 
-/** One consumption: in `within`, the transaction it belongs to, or else with concurrent calls' (`consumeTogether`). */
-export async function consumeWindow(db: DB, consumption: Consumption, within?: DB): Promise<WindowRow> {
-  const [row] = within ? await consumeWindows(within, [consumption]) : await consumeTogether({ db, count: null }, consumption);
+/** One consumption, with concurrent calls' (`consumeTogether`). */
+export async function consumeWindow(db: DB, consumption: Consumption): Promise<WindowRow> {
+  const [row] = await consumeTogether({ db, count: null }, consumption);
   if (!row) throw new Error(`the window ${consumption.key} was not counted`);
   return row;
 }

@@ -3,30 +3,46 @@ import type { DB } from '../db/database.js';
 import { CURRENT_MONTH } from '../models/models.repository.js';
 import type { ModelUsageTable } from './usage.table.js';
 
-/** Records a call's usage; false when the call was recorded already (its ID is the key). */
-export async function insertUsage(db: DB, usage: Omit<ModelUsageTable, 'recorded_at' | 'cost'> & { cost: number }): Promise<boolean> {
+/** A call's usage, as recorded: its cost in US dollars. */
+export type NewUsage = Omit<ModelUsageTable, 'recorded_at' | 'cost'> & { cost: number };
+
+/** Records calls' usage in one statement; answers the call IDs recorded now (the others were recorded already). */
+export async function insertUsages(db: DB, usages: readonly NewUsage[]): Promise<Set<string>> {
   const inserted = await db
     .insertInto('model_usage')
-    .values({ ...usage, cost: sql<number>`${usage.cost}::numeric` as never })
+    .values(usages.map((usage) => ({ ...usage, cost: sql<number>`${usage.cost}::numeric` as never })))
     .onConflict((oc) => oc.column('call_id').doNothing())
     .returning('call_id')
-    .executeTakeFirst();
-  return inserted !== undefined;
+    .execute();
+  return new Set(inserted.map((row) => row.call_id));
 }
 
-/** Adds to the spend of the month the call was made in (UTC); answers whether it now reaches the workspace's budget. */
-export const addSpend = async (db: DB, workspaceId: string, cost: number): Promise<{ budgetReached: boolean }> => {
+/**
+ * Adds calls' costs to their workspaces' spend of the month (UTC), in one statement, as if one
+ * after another in their order: answers, for each, whether the spend up to and including it
+ * reaches its workspace's budget. Workspaces' rows are locked in the order of their IDs, so that
+ * concurrent statements never deadlock; costs are summed as numeric, as one by one.
+ */
+export async function addSpends(db: DB, spends: ReadonlyArray<{ workspaceId: string; cost: number }>): Promise<boolean[]> {
   const { rows } = await sql<{ budget_reached: boolean }>`
-    with spend as (
-      insert into workspace_spend (workspace_id, month, spent) values (${workspaceId}, ${CURRENT_MONTH}, ${cost}::numeric)
+    with batch as (
+      select b.workspace_id, b.cost, b.n
+      from unnest(${spends.map((s) => s.workspaceId)}::text[], ${spends.map((s) => s.cost)}::numeric[]) with ordinality as b(workspace_id, cost, n)
+    ), spend as (
+      insert into workspace_spend (workspace_id, month, spent)
+      select workspace_id, ${CURRENT_MONTH}, sum(cost) from batch group by workspace_id order by workspace_id
       on conflict (workspace_id, month) do update set spent = workspace_spend.spent + excluded.spent
-      returning spent
+      returning workspace_id, spent
+    ), running as (
+      -- Each call's spend: the workspace's after the statement, less what came after the call.
+      select b.n, b.workspace_id,
+        s.spent - coalesce(sum(b.cost) over (partition by b.workspace_id order by b.n rows between 1 following and unbounded following), 0) as spent
+      from batch b join spend s using (workspace_id)
     )
-    select exists (
-      select 1 from workspace_budget b, spend where b.workspace_id = ${workspaceId} and spend.spent >= b.monthly_limit
-    ) as budget_reached`.execute(db);
-  return { budgetReached: rows[0]?.budget_reached === true };
-};
+    select exists (select 1 from workspace_budget w where w.workspace_id = r.workspace_id and r.spent >= w.monthly_limit) as budget_reached
+    from running r order by r.n`.execute(db);
+  return rows.map((row) => row.budget_reached);
+}
 
 export const upsertBudget = (db: DB, row: { workspaceId: string; accountId: string; monthlyLimit: number }) =>
   db

@@ -11,6 +11,7 @@ import { tokenCounterKey } from './authorize-model-call.js';
 import { CounterStoreUnavailable } from './call-counters.js';
 import { verifyCallId } from './call-ids.js';
 import * as repo from './usage.repository.js';
+import { recordUsage } from './usage-recordings.js';
 
 const MAX_TOKENS = 100_000_000;
 /** A call's usage is recorded within a day of the call, or not at all. */
@@ -40,8 +41,8 @@ function tokenCount(field: string, value: number): number {
 /**
  * Records the tokens of a call `authorizeModelCall` allowed this key (its temporary keys
  * included), once. The tokens go to the (workspace, model) token window and the price to the
- * workspace's month, in the transaction that records the call: a counter store that is down
- * records nothing, and the proxy may retry.
+ * workspace's month, in the transaction that records the call (with concurrent calls', see
+ * src/usage/usage-recordings.ts): a counter store that is down records nothing, and the proxy may retry.
  */
 export async function recordModelUsage(
   ctx: SignedInContext,
@@ -55,36 +56,33 @@ export async function recordModelUsage(
   if (Date.now() - call.calledAt.getTime() > RECORDING_WINDOW_MS) throw badUserInput('input.callId', 'the call is more than a day old');
   const cost = await priceOf(ctx, call.modelId, inputTokens, outputTokens);
   const rateLimit = await ctx.loaders.modelRateLimit.load(workspaceModelKey(call.workspaceId, call.modelId));
-  try {
-    await ctx.db.transaction().execute(async (trx) => {
-      const recorded = await repo.insertUsage(trx, {
-        call_id: input.callId,
-        account_id: key.account_id,
-        workspace_id: call.workspaceId,
-        model_id: call.modelId,
-        api_key_id: key.id,
-        input_tokens: inputTokens,
-        output_tokens: outputTokens,
-        cost,
-        called_at: call.calledAt,
-      });
-      if (!recorded) throw badUserInput('input.callId', 'the usage of this call is recorded already');
-      // A budget reached refuses the workspace's next calls: a revocation, which no replica may undo.
-      if ((await repo.addSpend(trx, call.workspaceId, cost)).budgetReached) ctx.consistency.committedWrite = true;
-      if (rateLimit?.usage_limit && rateLimit.usage_limit_period_seconds) {
-        await ctx.counters.consume(
-          tokenCounterKey(call.workspaceId, call.modelId),
-          rateLimit.usage_limit,
-          rateLimit.usage_limit_period_seconds,
-          inputTokens + outputTokens,
-          trx,
-        );
-      }
-    });
-  } catch (error) {
+  const tokens =
+    rateLimit?.usage_limit && rateLimit.usage_limit_period_seconds
+      ? {
+          key: tokenCounterKey(call.workspaceId, call.modelId),
+          limit: rateLimit.usage_limit,
+          periodSeconds: rateLimit.usage_limit_period_seconds,
+          points: inputTokens + outputTokens,
+        }
+      : null;
+  const usage = {
+    call_id: input.callId,
+    account_id: key.account_id,
+    workspace_id: call.workspaceId,
+    model_id: call.modelId,
+    api_key_id: key.id,
+    input_tokens: inputTokens,
+    output_tokens: outputTokens,
+    cost,
+    called_at: call.calledAt,
+  };
+  const outcome = await recordUsage(ctx.sharedReads, { usage, tokens, counters: ctx.counters }).catch((error: unknown) => {
     if (error instanceof CounterStoreUnavailable) throw serviceUnavailable('The model-call counters are unavailable; retry shortly');
     throw error;
-  }
+  });
+  if (!outcome.recorded) throw badUserInput('input.callId', 'the usage of this call is recorded already');
+  // A budget reached refuses the workspace's next calls: a revocation, which no replica may undo.
+  if (outcome.budgetReached) ctx.consistency.committedWrite = true;
   return { callId: input.callId, model: call.modelId, inputTokens, outputTokens, cost };
 }
 

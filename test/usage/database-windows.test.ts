@@ -73,7 +73,7 @@ describe('model-call windows in the database', () => {
     const key = freshKey();
     await openWindowAt(key, 7, Date.now() + MINUTE);
     const failed = t.database.db.transaction().execute(async (trx) => {
-      expect((await consumeWindow(t.database.db, { key, points: 4, durationMs: MINUTE }, trx)).points).toBe(11);
+      expect((await consumeWindows(trx, [{ key, points: 4, durationMs: MINUTE }]))[0]?.points).toBe(11);
       throw new Error('the rest of the transaction failed');
     });
     await expect(failed).rejects.toThrow('the rest of the transaction failed');
