@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
 import type { DB } from '../db/database.js';
 import type { SharedReads } from '../db/coalesced-statements.js';
-import { pairIn } from '../db/row-comparisons.js';
 import { allColumns } from '../db/columns.js';
+import { prepared } from '../db/prepared-statements.js';
 import type { Joined, PageRequest } from '../relay/connection.js';
 import { keyPositions, pageStatement } from '../relay/page-statements.js';
 import {
@@ -15,8 +15,6 @@ import {
 import { pickColumns } from '../db/pick-columns.js';
 import type { WorkspaceRow } from '../workspaces/workspaces.table.js';
 import type { ModelAuthorizationRow, ModelRateLimitRow, ModelRow } from './models.table.js';
-
-export const findModelsByIds = (db: DB, ids: readonly string[]) => db.selectFrom('model').selectAll().where('id', 'in', ids).execute();
 
 export const listStandardModels = (db: DB) => db.selectFrom('model').selectAll().where('workspace_id', 'is', null).orderBy('id').execute();
 
@@ -107,13 +105,30 @@ export const listAuthorizations = pageWithModels<ModelAuthorizationRow>('model_a
 /** A page of a workspace's rate limits, each with its model. */
 export const listRateLimits = pageWithModels<ModelRateLimitRow>('model_rate_limit', RATE_LIMIT_COLUMNS);
 
-/** The rows of a per-(workspace, model) table for these pairs, in one statement. */
+const columnList = (columns: readonly string[]) => sql.join(columns.map((column) => sql.ref(column)));
+
+/** Models by ID, in one prepared statement whatever their number (the IDs as one list). */
+export const findModelsByIds = (db: DB, ids: readonly string[]): Promise<ModelRow[]> =>
+  db
+    .executeQuery(
+      prepared('models_by_ids', sql<ModelRow>`select ${columnList(MODEL_COLUMNS)} from model where id = any(${ids}::text[])`.compile(db)),
+    )
+    .then(({ rows }) => rows);
+
+const PER_WORKSPACE_MODEL_COLUMNS = { model_authorization: AUTHORIZATION_COLUMNS, model_rate_limit: RATE_LIMIT_COLUMNS };
+
+/**
+ * The rows of a per-(workspace, model) table for these pairs, in one prepared statement whatever
+ * their number (the pairs as two lists, unnested together).
+ */
 export async function findByWorkspaceModel<Row>(
   db: DB,
   table: 'model_authorization' | 'model_rate_limit',
   pairs: ReadonlyArray<readonly [string, string]>,
 ): Promise<Row[]> {
-  const { rows } = await sql<Row>`select * from ${sql.table(table)} where ${pairIn(['workspace_id', 'model_id'], pairs)}`.execute(db);
+  const statement = sql<Row>`select ${columnList(PER_WORKSPACE_MODEL_COLUMNS[table])} from ${sql.table(table)}
+    where (workspace_id, model_id) in (select * from unnest(${pairs.map(([w]) => w)}::text[], ${pairs.map(([, m]) => m)}::text[]))`;
+  const { rows } = await db.executeQuery(prepared(`${table}_by_pairs`, statement.compile(db)));
   return rows;
 }
 

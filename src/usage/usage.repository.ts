@@ -1,19 +1,58 @@
 import { sql } from 'kysely';
 import type { DB } from '../db/database.js';
+import { prepared, preparedStatement } from '../db/prepared-statements.js';
 import { CURRENT_MONTH } from '../models/models.repository.js';
 import type { ModelUsageTable } from './usage.table.js';
 
 /** A call's usage, as recorded: its cost in US dollars. */
 export type NewUsage = Omit<ModelUsageTable, 'recorded_at' | 'cost'> & { cost: number };
 
-/** Records calls' usage in one statement; answers the call IDs recorded now (the others were recorded already). */
+const usageInsert = preparedStatement(
+  'model_usage_insert',
+  (
+    db: DB,
+    values: {
+      callIds: readonly string[];
+      accountIds: readonly string[];
+      workspaceIds: readonly string[];
+      modelIds: readonly string[];
+      apiKeyIds: readonly string[];
+      inputTokens: readonly number[];
+      outputTokens: readonly number[];
+      costs: readonly number[];
+      calledAts: readonly string[];
+    },
+  ) =>
+    db
+      .insertInto('model_usage')
+      .columns(['call_id', 'account_id', 'workspace_id', 'model_id', 'api_key_id', 'input_tokens', 'output_tokens', 'cost', 'called_at'])
+      .expression(
+        sql`select * from unnest(${values.callIds}::text[], ${values.accountIds}::text[], ${values.workspaceIds}::text[],
+          ${values.modelIds}::text[], ${values.apiKeyIds}::text[], ${values.inputTokens}::int4[], ${values.outputTokens}::int4[],
+          ${values.costs}::numeric[], ${values.calledAts}::timestamptz[])`,
+      )
+      .onConflict((oc) => oc.column('call_id').doNothing())
+      .returning('call_id'),
+);
+
+/**
+ * Records calls' usage in one statement, in the order given; answers the call IDs recorded now
+ * (the others were recorded already). A statement of one text whatever the number of calls, the
+ * lists unnested: prepared, it is parsed and planned once per connection.
+ */
 export async function insertUsages(db: DB, usages: readonly NewUsage[]): Promise<Set<string>> {
-  const inserted = await db
-    .insertInto('model_usage')
-    .values(usages.map((usage) => ({ ...usage, cost: sql<number>`${usage.cost}::numeric` as never })))
-    .onConflict((oc) => oc.column('call_id').doNothing())
-    .returning('call_id')
-    .execute();
+  const inserted = await usageInsert(db, {
+    callIds: usages.map((u) => u.call_id),
+    accountIds: usages.map((u) => u.account_id),
+    workspaceIds: usages.map((u) => u.workspace_id),
+    modelIds: usages.map((u) => u.model_id),
+    apiKeyIds: usages.map((u) => u.api_key_id),
+    inputTokens: usages.map((u) => u.input_tokens),
+    outputTokens: usages.map((u) => u.output_tokens),
+    // node-pg sends each as its shortest decimal text (String(cost)), as it sent a single cost: the same numeric.
+    costs: usages.map((u) => u.cost),
+    calledAts: usages.map((u) => u.called_at.toISOString()),
+  });
   return new Set(inserted.map((row) => row.call_id));
 }
 
@@ -21,10 +60,11 @@ export async function insertUsages(db: DB, usages: readonly NewUsage[]): Promise
  * Adds calls' costs to their workspaces' spend of the month (UTC), in one statement, as if one
  * after another in their order: answers, for each, whether the spend up to and including it
  * reaches its workspace's budget. Workspaces' rows are locked in the order of their IDs, so that
- * concurrent statements never deadlock; costs are summed as numeric, as one by one.
+ * concurrent statements never deadlock; costs are summed as numeric, as one by one. Prepared: its
+ * text is the same for any number of calls.
  */
 export async function addSpends(db: DB, spends: ReadonlyArray<{ workspaceId: string; cost: number }>): Promise<boolean[]> {
-  const { rows } = await sql<{ budget_reached: boolean }>`
+  const statement = sql<{ budget_reached: boolean }>`
     with batch as (
       select b.workspace_id, b.cost, b.n
       from unnest(${spends.map((s) => s.workspaceId)}::text[], ${spends.map((s) => s.cost)}::numeric[]) with ordinality as b(workspace_id, cost, n)
@@ -40,7 +80,8 @@ export async function addSpends(db: DB, spends: ReadonlyArray<{ workspaceId: str
       from batch b join spend s using (workspace_id)
     )
     select exists (select 1 from workspace_budget w where w.workspace_id = r.workspace_id and r.spent >= w.monthly_limit) as budget_reached
-    from running r order by r.n`.execute(db);
+    from running r order by r.n`;
+  const { rows } = await db.executeQuery(prepared('workspace_spend_add', statement.compile(db)));
   return rows.map((row) => row.budget_reached);
 }
 
