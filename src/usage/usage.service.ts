@@ -54,8 +54,10 @@ export async function recordModelUsage(
   const call = verifyCallId(ctx.services.signer, input.callId);
   if (!call || !callRecordableBy(call, key)) throw notFound('Call');
   if (Date.now() - call.calledAt.getTime() > RECORDING_WINDOW_MS) throw badUserInput('input.callId', 'the call is more than a day old');
-  const cost = await priceOf(ctx, call.modelId, inputTokens, outputTokens);
-  const rateLimit = await ctx.loaders.modelRateLimit.load(workspaceModelKey(call.workspaceId, call.modelId));
+  const [cost, rateLimit] = await Promise.all([
+    priceOf(ctx, call.modelId, inputTokens, outputTokens),
+    ctx.loaders.modelRateLimit.load(workspaceModelKey(call.workspaceId, call.modelId)),
+  ]);
   const tokens =
     rateLimit?.usage_limit && rateLimit.usage_limit_period_seconds
       ? {
