@@ -52,7 +52,7 @@ async function recordBatch(db: DB, recordings: readonly Recording[]): Promise<Ma
 
 /**
  * Concurrent calls' recordings, together (`coalesced`): one transaction and one commit for as
- * many as arrived while the previous one ran, where each call had a transaction of its own (four
+ * many as arrived while the previous one ran, where each call had a transaction of its own (three
  * statements and a commit, on the same hot rows: its workspace's spend and token window). A
  * failure records nothing of the batch, and each call may be recorded again.
  */
