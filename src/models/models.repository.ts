@@ -108,12 +108,10 @@ export const listRateLimits = pageWithModels<ModelRateLimitRow>('model_rate_limi
 const columnList = (columns: readonly string[]) => sql.join(columns.map((column) => sql.ref(column)));
 
 /** Models by ID, in one prepared statement whatever their number (the IDs as one list). */
-export const findModelsByIds = (db: DB, ids: readonly string[]): Promise<ModelRow[]> =>
-  db
-    .executeQuery(
-      prepared('models_by_ids', sql<ModelRow>`select ${columnList(MODEL_COLUMNS)} from model where id = any(${ids}::text[])`.compile(db)),
-    )
-    .then(({ rows }) => rows);
+export async function findModelsByIds(db: DB, ids: readonly string[]): Promise<ModelRow[]> {
+  const statement = sql<ModelRow>`select ${columnList(MODEL_COLUMNS)} from model where id = any(${ids}::text[])`;
+  return (await db.executeQuery(prepared('models_by_ids', statement.compile(db)))).rows;
+}
 
 const PER_WORKSPACE_MODEL_COLUMNS = { model_authorization: AUTHORIZATION_COLUMNS, model_rate_limit: RATE_LIMIT_COLUMNS };
 
