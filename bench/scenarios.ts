@@ -55,16 +55,10 @@ export interface Scenario {
   sample?: (url: string) => Promise<{ statements: number }>;
 }
 
-async function sample(url: string, query: string, variables: Record<string, unknown>, token: string) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as { errors?: unknown };
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return { statements: Number(response.headers.get('x-sql-statements')) };
-}
+/** One request of a scenario, through the harness's client: its statements. */
+const sample = async (url: string, query: string, variables: Record<string, unknown>, token: string) => ({
+  statements: (await graphql(url, query, variables, token)).statements,
+});
 
 const MODEL_ACCESS = `query { modelAccess(model: "qwen-max") { allowed reason rateLimit { requestLimit requestLimitPeriodSeconds } } }`;
 const WORKSPACES = `{ workspaces(first: 20) { edges { node { id name kind region memberCount } } } }`;

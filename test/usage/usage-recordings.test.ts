@@ -4,10 +4,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { DB } from '../../src/db/database.js';
 import { countStatements, type StatementCount } from '../../src/db/statement-counter.js';
 import { CounterStoreUnavailable, createCallCounters, type CallCounters } from '../../src/usage/call-counters.js';
+import { tokenCounterKey } from '../../src/usage/authorize-model-call.js';
 import { recordUsage, type Recording } from '../../src/usage/usage-recordings.js';
 import { createWorkspace, modelStudioAccount, type ModelStudioAccount } from '../helpers/model-studio-fixtures.js';
 import { gatewayForThisFile } from '../helpers/test-gateway.js';
-import { enforcedWorkspace } from './support.js';
+import { enforcedWorkspace, setBudget } from './support.js';
 
 const t = gatewayForThisFile();
 const MODEL = 'qwen-plus';
@@ -48,7 +49,7 @@ describe('recordings of concurrent model calls', () => {
       cost,
       called_at: new Date(),
     },
-    tokens: options.tokens ? { key: `tokens:${workspaceId}:${MODEL}`, limit: 1_000, periodSeconds: 60, points: options.tokens } : null,
+    tokens: options.tokens ? { key: tokenCounterKey(workspaceId, MODEL), limit: 1_000, periodSeconds: 60, points: options.tokens } : null,
     counters: options.via ?? counters,
   });
   const spent = async (workspaceId: string) =>
@@ -58,7 +59,7 @@ describe('recordings of concurrent model calls', () => {
     (
       await sql<{
         points: string;
-      }>`select points from model_call_counter where key = ${`model-call:tokens:${workspaceId}:${MODEL}`}`.execute(t.database.db)
+      }>`select points from model_call_counter where key = ${`model-call:${tokenCounterKey(workspaceId, MODEL)}`}`.execute(t.database.db)
     ).rows[0]?.points ?? null;
   const usageRows = async (workspaceId: string) =>
     (await sql<{ n: number }>`select count(*)::int as n from model_usage where workspace_id = ${workspaceId}`.execute(t.database.db))
@@ -98,9 +99,7 @@ describe('recordings of concurrent model calls', () => {
 
   it("tell each call whether the spend up to and including it reaches the workspace's budget", async () => {
     const workspaceId = await freshWorkspace();
-    await sql`insert into workspace_budget (workspace_id, account_id, monthly_limit) values (${workspaceId}, ${accountId}, 1)`.execute(
-      t.database.db,
-    );
+    await setBudget(t.client, account.token, workspaceId, 1);
     const outcomes = await Promise.all(
       [0.4, 0.3, 0.3, 0.2].map((cost) => recordUsage(writes(t.database.db), recording(workspaceId, cost))),
     );
